@@ -1,0 +1,1 @@
+"""The command-line face: `sunlight serve`, `ingest`, `worker`, `demo`, ..."""

@@ -1,0 +1,166 @@
+"""`sunlight` command group. Commands that scripts use accept ``--json`` and then print
+exactly one JSON document on stdout (progress and chatter go to stderr)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sunlight import __version__
+from sunlight.config import ConfigError, load_settings
+from sunlight.runtime import Runtime, start
+
+
+def open_runtime(worker_mode: str | None = None) -> Runtime:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if worker_mode is not None:
+        settings = settings.with_overrides(worker_mode=worker_mode)
+    return start(settings)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sunlight")
+def cli() -> None:
+    """Sunlight: evidence custody and public release for body-worn camera video.
+
+    Settings come from SUNLIGHT_* environment variables (SUNLIGHT_HOME, SUNLIGHT_DATABASE_URL,
+    SUNLIGHT_STORAGE_URL, SUNLIGHT_BROKER_URL, ...) or a TOML file named by SUNLIGHT_CONFIG.
+    """
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo", is_flag=True, help="Fill the data folder with demo data first.")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Run the web app (staff pages, API, uploads) with an embedded job worker."""
+    import uvicorn
+
+    from sunlight.evidence.derivatives import reconcile
+    from sunlight.web.app import create_app
+
+    runtime = open_runtime()
+    if demo:
+        from sunlight.demo import load_demo
+
+        summary = load_demo(runtime, log=lambda msg: click.echo(msg, err=True))
+        click.echo(f"demo data: {summary}", err=True)
+    app = create_app(runtime, start_worker=runtime.settings.worker_mode == "thread")
+    requeued = reconcile(runtime, older_than=__import__("datetime").timedelta(0))
+    if requeued:
+        click.echo(f"re-enqueued playback jobs for {len(requeued)} recordings", err=True)
+    click.echo(
+        f"Sunlight {__version__} on http://{host}:{port}/  (data: {runtime.settings.home})",
+        err=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def demo(as_json: bool) -> None:
+    """Fill the data folder with demo officers, cameras and recordings (idempotent)."""
+    from sunlight.demo import load_demo
+
+    runtime = open_runtime(worker_mode="eager")
+    summary = load_demo(runtime, log=lambda msg: click.echo(msg, err=True))
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(f"demo data ready: {summary}. Start with: sunlight serve")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--officer", help="Badge number of the officer who recorded the files.")
+@click.option("--device", help="Serial number of the camera.")
+@click.option("--recorded-at", help="ISO 8601 time with offset, e.g. 2026-05-08T14:03:00-05:00.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def ingest(
+    paths: tuple[Path, ...],
+    officer: str | None,
+    device: str | None,
+    recorded_at: str | None,
+    as_json: bool,
+) -> None:
+    """Ingest files or dock folders (recursive). Re-running ingests nothing twice.
+
+    Metadata may also come from a sidecar JSON file next to each video (NAME.mp4.json or
+    NAME.json) with keys officer, device, recorded_at, title, notes; options win.
+    """
+    from sunlight.cli.ingest import run_ingest
+
+    when: datetime | None = None
+    from sunlight.evidence.ingest import IngestError, parse_timestamp
+
+    try:
+        when = parse_timestamp(recorded_at, "--recorded-at") if recorded_at else None
+    except IngestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--recorded-at") from exc
+    runtime = open_runtime(worker_mode=None)
+    try:
+        report = run_ingest(
+            runtime, paths, officer=officer, device=device, recorded_at=when, as_json=as_json
+        )
+    finally:
+        runtime.close()
+    if as_json:
+        emit_json(report)
+    if report["errors"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64))
+def worker(concurrency: int) -> None:
+    """Run a background job worker (for SUNLIGHT_WORKER_MODE=external, e.g. with Redis)."""
+    runtime = open_runtime(worker_mode="external")
+    worker = runtime.jobs.app.Worker(
+        pool="solo" if concurrency == 1 else "prefork",
+        concurrency=concurrency,
+        loglevel="INFO",
+        redirect_stdouts=False,
+    )
+    worker.start()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def reconcile(as_json: bool) -> None:
+    """Re-enqueue background work that a crash lost (idempotent)."""
+    from sunlight.evidence.derivatives import reconcile as reconcile_derivatives
+
+    runtime = open_runtime()
+    requeued = reconcile_derivatives(runtime)
+    if as_json:
+        emit_json({"requeued": requeued})
+    else:
+        click.echo(f"re-enqueued {len(requeued)} recordings")
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done automatically at start-up)."""
+    runtime = open_runtime()
+    click.echo(f"database at {runtime.db.url.split('@')[-1]} is up to date")
+
+
+if __name__ == "__main__":
+    cli()

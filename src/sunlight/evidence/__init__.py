@@ -1,0 +1,1 @@
+"""Evidence custody: recordings, officers, devices and the custody-event stream."""

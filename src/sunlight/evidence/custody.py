@@ -1,0 +1,114 @@
+"""The one door for custody events.
+
+Every action on evidence is recorded here, inside the caller's transaction, so the event
+and the change it describes commit or roll back together. Nothing else writes the
+``custody_events`` table, and the database refuses to update or delete its rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sunlight.db.base import utcnow
+from sunlight.evidence.models import CustodyEvent
+
+
+class Action(StrEnum):
+    INGEST = "ingest"
+    INGEST_DUPLICATE = "ingest.duplicate"
+    VIEW = "view"
+    STREAM = "stream"
+    DOWNLOAD = "download"
+    METADATA_CHANGE = "metadata.change"
+    FLAG = "flag"
+    UNFLAG = "flag.clear"
+    DERIVE = "derive"
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+MAX_REASON_CHARS = 2000
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: Action,
+    object_type: str,
+    object_id: str | int,
+    outcome: Outcome = Outcome.SUCCESS,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> CustodyEvent:
+    """Append one custody event to the caller's transaction and return it (flushed)."""
+    if not actor:
+        raise ValueError("a custody event needs an actor")
+    if reason is not None and len(reason) > MAX_REASON_CHARS:
+        raise ValueError(f"reason is longer than {MAX_REASON_CHARS} characters")
+    event = CustodyEvent(
+        occurred_at=at or utcnow(),
+        actor=actor,
+        action=str(action),
+        object_type=object_type,
+        object_id=str(object_id),
+        outcome=str(outcome),
+        reason=reason,
+        details=details or {},
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def recently_recorded(
+    session: Session,
+    *,
+    actor: str,
+    action: Action,
+    object_type: str,
+    object_id: str | int,
+    within: timedelta,
+) -> bool:
+    """Whether the same actor already did the same thing to the same object lately.
+
+    A video player issues dozens of Range requests for one viewing; logging each would
+    bury the record. One event per actor, object and action per window keeps every
+    access visible without the noise.
+    """
+    since = utcnow() - within
+    found = session.execute(
+        select(CustodyEvent.id)
+        .where(
+            CustodyEvent.actor == actor,
+            CustodyEvent.action == str(action),
+            CustodyEvent.object_type == object_type,
+            CustodyEvent.object_id == str(object_id),
+            CustodyEvent.occurred_at >= since,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def events_for(session: Session, object_type: str, object_id: str | int) -> list[CustodyEvent]:
+    return list(
+        session.scalars(
+            select(CustodyEvent)
+            .where(
+                CustodyEvent.object_type == object_type,
+                CustodyEvent.object_id == str(object_id),
+            )
+            .order_by(CustodyEvent.id)
+        )
+    )

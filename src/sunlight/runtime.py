@@ -1,0 +1,55 @@
+"""The running system: settings, database, object store and job queue, wired once.
+
+Faces (web, CLI, worker) build a Runtime at start-up; domain services receive it (or its
+parts) explicitly. Celery tasks find the process's runtime through ``current()``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sunlight.config import Settings, ensure_home, load_settings
+from sunlight.db import Database
+from sunlight.db.migrate import upgrade
+from sunlight.jobs import JobQueue
+from sunlight.storage import ObjectStore, open_store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    store: ObjectStore
+    jobs: JobQueue
+
+    def close(self) -> None:
+        self.jobs.stop()
+        self.db.dispose()
+
+
+_current: Runtime | None = None
+_lock = threading.Lock()
+
+
+def start(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
+    """Create the data folder, migrate the database, open storage and the queue."""
+    global _current
+    settings = settings or load_settings()
+    ensure_home(settings)
+    db = Database(settings.database_url)
+    if migrate:
+        upgrade(db.engine)
+    runtime = Runtime(settings, db, open_store(settings.storage_url), JobQueue(settings))
+    with _lock:
+        _current = runtime
+    return runtime
+
+
+def current() -> Runtime:
+    """The runtime of this process, started from the environment on first use (workers)."""
+    global _current
+    with _lock:
+        if _current is not None:
+            return _current
+    return start()

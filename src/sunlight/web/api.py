@@ -1,0 +1,340 @@
+"""The JSON API (documented at /api/docs). Thin: rules live in the evidence domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from sunlight.access import Actor, Permission
+from sunlight.evidence import service
+from sunlight.evidence.custody import Action, events_for
+from sunlight.runtime import Runtime
+from sunlight.web.access_log import log_read
+from sunlight.web.deps import get_runtime, require
+from sunlight.web.ranges import object_response
+from sunlight.web.schemas import (
+    AssignmentIn,
+    CustodyEventOut,
+    DeviceIn,
+    DeviceOut,
+    FlagIn,
+    FlagOut,
+    OfficerIn,
+    OfficerOut,
+    ReasonIn,
+    RecordingDetail,
+    RecordingPage,
+    RecordingPatch,
+    RecordingSummary,
+)
+
+router = APIRouter(prefix="/api", tags=["evidence"])
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+DerivativeKind = Literal["proxy", "poster", "thumbnails"]
+_DERIVATIVE_TYPES = {"proxy": "video/mp4", "poster": "image/jpeg", "thumbnails": "image/jpeg"}
+
+
+def _bad_request(exc: Exception) -> HTTPException:
+    return HTTPException(status_code=422, detail=str(exc))
+
+
+def _not_found(exc: Exception) -> HTTPException:
+    return HTTPException(status_code=404, detail=str(exc))
+
+
+@router.get("/recordings", response_model=RecordingPage, summary="List and filter recordings")
+def list_recordings(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_LIST))],
+    officer_id: int | None = None,
+    device_id: int | None = None,
+    recorded_from: Annotated[datetime | None, Query(alias="from")] = None,
+    recorded_to: Annotated[datetime | None, Query(alias="to")] = None,
+    status: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 25,
+) -> RecordingPage:
+    try:
+        filters = service.RecordingFilter(
+            officer_id=officer_id,
+            device_id=device_id,
+            recorded_from=recorded_from,
+            recorded_to=recorded_to,
+            status=status,
+            text=q,
+        )
+    except service.InvalidChange as exc:
+        raise _bad_request(exc) from exc
+    with runtime.db.session() as session:
+        result = service.list_recordings(session, filters, page=page, per_page=per_page)
+        return RecordingPage(
+            items=[RecordingSummary.of(r) for r in result.items],
+            total=result.total,
+            page=result.page,
+            per_page=result.per_page,
+            pages=result.pages,
+        )
+
+
+@router.get("/recordings/{recording_id}", response_model=RecordingDetail)
+def get_recording(
+    recording_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
+) -> RecordingDetail:
+    """Metadata of one recording, including the SHA-256 of its original bytes."""
+    with runtime.db.session() as session:
+        try:
+            detail = RecordingDetail.of(service.get_recording(session, recording_id))
+        except service.NotFound as exc:
+            raise _not_found(exc) from exc
+    log_read(runtime, actor, Action.VIEW, recording_id)
+    return detail
+
+
+@router.patch("/recordings/{recording_id}", response_model=RecordingDetail)
+def update_recording(
+    recording_id: int,
+    body: RecordingPatch,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_EDIT))],
+) -> RecordingDetail:
+    """Change descriptive metadata with a reason; the custody event keeps before and after."""
+    changes = body.model_dump(exclude_unset=True)
+    reason = changes.pop("reason")
+    with runtime.db.session() as session:
+        try:
+            recording = service.update_recording(
+                session, recording_id, changes, actor=actor.id, reason=reason
+            )
+        except service.NotFound as exc:
+            raise _not_found(exc) from exc
+        except service.InvalidChange as exc:
+            raise _bad_request(exc) from exc
+        session.refresh(recording)
+        return RecordingDetail.of(service.get_recording(session, recording_id))
+
+
+_ORIGINAL = {
+    "summary": "The exact original bytes (HTTP Range supported)",
+    "response_class": Response,
+    "responses": {
+        200: {"content": {"application/octet-stream": {}}},
+        206: {"description": "Partial content"},
+        416: {"description": "Range not satisfiable"},
+    },
+}
+
+
+@router.get("/recordings/{recording_id}/original", **_ORIGINAL)  # type: ignore[arg-type]
+@router.head("/recordings/{recording_id}/original", **_ORIGINAL)  # type: ignore[arg-type]
+def get_original(
+    recording_id: int,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_STREAM))],
+    download: bool = False,
+    reason: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            recording = service.get_recording(session, recording_id)
+        except service.NotFound as exc:
+            raise _not_found(exc) from exc
+        sha256, filename = recording.sha256, recording.original_filename
+    action = Action.DOWNLOAD if download else Action.STREAM
+    if request.method == "GET":
+        log_read(runtime, actor, action, recording_id, reason=reason, details={"copy": "original"})
+    media_type = _guess_video_type(filename)
+    return object_response(
+        request,
+        runtime.store,
+        sha256,
+        media_type=media_type,
+        filename=filename,
+        inline=not download,
+    )
+
+
+_DERIVATIVE = {
+    "summary": "Playback proxy (H.264/AAC MP4), poster frame or thumbnail strip",
+    "response_class": Response,
+}
+
+
+@router.get("/recordings/{recording_id}/{kind}", **_DERIVATIVE)  # type: ignore[arg-type]
+@router.head("/recordings/{recording_id}/{kind}", **_DERIVATIVE)  # type: ignore[arg-type]
+def get_derivative(
+    recording_id: int,
+    kind: DerivativeKind,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_STREAM))],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            recording = service.get_recording(session, recording_id)
+        except service.NotFound as exc:
+            raise _not_found(exc) from exc
+        sha256 = {
+            "proxy": recording.proxy_sha256,
+            "poster": recording.poster_sha256,
+            "thumbnails": recording.thumbs_sha256,
+        }[kind]
+    if sha256 is None:
+        raise HTTPException(404, f"no {kind} for recording {recording_id} (yet)")
+    if kind == "proxy" and request.method == "GET":
+        log_read(runtime, actor, Action.STREAM, recording_id, details={"copy": "proxy"})
+    return object_response(request, runtime.store, sha256, media_type=_DERIVATIVE_TYPES[kind])
+
+
+@router.get("/recordings/{recording_id}/custody", response_model=list[CustodyEventOut])
+def custody_events(
+    recording_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
+) -> list[CustodyEventOut]:
+    with runtime.db.session() as session:
+        try:
+            service.get_recording(session, recording_id)
+        except service.NotFound as exc:
+            raise _not_found(exc) from exc
+        return [CustodyEventOut.of(e) for e in events_for(session, "recording", recording_id)]
+
+
+@router.post("/recordings/{recording_id}/flags", response_model=FlagOut, status_code=201)
+def add_flag(
+    recording_id: int,
+    body: FlagIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
+) -> FlagOut:
+    with runtime.db.session() as session:
+        try:
+            flag = service.flag_recording(
+                session, recording_id, kind=body.kind, reason=body.reason, actor=actor.id
+            )
+        except service.NotFound as exc:
+            raise _not_found(exc) from exc
+        except service.InvalidChange as exc:
+            raise _bad_request(exc) from exc
+        return FlagOut.of(flag)
+
+
+@router.post("/recordings/{recording_id}/flags/{flag_id}/clear", response_model=FlagOut)
+def clear_flag(
+    recording_id: int,
+    flag_id: int,
+    body: ReasonIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
+) -> FlagOut:
+    with runtime.db.session() as session:
+        try:
+            flag = service.clear_flag(
+                session, recording_id, flag_id, actor=actor.id, reason=body.reason
+            )
+        except service.NotFound as exc:
+            raise _not_found(exc) from exc
+        except service.InvalidChange as exc:
+            raise _bad_request(exc) from exc
+        return FlagOut.of(flag)
+
+
+@router.get("/officers", response_model=list[OfficerOut], tags=["registry"])
+def list_officers(
+    runtime: RuntimeDep, actor: Annotated[Actor, Depends(require(Permission.OFFICER_VIEW))]
+) -> list[OfficerOut]:
+    with runtime.db.session() as session:
+        return [OfficerOut.of(o) for o in service.list_officers(session)]
+
+
+@router.post("/officers", response_model=OfficerOut, status_code=201, tags=["registry"])
+def create_officer(
+    body: OfficerIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.OFFICER_MANAGE))],
+) -> OfficerOut:
+    with runtime.db.session() as session:
+        try:
+            officer = service.create_officer(
+                session,
+                badge_number=body.badge_number,
+                name=body.name,
+                unit=body.unit,
+                actor=actor.id,
+            )
+        except service.InvalidChange as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return OfficerOut.of(officer)
+
+
+@router.get("/devices", response_model=list[DeviceOut], tags=["registry"])
+def list_devices(
+    runtime: RuntimeDep, actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))]
+) -> list[DeviceOut]:
+    with runtime.db.session() as session:
+        last = service.last_upload_by_device(session)
+        return [DeviceOut.of(d, last.get(d.id)) for d in service.list_devices(session)]
+
+
+@router.post("/devices", response_model=DeviceOut, status_code=201, tags=["registry"])
+def create_device(
+    body: DeviceIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+) -> DeviceOut:
+    with runtime.db.session() as session:
+        try:
+            device = service.create_device(session, **body.model_dump(), actor=actor.id)
+        except service.InvalidChange as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return DeviceOut.of(device)
+
+
+@router.post(
+    "/devices/{device_id}/assignments",
+    response_model=DeviceOut,
+    status_code=201,
+    tags=["registry"],
+)
+def assign_device(
+    device_id: int,
+    body: AssignmentIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+) -> DeviceOut:
+    if body.at.tzinfo is None:
+        raise HTTPException(422, "'at' needs a timezone offset")
+    with runtime.db.session() as session:
+        try:
+            service.assign_device(
+                session,
+                device_id=device_id,
+                officer_id=body.officer_id,
+                at=body.at,
+                actor=actor.id,
+            )
+        except service.NotFound as exc:
+            raise _not_found(exc) from exc
+        except service.InvalidChange as exc:
+            raise _bad_request(exc) from exc
+        device = next(d for d in service.list_devices(session) if d.id == device_id)
+        return DeviceOut.of(device)
+
+
+def _guess_video_type(filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return {
+        "mp4": "video/mp4",
+        "m4v": "video/mp4",
+        "mov": "video/quicktime",
+        "mkv": "video/x-matroska",
+        "webm": "video/webm",
+        "avi": "video/x-msvideo",
+    }.get(suffix, "application/octet-stream")

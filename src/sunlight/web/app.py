@@ -1,0 +1,69 @@
+"""The ASGI application: staff pages, the JSON API, uploads and static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sunlight import __version__
+from sunlight.runtime import Runtime
+from sunlight.web import api, pages
+from sunlight.web.uploads import upload_router
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if start_worker:
+            runtime.jobs.start_thread_worker()
+        yield
+        if start_worker:
+            runtime.jobs.stop()
+
+    app = FastAPI(
+        title="Sunlight",
+        version=__version__,
+        summary="Evidence custody for body-worn camera video",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(upload_router(runtime))
+    app.include_router(pages.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        # Browsers get a page; API clients and tus clients get JSON with the same detail.
+        wants_html = "text/html" in request.headers.get("accept", "") and not (
+            request.url.path.startswith("/api/")
+        )
+        if wants_html:
+            return pages.render(
+                request,
+                "error.html",
+                status_code=exc.status_code,
+                detail=exc.detail,
+                code=exc.status_code,
+            )
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

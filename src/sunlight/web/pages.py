@@ -1,0 +1,326 @@
+"""Staff HTML pages: recordings, a recording, upload, officers and cameras."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from sunlight import __version__
+from sunlight.access import Actor, Permission
+from sunlight.evidence import service
+from sunlight.evidence.custody import Action, events_for
+from sunlight.runtime import Runtime
+from sunlight.web.access_log import log_read
+from sunlight.web.deps import get_runtime, require
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _filesize(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
+templates.env.filters["filesize"] = _filesize
+templates.env.filters["duration"] = _duration
+templates.env.filters["when"] = _when
+templates.env.globals["version"] = __version__
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    runtime: Runtime = request.app.state.runtime
+    context.setdefault("site_name", runtime.settings.site_name)
+    context.setdefault("department", runtime.settings.department)
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _day(value: str | None, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise service.InvalidChange(f"not a date (YYYY-MM-DD): {value!r}") from exc
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home() -> Response:
+    return RedirectResponse("/recordings", status_code=307)
+
+
+@router.get("/recordings", response_class=HTMLResponse)
+def recordings(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_LIST))],
+    officer_id: Annotated[str | None, Query()] = None,
+    device_id: Annotated[str | None, Query()] = None,
+    date_from: Annotated[str | None, Query(alias="from")] = None,
+    date_to: Annotated[str | None, Query(alias="to")] = None,
+    status: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    error = None
+    with runtime.db.session() as session:
+        officers = service.list_officers(session)
+        devices = service.list_devices(session)
+        try:
+            filters = service.RecordingFilter(
+                officer_id=int(officer_id) if officer_id else None,
+                device_id=int(device_id) if device_id else None,
+                recorded_from=_day(date_from),
+                recorded_to=_day(date_to, end=True),
+                status=status or None,
+                text=q or None,
+            )
+            result = service.list_recordings(session, filters, page=page, per_page=25)
+        except (service.InvalidChange, ValueError) as exc:
+            error = str(exc)
+            result = service.list_recordings(session, service.RecordingFilter(), page=1)
+        query = {
+            k: v
+            for k, v in {
+                "officer_id": officer_id,
+                "device_id": device_id,
+                "from": date_from,
+                "to": date_to,
+                "status": status,
+                "q": q,
+            }.items()
+            if v
+        }
+        return render(
+            request,
+            "recordings.html",
+            status_code=422 if error else 200,
+            page=result,
+            officers=officers,
+            devices=devices,
+            query=query,
+            statuses=service.RECORDING_STATUSES,
+            error=error,
+        )
+
+
+@router.get("/recordings/{recording_id}", response_class=HTMLResponse)
+def recording(
+    request: Request,
+    recording_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
+) -> HTMLResponse:
+    with runtime.db.session() as session:
+        try:
+            rec = service.get_recording(session, recording_id)
+        except service.NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+    log_read(runtime, actor, Action.VIEW, recording_id)
+    with runtime.db.session() as session:
+        rec = service.get_recording(session, recording_id)
+        events = events_for(session, "recording", recording_id)
+        return render(
+            request,
+            "recording.html",
+            rec=rec,
+            events=events,
+            officers=service.list_officers(session),
+            devices=service.list_devices(session),
+        )
+
+
+@router.post("/recordings/{recording_id}/flags")
+def flag_form(
+    recording_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
+    kind: Annotated[str, Form(max_length=40)],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.flag_recording(session, recording_id, kind=kind, reason=reason, actor=actor.id)
+        except service.NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except service.InvalidChange as exc:
+            raise HTTPException(422, str(exc)) from exc
+    return RedirectResponse(f"/recordings/{recording_id}#flags", status_code=303)
+
+
+@router.post("/recordings/{recording_id}/flags/{flag_id}/clear")
+def clear_flag_form(
+    recording_id: int,
+    flag_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.clear_flag(session, recording_id, flag_id, actor=actor.id, reason=reason)
+        except service.NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except service.InvalidChange as exc:
+            raise HTTPException(422, str(exc)) from exc
+    return RedirectResponse(f"/recordings/{recording_id}#flags", status_code=303)
+
+
+@router.post("/recordings/{recording_id}/metadata")
+def metadata_form(
+    recording_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_EDIT))],
+    reason: Annotated[str, Form(max_length=2000)],
+    title: Annotated[str, Form(max_length=255)] = "",
+    notes: Annotated[str, Form(max_length=10000)] = "",
+    officer_id: Annotated[str, Form()] = "",
+) -> Response:
+    changes: dict[str, Any] = {
+        "title": title.strip() or None,
+        "notes": notes.strip() or None,
+        "officer_id": int(officer_id) if officer_id.strip() else None,
+    }
+    with runtime.db.session() as session:
+        try:
+            service.update_recording(session, recording_id, changes, actor=actor.id, reason=reason)
+        except service.NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except service.InvalidChange as exc:
+            raise HTTPException(422, str(exc)) from exc
+    return RedirectResponse(f"/recordings/{recording_id}", status_code=303)
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_page(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_UPLOAD))],
+) -> HTMLResponse:
+    with runtime.db.session() as session:
+        return render(
+            request,
+            "upload.html",
+            officers=service.list_officers(session),
+            devices=service.list_devices(session),
+            max_size=runtime.settings.max_upload_bytes,
+        )
+
+
+@router.get("/officers", response_class=HTMLResponse)
+def officers_page(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.OFFICER_VIEW))],
+) -> HTMLResponse:
+    with runtime.db.session() as session:
+        return render(request, "officers.html", officers=service.list_officers(session))
+
+
+@router.post("/officers")
+def create_officer_form(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.OFFICER_MANAGE))],
+    badge_number: Annotated[str, Form(max_length=32)],
+    name: Annotated[str, Form(max_length=200)],
+    unit: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.create_officer(
+                session, badge_number=badge_number, name=name, unit=unit or None, actor=actor.id
+            )
+        except service.InvalidChange as exc:
+            raise HTTPException(409, str(exc)) from exc
+    return RedirectResponse("/officers", status_code=303)
+
+
+@router.get("/devices", response_class=HTMLResponse)
+def devices_page(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
+) -> HTMLResponse:
+    with runtime.db.session() as session:
+        return render(
+            request,
+            "devices.html",
+            devices=service.list_devices(session),
+            officers=service.list_officers(session),
+            last_upload=service.last_upload_by_device(session),
+        )
+
+
+@router.post("/devices")
+def create_device_form(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    serial: Annotated[str, Form(max_length=64)],
+    vendor: Annotated[str, Form(max_length=100)],
+    model: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form()] = "body",
+    funding_source: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.create_device(
+                session,
+                serial=serial,
+                vendor=vendor,
+                model=model,
+                kind=kind,
+                funding_source=funding_source or None,
+                actor=actor.id,
+            )
+        except service.InvalidChange as exc:
+            raise HTTPException(409, str(exc)) from exc
+    return RedirectResponse("/devices", status_code=303)
+
+
+@router.post("/devices/{device_id}/assign")
+def assign_device_form(
+    device_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    officer_id: Annotated[int, Form()],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.assign_device(
+                session,
+                device_id=device_id,
+                officer_id=officer_id,
+                at=datetime.now(UTC),
+                actor=actor.id,
+            )
+        except service.NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except service.InvalidChange as exc:
+            raise HTTPException(422, str(exc)) from exc
+    return RedirectResponse("/devices", status_code=303)

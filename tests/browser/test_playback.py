@@ -1,0 +1,41 @@
+"""A person opens the recordings list, opens a recording and plays it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sunlight.evidence.ingest import IngestMetadata, ingest_file
+from sunlight.media.synth import make_clip
+from sunlight.runtime import Runtime
+
+pytestmark = pytest.mark.browser
+
+
+def test_list_open_and_play(
+    page: Page, embedded_runtime: Runtime, base_url_live: str, tmp_path: Path
+) -> None:
+    clip = tmp_path / "stop.mp4"
+    make_clip(clip, seconds=4.0, width=320, height=240, seed=11)
+    ingest_file(
+        embedded_runtime,
+        clip,
+        IngestMetadata(original_filename=clip.name, title="Traffic stop on Troost"),
+        actor="test:clerk",
+        source="cli",
+    )
+    page.goto(f"{base_url_live}/recordings")
+    expect(page.get_by_role("heading", name="Recordings")).to_be_visible()
+    page.get_by_role("link", name="Traffic stop on Troost").click()
+    video = page.locator("video#player")
+    expect(video).to_be_visible()
+    page.evaluate(
+        "() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }"
+    )
+    page.wait_for_function("() => document.querySelector('video').currentTime > 0.5", timeout=15000)
+    assert page.evaluate("() => document.querySelector('video').error") is None
+    page.reload()  # the custody log now shows the view and the stream
+    expect(page.locator("table.events")).to_contain_text("stream")
+    expect(page.locator("table.events")).to_contain_text("view")
