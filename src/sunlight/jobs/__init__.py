@@ -7,6 +7,6 @@ after a commit can be lost by a crash in between, so each domain has a reconcile
 re-enqueues work its own tables say is still pending.
 """
 
-from sunlight.jobs.queue import JobQueue, celery_app
+from sunlight.jobs.queue import JobQueue
 
-__all__ = ["JobQueue", "celery_app"]
+__all__ = ["JobQueue"]

@@ -1,26 +1,30 @@
-"""The Celery application and a thin enqueue/worker wrapper around it."""
+"""The Celery application and a thin enqueue/worker wrapper around it.
+
+Celery is imported on first use, not at start-up: most CLI commands never touch the queue.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
-
-from celery import Celery
+from typing import TYPE_CHECKING, Any
 
 from sunlight.config import Settings
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from celery import Celery
 
-# One Celery app per process. Tasks are declared with `shared_task` in each domain's
-# tasks.py and bind to whichever app is current, so domains never import this module's
-# configuration details.
-celery_app = Celery("sunlight")
+log = logging.getLogger(__name__)
 
 TASK_MODULES = ["sunlight.evidence.tasks"]
 
 
 def configure(settings: Settings) -> Celery:
+    """One Celery app per process. Tasks are declared with `shared_task` in each domain's
+    tasks.py and bind to whichever app is current, so domains never import this module."""
+    from celery import Celery
+
+    celery_app = Celery("sunlight")
     eager = settings.worker_mode == "eager"
     transport_options: dict[str, Any] = {}
     if settings.broker_url.startswith("redis"):
@@ -53,9 +57,15 @@ class JobQueue:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.app = configure(settings)
+        self._app: Celery | None = None
         self._worker: Any = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def app(self) -> Celery:
+        if self._app is None:
+            self._app = configure(self.settings)
+        return self._app
 
     def enqueue(self, task_name: str, *args: Any, **kwargs: Any) -> None:
         """Call after the transaction that made the work commits."""
