@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +79,7 @@ def runtime(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     postgres_template: PostgresTemplate | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Runtime]:
     """A fresh, migrated Sunlight with jobs run inline, on each back end."""
     dbname = None
@@ -88,8 +88,8 @@ def runtime(
     else:
         s3 = request.getfixturevalue("s3_server")
         settings, dbname = services_settings(tmp_path / "home", postgres_template, s3)
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            os.environ.setdefault(key, s3.credentials[key])  # type: ignore[attr-defined]
+        for key, value in s3.credentials.items():  # type: ignore[attr-defined]
+            monkeypatch.setenv(key, value)
     rt = start(settings, migrate=request.param == "embedded")
     yield rt
     rt.close()
