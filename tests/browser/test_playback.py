@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,19 @@ def test_list_open_and_play(
     page.reload()  # the custody log now shows the view and the stream
     expect(page.locator("table.events")).to_contain_text("stream")
     expect(page.locator("table.events")).to_contain_text("view")
+
+
+def test_upload_page_sends_a_file_and_links_the_recording(
+    page: Page, embedded_runtime: Runtime, base_url_live: str, tmp_path: Path
+) -> None:
+    clip = tmp_path / "dock-upload.mp4"
+    make_clip(clip, seconds=2.0, seed=12)
+    page.goto(f"{base_url_live}/upload")
+    page.set_input_files("#files", str(clip))
+    page.get_by_role("button", name="Upload").click()
+    link = page.get_by_role("link", name="Ingested: recording")
+    expect(link).to_be_visible(timeout=20000)
+    expect(page.locator("#uploads progress")).to_have_attribute("value", str(clip.stat().st_size))
+    link.click()
+    expect(page.get_by_role("heading", name="dock-upload.mp4")).to_be_visible()
+    expect(page.locator("#sha256")).to_have_text(hashlib.sha256(clip.read_bytes()).hexdigest())

@@ -25,15 +25,17 @@ CHILD = Path(__file__).with_name("crash_child.py")
 ITERATIONS = 24 if IN_CI else 6
 
 
-def make_inputs(folder: Path, rng: random.Random) -> list[Path]:
-    folder.mkdir()
+def make_inputs(folder: Path, rng: random.Random, tag: str) -> list[Path]:
+    """Fresh bytes for one round: already-ingested files would be quick duplicates, and
+    the kill would land after the child finished."""
+    folder.mkdir(parents=True, exist_ok=True)
     files = []
-    for i in range(6):
-        clip = folder / f"clip{i}.mp4"
-        make_clip(clip, seconds=1.0, width=160, height=120, seed=100 + i)
+    for i in range(3):
+        clip = folder / f"clip-{tag}-{i}.mp4"
+        make_clip(clip, seconds=1.0, width=160, height=120, seed=rng.randrange(1 << 30))
         files.append(clip)
-    for i in range(4):
-        blob = folder / f"blob{i}.bin"  # larger, unplayable: kills land mid-copy
+    for i in range(3):
+        blob = folder / f"blob-{tag}-{i}.bin"  # larger, unplayable: kills land mid-copy
         with open(blob, "wb") as fh:
             for _ in range(6):
                 fh.write(rng.randbytes(1024 * 1024))
@@ -44,13 +46,16 @@ def make_inputs(folder: Path, rng: random.Random) -> list[Path]:
 @pytest.mark.slow
 def test_sigkill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> None:
     rng = random.Random(int(os.environ.get("SUNLIGHT_CRASH_SEED", "9162")))
-    files = make_inputs(tmp_path / "dock", rng)
     home = tmp_path / "home"
+    files: list[Path] = []
     acknowledged: dict[str, int] = {}
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     kills = 0
-    for _ in range(ITERATIONS):
-        order = files[:]
+    for round_number in range(ITERATIONS):
+        fresh = make_inputs(tmp_path / "dock", rng, str(round_number))
+        # New files plus a few seen before (some ingested, some cut off mid-write).
+        order = fresh + rng.sample(files, min(3, len(files)))
+        files.extend(fresh)
         rng.shuffle(order)
         proc = subprocess.Popen(
             [sys.executable, str(CHILD), str(home), *map(str, order)],
@@ -61,7 +66,7 @@ def test_sigkill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> 
         )
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "READY"
-        time.sleep(rng.uniform(0.0, 1.2))
+        time.sleep(rng.uniform(0.0, 0.8))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
         kills += proc.returncode == -signal.SIGKILL

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,15 @@ def serve(host: str, port: int, demo: bool) -> None:
 
         summary = load_demo(runtime, log=lambda msg: click.echo(msg, err=True))
         click.echo(f"demo data: {summary}", err=True)
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        click.secho(
+            "warning: sign-in and access control are not built yet; every visitor acts as the "
+            "local administrator. Serve only on a trusted network.",
+            fg="yellow",
+            err=True,
+        )
     app = create_app(runtime, start_worker=runtime.settings.worker_mode == "thread")
-    requeued = reconcile(runtime, older_than=__import__("datetime").timedelta(0))
+    requeued = reconcile(runtime, older_than=timedelta(0))
     if requeued:
         click.echo(f"re-enqueued playback jobs for {len(requeued)} recordings", err=True)
     click.echo(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -120,6 +121,7 @@ def recordings(
         return render(
             request,
             "recordings.html",
+            query_string=urlencode(query),
             status_code=422 if error else 200,
             page=result,
             officers=officers,
