@@ -25,8 +25,8 @@ import uvicorn
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
 
-from sunlight.web import tus
 from sunlight.web.tus import CompletedUpload, TusConfig, sweep_expired, tus_router
+from sunlight.web.tus import service as tus_service
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTET = "application/offset+octet-stream"
@@ -127,13 +127,13 @@ def upload_id(url: str) -> str:
 def spy_on_rehash(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Record each time the server re-reads a staged file to hash it."""
     calls: list[Path] = []
-    real_hash_file = tus._hash_file
+    real_hash_file = tus_service._hash_file
 
     def spy(path: Path, chunk_size: int) -> str:
         calls.append(path)
         return real_hash_file(path, chunk_size)
 
-    monkeypatch.setattr(tus, "_hash_file", spy)
+    monkeypatch.setattr(tus_service, "_hash_file", spy)
     return calls
 
 
@@ -628,7 +628,7 @@ def test_on_complete_failure_is_500_then_empty_patch_retries(
     assert (config.staging_dir / f"{upload_id(url)}.bin").exists()
 
     # The hash is saved with the state, so even a restarted process does not re-read.
-    monkeypatch.setattr(tus, "_hash_file", None)
+    monkeypatch.setattr(tus_service, "_hash_file", None)
     retry = patch(make_client(config, recorder), url, len(DATA), b"")
     assert retry.status_code == 204
     assert retry.headers["Sunlight-Recording-Id"] == "rec-2"
