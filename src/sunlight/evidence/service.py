@@ -23,7 +23,11 @@ class NotFound(LookupError):
 
 
 class InvalidChange(ValueError):
-    pass
+    """The request is well-formed but breaks a rule (answered 422)."""
+
+
+class Conflict(InvalidChange):
+    """The change collides with what exists, e.g. a badge number already taken (409)."""
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,7 @@ def create_officer(
     if not badge_number or not name.strip():
         raise InvalidChange("an officer needs a badge number and a name")
     if session.scalar(select(Officer).where(Officer.badge_number == badge_number)):
-        raise InvalidChange(f"badge number {badge_number} already exists")
+        raise Conflict(f"badge number {badge_number} already exists")
     officer = Officer(badge_number=badge_number, name=name.strip(), unit=unit)
     session.add(officer)
     session.flush()
@@ -271,7 +275,7 @@ def create_device(
     if kind not in {"body", "in-car"}:
         raise InvalidChange("camera kind must be 'body' or 'in-car'")
     if session.scalar(select(Device).where(Device.serial == serial)):
-        raise InvalidChange(f"serial number {serial} already exists")
+        raise Conflict(f"serial number {serial} already exists")
     device = Device(
         serial=serial, vendor=vendor, model=model, kind=kind, funding_source=funding_source
     )

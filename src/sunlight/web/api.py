@@ -38,14 +38,6 @@ DerivativeKind = Literal["proxy", "poster", "thumbnails"]
 _DERIVATIVE_TYPES = {"proxy": "video/mp4", "poster": "image/jpeg", "thumbnails": "image/jpeg"}
 
 
-def _bad_request(exc: Exception) -> HTTPException:
-    return HTTPException(status_code=422, detail=str(exc))
-
-
-def _not_found(exc: Exception) -> HTTPException:
-    return HTTPException(status_code=404, detail=str(exc))
-
-
 @router.get("/recordings", response_model=RecordingPage, summary="List and filter recordings")
 def list_recordings(
     runtime: RuntimeDep,
@@ -59,17 +51,14 @@ def list_recordings(
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 25,
 ) -> RecordingPage:
-    try:
-        filters = service.RecordingFilter(
-            officer_id=officer_id,
-            device_id=device_id,
-            recorded_from=recorded_from,
-            recorded_to=recorded_to,
-            status=status,
-            text=q,
-        )
-    except service.InvalidChange as exc:
-        raise _bad_request(exc) from exc
+    filters = service.RecordingFilter(
+        officer_id=officer_id,
+        device_id=device_id,
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
+        status=status,
+        text=q,
+    )
     with runtime.db.session() as session:
         result = service.list_recordings(session, filters, page=page, per_page=per_page)
         return RecordingPage(
@@ -89,10 +78,7 @@ def get_recording(
 ) -> RecordingDetail:
     """Metadata of one recording, including the SHA-256 of its original bytes."""
     with runtime.db.session() as session:
-        try:
-            detail = RecordingDetail.of(service.get_recording(session, recording_id))
-        except service.NotFound as exc:
-            raise _not_found(exc) from exc
+        detail = RecordingDetail.of(service.get_recording(session, recording_id))
     log_read(runtime, actor, Action.VIEW, recording_id)
     return detail
 
@@ -108,14 +94,9 @@ def update_recording(
     changes = body.model_dump(exclude_unset=True)
     reason = changes.pop("reason")
     with runtime.db.session() as session:
-        try:
-            recording = service.update_recording(
-                session, recording_id, changes, actor=actor.id, reason=reason
-            )
-        except service.NotFound as exc:
-            raise _not_found(exc) from exc
-        except service.InvalidChange as exc:
-            raise _bad_request(exc) from exc
+        recording = service.update_recording(
+            session, recording_id, changes, actor=actor.id, reason=reason
+        )
         session.refresh(recording)
         return RecordingDetail.of(service.get_recording(session, recording_id))
 
@@ -142,10 +123,7 @@ def get_original(
     reason: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            recording = service.get_recording(session, recording_id)
-        except service.NotFound as exc:
-            raise _not_found(exc) from exc
+        recording = service.get_recording(session, recording_id)
         sha256, filename = recording.sha256, recording.original_filename
     action = Action.DOWNLOAD if download else Action.STREAM
     if request.method == "GET":
@@ -177,10 +155,7 @@ def get_derivative(
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_STREAM))],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            recording = service.get_recording(session, recording_id)
-        except service.NotFound as exc:
-            raise _not_found(exc) from exc
+        recording = service.get_recording(session, recording_id)
         sha256 = {
             "proxy": recording.proxy_sha256,
             "poster": recording.poster_sha256,
@@ -200,10 +175,7 @@ def custody_events(
     actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
 ) -> list[CustodyEventOut]:
     with runtime.db.session() as session:
-        try:
-            service.get_recording(session, recording_id)
-        except service.NotFound as exc:
-            raise _not_found(exc) from exc
+        service.get_recording(session, recording_id)
         return [CustodyEventOut.of(e) for e in events_for(session, "recording", recording_id)]
 
 
@@ -215,14 +187,9 @@ def add_flag(
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
 ) -> FlagOut:
     with runtime.db.session() as session:
-        try:
-            flag = service.flag_recording(
-                session, recording_id, kind=body.kind, reason=body.reason, actor=actor.id
-            )
-        except service.NotFound as exc:
-            raise _not_found(exc) from exc
-        except service.InvalidChange as exc:
-            raise _bad_request(exc) from exc
+        flag = service.flag_recording(
+            session, recording_id, kind=body.kind, reason=body.reason, actor=actor.id
+        )
         return FlagOut.of(flag)
 
 
@@ -235,14 +202,9 @@ def clear_flag(
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
 ) -> FlagOut:
     with runtime.db.session() as session:
-        try:
-            flag = service.clear_flag(
-                session, recording_id, flag_id, actor=actor.id, reason=body.reason
-            )
-        except service.NotFound as exc:
-            raise _not_found(exc) from exc
-        except service.InvalidChange as exc:
-            raise _bad_request(exc) from exc
+        flag = service.clear_flag(
+            session, recording_id, flag_id, actor=actor.id, reason=body.reason
+        )
         return FlagOut.of(flag)
 
 
@@ -261,16 +223,13 @@ def create_officer(
     actor: Annotated[Actor, Depends(require(Permission.OFFICER_MANAGE))],
 ) -> OfficerOut:
     with runtime.db.session() as session:
-        try:
-            officer = service.create_officer(
-                session,
-                badge_number=body.badge_number,
-                name=body.name,
-                unit=body.unit,
-                actor=actor.id,
-            )
-        except service.InvalidChange as exc:
-            raise HTTPException(409, str(exc)) from exc
+        officer = service.create_officer(
+            session,
+            badge_number=body.badge_number,
+            name=body.name,
+            unit=body.unit,
+            actor=actor.id,
+        )
         return OfficerOut.of(officer)
 
 
@@ -290,10 +249,7 @@ def create_device(
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> DeviceOut:
     with runtime.db.session() as session:
-        try:
-            device = service.create_device(session, **body.model_dump(), actor=actor.id)
-        except service.InvalidChange as exc:
-            raise HTTPException(409, str(exc)) from exc
+        device = service.create_device(session, **body.model_dump(), actor=actor.id)
         return DeviceOut.of(device)
 
 
@@ -312,18 +268,13 @@ def assign_device(
     if body.at.tzinfo is None:
         raise HTTPException(422, "'at' needs a timezone offset")
     with runtime.db.session() as session:
-        try:
-            service.assign_device(
-                session,
-                device_id=device_id,
-                officer_id=body.officer_id,
-                at=body.at,
-                actor=actor.id,
-            )
-        except service.NotFound as exc:
-            raise _not_found(exc) from exc
-        except service.InvalidChange as exc:
-            raise _bad_request(exc) from exc
+        service.assign_device(
+            session,
+            device_id=device_id,
+            officer_id=body.officer_id,
+            at=body.at,
+            actor=actor.id,
+        )
         device = next(d for d in service.list_devices(session) if d.id == device_id)
         return DeviceOut.of(device)
 

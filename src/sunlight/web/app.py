@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sunlight import __version__
+from sunlight.evidence import service
+from sunlight.evidence.ingest import IngestError
 from sunlight.runtime import Runtime
 from sunlight.web import api, pages
 from sunlight.web.uploads import upload_router
@@ -61,6 +63,20 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
+
+    # Domain errors become HTTP answers here, once, instead of a try/except in every route.
+    domain_errors: list[tuple[type[Exception], int]] = [
+        (service.NotFound, 404),
+        (service.InvalidChange, 422),
+        (service.Conflict, 409),
+        (IngestError, 422),
+    ]
+    for error_type, status in domain_errors:
+
+        async def domain_error(request: Request, exc: Exception, status: int = status) -> Response:
+            return await http_error(request, HTTPException(status_code=status, detail=str(exc)))
+
+        app.add_exception_handler(error_type, domain_error)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -140,10 +140,7 @@ def recording(
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
 ) -> HTMLResponse:
     with runtime.db.session() as session:
-        try:
-            rec = service.get_recording(session, recording_id)
-        except service.NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+        rec = service.get_recording(session, recording_id)
     log_read(runtime, actor, Action.VIEW, recording_id)
     with runtime.db.session() as session:
         rec = service.get_recording(session, recording_id)
@@ -167,12 +164,7 @@ def flag_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.flag_recording(session, recording_id, kind=kind, reason=reason, actor=actor.id)
-        except service.NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except service.InvalidChange as exc:
-            raise HTTPException(422, str(exc)) from exc
+        service.flag_recording(session, recording_id, kind=kind, reason=reason, actor=actor.id)
     return RedirectResponse(f"/recordings/{recording_id}#flags", status_code=303)
 
 
@@ -185,12 +177,7 @@ def clear_flag_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.clear_flag(session, recording_id, flag_id, actor=actor.id, reason=reason)
-        except service.NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except service.InvalidChange as exc:
-            raise HTTPException(422, str(exc)) from exc
+        service.clear_flag(session, recording_id, flag_id, actor=actor.id, reason=reason)
     return RedirectResponse(f"/recordings/{recording_id}#flags", status_code=303)
 
 
@@ -210,12 +197,7 @@ def metadata_form(
         "officer_id": int(officer_id) if officer_id.strip() else None,
     }
     with runtime.db.session() as session:
-        try:
-            service.update_recording(session, recording_id, changes, actor=actor.id, reason=reason)
-        except service.NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except service.InvalidChange as exc:
-            raise HTTPException(422, str(exc)) from exc
+        service.update_recording(session, recording_id, changes, actor=actor.id, reason=reason)
     return RedirectResponse(f"/recordings/{recording_id}", status_code=303)
 
 
@@ -254,12 +236,9 @@ def create_officer_form(
     unit: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.create_officer(
-                session, badge_number=badge_number, name=name, unit=unit or None, actor=actor.id
-            )
-        except service.InvalidChange as exc:
-            raise HTTPException(409, str(exc)) from exc
+        service.create_officer(
+            session, badge_number=badge_number, name=name, unit=unit or None, actor=actor.id
+        )
     return RedirectResponse("/officers", status_code=303)
 
 
@@ -290,18 +269,15 @@ def create_device_form(
     funding_source: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.create_device(
-                session,
-                serial=serial,
-                vendor=vendor,
-                model=model,
-                kind=kind,
-                funding_source=funding_source or None,
-                actor=actor.id,
-            )
-        except service.InvalidChange as exc:
-            raise HTTPException(409, str(exc)) from exc
+        service.create_device(
+            session,
+            serial=serial,
+            vendor=vendor,
+            model=model,
+            kind=kind,
+            funding_source=funding_source or None,
+            actor=actor.id,
+        )
     return RedirectResponse("/devices", status_code=303)
 
 
@@ -313,16 +289,11 @@ def assign_device_form(
     officer_id: Annotated[int, Form()],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.assign_device(
-                session,
-                device_id=device_id,
-                officer_id=officer_id,
-                at=datetime.now(UTC),
-                actor=actor.id,
-            )
-        except service.NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except service.InvalidChange as exc:
-            raise HTTPException(422, str(exc)) from exc
+        service.assign_device(
+            session,
+            device_id=device_id,
+            officer_id=officer_id,
+            at=datetime.now(UTC),
+            actor=actor.id,
+        )
     return RedirectResponse("/devices", status_code=303)
