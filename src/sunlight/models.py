@@ -1,5 +1,23 @@
-"""Every domain's tables, imported in one place for Alembic and create-time checks."""
+"""Every domain's tables, imported in one place for Alembic and create-time checks.
 
+The incidents and retention change guards register with the evidence core when imported;
+the runtime imports this module at start-up, so they are always active.
+"""
+
+from sunlight.compliance import models as compliance_models
 from sunlight.evidence import models as evidence_models
+from sunlight.incidents import guards as incidents_guards
+from sunlight.incidents import models as incidents_models
+from sunlight.ledger import models as ledger_models
+from sunlight.retention import guards as retention_guards
+from sunlight.retention import models as retention_models
 
-__all__ = ["evidence_models"]
+__all__ = [
+    "compliance_models",
+    "evidence_models",
+    "incidents_guards",
+    "incidents_models",
+    "ledger_models",
+    "retention_guards",
+    "retention_models",
+]

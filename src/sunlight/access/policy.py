@@ -24,6 +24,21 @@ class Permission(StrEnum):
     OFFICER_MANAGE = "officer:manage"
     DEVICE_VIEW = "device:view"
     DEVICE_MANAGE = "device:manage"
+    INCIDENT_VIEW = "incident:view"
+    INCIDENT_MANAGE = "incident:manage"
+    INCIDENT_LINK = "incident:link"
+    INCIDENT_ASSIGN = "incident:assign"
+    INCIDENT_STATUS = "incident:status"
+    INCIDENT_IMPORT = "incident:import"
+    AGENCY_VIEW = "agency:view"
+    AGENCY_MANAGE = "agency:manage"
+    RETENTION_VIEW = "retention:view"
+    RETENTION_HOLD = "retention:hold"
+    RETENTION_RUN = "retention:run"
+    RETENTION_UNDO = "retention:undo"
+    COMPLIANCE_VIEW = "compliance:view"
+    COMPLIANCE_PUBLIC = "compliance:public"
+    COMPLIANCE_REVIEW = "compliance:review"
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,12 @@ def serve(host: str, port: int, demo: bool) -> None:
         f"Sunlight {__version__} on http://{host}:{port}/  (data: {runtime.settings.home})",
         err=True,
     )
+    from sunlight.ledger.service import Sealer
+
+    sealer = Sealer(runtime)  # seals custody events and signs checkpoints every 10 s
+    sealer.start()
     uvicorn.run(app, host=host, port=port, log_level="info")
+    sealer.stop()
 
 
 @cli.command()
@@ -168,6 +173,20 @@ def db_upgrade() -> None:
     runtime = open_runtime()
     click.echo(f"database at {runtime.db.url.split('@')[-1]} is up to date")
 
+
+from sunlight.ledger.cli import audit, ledger, verify, witness  # noqa: E402
+
+cli.add_command(ledger)
+cli.add_command(verify)
+cli.add_command(audit)
+cli.add_command(witness)
+
+from sunlight.compliance.cli import compliance, import_command  # noqa: E402
+from sunlight.retention.cli import retention  # noqa: E402
+
+cli.add_command(retention)
+cli.add_command(import_command)
+cli.add_command(compliance)
 
 if __name__ == "__main__":
     cli()

@@ -28,6 +28,23 @@ class Action(StrEnum):
     FLAG = "flag"
     UNFLAG = "flag.clear"
     DERIVE = "derive"
+    # incidents and outside investigations
+    INCIDENT_CREATE = "incident.create"
+    INCIDENT_CHANGE = "incident.change"
+    INCIDENT_LINK = "incident.link"
+    INCIDENT_UNLINK = "incident.unlink"
+    CUSTODY_TRANSFER = "custody.transfer"
+    INVESTIGATION_STATUS = "investigation.status"
+    # retention
+    HOLD = "hold"
+    HOLD_RELEASE = "hold.release"
+    RETENTION_SCHEDULED = "retention.scheduled"
+    RETENTION_UNDONE = "retention.undone"
+    RETENTION_CANCELLED = "retention.cancelled"
+    RETENTION_LOCK = "retention.lock"
+    TOMBSTONE = "retention.tombstone"
+    # compliance
+    REVIEW = "review"
 
 
 class Outcome(StrEnum):

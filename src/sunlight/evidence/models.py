@@ -114,6 +114,11 @@ class Recording(Base):
     poster_sha256: Mapped[str | None] = mapped_column(String(64))
     thumbs_sha256: Mapped[str | None] = mapped_column(String(64))
 
+    # Set when retention disposed of the bytes; the row stays, and a tombstone custody
+    # event carries the hash, so a deletion is never silent.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deletion_rule: Mapped[str | None] = mapped_column(String(100))
+
     officer: Mapped[Officer | None] = relationship()
     device: Mapped[Device | None] = relationship()
     flags: Mapped[list[RecordingFlag]] = relationship(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, record
+from sunlight.evidence.guards import Operation, refusal
 from sunlight.evidence.models import Device, DeviceAssignment, Officer, Recording, RecordingFlag
 
 RECORDING_STATUSES = ("playable", "unplayable", "flagged", "processing", "failed")
@@ -28,6 +29,21 @@ class InvalidChange(ValueError):
 
 class Conflict(InvalidChange):
     """The change collides with what exists, e.g. a badge number already taken (409)."""
+
+
+class ChangeRefused(Conflict):
+    """A registered change guard (outside custody, legal hold, ...) refuses the change (409)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_change(session: Session, recording_id: int, operation: Operation) -> None:
+    """Raise ``ChangeRefused`` if any domain's guard refuses ``operation`` (see guards.py)."""
+    reason = refusal(session, recording_id, operation)
+    if reason:
+        raise ChangeRefused(f"cannot {operation} recording {recording_id}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -143,6 +159,7 @@ def update_recording(
     if unknown:
         raise InvalidChange(f"cannot change {sorted(unknown)}; editable: {sorted(EDITABLE_FIELDS)}")
     recording = get_recording(session, recording_id)
+    check_change(session, recording_id, Operation.ALTER)
     officer_id, device_id = changes.get("officer_id"), changes.get("device_id")
     if officer_id is not None and session.get(Officer, officer_id) is None:
         raise InvalidChange(f"no officer {officer_id}")
@@ -181,6 +198,7 @@ def flag_recording(
     if not kind or len(kind) > 40:
         raise InvalidChange("flag kind must be 1-40 characters")
     recording = get_recording(session, recording_id)
+    check_change(session, recording_id, Operation.FLAG)
     flag = RecordingFlag(recording=recording, kind=kind, reason=reason, created_by=actor)
     session.add(flag)
     session.flush()
@@ -206,6 +224,7 @@ def clear_flag(
         raise NotFound(f"no flag {flag_id} on recording {recording_id}")
     if flag.cleared_at is not None:
         raise InvalidChange("flag already cleared")
+    check_change(session, recording_id, Operation.FLAG)
     flag.cleared_at = utcnow()
     flag.cleared_by = actor
     record(
@@ -321,6 +340,35 @@ def assign_device(
         details={"assigned_to": officer.badge_number, "at": at.isoformat()},
     )
     return assignment
+
+
+DEVICE_STATUSES = ("in-service", "spare", "in-repair", "lost", "retired")
+
+
+def set_device_status(
+    session: Session, device_id: int, *, status: str, actor: str, reason: str
+) -> Device:
+    """Change a camera's fleet status (in service, spare, in repair, lost, retired)."""
+    if status not in DEVICE_STATUSES:
+        raise InvalidChange(f"camera status must be one of {', '.join(DEVICE_STATUSES)}")
+    if not reason or not reason.strip():
+        raise InvalidChange("a camera status change needs a reason")
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound(f"no camera {device_id}")
+    if device.status != status:
+        before = device.status
+        device.status = status
+        record(
+            session,
+            actor=actor,
+            action=Action.METADATA_CHANGE,
+            object_type="device",
+            object_id=device.id,
+            reason=reason.strip(),
+            details={"before": {"status": before}, "after": {"status": status}},
+        )
+    return device
 
 
 def last_upload_by_device(session: Session) -> dict[int, datetime]:

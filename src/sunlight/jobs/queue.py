@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["sunlight.evidence.tasks"]
+TASK_MODULES = ["sunlight.evidence.tasks", "sunlight.retention.tasks"]
 
 
 def configure(settings: Settings) -> Celery:

@@ -6,6 +6,18 @@ Modules:
   standard library and ``cryptography`` so that anyone can audit it and check Sunlight's
   proofs and checkpoints without trusting the server. It also holds the one implementation
   of the Merkle hashing functions.
+* :mod:`sunlight.ledger.bundle` -- the offline proof-bundle checker (same dependencies).
 * :mod:`sunlight.ledger.tree` -- server-side proof generation from stored hashes of
   complete subtrees, in O(log n) node reads per proof.
+* :mod:`sunlight.ledger.canonical` and :mod:`sunlight.ledger.entry` -- RFC 8785 canonical
+  JSON, and how a custody event becomes a leaf (public fields plus a salted commitment to
+  the private ones).
+* :mod:`sunlight.ledger.models`, :mod:`sunlight.ledger.service` -- tables, sealing,
+  checkpoints, cosignatures, proofs and bundles; :mod:`sunlight.ledger.config` -- settings
+  and the log key.
+* :mod:`sunlight.ledger.audit` -- ``sunlight audit``; :mod:`sunlight.ledger.witness` --
+  ``sunlight witness``; :mod:`sunlight.ledger.api` -- the public ``/log`` endpoints;
+  :mod:`sunlight.ledger.cli` -- the commands.
+
+See docs/ledger.md.
 """

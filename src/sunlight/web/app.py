@@ -13,9 +13,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sunlight import __version__
+from sunlight.compliance import api as compliance_api
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestError
+from sunlight.incidents import api as incidents_api
+from sunlight.ledger import api as ledger_api
+from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
+from sunlight.storage import ObjectNotFound
 from sunlight.web import api, pages
 from sunlight.web.uploads import upload_router
 
@@ -42,6 +47,12 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # First: /api/recordings/{id}/proof must win over /api/recordings/{id}/{derivative}.
+    app.include_router(ledger_api.router)
+    # Before api.router too: /api/recordings/{id}/retention.
+    app.include_router(incidents_api.router)
+    app.include_router(retention_api.router)
+    app.include_router(compliance_api.router)
     app.include_router(api.router)
     app.include_router(upload_router(runtime))
     app.include_router(pages.router)
@@ -70,6 +81,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         (service.InvalidChange, 422),
         (service.Conflict, 409),
         (IngestError, 422),
+        (ObjectNotFound, 404),  # e.g. bytes deleted under the retention schedule
     ]
     for error_type, status in domain_errors:
 

@@ -15,6 +15,8 @@ from sunlight import __version__
 from sunlight.access import Actor, Permission
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
+from sunlight.ledger.service import leaves_for_events
+from sunlight.retention.service import recording_status
 from sunlight.runtime import Runtime
 from sunlight.web.access_log import log_read
 from sunlight.web.deps import get_runtime, require
@@ -145,11 +147,14 @@ def recording(
     with runtime.db.session() as session:
         rec = service.get_recording(session, recording_id)
         events = events_for(session, "recording", recording_id)
+        leaves = leaves_for_events(session, [e.id for e in events])
         return render(
             request,
             "recording.html",
             rec=rec,
             events=events,
+            leaves=leaves,
+            retention=recording_status(session, recording_id),
             officers=service.list_officers(session),
             devices=service.list_devices(session),
         )

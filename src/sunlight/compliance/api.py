@@ -1,0 +1,376 @@
+"""Compliance on the web: the monthly report, publishable aggregates, the review queue and
+CSV imports of CAD calls and use-of-force reports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from sunlight.access import Actor, Permission
+from sunlight.compliance import fleet, imports, service
+from sunlight.compliance.models import ReviewItem
+from sunlight.compliance.policy import load_policy
+from sunlight.evidence import service as evidence
+from sunlight.evidence.service import InvalidChange, NotFound
+from sunlight.runtime import Runtime
+from sunlight.web.deps import get_runtime, require
+from sunlight.web.pages import render
+
+router = APIRouter(tags=["compliance"])
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ImportKind = Literal["cad", "use-of-force"]
+
+
+def _http(exc: Exception) -> HTTPException:
+    return HTTPException(404 if isinstance(exc, NotFound) else 422, str(exc))
+
+
+def _month(value: str | None) -> service.Month:
+    try:
+        return service.Month.parse(value) if value else service.Month.previous()
+    except InvalidChange as exc:
+        raise _http(exc) from exc
+
+
+class DrawIn(BaseModel):
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    per_unit: int | None = Field(default=None, ge=1, le=100)
+
+
+class ReviewIn(BaseModel):
+    outcome: Literal["compliant", "issue-found"]
+    notes: str = Field(default="", max_length=5000)
+
+
+def _item(item: ReviewItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "recording_id": item.recording_id,
+        "month": item.month,
+        "unit": item.unit,
+        "drawn_at": item.drawn_at.isoformat(),
+        "drawn_by": item.drawn_by,
+        "reviewed_at": item.reviewed_at.isoformat() if item.reviewed_at else None,
+        "reviewed_by": item.reviewed_by,
+        "outcome": item.outcome,
+        "notes": item.notes,
+    }
+
+
+@router.get("/api/compliance/report", summary="Compliance report for a month (staff)")
+def api_report(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_VIEW))],
+    month: str | None = None,
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        return service.report(session, _month(month))
+
+
+@router.get(
+    "/api/compliance/public",
+    summary="Aggregate compliance figures for a month: no names, publishable",
+)
+def api_public(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_PUBLIC))],
+    month: str | None = None,
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        document: dict[str, Any] = service.report(session, _month(month))["public"]
+        return document
+
+
+@router.get("/api/compliance/review", summary="The random-review queue")
+def api_queue(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+    month: str | None = None,
+    open_only: bool = False,
+) -> list[dict[str, Any]]:
+    with runtime.db.session() as session:
+        which = _month(month) if month else None
+        return [_item(i) for i in service.review_queue(session, which, open_only=open_only)]
+
+
+@router.post("/api/compliance/review/draw", summary="Draw a random sample for supervisors")
+def api_draw(
+    body: DrawIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+) -> list[dict[str, Any]]:
+    with runtime.db.session() as session:
+        drawn = service.draw_review_sample(
+            session, _month(body.month), actor=actor.id, per_unit=body.per_unit
+        )
+        return [_item(i) for i in drawn]
+
+
+@router.post("/api/compliance/review/{item_id}", summary="Record a supervisor's review")
+def api_review(
+    item_id: int,
+    body: ReviewIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            item = service.complete_review(
+                session, item_id, outcome=body.outcome, notes=body.notes, actor=actor.id
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        return _item(item)
+
+
+@router.post(
+    "/api/import/{kind}",
+    summary="Import CAD calls or use-of-force reports (CSV request body; all or nothing)",
+)
+async def api_import(
+    kind: ImportKind,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_IMPORT))],
+) -> Response:
+    data = await request.body()
+    result = imports.import_all_or_nothing(runtime.db, kind, data, actor=actor.id)
+    return JSONResponse(result.to_dict(), status_code=200 if result.imported else 422)
+
+
+class DockIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    location: str | None = Field(default=None, max_length=300)
+    unit: str | None = Field(default=None, max_length=100)
+
+
+class DeviceStatusIn(BaseModel):
+    status: Literal["in-service", "spare", "in-repair", "lost", "retired"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DeviceDockIn(BaseModel):
+    dock_id: int
+
+
+@router.get("/api/fleet", summary="Camera fleet: status, funding, dock, holder, last upload")
+def api_fleet(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        return fleet.fleet(session)
+
+
+@router.get("/api/docks", summary="Docking stations")
+def api_docks(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
+) -> list[dict[str, Any]]:
+    with runtime.db.session() as session:
+        return [
+            {"id": d.id, "name": d.name, "location": d.location, "unit": d.unit}
+            for d in fleet.list_docks(session)
+        ]
+
+
+@router.post("/api/docks", status_code=201, summary="Add a docking station")
+def api_add_dock(
+    body: DockIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            dock = fleet.create_dock(
+                session, name=body.name, location=body.location, unit=body.unit, actor=actor.id
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        return {"id": dock.id, "name": dock.name, "location": dock.location, "unit": dock.unit}
+
+
+@router.post("/api/devices/{device_id}/status", summary="Change a camera's fleet status")
+def api_device_status(
+    device_id: int,
+    body: DeviceStatusIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            device = evidence.set_device_status(
+                session, device_id, status=body.status, actor=actor.id, reason=body.reason
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        return {"id": device.id, "serial": device.serial, "status": device.status}
+
+
+@router.post("/api/devices/{device_id}/dock", summary="Set the dock a camera uploads through")
+def api_device_dock(
+    device_id: int,
+    body: DeviceDockIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            link = fleet.assign_dock(
+                session, device_id=device_id, dock_id=body.dock_id, actor=actor.id
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        return {"device_id": device_id, "dock": link.dock.name}
+
+
+# -- pages ------------------------------------------------------------------------------
+
+
+def _page(
+    request: Request,
+    runtime: RuntimeDep,
+    month: service.Month,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    with runtime.db.session() as session:
+        return render(
+            request,
+            "compliance.html",
+            status_code=status_code,
+            report=service.report(session, month),
+            queue=service.review_queue(session, month),
+            policy=load_policy(),
+            month=str(month),
+            **{"result": None, **extra},
+        )
+
+
+@router.get("/compliance", response_class=HTMLResponse, include_in_schema=False)
+def compliance_page(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_VIEW))],
+    month: str | None = None,
+) -> HTMLResponse:
+    return _page(request, runtime, _month(month))
+
+
+@router.post("/compliance/import", response_class=HTMLResponse, include_in_schema=False)
+async def import_form(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_IMPORT))],
+    kind: Annotated[ImportKind, Form()],
+    file: UploadFile,
+) -> HTMLResponse:
+    data = await file.read()
+    result = imports.import_all_or_nothing(runtime.db, kind, data, actor=actor.id)
+    return _page(
+        request,
+        runtime,
+        service.Month.previous(),
+        status_code=200 if result.imported else 422,
+        result=result,
+        filename=file.filename,
+    )
+
+
+@router.post("/compliance/review/draw", include_in_schema=False)
+def draw_form(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+    month: Annotated[str, Form()],
+) -> Response:
+    which = _month(month)
+    with runtime.db.session() as session:
+        service.draw_review_sample(session, which, actor=actor.id)
+    return RedirectResponse(f"/compliance?month={which}#review", status_code=303)
+
+
+@router.post("/compliance/review/{item_id}", include_in_schema=False)
+def review_form(
+    item_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+    outcome: Annotated[str, Form()],
+    notes: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            item = service.complete_review(
+                session, item_id, outcome=outcome, notes=notes, actor=actor.id
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        month = item.month
+    return RedirectResponse(f"/compliance?month={month}#review", status_code=303)
+
+
+@router.get("/fleet", response_class=HTMLResponse, include_in_schema=False)
+def fleet_page(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
+) -> HTMLResponse:
+    with runtime.db.session() as session:
+        return render(
+            request,
+            "fleet.html",
+            fleet=fleet.fleet(session),
+            docks=fleet.list_docks(session),
+            statuses=evidence.DEVICE_STATUSES,
+        )
+
+
+@router.post("/fleet/docks", include_in_schema=False)
+def dock_form(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    name: Annotated[str, Form(max_length=100)],
+    location: Annotated[str, Form(max_length=300)] = "",
+    unit: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            fleet.create_dock(session, name=name, location=location, unit=unit, actor=actor.id)
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return RedirectResponse("/fleet#docks", status_code=303)
+
+
+@router.post("/fleet/{device_id}/status", include_in_schema=False)
+def device_status_form(
+    device_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    status: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            evidence.set_device_status(
+                session, device_id, status=status, actor=actor.id, reason=reason
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return RedirectResponse("/fleet", status_code=303)
+
+
+@router.post("/fleet/{device_id}/dock", include_in_schema=False)
+def device_dock_form(
+    device_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    dock_id: Annotated[int, Form()],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            fleet.assign_dock(session, device_id=device_id, dock_id=dock_id, actor=actor.id)
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return RedirectResponse("/fleet", status_code=303)

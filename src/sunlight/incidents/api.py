@@ -1,0 +1,508 @@
+"""Incidents on the web: JSON endpoints under /api and staff pages under /incidents.
+
+Thin: the rules live in ``sunlight.incidents.service``. Every route declares its permission.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from sunlight.access import Actor, Permission
+from sunlight.evidence.custody import events_for
+from sunlight.evidence.service import ChangeRefused, InvalidChange, NotFound
+from sunlight.incidents import service
+from sunlight.runtime import Runtime
+from sunlight.web.deps import get_runtime, require
+from sunlight.web.pages import render
+
+router = APIRouter(tags=["incidents"])
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _http(exc: Exception) -> HTTPException:
+    if isinstance(exc, NotFound):
+        return HTTPException(404, str(exc))
+    if isinstance(exc, ChangeRefused):
+        return HTTPException(409, str(exc))
+    return HTTPException(422, str(exc))
+
+
+class IncidentIn(BaseModel):
+    cad_number: str = Field(min_length=1, max_length=40)
+    type: str = Field(description="One of: " + ", ".join(service.INCIDENT_TYPES))
+    started_at: datetime
+    ended_at: datetime
+    location: str | None = Field(default=None, max_length=300)
+    unit: str | None = Field(default=None, max_length=100)
+    narrative: str | None = Field(default=None, max_length=20000)
+    officers: list[str] = Field(default_factory=list, description="Badge numbers")
+
+
+class LinkIn(BaseModel):
+    recording_id: int
+    how: Literal["manual", "suggested"] = "manual"
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CustodyIn(BaseModel):
+    agency_id: int | None = Field(default=None, description="Default: Missouri Highway Patrol")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class StatusIn(BaseModel):
+    status: Literal["none", "active", "inactive"]
+    reason: Literal["not-pursued", "limitations", "convictions-final"] | None = None
+    on: date | None = Field(default=None, description="Date of the change (default today)")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AgencyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    short_name: str = Field(min_length=1, max_length=40)
+
+
+def _detail(runtime: Runtime, incident_id: int) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            incident = service.get_incident(session, incident_id)
+        except NotFound as exc:
+            raise _http(exc) from exc
+        doc = service.incident_summary(incident)
+        doc["allowed_transitions"] = service.allowed_transitions(incident)
+        doc["suggestions"] = [
+            {
+                "recording_id": r.id,
+                "recorded_at": r.recorded_at.isoformat() if r.recorded_at else None,
+                "duration_s": r.duration_s,
+                "officer": r.officer.badge_number if r.officer else None,
+            }
+            for r in service.suggestions(session, incident)
+        ]
+        doc["custody_history"] = [
+            {
+                "agency": a.agency.name,
+                "assigned_at": a.assigned_at.isoformat(),
+                "assigned_by": a.assigned_by,
+                "reason": a.reason,
+                "returned_at": a.returned_at.isoformat() if a.returned_at else None,
+            }
+            for a in service.custody_history(session, incident_id)
+        ]
+        return doc
+
+
+# -- JSON -------------------------------------------------------------------------------
+
+
+@router.get("/api/incidents", summary="List incidents")
+def api_list(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
+    type: str | None = None,
+    status: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[dict[str, Any]]:
+    with runtime.db.session() as session:
+        try:
+            found = service.list_incidents(session, type=type, status=status, text=q)
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        return [service.incident_summary(i) for i in found]
+
+
+@router.post("/api/incidents", status_code=201, summary="Create an incident")
+def api_create(
+    body: IncidentIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_MANAGE))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            incident = service.create_incident(
+                session,
+                cad_number=body.cad_number,
+                type=body.type,
+                started_at=body.started_at,
+                ended_at=body.ended_at,
+                location=body.location,
+                unit=body.unit,
+                narrative=body.narrative,
+                officer_badges=body.officers,
+                actor=actor.id,
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        incident_id = incident.id
+    return _detail(runtime, incident_id)
+
+
+@router.get("/api/incidents/{incident_id}", summary="An incident with suggested recordings")
+def api_get(
+    incident_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
+) -> dict[str, Any]:
+    return _detail(runtime, incident_id)
+
+
+@router.post("/api/incidents/{incident_id}/recordings", summary="Link a recording")
+def api_link(
+    incident_id: int,
+    body: LinkIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            service.link_recording(
+                session,
+                incident_id,
+                body.recording_id,
+                actor=actor.id,
+                how=body.how,
+                reason=body.reason,
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _detail(runtime, incident_id)
+
+
+@router.post(
+    "/api/incidents/{incident_id}/recordings/{recording_id}/unlink", summary="Unlink a recording"
+)
+def api_unlink(
+    incident_id: int,
+    recording_id: int,
+    body: ReasonIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            service.unlink_recording(
+                session, incident_id, recording_id, actor=actor.id, reason=body.reason
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _detail(runtime, incident_id)
+
+
+@router.post(
+    "/api/incidents/{incident_id}/custody",
+    summary="Hand the incident and its footage to an investigating agency",
+)
+def api_assign(
+    incident_id: int,
+    body: CustodyIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            service.assign_to_agency(
+                session, incident_id, agency_id=body.agency_id, actor=actor.id, reason=body.reason
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _detail(runtime, incident_id)
+
+
+@router.post(
+    "/api/incidents/{incident_id}/custody/return", summary="Custody returns to the department"
+)
+def api_return(
+    incident_id: int,
+    body: ReasonIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            service.return_custody(session, incident_id, actor=actor.id, reason=body.reason)
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _detail(runtime, incident_id)
+
+
+@router.post("/api/incidents/{incident_id}/status", summary="Investigation status (RSMo 610.100)")
+def api_status(
+    incident_id: int,
+    body: StatusIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            service.set_investigation_status(
+                session,
+                incident_id,
+                status=body.status,
+                reason=body.reason,
+                on=body.on,
+                note=body.note,
+                actor=actor.id,
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _detail(runtime, incident_id)
+
+
+@router.get("/api/incidents/{incident_id}/events", summary="Custody events of an incident")
+def api_events(
+    incident_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
+) -> list[dict[str, Any]]:
+    with runtime.db.session() as session:
+        return [
+            {
+                "id": e.id,
+                "occurred_at": e.occurred_at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "outcome": e.outcome,
+                "reason": e.reason,
+                "details": e.details,
+            }
+            for e in events_for(session, "incident", incident_id)
+        ]
+
+
+@router.get("/api/agencies", summary="Investigating agencies")
+def api_agencies(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.AGENCY_VIEW))],
+) -> list[dict[str, Any]]:
+    with runtime.db.session() as session:
+        return [
+            {"id": a.id, "name": a.name, "short_name": a.short_name, "default": a.is_default}
+            for a in service.list_agencies(session)
+        ]
+
+
+@router.post("/api/agencies", status_code=201, summary="Add an investigating agency")
+def api_add_agency(
+    body: AgencyIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.AGENCY_MANAGE))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            agency = service.create_agency(
+                session, name=body.name, short_name=body.short_name, actor=actor.id
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        return {"id": agency.id, "name": agency.name, "short_name": agency.short_name}
+
+
+# -- pages ------------------------------------------------------------------------------
+
+
+def _form_time(value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise HTTPException(422, f"{name}: not a date and time") from exc
+    if parsed.tzinfo is None:  # a datetime-local field: the browser sent UTC (see the form)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+@router.get("/incidents", response_class=HTMLResponse, include_in_schema=False)
+def incidents_page(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
+    type: str | None = None,
+    status: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    with runtime.db.session() as session:
+        try:
+            found = service.list_incidents(
+                session, type=type or None, status=status or None, text=q or None
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        return render(
+            request,
+            "incidents.html",
+            incidents=found,
+            types=service.INCIDENT_TYPES,
+            statuses=service.STATUSES,
+            query={"type": type or "", "status": status or "", "q": q or ""},
+        )
+
+
+@router.post("/incidents", include_in_schema=False)
+def create_form(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_MANAGE))],
+    cad_number: Annotated[str, Form(max_length=40)],
+    type: Annotated[str, Form()],
+    started_at: Annotated[str, Form()],
+    ended_at: Annotated[str, Form()],
+    location: Annotated[str, Form(max_length=300)] = "",
+    unit: Annotated[str, Form(max_length=100)] = "",
+    officers: Annotated[str, Form(max_length=2000)] = "",
+    narrative: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            incident = service.create_incident(
+                session,
+                cad_number=cad_number,
+                type=type,
+                started_at=_form_time(started_at, "started_at"),
+                ended_at=_form_time(ended_at, "ended_at"),
+                location=location,
+                unit=unit,
+                narrative=narrative,
+                officer_badges=[b for b in officers.replace(",", " ").split() if b],
+                actor=actor.id,
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        incident_id = incident.id
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
+def incident_page(
+    request: Request,
+    incident_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
+) -> HTMLResponse:
+    with runtime.db.session() as session:
+        try:
+            incident = service.get_incident(session, incident_id)
+        except NotFound as exc:
+            raise _http(exc) from exc
+        return render(
+            request,
+            "incident.html",
+            incident=incident,
+            types=service.INCIDENT_TYPES,
+            reasons=service.INACTIVE_REASONS,
+            transitions=service.allowed_transitions(incident),
+            suggestions=service.suggestions(session, incident),
+            agencies=service.list_agencies(session),
+            history=service.custody_history(session, incident_id),
+            events=events_for(session, "incident", incident_id),
+            department_name=service.DEPARTMENT,
+        )
+
+
+def _back(incident_id: int, anchor: str = "") -> Response:
+    return RedirectResponse(f"/incidents/{incident_id}{anchor}", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/links", include_in_schema=False)
+def link_form(
+    incident_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
+    recording_id: Annotated[int, Form()],
+    how: Annotated[Literal["manual", "suggested"], Form()] = "manual",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.link_recording(
+                session, incident_id, recording_id, actor=actor.id, how=how, reason=reason or None
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _back(incident_id, "#recordings")
+
+
+@router.post("/incidents/{incident_id}/links/{recording_id}/unlink", include_in_schema=False)
+def unlink_form(
+    incident_id: int,
+    recording_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.unlink_recording(
+                session, incident_id, recording_id, actor=actor.id, reason=reason
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _back(incident_id, "#recordings")
+
+
+@router.post("/incidents/{incident_id}/custody", include_in_schema=False)
+def assign_form(
+    incident_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
+    agency_id: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.assign_to_agency(
+                session, incident_id, agency_id=agency_id, actor=actor.id, reason=reason
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _back(incident_id, "#custody")
+
+
+@router.post("/incidents/{incident_id}/custody/return", include_in_schema=False)
+def return_form(
+    incident_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.return_custody(session, incident_id, actor=actor.id, reason=reason)
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _back(incident_id, "#custody")
+
+
+@router.post("/incidents/{incident_id}/status", include_in_schema=False)
+def status_form(
+    incident_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
+    status: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    on: Annotated[str, Form()] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError as exc:
+        raise HTTPException(422, "date must be YYYY-MM-DD") from exc
+    with runtime.db.session() as session:
+        try:
+            service.set_investigation_status(
+                session,
+                incident_id,
+                status=status,
+                reason=reason or None,
+                on=day,
+                note=note or None,
+                actor=actor.id,
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _back(incident_id, "#investigation")

@@ -1,0 +1,263 @@
+"""Public, read-only HTTP endpoints of the custody ledger (and the witnesses' one POST).
+
+Everything under ``/log`` needs no sign-in: the log holds no closed information (private
+fields are committed by salted hashes). Responses for a fixed tree size never change and
+are cacheable for a long time; the latest checkpoint is cacheable for a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from sunlight.access import Actor, Permission
+from sunlight.evidence.custody import Action
+from sunlight.ledger import service
+from sunlight.ledger.config import ledger_settings
+from sunlight.runtime import Runtime
+from sunlight.web.access_log import log_read
+from sunlight.web.deps import get_runtime, require
+
+router = APIRouter(tags=["ledger"])
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+LATEST = "public, max-age=5"
+STABLE = "public, max-age=3600"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class ProofOut(BaseModel):
+    index: int | None = None
+    size: int | None = None
+    leaf_hash: str | None = None
+    from_size: int | None = Field(default=None, alias="from")
+    to_size: int | None = Field(default=None, alias="to")
+    proof: list[str]
+
+
+class CosignatureIn(BaseModel):
+    checkpoint: str = Field(description="The checkpoint note text (without signature lines).")
+    cosignature: str = Field(description="One C2SP tlog-cosignature line: `— <name> <base64>`.")
+
+
+def _json(document: Any, cache: str, status_code: int = 200) -> Response:
+    return JSONResponse(document, status_code=status_code, headers={"Cache-Control": cache})
+
+
+def _error(exc: service.LedgerError) -> HTTPException:
+    return HTTPException(404 if isinstance(exc, service.NotFound) else 422, str(exc))
+
+
+def _latest_size(runtime: Runtime) -> int:
+    with runtime.db.session() as session:
+        cp = service.latest_checkpoint(session)
+    if cp is None:
+        raise HTTPException(404, "the log has no signed checkpoint yet")
+    return cp.size
+
+
+@router.get(
+    "/log/checkpoint",
+    response_class=PlainTextResponse,
+    summary="Latest signed checkpoint with witness cosignatures (C2SP tlog-checkpoint)",
+)
+def checkpoint(
+    runtime: RuntimeDep,
+    witnessed: Annotated[
+        bool, Query(description="Only a checkpoint cosigned by the witness quorum.")
+    ] = False,
+) -> Response:
+    with runtime.db.session() as session:
+        cp = (
+            service.latest_witnessed(runtime, session)
+            if witnessed
+            else service.latest_checkpoint(session)
+        )
+        if cp is None:
+            raise HTTPException(404, "no such checkpoint yet")
+        note = service.note_with_cosignatures(runtime, session, cp)
+    return PlainTextResponse(note, headers={"Cache-Control": LATEST})
+
+
+@router.get(
+    "/log/key",
+    response_class=PlainTextResponse,
+    summary="The log's verifier key (name+keyid+base64, Go sumdb/note format)",
+)
+def key(runtime: RuntimeDep) -> Response:
+    vkey = service.identity(runtime).verifier_key
+    return PlainTextResponse(vkey + "\n", headers={"Cache-Control": STABLE})
+
+
+@router.get("/log/witnesses", summary="Witness keys whose cosignatures this log counts")
+def witnesses(runtime: RuntimeDep) -> Response:
+    with runtime.db.session() as session:
+        keys = service.witness_keys(runtime, session)
+    quorum = ledger_settings(runtime.settings).witness_quorum
+    return _json({"quorum": quorum, "witnesses": keys}, LATEST)
+
+
+@router.get(
+    "/log/proof/inclusion",
+    response_model=ProofOut,
+    summary="RFC 9162 inclusion proof of a leaf (by hash or index) in the tree of `size`",
+)
+def inclusion(
+    runtime: RuntimeDep,
+    leaf_hash: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None,
+    index: Annotated[int | None, Query(ge=0)] = None,
+    size: Annotated[int | None, Query(ge=1, description="Default: latest checkpoint")] = None,
+) -> Response:
+    if (leaf_hash is None) == (index is None):
+        raise HTTPException(422, "give exactly one of leaf_hash and index")
+    tree_size = size if size is not None else _latest_size(runtime)
+    with runtime.db.session() as session:
+        try:
+            if index is None:
+                assert leaf_hash is not None
+                index = service.leaf_index_of(session, bytes.fromhex(leaf_hash))
+            proof = service.inclusion_proof(session, index, tree_size)
+            digest = service.entries(session, index, index + 1)[0].leaf_hash.hex()
+        except service.LedgerError as exc:
+            raise _error(exc) from exc
+    return _json(
+        {"index": index, "size": tree_size, "leaf_hash": digest, "proof": [p.hex() for p in proof]},
+        IMMUTABLE if size is not None else LATEST,
+    )
+
+
+@router.get(
+    "/log/proof/consistency",
+    response_model=ProofOut,
+    summary="RFC 9162 consistency proof between two tree sizes",
+)
+def consistency(
+    runtime: RuntimeDep,
+    from_size: Annotated[int, Query(alias="from", ge=1)],
+    to_size: Annotated[int | None, Query(alias="to", ge=1, description="Default: latest")] = None,
+) -> Response:
+    size2 = to_size if to_size is not None else _latest_size(runtime)
+    with runtime.db.session() as session:
+        try:
+            proof = service.consistency_proof(session, from_size, size2)
+        except service.LedgerError as exc:
+            raise _error(exc) from exc
+    return _json(
+        {"from": from_size, "to": size2, "proof": [p.hex() for p in proof]},
+        IMMUTABLE if to_size is not None else LATEST,
+    )
+
+
+@router.get(
+    "/log/entries", summary=f"Entries by leaf index, [start, end), at most {service.MAX_ENTRIES}"
+)
+def entries(
+    runtime: RuntimeDep,
+    start: Annotated[int, Query(ge=0)],
+    end: Annotated[int, Query(ge=1)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            leaves = service.entries(session, start, end)
+        except service.LedgerError as exc:
+            raise _error(exc) from exc
+        full = len(leaves) == min(end - start, service.MAX_ENTRIES)
+    document = {
+        "entries": [
+            {"index": x.leaf_index, "leaf_hash": x.leaf_hash.hex(), "entry": x.entry.decode()}
+            for x in leaves
+        ]
+    }
+    return _json(document, IMMUTABLE if full else LATEST)
+
+
+@router.get("/log/lookup", summary="Leaves whose entry names a SHA-256 (find a file's ingest)")
+def lookup(
+    runtime: RuntimeDep, sha256: Annotated[str, Query(pattern="^[0-9a-f]{64}$")]
+) -> Response:
+    with runtime.db.session() as session:
+        leaves = service.leaves_for_sha256(session, sha256)
+        found = [
+            {
+                "index": x.leaf_index,
+                "leaf_hash": x.leaf_hash.hex(),
+                "action": json.loads(x.entry).get("action"),
+            }
+            for x in leaves
+        ]
+    return _json({"sha256": sha256, "leaves": found}, LATEST)
+
+
+@router.post(
+    "/log/cosignatures",
+    status_code=201,
+    summary="A witness submits its cosignature of a checkpoint (verified before storing)",
+)
+def submit_cosignature(runtime: RuntimeDep, body: CosignatureIn) -> Response:
+    try:
+        row = service.add_cosignature(runtime, body.checkpoint, body.cosignature)
+    except service.Rejected as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except service.LedgerError as exc:
+        raise _error(exc) from exc
+    return _json(
+        {"witness": row.witness_name, "key_id": row.key_id, "timestamp": row.timestamp},
+        "no-store",
+        status_code=201,
+    )
+
+
+@router.get(
+    "/api/recordings/{recording_id}/proof",
+    summary="Proof bundle of a recording's ingest (check offline: sunlight verify --bundle)",
+)
+def recording_proof(
+    recording_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
+) -> Response:
+    # The bundle discloses the salt and the private fields of the ingest event (who
+    # ingested, the filename, officer and camera), so it is staff-only until release.
+    try:
+        bundle = service.recording_bundle(runtime, recording_id)
+    except service.LedgerError as exc:
+        raise _error(exc) from exc
+    # Reading the custody record is itself an access to record (CJIS AU-2).
+    log_read(runtime, actor, Action.VIEW, recording_id, details={"what": "ledger proof bundle"})
+    return JSONResponse(
+        bundle,
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="recording-{recording_id}-proof.json"',
+        },
+    )
+
+
+@router.get("/log", response_class=HTMLResponse, include_in_schema=False)
+def log_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    from sunlight.web.pages import render
+
+    with runtime.db.session() as session:
+        cp = service.latest_checkpoint(session)
+        cosigs = service.witnessed_by(runtime, session, cp) if cp is not None else []
+        note = service.note_with_cosignatures(runtime, session, cp) if cp is not None else None
+        keys = service.witness_keys(runtime, session)
+        size = service.ledger_size(session)
+    ident = service.identity(runtime)
+    return render(
+        request,
+        "log.html",
+        checkpoint=cp,
+        note=note,
+        cosignatures=cosigs,
+        witness_keys=keys,
+        quorum=ident.settings.witness_quorum,
+        log_key=ident.verifier_key,
+        origin=ident.origin,
+        size=size,
+        base_url=str(request.base_url).rstrip("/"),
+    )

@@ -1,0 +1,139 @@
+"""Ledger settings and the log's signing key.
+
+Settings (first found wins): ``Settings.extra["ledger"]`` (programmatic), environment
+variables ``SUNLIGHT_LEDGER_*``, the ``[sunlight.ledger]`` table of the ``SUNLIGHT_CONFIG``
+TOML file, then defaults:
+
+==================  ====================================  =====================================
+setting             environment variable                  default
+==================  ====================================  =====================================
+origin              SUNLIGHT_LEDGER_ORIGIN                ``<site>.<department>/custody``
+key_file            SUNLIGHT_LEDGER_KEY_FILE              ``SUNLIGHT_HOME/keys/ledger.key``
+witnesses           SUNLIGHT_LEDGER_WITNESSES (comma)     none (add with ``ledger add-witness``)
+witness_quorum      SUNLIGHT_LEDGER_WITNESS_QUORUM        1
+seal_interval_s     SUNLIGHT_LEDGER_SEAL_INTERVAL_S       10
+==================  ====================================  =====================================
+
+The log key is generated on first use, written with mode 0600, and never rewritten. Its
+name is the log's origin; every process of one installation must share the same key file
+(on PostgreSQL with several hosts, point ``key_file`` at the shared secret).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sunlight.config import ConfigError, Settings
+from sunlight.ledger.verify import generate_signer, verifier_key_for
+
+log = logging.getLogger(__name__)
+
+ENV = "SUNLIGHT_LEDGER_"
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    origin: str
+    key_file: Path
+    witnesses: tuple[str, ...] = ()
+    witness_quorum: int = 1
+    seal_interval_s: float = 10.0
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "sunlight"
+
+
+def _file_values() -> dict[str, Any]:
+    path = os.environ.get("SUNLIGHT_CONFIG")
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            table = tomllib.load(fh).get("sunlight", {}).get("ledger", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    return dict(table) if isinstance(table, dict) else {}
+
+
+def ledger_settings(settings: Settings) -> LedgerSettings:
+    extra = settings.extra.get("ledger", {}) if isinstance(settings.extra, dict) else {}
+    file_values = _file_values()
+
+    def get(name: str) -> Any:
+        if name in extra:
+            return extra[name]
+        env = os.environ.get(ENV + name.upper())
+        if env not in (None, ""):
+            return env
+        return file_values.get(name)
+
+    origin = str(
+        get("origin") or f"{_slug(settings.site_name)}.{_slug(settings.department)}/custody"
+    )
+    key_file = Path(get("key_file") or settings.home / "keys" / "ledger.key").expanduser()
+    raw_witnesses = get("witnesses") or ()
+    if isinstance(raw_witnesses, str):
+        raw_witnesses = [w for w in re.split(r"[,\s]+", raw_witnesses) if w]
+    try:
+        quorum = int(get("witness_quorum") if get("witness_quorum") is not None else 1)
+        interval = float(get("seal_interval_s") or 10.0)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"malformed ledger setting: {exc}") from exc
+    if quorum < 0:
+        raise ConfigError("ledger witness_quorum must be >= 0")
+    return LedgerSettings(
+        origin=origin,
+        key_file=key_file,
+        witnesses=tuple(str(w) for w in raw_witnesses),
+        witness_quorum=quorum,
+        seal_interval_s=interval,
+    )
+
+
+def write_secret(path: Path, content: str) -> bool:
+    """Create ``path`` with mode 0600 holding ``content``, atomically; never overwrite.
+
+    Returns False when the file already existed (another process won the race)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temp, path)  # atomic, and fails if the key already exists
+        except FileExistsError:
+            return False
+    finally:
+        temp.unlink(missing_ok=True)
+    return True
+
+
+def read_secret(path: Path) -> str:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        log.warning("%s is readable by others (mode %o); it should be 0600", path, mode)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def log_signer_key(ls: LedgerSettings) -> str:
+    """The log's signer key, generated on first use (mode 0600)."""
+    if not ls.key_file.exists():
+        skey, _ = generate_signer(ls.origin)
+        if write_secret(ls.key_file, skey + "\n"):
+            log.warning("generated the ledger signing key %s", ls.key_file)
+    return read_secret(ls.key_file)
+
+
+def log_verifier_key(ls: LedgerSettings) -> str:
+    return verifier_key_for(log_signer_key(ls))

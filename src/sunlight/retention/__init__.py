@@ -1,0 +1,1 @@
+"""Retention: the published schedule, legal holds, and deletions that are never silent."""

@@ -1,0 +1,283 @@
+"""Retention on the web: the published policy, dry-run reports, holds, pending deletions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from sunlight.access import Actor, Permission
+from sunlight.evidence.service import InvalidChange, NotFound
+from sunlight.retention import service
+from sunlight.retention.guards import open_holds
+from sunlight.retention.models import LegalHold, RetentionDeletion
+from sunlight.retention.policy import load_policy
+from sunlight.runtime import Runtime
+from sunlight.web.deps import get_runtime, require
+from sunlight.web.pages import render
+
+router = APIRouter(tags=["retention"])
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _http(exc: Exception) -> HTTPException:
+    return HTTPException(404 if isinstance(exc, NotFound) else 422, str(exc))
+
+
+class HoldIn(BaseModel):
+    recording_id: int | None = None
+    incident_id: int | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RunIn(BaseModel):
+    as_of: date | None = None
+    dry_run: bool = True
+
+
+def _hold(h: LegalHold) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "recording_id": h.recording_id,
+        "incident_id": h.incident_id,
+        "reason": h.reason,
+        "placed_by": h.placed_by,
+        "placed_at": h.placed_at.isoformat(),
+        "released_at": h.released_at.isoformat() if h.released_at else None,
+        "released_by": h.released_by,
+        "release_reason": h.release_reason,
+    }
+
+
+def _deletion(d: RetentionDeletion) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "recording_id": d.recording_id,
+        "sha256": d.sha256,
+        "rule": d.rule,
+        "policy_version": d.policy_version,
+        "due_on": d.due_on.isoformat(),
+        "scheduled_on": d.scheduled_on.isoformat(),
+        "grace_until": d.grace_until.isoformat(),
+        "status": d.status,
+        "closed_at": d.closed_at.isoformat() if d.closed_at else None,
+        "closed_by": d.closed_by,
+        "close_reason": d.close_reason,
+    }
+
+
+@router.get("/api/retention/policy", summary="The published retention policy")
+def api_policy(
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+) -> dict[str, Any]:
+    loaded = load_policy()
+    return {"sha256": loaded.sha256, **loaded.policy.model_dump(mode="json")}
+
+
+@router.get("/api/retention/report", summary="Dry run: what the schedule would do on a day")
+def api_report(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    return service.run(runtime, as_of=as_of, dry_run=True, actor=actor.id).to_dict()
+
+
+@router.post("/api/retention/run", summary="Run the schedule (dry run unless dry_run=false)")
+def api_run(
+    body: RunIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_RUN))],
+) -> dict[str, Any]:
+    return service.run(runtime, as_of=body.as_of, dry_run=body.dry_run, actor=actor.id).to_dict()
+
+
+@router.get("/api/recordings/{recording_id}/retention", summary="Which rule keeps a recording")
+def api_decision(
+    recording_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        decision = service.decision_for(session, recording_id)
+        if decision is None:
+            raise HTTPException(404, f"no live recording {recording_id}")
+        return {
+            **decision.to_dict(),
+            "holds": [_hold(h) for h in open_holds(session, recording_id)],
+        }
+
+
+@router.get("/api/retention/holds", summary="Legal holds")
+def api_holds(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    open_only: bool = True,
+) -> list[dict[str, Any]]:
+    with runtime.db.session() as session:
+        return [_hold(h) for h in service.list_holds(session, open_only=open_only)]
+
+
+@router.post("/api/retention/holds", status_code=201, summary="Place a legal hold")
+def api_place_hold(
+    body: HoldIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            hold = service.place_hold(
+                session,
+                recording_id=body.recording_id,
+                incident_id=body.incident_id,
+                reason=body.reason,
+                actor=actor.id,
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+        return _hold(hold)
+
+
+@router.post("/api/retention/holds/{hold_id}/release", summary="Release a legal hold")
+def api_release_hold(
+    hold_id: int,
+    body: ReasonIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            return _hold(service.release_hold(session, hold_id, actor=actor.id, reason=body.reason))
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+
+
+@router.get("/api/retention/deletions", summary="Scheduled deletions (default: pending)")
+def api_deletions(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    status: str | None = "pending",
+) -> list[dict[str, Any]]:
+    with runtime.db.session() as session:
+        return [_deletion(d) for d in service.list_deletions(session, status or None)]
+
+
+@router.post(
+    "/api/retention/deletions/{deletion_id}/undo", summary="Undo a deletion in its grace period"
+)
+def api_undo(
+    deletion_id: int,
+    body: ReasonIn,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
+) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        try:
+            return _deletion(
+                service.undo_deletion(session, deletion_id, actor=actor.id, reason=body.reason)
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+
+
+# -- pages ------------------------------------------------------------------------------
+
+
+@router.get("/retention", response_class=HTMLResponse, include_in_schema=False)
+def retention_page(
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    as_of: str | None = None,
+) -> HTMLResponse:
+    try:
+        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    except ValueError as exc:
+        raise HTTPException(422, "as_of must be YYYY-MM-DD") from exc
+    loaded = load_policy()
+    report = service.run(runtime, as_of=day, dry_run=True, actor=actor.id)
+    with runtime.db.session() as session:
+        return render(
+            request,
+            "retention.html",
+            loaded=loaded,
+            policy=loaded.policy,
+            report=report,
+            holds=service.list_holds(session),
+            pending=service.list_deletions(session, "pending"),
+            recent=service.list_deletions(session, None)[:50],
+        )
+
+
+def _back(anchor: str) -> Response:
+    return RedirectResponse(f"/retention{anchor}", status_code=303)
+
+
+@router.post("/retention/holds", include_in_schema=False)
+def hold_form(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
+    reason: Annotated[str, Form(max_length=2000)],
+    recording_id: Annotated[str, Form()] = "",
+    incident_id: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        rid = int(recording_id) if recording_id.strip() else None
+        iid = int(incident_id) if incident_id.strip() else None
+    except ValueError as exc:
+        raise HTTPException(422, "recording and incident are numbers") from exc
+    with runtime.db.session() as session:
+        try:
+            service.place_hold(
+                session, recording_id=rid, incident_id=iid, reason=reason, actor=actor.id
+            )
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _back("#holds")
+
+
+@router.post("/retention/holds/{hold_id}/release", include_in_schema=False)
+def release_form(
+    hold_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.release_hold(session, hold_id, actor=actor.id, reason=reason)
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _back("#holds")
+
+
+@router.post("/retention/deletions/{deletion_id}/undo", include_in_schema=False)
+def undo_form(
+    deletion_id: int,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    with runtime.db.session() as session:
+        try:
+            service.undo_deletion(session, deletion_id, actor=actor.id, reason=reason)
+        except InvalidChange as exc:
+            raise _http(exc) from exc
+    return _back("#pending")
+
+
+@router.post("/retention/run", include_in_schema=False)
+def run_form(
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.RETENTION_RUN))],
+) -> Response:
+    """Run today's schedule now (what the daily job does)."""
+    service.run(runtime, dry_run=False, actor=actor.id)
+    return _back("#pending")
