@@ -231,7 +231,9 @@ def test_sealer_thread_seals_and_signs(rt: Runtime) -> None:
     from sunlight.ledger import service
 
     add_events(rt, 3)
-    sealer = service.Sealer(rt, interval=0.05)
+    from sunlight.jobs.schedule import Periodic
+
+    sealer = Periodic("ledger", 0.05, lambda: service.seal_and_checkpoint(rt))
     sealer.start()
     try:
         import time

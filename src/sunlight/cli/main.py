@@ -44,8 +44,18 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--demo", is_flag=True, help="Fill the data folder with demo data first.")
-def serve(host: str, port: int, demo: bool) -> None:
-    """Run the web app (staff pages, API, uploads) with an embedded job worker."""
+@click.option(
+    "--retention/--no-retention",
+    default=True,
+    show_default=True,
+    help="Run the published retention schedule daily in this process.",
+)
+def serve(host: str, port: int, demo: bool, retention: bool) -> None:
+    """Run the web app (staff pages, API, uploads) with an embedded job worker.
+
+    In the background it also seals the custody ledger, re-enqueues lost playback jobs,
+    sweeps expired uploads and (unless --no-retention) runs the retention schedule daily.
+    """
     import uvicorn
 
     from sunlight.evidence.derivatives import reconcile
@@ -72,12 +82,14 @@ def serve(host: str, port: int, demo: bool) -> None:
         f"Sunlight {__version__} on http://{host}:{port}/  (data: {runtime.settings.home})",
         err=True,
     )
-    from sunlight.ledger.service import Sealer
+    from sunlight.web.maintenance import server_schedule
 
-    sealer = Sealer(runtime)  # seals custody events and signs checkpoints every 10 s
-    sealer.start()
-    uvicorn.run(app, host=host, port=port, log_level="info")
-    sealer.stop()
+    schedule = server_schedule(runtime, retention=retention)
+    schedule.start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        schedule.stop()
 
 
 @cli.command()

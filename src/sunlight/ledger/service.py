@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -575,38 +574,6 @@ def recording_bundle(runtime: Runtime, recording_id: int) -> dict[str, Any]:
 # -- periodic sealing in the web process ------------------------------------------------
 
 
-class Sealer:
-    """A daemon thread that seals and checkpoints every ``interval`` seconds."""
-
-    def __init__(self, runtime: Runtime, interval: float | None = None) -> None:
-        self.runtime = runtime
-        self.interval = interval or ledger_settings(runtime.settings).seal_interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def run_once(self) -> None:
-        try:
-            seal_and_checkpoint(self.runtime)
-        except Exception:
-            log.exception("ledger sealing failed; will retry")
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self.interval)
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="sunlight-ledger", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-
 __all__ = [
     "BUNDLE_FORMAT",
     "EMPTY_ROOT",
@@ -614,7 +581,6 @@ __all__ = [
     "LedgerError",
     "NotFound",
     "Rejected",
-    "Sealer",
     "add_cosignature",
     "add_witness",
     "consistency_proof",

@@ -18,7 +18,7 @@ from sunlight.evidence.ingest import (
 )
 from sunlight.runtime import Runtime
 from sunlight.web.deps import require
-from sunlight.web.tus import CompletedUpload, TusConfig, tus_router
+from sunlight.web.tus import CompletedUpload, TusConfig, sweep_expired, tus_router
 
 UPLOAD_METADATA_FIELDS = {
     "filename",
@@ -47,12 +47,21 @@ def metadata_of(raw: Mapping[str, str]) -> IngestMetadata:
     )
 
 
-def upload_router(runtime: Runtime) -> APIRouter:
-    config = TusConfig(
+def tus_config(runtime: Runtime) -> TusConfig:
+    return TusConfig(
         staging_dir=runtime.settings.uploads_dir,
         max_size=runtime.settings.max_upload_bytes,
         expiry=timedelta(hours=runtime.settings.upload_expiry_hours),
     )
+
+
+def sweep_uploads(runtime: Runtime) -> list[str]:
+    """Delete unfinished uploads past their expiry (never acknowledged, so nothing is lost)."""
+    return sweep_expired(tus_config(runtime))
+
+
+def upload_router(runtime: Runtime) -> APIRouter:
+    config = tus_config(runtime)
 
     def on_complete(upload: CompletedUpload) -> Mapping[str, str]:
         meta = metadata_of(upload.metadata)

@@ -1,0 +1,64 @@
+"""Periodic maintenance threads: they run, survive failures, and stop promptly."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sunlight.jobs.schedule import Periodic, Schedule
+from sunlight.runtime import Runtime
+from sunlight.web.maintenance import server_schedule
+
+
+def test_periodic_runs_again_after_a_failure_and_stops() -> None:
+    calls: list[float] = []
+    twice = threading.Event()
+
+    def flaky() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RuntimeError("transient")
+        twice.set()
+
+    task = Periodic("flaky", 0.01, flaky)
+    task.start()
+    assert twice.wait(5)
+    started = time.monotonic()
+    task.stop()
+    assert time.monotonic() - started < 2
+    count = len(calls)
+    time.sleep(0.05)
+    assert len(calls) == count  # stopped means stopped
+
+
+def test_not_at_start_waits_one_interval() -> None:
+    ran = threading.Event()
+    schedule = Schedule([Periodic("later", 60, ran.set, run_at_start=False)])
+    schedule.start()
+    assert not ran.wait(0.1)
+    schedule.stop()
+    assert not ran.is_set()
+
+
+def test_server_schedule_seals_the_ledger(embedded_runtime: Runtime) -> None:
+    from sunlight.ledger import service as ledger
+
+    with embedded_runtime.db.session() as session:
+        from sunlight.evidence.custody import Action, record
+
+        record(session, actor="t", action=Action.VIEW, object_type="recording", object_id=1)
+    schedule = server_schedule(embedded_runtime, retention=False)
+    assert [t.name for t in schedule.tasks] == ["ledger", "reconcile", "uploads"]
+    schedule.start()
+    try:
+        deadline = time.monotonic() + 10
+        size = 0
+        while time.monotonic() < deadline and size < 1:
+            with embedded_runtime.db.session() as session:
+                latest = ledger.latest_checkpoint(session)
+                size = latest.size if latest is not None else 0
+            time.sleep(0.05)
+    finally:
+        schedule.stop()
+    assert size == 1
+    assert [t.name for t in server_schedule(embedded_runtime).tasks][-1] == "retention"
