@@ -1,7 +1,7 @@
 """Demo data: officers, donor-funded cameras and short generated recordings with audio.
 
-Idempotent: officers and cameras are matched by badge and serial, and the clips are
-generated deterministically, so a second run finds them all already in custody.
+Idempotent: officers and cameras are matched by badge and serial, clips by file name,
+incidents by CAD number.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
-from sunlight.evidence.models import Device, Officer
+from sunlight.evidence.models import Device, Officer, Recording
 from sunlight.media.synth import ContainerName, make_clip
 from sunlight.runtime import Runtime
 
@@ -134,9 +134,20 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
     _ensure_registry(runtime)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     counts = {"ingested": 0, "duplicates": 0, "flagged": 0}
+    # Idempotent by name: encoders are not bit-for-bit reproducible across runs, so a
+    # second run must not rely on identical hashes to recognise the demo clips.
+    with runtime.db.session() as session:
+        loaded = set(
+            session.scalars(
+                select(Recording.original_filename).where(Recording.ingest_source == "demo")
+            )
+        )
     with tempfile.TemporaryDirectory(dir=runtime.settings.work_dir) as scratch:
         folder = Path(scratch)
         for seed, (name, serial, minutes, container, codec, title, notes) in enumerate(CLIPS):
+            if name in loaded:
+                counts["duplicates"] += 1
+                continue
             path = folder / name
             make_clip(
                 path,
@@ -164,16 +175,89 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
             counts["ingested" if result.status == "ingested" else "duplicates"] += 1
         # A clip cut off mid-write by a failing camera: still evidence, flagged unplayable.
         broken = folder / "BWC0512_battery_died.mp4"
-        make_clip(folder / "full.mp4", seconds=3.0, width=320, height=240, seed=99)
-        data = (folder / "full.mp4").read_bytes()
-        broken.write_bytes(data[: len(data) // 3])
-        meta = IngestMetadata(
-            original_filename=broken.name,
-            device_serial="PAN-BWC-000512",
-            recorded_at=now - timedelta(minutes=30),
-            title="Camera battery failed mid-recording",
-        )
-        result = ingest_file(runtime, broken, meta, actor=DEMO_ACTOR, source="demo")
-        counts["ingested" if result.status == "ingested" else "duplicates"] += 1
-        counts["flagged"] += int(result.flagged and result.status == "ingested")
+        if broken.name in loaded:
+            counts["duplicates"] += 1
+        else:
+            make_clip(folder / "full.mp4", seconds=3.0, width=320, height=240, seed=99)
+            data = (folder / "full.mp4").read_bytes()
+            broken.write_bytes(data[: len(data) // 3])
+            meta = IngestMetadata(
+                original_filename=broken.name,
+                device_serial="PAN-BWC-000512",
+                recorded_at=now - timedelta(minutes=30),
+                title="Camera battery failed mid-recording",
+            )
+            result = ingest_file(runtime, broken, meta, actor=DEMO_ACTOR, source="demo")
+            counts["ingested" if result.status == "ingested" else "duplicates"] += 1
+            counts["flagged"] += int(result.flagged and result.status == "ingested")
+    counts["incidents"] = _ensure_incidents(runtime)
     return counts
+
+
+# (CAD number, type, clip, location, narrative, hand to the Highway Patrol)
+INCIDENTS = [
+    (
+        "26-0508-0117",
+        "traffic-stop",
+        "BWC0417_traffic_stop.mp4",
+        "Troost Ave & E 39th St",
+        "Expired tags; citation issued.",
+        False,
+    ),
+    (
+        "26-0508-0203",
+        "first-amendment-assembly",
+        "BWC0398_assembly.mkv",
+        "City Hall, 414 E 12th St",
+        "Peaceful demonstration; officers on crowd-control detail.",
+        False,
+    ),
+    (
+        "26-0508-0311",
+        "officer-involved-shooting",
+        "ICV0620_pursuit.mov",
+        "I-70 & Prospect Ave",
+        "Pursuit ended in an officer-involved shooting; investigated by the Missouri Highway "
+        "Patrol.",
+        True,
+    ),
+]
+
+
+def _ensure_incidents(runtime: Runtime) -> int:
+    """A few incidents over the demo clips, one handed to the Highway Patrol."""
+    from sunlight.incidents import service as incidents
+    from sunlight.incidents.models import Incident
+
+    created = 0
+    with runtime.db.session() as session:
+        for cad, kind, clip, location, narrative, hand_over in INCIDENTS:
+            if session.scalar(select(Incident.id).where(Incident.cad_number == cad)):
+                continue
+            recording = session.scalar(select(Recording).where(Recording.original_filename == clip))
+            if recording is None or recording.recorded_at is None:
+                continue
+            badges = [recording.officer.badge_number] if recording.officer else []
+            incident = incidents.create_incident(
+                session,
+                cad_number=cad,
+                type=kind,
+                actor=DEMO_ACTOR,
+                location=location,
+                narrative=narrative,
+                officer_badges=badges,
+                started_at=recording.recorded_at - timedelta(minutes=5),
+                ended_at=recording.recorded_at + timedelta(minutes=15),
+            )
+            incidents.link_recording(
+                session, incident.id, recording.id, actor=DEMO_ACTOR, how="suggested"
+            )
+            if hand_over:
+                incidents.assign_to_agency(
+                    session,
+                    incident.id,
+                    actor=DEMO_ACTOR,
+                    reason="Officer-involved shooting: investigated by the Missouri Highway Patrol",
+                )
+            created += 1
+    return created

@@ -115,7 +115,9 @@ def make_clip(
     encoder, encoder_options = _VIDEO_ENCODERS.get(video_codec, (video_codec, {}))
     if audio_codec is None:
         audio_codec = "libopus" if container == "webm" else "aac"
-    options = {}
+    # bitexact: no random Matroska segment id and no wall-clock muxing date, so the same
+    # arguments always give the same bytes (demo data and tests rely on stable hashes).
+    options = {"fflags": "+bitexact"}
     if faststart and container in ("mp4", "mov"):
         options["movflags"] = "+faststart"
 
