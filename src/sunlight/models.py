@@ -9,6 +9,7 @@ from sunlight.evidence import models as evidence_models
 from sunlight.incidents import guards as incidents_guards
 from sunlight.incidents import models as incidents_models
 from sunlight.ledger import models as ledger_models
+from sunlight.redaction import models as redaction_models
 from sunlight.retention import guards as retention_guards
 from sunlight.retention import models as retention_models
 
@@ -18,6 +19,7 @@ __all__ = [
     "incidents_guards",
     "incidents_models",
     "ledger_models",
+    "redaction_models",
     "retention_guards",
     "retention_models",
 ]

@@ -39,6 +39,9 @@ class Permission(StrEnum):
     COMPLIANCE_VIEW = "compliance:view"
     COMPLIANCE_PUBLIC = "compliance:public"
     COMPLIANCE_REVIEW = "compliance:review"
+    REDACTION_VIEW = "redaction:view"
+    REDACTION_EDIT = "redaction:edit"
+    REDACTION_RENDER = "redaction:render"
 
 
 @dataclass(frozen=True)

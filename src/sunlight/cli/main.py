@@ -78,6 +78,11 @@ def serve(host: str, port: int, demo: bool, retention: bool) -> None:
     requeued = reconcile(runtime, older_than=timedelta(0))
     if requeued:
         click.echo(f"re-enqueued playback jobs for {len(requeued)} recordings", err=True)
+    from sunlight.redaction.service import reconcile as reconcile_redaction
+
+    resumed = reconcile_redaction(runtime, stalled_after=timedelta(0))
+    if resumed:
+        click.echo(f"re-enqueued {len(resumed)} redaction jobs", err=True)
     click.echo(
         f"Sunlight {__version__} on http://{host}:{port}/  (data: {runtime.settings.home})",
         err=True,
@@ -168,10 +173,14 @@ def reconcile(as_json: bool) -> None:
 
     runtime = open_runtime()
     requeued = reconcile_derivatives(runtime)
+    from sunlight.redaction.service import reconcile as reconcile_redaction
+
+    redaction_jobs = reconcile_redaction(runtime)
     if as_json:
-        emit_json({"requeued": requeued})
+        emit_json({"requeued": requeued, "redaction_jobs": redaction_jobs})
     else:
         click.echo(f"re-enqueued {len(requeued)} recordings")
+        click.echo(f"re-enqueued {len(redaction_jobs)} redaction jobs")
 
 
 @cli.group()
@@ -199,6 +208,10 @@ from sunlight.retention.cli import retention  # noqa: E402
 cli.add_command(retention)
 cli.add_command(import_command)
 cli.add_command(compliance)
+
+from sunlight.redaction.cli import redact  # noqa: E402
+
+cli.add_command(redact)
 
 if __name__ == "__main__":
     cli()

@@ -45,6 +45,9 @@ class Action(StrEnum):
     TOMBSTONE = "retention.tombstone"
     # compliance
     REVIEW = "review"
+    # redaction
+    REDACTION_PLAN = "redaction.plan"
+    REDACT = "redaction.render"
 
 
 class Outcome(StrEnum):

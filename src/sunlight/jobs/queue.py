@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["sunlight.evidence.tasks", "sunlight.retention.tasks"]
+TASK_MODULES = ["sunlight.evidence.tasks", "sunlight.retention.tasks", "sunlight.redaction.tasks"]
 
 
 def configure(settings: Settings) -> Celery:

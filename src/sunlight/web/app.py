@@ -18,6 +18,7 @@ from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestError
 from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
+from sunlight.redaction import api as redaction_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.storage import ObjectNotFound
@@ -53,6 +54,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(incidents_api.router)
     app.include_router(retention_api.router)
     app.include_router(compliance_api.router)
+    app.include_router(redaction_api.router)
     app.include_router(api.router)
     app.include_router(upload_router(runtime))
     app.include_router(pages.router)

@@ -1,7 +1,7 @@
 """What `sunlight serve` keeps doing in the background, in one place.
 
 - seal custody events into the ledger and sign a checkpoint (every few seconds);
-- re-enqueue playback jobs a crash lost (every 5 minutes);
+- re-enqueue playback and redaction jobs a crash lost (every 5 minutes);
 - remove expired, unfinished uploads (hourly);
 - run the published retention schedule (daily): deletions wait out the grace period,
   holds and investigations block them, and every deletion leaves a tombstone.
@@ -15,8 +15,15 @@ from sunlight.jobs.schedule import Periodic, Schedule
 from sunlight.runtime import Runtime
 
 
-def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
+def reconcile_all(runtime: Runtime) -> None:
     from sunlight.evidence.derivatives import reconcile
+    from sunlight.redaction.service import reconcile as reconcile_redaction
+
+    reconcile(runtime, older_than=timedelta(minutes=10))
+    reconcile_redaction(runtime)
+
+
+def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
     from sunlight.ledger.config import ledger_settings
     from sunlight.ledger.service import seal_and_checkpoint
     from sunlight.retention import service as retention_service
@@ -29,12 +36,7 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
                 ledger_settings(runtime.settings).seal_interval_s,
                 lambda: seal_and_checkpoint(runtime),
             ),
-            Periodic(
-                "reconcile",
-                300,
-                lambda: reconcile(runtime, older_than=timedelta(minutes=10)),
-                run_at_start=False,
-            ),
+            Periodic("reconcile", 300, lambda: reconcile_all(runtime), run_at_start=False),
             Periodic("uploads", 3600, lambda: sweep_uploads(runtime)),
         ]
     )

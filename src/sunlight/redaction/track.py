@@ -1,0 +1,304 @@
+"""Associate per-frame detections into tracks and turn them into keyframed boxes.
+
+The job is offline, so a track may look both ways: a face detected at two detection runs
+is covered on every frame between them (linear interpolation), a track whose detector
+misses a run or two keeps going through the gap, and each track is extended backwards to
+the previous detection run and forwards to the next one, because a face first seen at run
+k was probably already on screen a few frames earlier. Boxes grow by a margin that also
+scales with how far the face moved between runs, since straight-line interpolation is
+least reliable exactly when motion is large.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class TrackerSettings:
+    # Matching: IoU after prediction, or centre distance relative to face size.
+    min_iou: float = 0.2
+    max_centre_shift: float = 1.0  # in face widths per detection run
+    # How long (frames) a track lives on without a detection before it is closed; the
+    # gap is then bridged by interpolation if the face is found again.
+    max_gap_frames: int = 24
+    # Margin added to every box, as a fraction of its size on each side.
+    margin: float = 0.2
+    # Extra margin per side as a fraction of the displacement between two keyframes.
+    motion_margin: float = 0.5
+
+
+@dataclass
+class Hit:
+    frame: int
+    box: Box
+    score: float
+
+
+@dataclass
+class Track:
+    id: int
+    hits: list[Hit] = field(default_factory=list)
+    missed: int = 0
+    # Detection-run frames just before the first hit and just after the last one (bounds
+    # of the look-back/look-ahead extension).
+    run_before: int | None = None
+    run_after: int | None = None
+
+    @property
+    def last(self) -> Hit:
+        return self.hits[-1]
+
+    def predict(self, frame: int) -> Box:
+        """Where the face should be at ``frame``, by constant velocity from the last hits."""
+        last = self.last
+        if len(self.hits) < 2 or frame == last.frame:
+            return last.box
+        prev = self.hits[-2]
+        span = last.frame - prev.frame
+        if span <= 0:
+            return last.box
+        step = (frame - last.frame) / span
+        return (
+            last.box[0] + (last.box[0] - prev.box[0]) * step,
+            last.box[1] + (last.box[1] - prev.box[1]) * step,
+            last.box[2] + (last.box[2] - prev.box[2]) * step,
+            last.box[3] + (last.box[3] - prev.box[3]) * step,
+        )
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _inside(box: Box, other: Box) -> float:
+    """The fraction of ``box`` that lies inside ``other``."""
+    ix = max(0.0, min(box[2], other[2]) - max(box[0], other[0]))
+    iy = max(0.0, min(box[3], other[3]) - max(box[1], other[1]))
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return ix * iy / area if area > 0 else 1.0
+
+
+def _size(box: Box) -> float:
+    return max(box[2] - box[0], box[3] - box[1])
+
+
+def _centre_shift(a: Box, b: Box) -> float:
+    size = max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1], 1.0)
+    dx = (a[0] + a[2] - b[0] - b[2]) / 2
+    dy = (a[1] + a[3] - b[1] - b[3]) / 2
+    return float(np.hypot(dx, dy)) / size
+
+
+class Tracker:
+    """Feed detection runs in frame order with ``update``; then call ``finish``."""
+
+    def __init__(self, settings: TrackerSettings | None = None) -> None:
+        self.settings = settings or TrackerSettings()
+        self._active: list[Track] = []
+        self._done: list[Track] = []
+        self._next_id = 1
+        self._last_run: int | None = None
+        self._last_anchor: int | None = None
+
+    def update(
+        self,
+        frame: int,
+        detections: npt.NDArray[np.float32] | Sequence[Sequence[float]],
+        *,
+        searched: set[int] | None = None,
+    ) -> None:
+        """One detection run at ``frame``. ``searched`` names the tracks a partial run
+        (regions around tracks) looked for; the others can match but not miss it. None
+        means a whole-frame run."""
+        dets: list[tuple[Box, float]] = [
+            ((float(r[0]), float(r[1]), float(r[2]), float(r[3])), float(r[4])) for r in detections
+        ]
+        s = self.settings
+        eligible = self._active  # every track may match; see `searched` for misses
+        pairs: list[tuple[float, int, int]] = []
+        for ti, track in enumerate(eligible):
+            predicted = track.predict(frame)
+            for di, (box, _score) in enumerate(dets):
+                overlap = iou(predicted, box)
+                shift = _centre_shift(predicted, box)
+                if overlap >= s.min_iou or shift <= s.max_centre_shift * min(4, 1 + track.missed):
+                    # Prefer overlap, then closeness: one sortable score.
+                    pairs.append((overlap - shift, ti, di))
+        pairs.sort(reverse=True)
+        used_t: set[int] = set()
+        used_d: set[int] = set()
+        for _score, ti, di in pairs:
+            if ti in used_t or di in used_d:
+                continue
+            used_t.add(ti)
+            used_d.add(di)
+            box, score = dets[di]
+            eligible[ti].hits.append(Hit(frame, box, score))
+            eligible[ti].missed = 0
+            eligible[ti].run_after = None
+        closed: set[int] = set()
+        for ti, track in enumerate(eligible):
+            if ti in used_t or (searched is not None and track.id not in searched):
+                continue
+            track.missed += 1
+            # Coverage runs on to the first whole-frame run that misses the face: a miss
+            # in a region run (small, blurred faces often are) does not end it early.
+            if searched is None and track.run_after is None:
+                track.run_after = frame
+            if frame - track.last.frame > s.max_gap_frames:
+                closed.add(id(track))
+                self._done.append(track)
+        survivors = [t for t in self._active if id(t) not in closed]
+        taken = [t.predict(frame) for t in survivors]
+        for di, (box, score) in enumerate(dets):
+            if di in used_d or searched is not None:
+                # Region runs enlarge small patches, where textures pass for faces more
+                # easily: they confirm and follow known faces but never start a track.
+                continue
+            if any(_inside(box, other) >= 0.5 for other in taken):
+                # A second response to a face already tracked (a turned or occluded face
+                # can give two boxes that NMS keeps apart): not a new person.
+                continue
+            track = Track(self._next_id, [Hit(frame, box, score)])
+            # A face first seen now may have been on screen since the last whole-frame
+            # run: the look-back extension reaches back to it.
+            track.run_before = self._last_anchor
+            self._next_id += 1
+            survivors.append(track)
+        self._active = survivors
+        self._last_run = frame
+        if searched is None:
+            self._last_anchor = frame
+
+    def predictions(self, frame: int, *, due_only: bool = False) -> list[tuple[int, Box]]:
+        """Where each live track is expected at ``frame`` (for region-of-interest runs).
+
+        With ``due_only``, only tracks worth a look now: a face moving fast relative to its
+        size is looked at every frame asked, a slow one every 3rd (interpolation between
+        detections is exact for steady motion; it is the quick ones that turn or swerve).
+        """
+        out = []
+        for t in self._active:
+            if due_only:
+                vx, vy = _velocity(t.hits[-2:])
+                relative = float(np.hypot(vx, vy)) / max(_size(t.last.box), 1.0)
+                interval = 1 if relative > 0.03 else 2 if relative > 0.01 else 3
+                if frame - t.last.frame < interval and t.missed == 0:
+                    continue
+            out.append((t.id, t.predict(frame)))
+        return out
+
+    def finish(self, last_frame: int) -> list[Track]:
+        for track in self._active:
+            if track.run_after is None:
+                track.run_after = last_frame + 1
+        tracks = self._done + self._active
+        self._active, self._done = [], []
+        return sorted(tracks, key=lambda t: (t.hits[0].frame, t.id))
+
+
+def _grow(box: Box, margin: float, extra: float, width: int, height: int) -> Box:
+    w, h = box[2] - box[0], box[3] - box[1]
+    mx, my = w * margin + extra, h * margin + extra
+    return (
+        max(0.0, box[0] - mx),
+        max(0.0, box[1] - my),
+        min(float(width), box[2] + mx),
+        min(float(height), box[3] + my),
+    )
+
+
+def _velocity(hits: Sequence[Hit]) -> tuple[float, float]:
+    if len(hits) < 2 or hits[1].frame == hits[0].frame:
+        return 0.0, 0.0
+    span = hits[1].frame - hits[0].frame
+    a, b = hits[0].box, hits[1].box
+    return ((b[0] + b[2] - a[0] - a[2]) / 2 / span, (b[1] + b[3] - a[1] - a[3]) / 2 / span)
+
+
+def _shift(box: Box, velocity: tuple[float, float], frames: int) -> Box:
+    dx, dy = velocity[0] * frames, velocity[1] * frames
+    # Grow by half the distance too: the further the guess, the less sure it is.
+    gx, gy = abs(dx) / 2, abs(dy) / 2
+    return (box[0] + dx - gx, box[1] + dy - gy, box[2] + dx + gx, box[3] + dy + gy)
+
+
+def _clip(box: Box, width: int, height: int) -> Box:
+    x1, y1 = min(max(0.0, box[0]), width - 1.0), min(max(0.0, box[1]), height - 1.0)
+    return (
+        x1,
+        y1,
+        max(x1 + 1.0, min(float(width), box[2])),
+        max(y1 + 1.0, min(float(height), box[3])),
+    )
+
+
+def keyframes(
+    track: Track, width: int, height: int, settings: TrackerSettings | None = None
+) -> list[tuple[int, Box]]:
+    """The boxes to redact, as (frame, box) keyframes; linear in between, inclusive span.
+
+    Includes the look-back and look-ahead extension: the first box is held from the frame
+    after the previous detection run, the last one until the frame before the next run.
+    """
+    s = settings or TrackerSettings()
+    hits = track.hits
+    out: list[tuple[int, Box]] = []
+    for i, hit in enumerate(hits):
+        moves = []
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(hits):
+                other = hits[j].box
+                moves.append(max(abs(hit.box[k] - other[k]) for k in range(4)))
+        extra = s.motion_margin * max(moves) if moves else 0.0
+        out.append((hit.frame, _grow(hit.box, s.margin, extra, width, height)))
+    # The extension follows the face's motion (constant velocity from the nearest two
+    # hits) rather than holding the box still, so a moving face stays covered.
+    first_frame, first_box = out[0]
+    start = (track.run_before + 1) if track.run_before is not None else 0
+    if start < first_frame:
+        out.insert(0, (start, _shift(first_box, _velocity(hits[:2]), start - first_frame)))
+    last_frame, last_box = out[-1]
+    end = (track.run_after - 1) if track.run_after is not None else last_frame
+    if end > last_frame:
+        out.append((end, _shift(last_box, _velocity(hits[-2:]), end - last_frame)))
+    out = [(f, _clip(b, width, height)) for f, b in out]
+    return out
+
+
+def box_at(frames: Sequence[tuple[int, Box]], frame: int) -> Box | None:
+    """Linear interpolation between keyframes; None outside the span. Same rule as the
+    review editor's JavaScript, so what a reviewer sees is what is rendered."""
+    if not frames or frame < frames[0][0] or frame > frames[-1][0]:
+        return None
+    lo, hi = 0, len(frames) - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if frames[mid][0] <= frame:
+            lo = mid
+        else:
+            hi = mid
+    f0, b0 = frames[lo]
+    f1, b1 = frames[hi]
+    if frame <= f0 or f1 == f0:
+        return b0
+    if frame >= f1:
+        return b1
+    t = (frame - f0) / (f1 - f0)
+    return (
+        b0[0] + (b1[0] - b0[0]) * t,
+        b0[1] + (b1[1] - b0[1]) * t,
+        b0[2] + (b1[2] - b0[2]) * t,
+        b0[3] + (b1[3] - b0[3]) * t,
+    )
