@@ -75,7 +75,7 @@ def test_redis_queue_with_a_separate_worker_process(tmp_path: Path) -> None:
         "SUNLIGHT_RESULT_BACKEND": REDIS_URL,
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "sunlight.cli.main", "worker"],
+        [sys.executable, "-m", "sunlight", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

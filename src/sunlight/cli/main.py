@@ -3,31 +3,14 @@ exactly one JSON document on stdout (progress and chatter go to stderr)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
 from sunlight import __version__
-from sunlight.config import ConfigError, load_settings
-from sunlight.runtime import Runtime, start
-
-
-def open_runtime(worker_mode: str | None = None) -> Runtime:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if worker_mode is not None:
-        settings = settings.with_overrides(worker_mode=worker_mode)
-    return start(settings)
-
-
-def emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, default=str))
+from sunlight.cli.common import emit_json, open_runtime
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -17,7 +17,7 @@ from sunlight.runtime import Runtime
 
 
 def _runtime() -> Runtime:
-    from sunlight.cli.main import open_runtime
+    from sunlight.cli.common import open_runtime
 
     return open_runtime(worker_mode="eager")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from sunlight.cli.main import emit_json, open_runtime
+from sunlight.cli.common import emit_json, open_runtime
 from sunlight.evidence.models import Recording
 from sunlight.redaction import service
 from sunlight.redaction.plan import PlanError, load_plan

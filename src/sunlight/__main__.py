@@ -1,0 +1,5 @@
+"""`python -m sunlight ...` is the same as the `sunlight` command."""
+
+from sunlight.cli.main import cli
+
+cli()

@@ -1,0 +1,27 @@
+"""Helpers every command module shares (the `sunlight` group lives in main.py; domain
+command modules import from here, never from main, so there is no import cycle)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from sunlight.config import ConfigError, load_settings
+from sunlight.runtime import Runtime, start
+
+
+def open_runtime(worker_mode: str | None = None) -> Runtime:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if worker_mode is not None:
+        settings = settings.with_overrides(worker_mode=worker_mode)
+    return start(settings)
+
+
+def emit_json(document: Any) -> None:
+    """Scripts read exactly one JSON document on stdout."""
+    click.echo(json.dumps(document, indent=2, default=str))
