@@ -4,12 +4,14 @@ command modules import from here, never from main, so there is no import cycle).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sunlight.config import ConfigError, load_settings
-from sunlight.runtime import Runtime, start
+
+if TYPE_CHECKING:
+    from sunlight.runtime import Runtime
 
 
 def open_runtime(worker_mode: str | None = None) -> Runtime:
@@ -19,6 +21,8 @@ def open_runtime(worker_mode: str | None = None) -> Runtime:
         raise click.ClickException(str(exc)) from exc
     if worker_mode is not None:
         settings = settings.with_overrides(worker_mode=worker_mode)
+    from sunlight.runtime import start  # SQLAlchemy and friends: not needed for --help
+
     return start(settings)
 
 

@@ -3,9 +3,11 @@ exactly one JSON document on stdout (progress and chatter go to stderr)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,7 +15,43 @@ from sunlight import __version__
 from sunlight.cli.common import emit_json, open_runtime
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Domain command groups load on first use: `sunlight ingest` should not pay for
+    importing the ledger, retention and redaction code (and numpy) it never runs."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+DOMAIN_COMMANDS = {
+    "ledger": "sunlight.ledger.cli:ledger",
+    "verify": "sunlight.ledger.cli:verify",
+    "audit": "sunlight.ledger.cli:audit",
+    "witness": "sunlight.ledger.cli:witness",
+    "retention": "sunlight.retention.cli:retention",
+    "import": "sunlight.compliance.cli:import_command",
+    "compliance": "sunlight.compliance.cli:compliance",
+    "redact": "sunlight.redaction.cli:redact",
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=DOMAIN_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="sunlight")
 def cli() -> None:
     """Sunlight: evidence custody and public release for body-worn camera video.
@@ -177,24 +215,6 @@ def db_upgrade() -> None:
     runtime = open_runtime()
     click.echo(f"database at {runtime.db.url.split('@')[-1]} is up to date")
 
-
-from sunlight.ledger.cli import audit, ledger, verify, witness  # noqa: E402
-
-cli.add_command(ledger)
-cli.add_command(verify)
-cli.add_command(audit)
-cli.add_command(witness)
-
-from sunlight.compliance.cli import compliance, import_command  # noqa: E402
-from sunlight.retention.cli import retention  # noqa: E402
-
-cli.add_command(retention)
-cli.add_command(import_command)
-cli.add_command(compliance)
-
-from sunlight.redaction.cli import redact  # noqa: E402
-
-cli.add_command(redact)
 
 if __name__ == "__main__":
     cli()
