@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,60 @@ from sunlight.storage.base import (
 )
 
 _READ_ONLY = 0o440
+_BUFFERS = 4  # in flight between the reading/hashing thread and the writing thread
+# Flush written data to disk every so often while copying, so the final fsync does not
+# wait for gigabytes of dirty pages: write-back overlaps with reading and hashing.
+_FLUSH_EVERY = 256 * 1024 * 1024
+
+
+def _copy_hashing(stream: BinaryIO, fd: int, progress: ProgressCallback | None) -> tuple[str, int]:
+    """Copy ``stream`` to ``fd`` while hashing it, with the hashing and the writing on two
+    threads (both release the GIL), so a large file costs about one pass, not two."""
+    digest = hashlib.sha256()
+    free: queue.Queue[bytearray] = queue.Queue()
+    for _ in range(_BUFFERS):
+        free.put(bytearray(CHUNK_SIZE))
+    filled: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        unflushed = 0
+        while (item := filled.get()) is not None:
+            buf, n = item
+            try:
+                if not failure:
+                    view = memoryview(buf)[:n]
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    unflushed += n
+                    if unflushed >= _FLUSH_EVERY:
+                        os.fdatasync(fd)
+                        unflushed = 0
+            except BaseException as exc:  # reported to the reading thread below
+                failure.append(exc)
+            free.put(buf)
+
+    writer = threading.Thread(target=write, name="sunlight-store-writer", daemon=True)
+    writer.start()
+    size = 0
+    try:
+        while not failure:
+            buf = free.get()
+            n = stream.readinto(buf)  # type: ignore[attr-defined]
+            if not n:
+                free.put(buf)
+                break
+            digest.update(memoryview(buf)[:n])
+            filled.put((buf, n))
+            size += n
+            if progress:
+                progress(n)
+    finally:
+        filled.put(None)
+        writer.join()
+    if failure:
+        raise failure[0]
+    return digest.hexdigest(), size
 
 
 def fsync_dir(path: Path) -> None:
@@ -61,25 +117,12 @@ class LocalObjectStore:
         expected_sha256: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> StoredObject:
-        digest = hashlib.sha256()
-        size = 0
-        buf = bytearray(CHUNK_SIZE)
-        view = memoryview(buf)
         fd, temp_name = tempfile.mkstemp(dir=self.temp_dir, prefix="put-")
         temp = Path(temp_name)
         try:
             with os.fdopen(fd, "wb", buffering=0) as out:
-                while True:
-                    n = stream.readinto(buf)  # type: ignore[attr-defined]
-                    if not n:
-                        break
-                    digest.update(view[:n])
-                    out.write(view[:n])
-                    size += n
-                    if progress:
-                        progress(n)
+                sha256, size = _copy_hashing(stream, out.fileno(), progress)
                 os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
             if expected_sha256 is not None and sha256 != expected_sha256:
                 raise IntegrityError(
                     f"content hashes to {sha256}, expected {expected_sha256}; nothing stored"
