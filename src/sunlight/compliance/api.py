@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -14,7 +14,6 @@ from sunlight.compliance import fleet, imports, service
 from sunlight.compliance.models import ReviewItem
 from sunlight.compliance.policy import load_policy
 from sunlight.evidence import service as evidence
-from sunlight.evidence.service import InvalidChange, NotFound
 from sunlight.runtime import Runtime
 from sunlight.web.deps import get_runtime, require
 from sunlight.web.pages import render
@@ -24,15 +23,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ImportKind = Literal["cad", "use-of-force"]
 
 
-def _http(exc: Exception) -> HTTPException:
-    return HTTPException(404 if isinstance(exc, NotFound) else 422, str(exc))
-
-
 def _month(value: str | None) -> service.Month:
-    try:
-        return service.Month.parse(value) if value else service.Month.previous()
-    except InvalidChange as exc:
-        raise _http(exc) from exc
+    return service.Month.parse(value) if value else service.Month.previous()
 
 
 class DrawIn(BaseModel):
@@ -117,12 +109,9 @@ def api_review(
     actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            item = service.complete_review(
-                session, item_id, outcome=body.outcome, notes=body.notes, actor=actor.id
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        item = service.complete_review(
+            session, item_id, outcome=body.outcome, notes=body.notes, actor=actor.id
+        )
         return _item(item)
 
 
@@ -184,12 +173,9 @@ def api_add_dock(
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            dock = fleet.create_dock(
-                session, name=body.name, location=body.location, unit=body.unit, actor=actor.id
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        dock = fleet.create_dock(
+            session, name=body.name, location=body.location, unit=body.unit, actor=actor.id
+        )
         return {"id": dock.id, "name": dock.name, "location": dock.location, "unit": dock.unit}
 
 
@@ -201,12 +187,9 @@ def api_device_status(
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            device = evidence.set_device_status(
-                session, device_id, status=body.status, actor=actor.id, reason=body.reason
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        device = evidence.set_device_status(
+            session, device_id, status=body.status, actor=actor.id, reason=body.reason
+        )
         return {"id": device.id, "serial": device.serial, "status": device.status}
 
 
@@ -218,12 +201,7 @@ def api_device_dock(
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            link = fleet.assign_dock(
-                session, device_id=device_id, dock_id=body.dock_id, actor=actor.id
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        link = fleet.assign_dock(session, device_id=device_id, dock_id=body.dock_id, actor=actor.id)
         return {"device_id": device_id, "dock": link.dock.name}
 
 
@@ -301,12 +279,9 @@ def review_form(
     notes: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            item = service.complete_review(
-                session, item_id, outcome=outcome, notes=notes, actor=actor.id
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        item = service.complete_review(
+            session, item_id, outcome=outcome, notes=notes, actor=actor.id
+        )
         month = item.month
     return RedirectResponse(f"/compliance?month={month}#review", status_code=303)
 
@@ -336,10 +311,7 @@ def dock_form(
     unit: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            fleet.create_dock(session, name=name, location=location, unit=unit, actor=actor.id)
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        fleet.create_dock(session, name=name, location=location, unit=unit, actor=actor.id)
     return RedirectResponse("/fleet#docks", status_code=303)
 
 
@@ -352,12 +324,7 @@ def device_status_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            evidence.set_device_status(
-                session, device_id, status=status, actor=actor.id, reason=reason
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        evidence.set_device_status(session, device_id, status=status, actor=actor.id, reason=reason)
     return RedirectResponse("/fleet", status_code=303)
 
 
@@ -369,8 +336,5 @@ def device_dock_form(
     dock_id: Annotated[int, Form()],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            fleet.assign_dock(session, device_id=device_id, dock_id=dock_id, actor=actor.id)
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        fleet.assign_dock(session, device_id=device_id, dock_id=dock_id, actor=actor.id)
     return RedirectResponse("/fleet", status_code=303)

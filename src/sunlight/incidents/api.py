@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 
 from sunlight.access import Actor, Permission
 from sunlight.evidence.custody import events_for
-from sunlight.evidence.service import ChangeRefused, InvalidChange, NotFound
 from sunlight.incidents import service
 from sunlight.runtime import Runtime
 from sunlight.web.deps import get_runtime, require
@@ -22,14 +21,6 @@ from sunlight.web.pages import render
 
 router = APIRouter(tags=["incidents"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-def _http(exc: Exception) -> HTTPException:
-    if isinstance(exc, NotFound):
-        return HTTPException(404, str(exc))
-    if isinstance(exc, ChangeRefused):
-        return HTTPException(409, str(exc))
-    return HTTPException(422, str(exc))
 
 
 class IncidentIn(BaseModel):
@@ -72,10 +63,7 @@ class AgencyIn(BaseModel):
 
 def _detail(runtime: Runtime, incident_id: int) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            incident = service.get_incident(session, incident_id)
-        except NotFound as exc:
-            raise _http(exc) from exc
+        incident = service.get_incident(session, incident_id)
         doc = service.incident_summary(incident)
         doc["allowed_transitions"] = service.allowed_transitions(incident)
         doc["suggestions"] = [
@@ -112,10 +100,7 @@ def api_list(
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[dict[str, Any]]:
     with runtime.db.session() as session:
-        try:
-            found = service.list_incidents(session, type=type, status=status, text=q)
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        found = service.list_incidents(session, type=type, status=status, text=q)
         return [service.incident_summary(i) for i in found]
 
 
@@ -126,21 +111,18 @@ def api_create(
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            incident = service.create_incident(
-                session,
-                cad_number=body.cad_number,
-                type=body.type,
-                started_at=body.started_at,
-                ended_at=body.ended_at,
-                location=body.location,
-                unit=body.unit,
-                narrative=body.narrative,
-                officer_badges=body.officers,
-                actor=actor.id,
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        incident = service.create_incident(
+            session,
+            cad_number=body.cad_number,
+            type=body.type,
+            started_at=body.started_at,
+            ended_at=body.ended_at,
+            location=body.location,
+            unit=body.unit,
+            narrative=body.narrative,
+            officer_badges=body.officers,
+            actor=actor.id,
+        )
         incident_id = incident.id
     return _detail(runtime, incident_id)
 
@@ -162,17 +144,14 @@ def api_link(
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            service.link_recording(
-                session,
-                incident_id,
-                body.recording_id,
-                actor=actor.id,
-                how=body.how,
-                reason=body.reason,
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.link_recording(
+            session,
+            incident_id,
+            body.recording_id,
+            actor=actor.id,
+            how=body.how,
+            reason=body.reason,
+        )
     return _detail(runtime, incident_id)
 
 
@@ -187,12 +166,9 @@ def api_unlink(
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            service.unlink_recording(
-                session, incident_id, recording_id, actor=actor.id, reason=body.reason
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.unlink_recording(
+            session, incident_id, recording_id, actor=actor.id, reason=body.reason
+        )
     return _detail(runtime, incident_id)
 
 
@@ -207,12 +183,9 @@ def api_assign(
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            service.assign_to_agency(
-                session, incident_id, agency_id=body.agency_id, actor=actor.id, reason=body.reason
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.assign_to_agency(
+            session, incident_id, agency_id=body.agency_id, actor=actor.id, reason=body.reason
+        )
     return _detail(runtime, incident_id)
 
 
@@ -226,10 +199,7 @@ def api_return(
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            service.return_custody(session, incident_id, actor=actor.id, reason=body.reason)
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.return_custody(session, incident_id, actor=actor.id, reason=body.reason)
     return _detail(runtime, incident_id)
 
 
@@ -241,18 +211,15 @@ def api_status(
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            service.set_investigation_status(
-                session,
-                incident_id,
-                status=body.status,
-                reason=body.reason,
-                on=body.on,
-                note=body.note,
-                actor=actor.id,
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.set_investigation_status(
+            session,
+            incident_id,
+            status=body.status,
+            reason=body.reason,
+            on=body.on,
+            note=body.note,
+            actor=actor.id,
+        )
     return _detail(runtime, incident_id)
 
 
@@ -296,12 +263,9 @@ def api_add_agency(
     actor: Annotated[Actor, Depends(require(Permission.AGENCY_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            agency = service.create_agency(
-                session, name=body.name, short_name=body.short_name, actor=actor.id
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        agency = service.create_agency(
+            session, name=body.name, short_name=body.short_name, actor=actor.id
+        )
         return {"id": agency.id, "name": agency.name, "short_name": agency.short_name}
 
 
@@ -328,12 +292,9 @@ def incidents_page(
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     with runtime.db.session() as session:
-        try:
-            found = service.list_incidents(
-                session, type=type or None, status=status or None, text=q or None
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        found = service.list_incidents(
+            session, type=type or None, status=status or None, text=q or None
+        )
         return render(
             request,
             "incidents.html",
@@ -358,21 +319,18 @@ def create_form(
     narrative: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            incident = service.create_incident(
-                session,
-                cad_number=cad_number,
-                type=type,
-                started_at=_form_time(started_at, "started_at"),
-                ended_at=_form_time(ended_at, "ended_at"),
-                location=location,
-                unit=unit,
-                narrative=narrative,
-                officer_badges=[b for b in officers.replace(",", " ").split() if b],
-                actor=actor.id,
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        incident = service.create_incident(
+            session,
+            cad_number=cad_number,
+            type=type,
+            started_at=_form_time(started_at, "started_at"),
+            ended_at=_form_time(ended_at, "ended_at"),
+            location=location,
+            unit=unit,
+            narrative=narrative,
+            officer_badges=[b for b in officers.replace(",", " ").split() if b],
+            actor=actor.id,
+        )
         incident_id = incident.id
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
@@ -385,10 +343,7 @@ def incident_page(
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
 ) -> HTMLResponse:
     with runtime.db.session() as session:
-        try:
-            incident = service.get_incident(session, incident_id)
-        except NotFound as exc:
-            raise _http(exc) from exc
+        incident = service.get_incident(session, incident_id)
         return render(
             request,
             "incident.html",
@@ -418,12 +373,9 @@ def link_form(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.link_recording(
-                session, incident_id, recording_id, actor=actor.id, how=how, reason=reason or None
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.link_recording(
+            session, incident_id, recording_id, actor=actor.id, how=how, reason=reason or None
+        )
     return _back(incident_id, "#recordings")
 
 
@@ -436,12 +388,7 @@ def unlink_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.unlink_recording(
-                session, incident_id, recording_id, actor=actor.id, reason=reason
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.unlink_recording(session, incident_id, recording_id, actor=actor.id, reason=reason)
     return _back(incident_id, "#recordings")
 
 
@@ -454,12 +401,9 @@ def assign_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.assign_to_agency(
-                session, incident_id, agency_id=agency_id, actor=actor.id, reason=reason
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.assign_to_agency(
+            session, incident_id, agency_id=agency_id, actor=actor.id, reason=reason
+        )
     return _back(incident_id, "#custody")
 
 
@@ -471,10 +415,7 @@ def return_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.return_custody(session, incident_id, actor=actor.id, reason=reason)
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.return_custody(session, incident_id, actor=actor.id, reason=reason)
     return _back(incident_id, "#custody")
 
 
@@ -493,16 +434,13 @@ def status_form(
     except ValueError as exc:
         raise HTTPException(422, "date must be YYYY-MM-DD") from exc
     with runtime.db.session() as session:
-        try:
-            service.set_investigation_status(
-                session,
-                incident_id,
-                status=status,
-                reason=reason or None,
-                on=day,
-                note=note or None,
-                actor=actor.id,
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.set_investigation_status(
+            session,
+            incident_id,
+            status=status,
+            reason=reason or None,
+            on=day,
+            note=note or None,
+            actor=actor.id,
+        )
     return _back(incident_id, "#investigation")

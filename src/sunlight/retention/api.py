@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from sunlight.access import Actor, Permission
-from sunlight.evidence.service import InvalidChange, NotFound
 from sunlight.retention import service
 from sunlight.retention.guards import open_holds
 from sunlight.retention.models import LegalHold, RetentionDeletion
@@ -21,10 +20,6 @@ from sunlight.web.pages import render
 
 router = APIRouter(tags=["retention"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-def _http(exc: Exception) -> HTTPException:
-    return HTTPException(404 if isinstance(exc, NotFound) else 422, str(exc))
 
 
 class HoldIn(BaseModel):
@@ -132,16 +127,13 @@ def api_place_hold(
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            hold = service.place_hold(
-                session,
-                recording_id=body.recording_id,
-                incident_id=body.incident_id,
-                reason=body.reason,
-                actor=actor.id,
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        hold = service.place_hold(
+            session,
+            recording_id=body.recording_id,
+            incident_id=body.incident_id,
+            reason=body.reason,
+            actor=actor.id,
+        )
         return _hold(hold)
 
 
@@ -153,10 +145,7 @@ def api_release_hold(
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            return _hold(service.release_hold(session, hold_id, actor=actor.id, reason=body.reason))
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        return _hold(service.release_hold(session, hold_id, actor=actor.id, reason=body.reason))
 
 
 @router.get("/api/retention/deletions", summary="Scheduled deletions (default: pending)")
@@ -179,12 +168,9 @@ def api_undo(
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        try:
-            return _deletion(
-                service.undo_deletion(session, deletion_id, actor=actor.id, reason=body.reason)
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        return _deletion(
+            service.undo_deletion(session, deletion_id, actor=actor.id, reason=body.reason)
+        )
 
 
 # -- pages ------------------------------------------------------------------------------
@@ -234,12 +220,9 @@ def hold_form(
     except ValueError as exc:
         raise HTTPException(422, "recording and incident are numbers") from exc
     with runtime.db.session() as session:
-        try:
-            service.place_hold(
-                session, recording_id=rid, incident_id=iid, reason=reason, actor=actor.id
-            )
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.place_hold(
+            session, recording_id=rid, incident_id=iid, reason=reason, actor=actor.id
+        )
     return _back("#holds")
 
 
@@ -251,10 +234,7 @@ def release_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.release_hold(session, hold_id, actor=actor.id, reason=reason)
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.release_hold(session, hold_id, actor=actor.id, reason=reason)
     return _back("#holds")
 
 
@@ -266,10 +246,7 @@ def undo_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            service.undo_deletion(session, deletion_id, actor=actor.id, reason=reason)
-        except InvalidChange as exc:
-            raise _http(exc) from exc
+        service.undo_deletion(session, deletion_id, actor=actor.id, reason=reason)
     return _back("#pending")
 
 
