@@ -14,12 +14,10 @@ from sunlight.compliance import fleet, imports, service
 from sunlight.compliance.models import ReviewItem
 from sunlight.compliance.policy import load_policy
 from sunlight.evidence import service as evidence
-from sunlight.runtime import Runtime
-from sunlight.web.deps import get_runtime, require
+from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["compliance"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ImportKind = Literal["cad", "use-of-force"]
 
 

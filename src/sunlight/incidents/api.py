@@ -16,11 +16,10 @@ from sunlight.access import Actor, Permission
 from sunlight.evidence.custody import events_for
 from sunlight.incidents import service
 from sunlight.runtime import Runtime
-from sunlight.web.deps import get_runtime, require
+from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["incidents"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 class IncidentIn(BaseModel):

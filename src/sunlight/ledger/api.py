@@ -20,10 +20,9 @@ from sunlight.ledger import service
 from sunlight.ledger.config import ledger_settings
 from sunlight.runtime import Runtime
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import get_runtime, require
+from sunlight.web.deps import RuntimeDep, require
 
 router = APIRouter(tags=["ledger"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 LATEST = "public, max-age=5"
 STABLE = "public, max-age=3600"

@@ -17,12 +17,10 @@ from sunlight.evidence.models import Recording
 from sunlight.redaction import service
 from sunlight.redaction.plan import AUDIO_MODES, KINDS, PLAN_JSON_SCHEMA, STATUTES, PlanError
 from sunlight.redaction.plan import parse_plan as parse_plan_document
-from sunlight.runtime import Runtime
-from sunlight.web.deps import get_runtime, require
+from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["redaction"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def _http(exc: Exception) -> HTTPException:

@@ -14,12 +14,10 @@ from sunlight.retention import service
 from sunlight.retention.guards import open_holds
 from sunlight.retention.models import LegalHold, RetentionDeletion
 from sunlight.retention.policy import load_policy
-from sunlight.runtime import Runtime
-from sunlight.web.deps import get_runtime, require
+from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["retention"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 class HoldIn(BaseModel):

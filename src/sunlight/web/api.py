@@ -11,9 +11,8 @@ from fastapi.responses import Response
 from sunlight.access import Actor, Permission
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
-from sunlight.runtime import Runtime
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import get_runtime, require
+from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.ranges import object_response
 from sunlight.web.schemas import (
     AssignmentIn,
@@ -32,7 +31,6 @@ from sunlight.web.schemas import (
 )
 
 router = APIRouter(prefix="/api", tags=["evidence"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 DerivativeKind = Literal["proxy", "poster", "thumbnails"]
 _DERIVATIVE_TYPES = {"proxy": "video/mp4", "poster": "image/jpeg", "thumbnails": "image/jpeg"}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 
 from sunlight.access import LOCAL_ADMINISTRATOR, Actor, Permission, can
 from sunlight.runtime import Runtime
@@ -13,6 +14,10 @@ from sunlight.runtime import Runtime
 def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+# The running system, for route signatures: ``runtime: RuntimeDep``.
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def current_actor(request: Request) -> Actor:

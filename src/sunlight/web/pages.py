@@ -19,11 +19,10 @@ from sunlight.ledger.service import leaves_for_events
 from sunlight.retention.service import recording_status
 from sunlight.runtime import Runtime
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import get_runtime, require
+from sunlight.web.deps import RuntimeDep, require
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def _filesize(n: int | None) -> str:
