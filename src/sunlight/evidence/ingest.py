@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from sqlalchemy.orm import Session
 
+from sunlight.errors import InvalidInput
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.derivatives import TASK_NAME as DERIVATIVES_TASK
 from sunlight.evidence.models import Device, DeviceAssignment, Officer, Recording, RecordingFlag
@@ -31,7 +32,7 @@ SIDECAR_FIELDS = {"officer", "device", "recorded_at", "title", "notes"}
 MAX_FILENAME_CHARS = 255
 
 
-class IngestError(ValueError):
+class IngestError(InvalidInput):
     """Metadata supplied with a file is invalid; nothing was stored or recorded."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from sunlight import errors
 from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.guards import Operation, refusal
@@ -19,16 +20,10 @@ RECORDING_STATUSES = ("playable", "unplayable", "flagged", "processing", "failed
 MAX_PER_PAGE = 200
 
 
-class NotFound(LookupError):
-    pass
-
-
-class InvalidChange(ValueError):
-    """The request is well-formed but breaks a rule (answered 422)."""
-
-
-class Conflict(InvalidChange):
-    """The change collides with what exists, e.g. a badge number already taken (409)."""
+# The families of sunlight.errors, under the names this domain has always used.
+NotFound = errors.NotFound
+InvalidChange = errors.InvalidChange
+Conflict = errors.Conflict
 
 
 class ChangeRefused(Conflict):

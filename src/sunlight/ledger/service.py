@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from sunlight import errors
 from sunlight.db.base import utcnow
 from sunlight.evidence.models import CustodyEvent
 from sunlight.ledger.bundle import BUNDLE_FORMAT
@@ -65,15 +66,15 @@ _LOCK_KEY = 0x53554E4C  # "SUNL": the advisory lock id for ledger writers on Pos
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-class LedgerError(RuntimeError):
+class LedgerError(errors.InvalidInput, RuntimeError):
     """The ledger refused an operation (inconsistency, unknown item, bad request)."""
 
 
-class NotFound(LedgerError):
+class NotFound(LedgerError, errors.NotFound):
     pass
 
 
-class Rejected(LedgerError):
+class Rejected(LedgerError, errors.Forbidden):
     pass
 
 

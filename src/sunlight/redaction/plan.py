@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sunlight.errors import InvalidInput
 from sunlight.redaction.track import Box, box_at
 
 SCHEMA = "sunlight.redaction-plan/1"
@@ -100,7 +101,7 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
 }
 
 
-class PlanError(ValueError):
+class PlanError(InvalidInput):
     """A plan document is malformed; the message says where."""
 
 

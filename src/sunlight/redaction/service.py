@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sunlight import __version__
+from sunlight import __version__, errors
 from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
@@ -43,11 +43,11 @@ DETECT_TASK = "sunlight.redaction.detect"
 RENDER_TASK = "sunlight.redaction.render"
 
 
-class RedactionError(ValueError):
+class RedactionError(errors.InvalidInput):
     """A request that cannot be carried out; the message says why."""
 
 
-class NotFound(RedactionError):
+class NotFound(RedactionError, errors.NotFound):
     pass
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
+from sunlight.errors import NotFound
+
 CHUNK_SIZE = 4 * 1024 * 1024
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -24,7 +26,7 @@ class StorageError(RuntimeError):
     """The store could not complete an operation; nothing was acknowledged."""
 
 
-class ObjectNotFound(StorageError):
+class ObjectNotFound(StorageError, NotFound):
     pass
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -11,6 +10,7 @@ from fastapi.responses import Response
 from sunlight.access import Actor, Permission
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
+from sunlight.validation import Id, Timestamp
 from sunlight.web.access_log import log_read
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.ranges import object_response
@@ -33,6 +33,7 @@ from sunlight.web.schemas import (
 router = APIRouter(prefix="/api", tags=["evidence"])
 
 DerivativeKind = Literal["proxy", "poster", "thumbnails"]
+MAX_PAGE = 10**9  # page * per_page stays far inside a 64-bit OFFSET
 _DERIVATIVE_TYPES = {"proxy": "video/mp4", "poster": "image/jpeg", "thumbnails": "image/jpeg"}
 
 
@@ -40,13 +41,13 @@ _DERIVATIVE_TYPES = {"proxy": "video/mp4", "poster": "image/jpeg", "thumbnails":
 def list_recordings(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_LIST))],
-    officer_id: int | None = None,
-    device_id: int | None = None,
-    recorded_from: Annotated[datetime | None, Query(alias="from")] = None,
-    recorded_to: Annotated[datetime | None, Query(alias="to")] = None,
+    officer_id: Id | None = None,
+    device_id: Id | None = None,
+    recorded_from: Annotated[Timestamp | None, Query(alias="from")] = None,
+    recorded_to: Annotated[Timestamp | None, Query(alias="to")] = None,
     status: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 25,
 ) -> RecordingPage:
     filters = service.RecordingFilter(
@@ -70,7 +71,7 @@ def list_recordings(
 
 @router.get("/recordings/{recording_id}", response_model=RecordingDetail)
 def get_recording(
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
 ) -> RecordingDetail:
@@ -83,7 +84,7 @@ def get_recording(
 
 @router.patch("/recordings/{recording_id}", response_model=RecordingDetail)
 def update_recording(
-    recording_id: int,
+    recording_id: Id,
     body: RecordingPatch,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_EDIT))],
@@ -113,7 +114,7 @@ _ORIGINAL = {
 @router.get("/recordings/{recording_id}/original", **_ORIGINAL)  # type: ignore[arg-type]
 @router.head("/recordings/{recording_id}/original", **_ORIGINAL)  # type: ignore[arg-type]
 def get_original(
-    recording_id: int,
+    recording_id: Id,
     request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_STREAM))],
@@ -137,6 +138,18 @@ def get_original(
     )
 
 
+# Before /recordings/{id}/{kind}, which would otherwise take "custody" as a kind (422).
+@router.get("/recordings/{recording_id}/custody", response_model=list[CustodyEventOut])
+def custody_events(
+    recording_id: Id,
+    runtime: RuntimeDep,
+    actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
+) -> list[CustodyEventOut]:
+    with runtime.db.session() as session:
+        service.get_recording(session, recording_id)
+        return [CustodyEventOut.of(e) for e in events_for(session, "recording", recording_id)]
+
+
 _DERIVATIVE = {
     "summary": "Playback proxy (H.264/AAC MP4), poster frame or thumbnail strip",
     "response_class": Response,
@@ -146,7 +159,7 @@ _DERIVATIVE = {
 @router.get("/recordings/{recording_id}/{kind}", **_DERIVATIVE)  # type: ignore[arg-type]
 @router.head("/recordings/{recording_id}/{kind}", **_DERIVATIVE)  # type: ignore[arg-type]
 def get_derivative(
-    recording_id: int,
+    recording_id: Id,
     kind: DerivativeKind,
     request: Request,
     runtime: RuntimeDep,
@@ -166,20 +179,9 @@ def get_derivative(
     return object_response(request, runtime.store, sha256, media_type=_DERIVATIVE_TYPES[kind])
 
 
-@router.get("/recordings/{recording_id}/custody", response_model=list[CustodyEventOut])
-def custody_events(
-    recording_id: int,
-    runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
-) -> list[CustodyEventOut]:
-    with runtime.db.session() as session:
-        service.get_recording(session, recording_id)
-        return [CustodyEventOut.of(e) for e in events_for(session, "recording", recording_id)]
-
-
 @router.post("/recordings/{recording_id}/flags", response_model=FlagOut, status_code=201)
 def add_flag(
-    recording_id: int,
+    recording_id: Id,
     body: FlagIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
@@ -193,8 +195,8 @@ def add_flag(
 
 @router.post("/recordings/{recording_id}/flags/{flag_id}/clear", response_model=FlagOut)
 def clear_flag(
-    recording_id: int,
-    flag_id: int,
+    recording_id: Id,
+    flag_id: Id,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
@@ -258,7 +260,7 @@ def create_device(
     tags=["registry"],
 )
 def assign_device(
-    device_id: int,
+    device_id: Id,
     body: AssignmentIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],

@@ -6,26 +6,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sunlight import __version__
 from sunlight.compliance import api as compliance_api
-from sunlight.evidence import service
-from sunlight.evidence.ingest import IngestError
+from sunlight.errors import Busy, SunlightError, Unavailable, http_status
 from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
 from sunlight.redaction import api as redaction_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
-from sunlight.storage import ObjectNotFound
 from sunlight.web import api, pages
+from sunlight.web.input_guard import InputGuard
 from sunlight.web.uploads import upload_router
 
 STATIC = Path(__file__).parent / "static"
+SWAGGER_UI = Path(swagger_ui_bundle.swagger_ui_path)
 
 
 def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
@@ -41,13 +43,27 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         title="Sunlight",
         version=__version__,
         summary="Evidence custody for body-worn camera video",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from packaged assets, not a CDN
         openapi_url="/api/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/api/docs/assets", StaticFiles(directory=SWAGGER_UI), name="api-docs-assets")
+    app.add_middleware(InputGuard)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        # Swagger UI from the swagger-ui-bundle wheel: the docs work without internet.
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="Sunlight API",
+            swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs/assets/favicon-32x32.png",
+        )
+
     # First: /api/recordings/{id}/proof must win over /api/recordings/{id}/{derivative}.
     app.include_router(ledger_api.router)
     # Before api.router too: /api/recordings/{id}/retention.
@@ -77,20 +93,23 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
 
-    # Domain errors become HTTP answers here, once, instead of a try/except in every route.
-    domain_errors: list[tuple[type[Exception], int]] = [
-        (service.NotFound, 404),
-        (service.InvalidChange, 422),
-        (service.Conflict, 409),
-        (IngestError, 422),
-        (ObjectNotFound, 404),  # e.g. bytes deleted under the retention schedule
-    ]
-    for error_type, status in domain_errors:
-
-        async def domain_error(request: Request, exc: Exception, status: int = status) -> Response:
-            return await http_error(request, HTTPException(status_code=status, detail=str(exc)))
-
-        app.add_exception_handler(error_type, domain_error)
+    # Domain errors become HTTP answers here, once, instead of a try/except in every route:
+    # each error family of sunlight.errors has its status (404, 409, 422, 503, ...).
+    @app.exception_handler(SunlightError)
+    async def domain_error(request: Request, exc: SunlightError) -> Response:
+        status = http_status(exc)
+        if status >= 500 and not isinstance(exc, Unavailable):
+            raise exc  # the bare base is a bug: let it be logged as one
+        headers = {"Retry-After": "1"} if isinstance(exc, Busy) else None
+        if exc.diagnostics and "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse(
+                {"detail": exc.message, "diagnostics": exc.diagnostics},
+                status_code=status,
+                headers=headers,
+            )
+        return await http_error(
+            request, HTTPException(status_code=status, detail=exc.message, headers=headers)
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

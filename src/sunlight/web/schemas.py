@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sunlight.evidence.models import CustodyEvent, Device, Officer, Recording, RecordingFlag
+from sunlight.validation import Id, Timestamp, column_length
 
 
 class OfficerOut(BaseModel):
@@ -24,9 +25,9 @@ class OfficerOut(BaseModel):
 
 class OfficerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    badge_number: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=1, max_length=200)
-    unit: str | None = Field(default=None, max_length=100)
+    badge_number: str = Field(min_length=1, max_length=column_length(Officer.badge_number))
+    name: str = Field(min_length=1, max_length=column_length(Officer.name))
+    unit: str | None = Field(default=None, max_length=column_length(Officer.unit))
 
 
 class AssignmentOut(BaseModel):
@@ -72,17 +73,19 @@ class DeviceOut(BaseModel):
 
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    serial: str = Field(min_length=1, max_length=64)
-    vendor: str = Field(min_length=1, max_length=100)
-    model: str = Field(min_length=1, max_length=100)
-    kind: str = Field(default="body", pattern="^(body|in-car)$")
-    funding_source: str | None = Field(default=None, max_length=200)
+    serial: str = Field(min_length=1, max_length=column_length(Device.serial))
+    vendor: str = Field(min_length=1, max_length=column_length(Device.vendor))
+    model: str = Field(min_length=1, max_length=column_length(Device.model))
+    kind: Literal["body", "in-car"] = "body"
+    funding_source: str | None = Field(
+        default=None, max_length=column_length(Device.funding_source)
+    )
 
 
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    officer_id: int
-    at: datetime
+    officer_id: Id
+    at: Timestamp
 
 
 class FlagOut(BaseModel):
@@ -107,7 +110,7 @@ class FlagOut(BaseModel):
 
 class FlagIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: str = Field(min_length=1, max_length=40)
+    kind: str = Field(min_length=1, max_length=column_length(RecordingFlag.kind))
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -121,11 +124,11 @@ class RecordingPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
-    title: str | None = Field(default=None, max_length=255)
+    title: str | None = Field(default=None, max_length=column_length(Recording.title))
     notes: str | None = Field(default=None, max_length=10000)
-    officer_id: int | None = None
-    device_id: int | None = None
-    recorded_at: datetime | None = None
+    officer_id: Id | None = None
+    device_id: Id | None = None
+    recorded_at: Timestamp | None = None
 
 
 class RecordingSummary(BaseModel):
