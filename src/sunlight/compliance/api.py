@@ -3,17 +3,19 @@ CSV imports of CAD calls and use-of-force reports."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from sunlight.access import Actor, Permission
 from sunlight.compliance import fleet, imports, service
-from sunlight.compliance.models import ReviewItem
+from sunlight.compliance.models import Dock, ReviewItem
 from sunlight.compliance.policy import load_policy
 from sunlight.evidence import service as evidence
+from sunlight.validation import Id, check_date, column_length
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
@@ -22,11 +24,22 @@ ImportKind = Literal["cad", "use-of-force"]
 
 
 def _month(value: str | None) -> service.Month:
-    return service.Month.parse(value) if value else service.Month.previous()
+    if not value:
+        return service.Month.previous()
+    month = service.Month.parse(value)
+    check_date(date(month.year, month.month, 1), "month")
+    return month
 
 
 class DrawIn(BaseModel):
     month: str = Field(pattern=r"^\d{4}-\d{2}$")
+
+    @field_validator("month")
+    @classmethod
+    def _known_month(cls, value: str) -> str:
+        _month(value)
+        return value
+
     per_unit: int | None = Field(default=None, ge=1, le=100)
 
 
@@ -101,7 +114,7 @@ def api_draw(
 
 @router.post("/api/compliance/review/{item_id}", summary="Record a supervisor's review")
 def api_review(
-    item_id: int,
+    item_id: Id,
     body: ReviewIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
@@ -129,9 +142,9 @@ async def api_import(
 
 
 class DockIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    location: str | None = Field(default=None, max_length=300)
-    unit: str | None = Field(default=None, max_length=100)
+    name: str = Field(min_length=1, max_length=column_length(Dock.name))
+    location: str | None = Field(default=None, max_length=column_length(Dock.location))
+    unit: str | None = Field(default=None, max_length=column_length(Dock.unit))
 
 
 class DeviceStatusIn(BaseModel):
@@ -140,7 +153,7 @@ class DeviceStatusIn(BaseModel):
 
 
 class DeviceDockIn(BaseModel):
-    dock_id: int
+    dock_id: Id
 
 
 @router.get("/api/fleet", summary="Camera fleet: status, funding, dock, holder, last upload")
@@ -179,7 +192,7 @@ def api_add_dock(
 
 @router.post("/api/devices/{device_id}/status", summary="Change a camera's fleet status")
 def api_device_status(
-    device_id: int,
+    device_id: Id,
     body: DeviceStatusIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
@@ -193,7 +206,7 @@ def api_device_status(
 
 @router.post("/api/devices/{device_id}/dock", summary="Set the dock a camera uploads through")
 def api_device_dock(
-    device_id: int,
+    device_id: Id,
     body: DeviceDockIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
@@ -270,7 +283,7 @@ def draw_form(
 
 @router.post("/compliance/review/{item_id}", include_in_schema=False)
 def review_form(
-    item_id: int,
+    item_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
     outcome: Annotated[str, Form()],
@@ -315,7 +328,7 @@ def dock_form(
 
 @router.post("/fleet/{device_id}/status", include_in_schema=False)
 def device_status_form(
-    device_id: int,
+    device_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
     status: Annotated[str, Form()],
@@ -328,10 +341,10 @@ def device_status_form(
 
 @router.post("/fleet/{device_id}/dock", include_in_schema=False)
 def device_dock_form(
-    device_id: int,
+    device_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
-    dock_id: Annotated[int, Form()],
+    dock_id: Annotated[Id, Form()],
 ) -> Response:
     with runtime.db.session() as session:
         fleet.assign_dock(session, device_id=device_id, dock_id=dock_id, actor=actor.id)

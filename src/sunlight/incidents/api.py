@@ -14,8 +14,11 @@ from pydantic import BaseModel, Field
 
 from sunlight.access import Actor, Permission
 from sunlight.evidence.custody import events_for
+from sunlight.evidence.models import Officer
 from sunlight.incidents import service
+from sunlight.incidents.models import Agency, Incident
 from sunlight.runtime import Runtime
+from sunlight.validation import Day, Id, Timestamp, column_length
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
@@ -23,18 +26,21 @@ router = APIRouter(tags=["incidents"])
 
 
 class IncidentIn(BaseModel):
-    cad_number: str = Field(min_length=1, max_length=40)
+    cad_number: str = Field(min_length=1, max_length=column_length(Incident.cad_number))
     type: str = Field(description="One of: " + ", ".join(service.INCIDENT_TYPES))
-    started_at: datetime
-    ended_at: datetime
-    location: str | None = Field(default=None, max_length=300)
-    unit: str | None = Field(default=None, max_length=100)
+    started_at: Timestamp
+    ended_at: Timestamp
+    location: str | None = Field(default=None, max_length=column_length(Incident.location))
+    unit: str | None = Field(default=None, max_length=column_length(Incident.unit))
     narrative: str | None = Field(default=None, max_length=20000)
-    officers: list[str] = Field(default_factory=list, description="Badge numbers")
+    officers: list[Badge] = Field(default_factory=list, description="Badge numbers", max_length=500)
+
+
+Badge = Annotated[str, Field(min_length=1, max_length=column_length(Officer.badge_number))]
 
 
 class LinkIn(BaseModel):
-    recording_id: int
+    recording_id: Id
     how: Literal["manual", "suggested"] = "manual"
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -44,23 +50,23 @@ class ReasonIn(BaseModel):
 
 
 class CustodyIn(BaseModel):
-    agency_id: int | None = Field(default=None, description="Default: Missouri Highway Patrol")
+    agency_id: Id | None = Field(default=None, description="Default: Missouri Highway Patrol")
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class StatusIn(BaseModel):
     status: Literal["none", "active", "inactive"]
     reason: Literal["not-pursued", "limitations", "convictions-final"] | None = None
-    on: date | None = Field(default=None, description="Date of the change (default today)")
+    on: Day | None = Field(default=None, description="Date of the change (default today)")
     note: str | None = Field(default=None, max_length=2000)
 
 
 class AgencyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    short_name: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=column_length(Agency.name))
+    short_name: str = Field(min_length=1, max_length=column_length(Agency.short_name))
 
 
-def _detail(runtime: Runtime, incident_id: int) -> dict[str, Any]:
+def _detail(runtime: Runtime, incident_id: Id) -> dict[str, Any]:
     with runtime.db.session() as session:
         incident = service.get_incident(session, incident_id)
         doc = service.incident_summary(incident)
@@ -128,7 +134,7 @@ def api_create(
 
 @router.get("/api/incidents/{incident_id}", summary="An incident with suggested recordings")
 def api_get(
-    incident_id: int,
+    incident_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
 ) -> dict[str, Any]:
@@ -137,7 +143,7 @@ def api_get(
 
 @router.post("/api/incidents/{incident_id}/recordings", summary="Link a recording")
 def api_link(
-    incident_id: int,
+    incident_id: Id,
     body: LinkIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
@@ -158,8 +164,8 @@ def api_link(
     "/api/incidents/{incident_id}/recordings/{recording_id}/unlink", summary="Unlink a recording"
 )
 def api_unlink(
-    incident_id: int,
-    recording_id: int,
+    incident_id: Id,
+    recording_id: Id,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
@@ -176,7 +182,7 @@ def api_unlink(
     summary="Hand the incident and its footage to an investigating agency",
 )
 def api_assign(
-    incident_id: int,
+    incident_id: Id,
     body: CustodyIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
@@ -192,7 +198,7 @@ def api_assign(
     "/api/incidents/{incident_id}/custody/return", summary="Custody returns to the department"
 )
 def api_return(
-    incident_id: int,
+    incident_id: Id,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
@@ -204,7 +210,7 @@ def api_return(
 
 @router.post("/api/incidents/{incident_id}/status", summary="Investigation status (RSMo 610.100)")
 def api_status(
-    incident_id: int,
+    incident_id: Id,
     body: StatusIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
@@ -224,7 +230,7 @@ def api_status(
 
 @router.get("/api/incidents/{incident_id}/events", summary="Custody events of an incident")
 def api_events(
-    incident_id: int,
+    incident_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
 ) -> list[dict[str, Any]]:
@@ -278,7 +284,7 @@ def _form_time(value: str, name: str) -> datetime:
         raise HTTPException(422, f"{name}: not a date and time") from exc
     if parsed.tzinfo is None:  # a datetime-local field: the browser sent UTC (see the form)
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return check_datetime(parsed, name)
 
 
 @router.get("/incidents", response_class=HTMLResponse, include_in_schema=False)
@@ -337,7 +343,7 @@ def create_form(
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
 def incident_page(
     request: Request,
-    incident_id: int,
+    incident_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
 ) -> HTMLResponse:
@@ -358,16 +364,16 @@ def incident_page(
         )
 
 
-def _back(incident_id: int, anchor: str = "") -> Response:
+def _back(incident_id: Id, anchor: str = "") -> Response:
     return RedirectResponse(f"/incidents/{incident_id}{anchor}", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/links", include_in_schema=False)
 def link_form(
-    incident_id: int,
+    incident_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
-    recording_id: Annotated[int, Form()],
+    recording_id: Annotated[Id, Form()],
     how: Annotated[Literal["manual", "suggested"], Form()] = "manual",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -380,8 +386,8 @@ def link_form(
 
 @router.post("/incidents/{incident_id}/links/{recording_id}/unlink", include_in_schema=False)
 def unlink_form(
-    incident_id: int,
-    recording_id: int,
+    incident_id: Id,
+    recording_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
     reason: Annotated[str, Form(max_length=2000)],
@@ -393,10 +399,10 @@ def unlink_form(
 
 @router.post("/incidents/{incident_id}/custody", include_in_schema=False)
 def assign_form(
-    incident_id: int,
+    incident_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
-    agency_id: Annotated[int, Form()],
+    agency_id: Annotated[Id, Form()],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
@@ -408,7 +414,7 @@ def assign_form(
 
 @router.post("/incidents/{incident_id}/custody/return", include_in_schema=False)
 def return_form(
-    incident_id: int,
+    incident_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
     reason: Annotated[str, Form(max_length=2000)],
@@ -420,7 +426,7 @@ def return_form(
 
 @router.post("/incidents/{incident_id}/status", include_in_schema=False)
 def status_form(
-    incident_id: int,
+    incident_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
     status: Annotated[str, Form()],
@@ -429,7 +435,7 @@ def status_form(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:
-        day = date.fromisoformat(on) if on else None
+        day = check_date(date.fromisoformat(on), "date") if on else None
     except ValueError as exc:
         raise HTTPException(422, "date must be YYYY-MM-DD") from exc
     with runtime.db.session() as session:

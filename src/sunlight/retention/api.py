@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from sunlight.access import Actor, Permission
+from sunlight.errors import InvalidInput
 from sunlight.retention import service
 from sunlight.retention.guards import open_holds
 from sunlight.retention.models import LegalHold, RetentionDeletion
 from sunlight.retention.policy import load_policy
+from sunlight.validation import MAX_ID, Day, Id, parse_date
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
@@ -21,8 +23,9 @@ router = APIRouter(tags=["retention"])
 
 
 class HoldIn(BaseModel):
-    recording_id: int | None = None
-    incident_id: int | None = None
+    model_config = ConfigDict(extra="forbid")
+    recording_id: Id | None = None
+    incident_id: Id | None = None
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -31,8 +34,11 @@ class ReasonIn(BaseModel):
 
 
 class RunIn(BaseModel):
-    as_of: date | None = None
-    dry_run: bool = True
+    model_config = ConfigDict(extra="forbid")
+    as_of: Day | None = Field(
+        default=None, description="Only with dry_run: report the schedule as on this day"
+    )
+    dry_run: StrictBool = True
 
 
 def _hold(h: LegalHold) -> dict[str, Any]:
@@ -78,7 +84,7 @@ def api_policy(
 def api_report(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> dict[str, Any]:
     return service.run(runtime, as_of=as_of, dry_run=True, actor=actor.id).to_dict()
 
@@ -89,12 +95,17 @@ def api_run(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_RUN))],
 ) -> dict[str, Any]:
+    # A real run deletes on the schedule's own clock, never on a day the caller names.
+    if not body.dry_run and body.as_of is not None:
+        raise InvalidInput(
+            "as_of is for dry runs only: a real retention run always uses the present time"
+        )
     return service.run(runtime, as_of=body.as_of, dry_run=body.dry_run, actor=actor.id).to_dict()
 
 
 @router.get("/api/recordings/{recording_id}/retention", summary="Which rule keeps a recording")
 def api_decision(
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
 ) -> dict[str, Any]:
@@ -137,7 +148,7 @@ def api_place_hold(
 
 @router.post("/api/retention/holds/{hold_id}/release", summary="Release a legal hold")
 def api_release_hold(
-    hold_id: int,
+    hold_id: Id,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
@@ -160,7 +171,7 @@ def api_deletions(
     "/api/retention/deletions/{deletion_id}/undo", summary="Undo a deletion in its grace period"
 )
 def api_undo(
-    deletion_id: int,
+    deletion_id: Id,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
@@ -182,8 +193,8 @@ def retention_page(
     as_of: str | None = None,
 ) -> HTMLResponse:
     try:
-        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
-    except ValueError as exc:
+        day = parse_date(as_of, "as_of") if as_of else datetime.now(UTC).date()
+    except InvalidInput as exc:
         raise HTTPException(422, "as_of must be YYYY-MM-DD") from exc
     loaded = load_policy()
     report = service.run(runtime, as_of=day, dry_run=True, actor=actor.id)
@@ -200,6 +211,15 @@ def retention_page(
         )
 
 
+def _form_id(value: str) -> int | None:
+    if not value.strip():
+        return None
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise InvalidInput(f"{number} is not an id")
+    return number
+
+
 def _back(anchor: str) -> Response:
     return RedirectResponse(f"/retention{anchor}", status_code=303)
 
@@ -213,9 +233,9 @@ def hold_form(
     incident_id: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        rid = int(recording_id) if recording_id.strip() else None
-        iid = int(incident_id) if incident_id.strip() else None
-    except ValueError as exc:
+        rid = _form_id(recording_id)
+        iid = _form_id(incident_id)
+    except (ValueError, InvalidInput) as exc:
         raise HTTPException(422, "recording and incident are numbers") from exc
     with runtime.db.session() as session:
         service.place_hold(
@@ -226,7 +246,7 @@ def hold_form(
 
 @router.post("/retention/holds/{hold_id}/release", include_in_schema=False)
 def release_form(
-    hold_id: int,
+    hold_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
     reason: Annotated[str, Form(max_length=2000)],
@@ -238,7 +258,7 @@ def release_form(
 
 @router.post("/retention/deletions/{deletion_id}/undo", include_in_schema=False)
 def undo_form(
-    deletion_id: int,
+    deletion_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
     reason: Annotated[str, Form(max_length=2000)],
