@@ -18,7 +18,7 @@ from sunlight.evidence.models import Officer
 from sunlight.incidents import service
 from sunlight.incidents.models import Agency, Incident
 from sunlight.runtime import Runtime
-from sunlight.validation import Day, Id, Timestamp, column_length
+from sunlight.validation import Day, Id, Timestamp, check_date, check_datetime, column_length
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
