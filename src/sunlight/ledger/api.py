@@ -19,6 +19,7 @@ from sunlight.evidence.custody import Action
 from sunlight.ledger import service
 from sunlight.ledger.config import ledger_settings
 from sunlight.runtime import Runtime
+from sunlight.validation import MAX_ID, Id
 from sunlight.web.access_log import log_read
 from sunlight.web.deps import RuntimeDep, require
 
@@ -45,10 +46,6 @@ class CosignatureIn(BaseModel):
 
 def _json(document: Any, cache: str, status_code: int = 200) -> Response:
     return JSONResponse(document, status_code=status_code, headers={"Cache-Control": cache})
-
-
-def _error(exc: service.LedgerError) -> HTTPException:
-    return HTTPException(404 if isinstance(exc, service.NotFound) else 422, str(exc))
 
 
 def _latest_size(runtime: Runtime) -> int:
@@ -108,21 +105,20 @@ def witnesses(runtime: RuntimeDep) -> Response:
 def inclusion(
     runtime: RuntimeDep,
     leaf_hash: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None,
-    index: Annotated[int | None, Query(ge=0)] = None,
-    size: Annotated[int | None, Query(ge=1, description="Default: latest checkpoint")] = None,
+    index: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    size: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Default: latest checkpoint")
+    ] = None,
 ) -> Response:
     if (leaf_hash is None) == (index is None):
         raise HTTPException(422, "give exactly one of leaf_hash and index")
     tree_size = size if size is not None else _latest_size(runtime)
     with runtime.db.session() as session:
-        try:
-            if index is None:
-                assert leaf_hash is not None
-                index = service.leaf_index_of(session, bytes.fromhex(leaf_hash))
-            proof = service.inclusion_proof(session, index, tree_size)
-            digest = service.entries(session, index, index + 1)[0].leaf_hash.hex()
-        except service.LedgerError as exc:
-            raise _error(exc) from exc
+        if index is None:
+            assert leaf_hash is not None
+            index = service.leaf_index_of(session, bytes.fromhex(leaf_hash))
+        proof = service.inclusion_proof(session, index, tree_size)
+        digest = service.entries(session, index, index + 1)[0].leaf_hash.hex()
     return _json(
         {"index": index, "size": tree_size, "leaf_hash": digest, "proof": [p.hex() for p in proof]},
         IMMUTABLE if size is not None else LATEST,
@@ -136,15 +132,14 @@ def inclusion(
 )
 def consistency(
     runtime: RuntimeDep,
-    from_size: Annotated[int, Query(alias="from", ge=1)],
-    to_size: Annotated[int | None, Query(alias="to", ge=1, description="Default: latest")] = None,
+    from_size: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],
+    to_size: Annotated[
+        int | None, Query(alias="to", ge=1, le=MAX_ID, description="Default: latest")
+    ] = None,
 ) -> Response:
     size2 = to_size if to_size is not None else _latest_size(runtime)
     with runtime.db.session() as session:
-        try:
-            proof = service.consistency_proof(session, from_size, size2)
-        except service.LedgerError as exc:
-            raise _error(exc) from exc
+        proof = service.consistency_proof(session, from_size, size2)
     return _json(
         {"from": from_size, "to": size2, "proof": [p.hex() for p in proof]},
         IMMUTABLE if to_size is not None else LATEST,
@@ -156,14 +151,11 @@ def consistency(
 )
 def entries(
     runtime: RuntimeDep,
-    start: Annotated[int, Query(ge=0)],
-    end: Annotated[int, Query(ge=1)],
+    start: Annotated[int, Query(ge=0, le=MAX_ID)],
+    end: Annotated[int, Query(ge=1, le=MAX_ID)],
 ) -> Response:
     with runtime.db.session() as session:
-        try:
-            leaves = service.entries(session, start, end)
-        except service.LedgerError as exc:
-            raise _error(exc) from exc
+        leaves = service.entries(session, start, end)
         full = len(leaves) == min(end - start, service.MAX_ENTRIES)
     document = {
         "entries": [
@@ -197,12 +189,7 @@ def lookup(
     summary="A witness submits its cosignature of a checkpoint (verified before storing)",
 )
 def submit_cosignature(runtime: RuntimeDep, body: CosignatureIn) -> Response:
-    try:
-        row = service.add_cosignature(runtime, body.checkpoint, body.cosignature)
-    except service.Rejected as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except service.LedgerError as exc:
-        raise _error(exc) from exc
+    row = service.add_cosignature(runtime, body.checkpoint, body.cosignature)
     return _json(
         {"witness": row.witness_name, "key_id": row.key_id, "timestamp": row.timestamp},
         "no-store",
@@ -215,16 +202,13 @@ def submit_cosignature(runtime: RuntimeDep, body: CosignatureIn) -> Response:
     summary="Proof bundle of a recording's ingest (check offline: sunlight verify --bundle)",
 )
 def recording_proof(
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
 ) -> Response:
     # The bundle discloses the salt and the private fields of the ingest event (who
     # ingested, the filename, officer and camera), so it is staff-only until release.
-    try:
-        bundle = service.recording_bundle(runtime, recording_id)
-    except service.LedgerError as exc:
-        raise _error(exc) from exc
+    bundle = service.recording_bundle(runtime, recording_id)
     # Reading the custody record is itself an access to record (CJIS AU-2).
     log_read(runtime, actor, Action.VIEW, recording_id, details={"what": "ledger proof bundle"})
     return JSONResponse(

@@ -13,6 +13,7 @@ import httpx
 
 from sunlight.ledger.bundle import BundleReport, check_bundle
 from sunlight.ledger.verify import VerificationError, open_checkpoint, verify_consistency
+from sunlight.validation import loads_json
 from sunlight.runtime import Runtime
 
 
@@ -298,7 +299,8 @@ def verify(
     try:
         if bundle_path is not None:
             try:
-                document = json.loads(bundle_path.read_text(encoding="utf-8"))
+                # Bounded depth: a bundle nested 100,000 deep is an error, not a crash.
+                document = loads_json(bundle_path.read_bytes())
             except ValueError as exc:
                 raise VerificationError(f"the bundle is not JSON: {exc}") from exc
             if not isinstance(document, dict):

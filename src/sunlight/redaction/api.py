@@ -15,23 +15,18 @@ from pydantic import BaseModel, Field
 from sunlight.access import Actor, Permission
 from sunlight.evidence.models import Recording
 from sunlight.redaction import service
-from sunlight.redaction.plan import AUDIO_MODES, KINDS, PLAN_JSON_SCHEMA, STATUTES, PlanError
+from sunlight.redaction.plan import AUDIO_MODES, KINDS, PLAN_JSON_SCHEMA, STATUTES
 from sunlight.redaction.plan import parse_plan as parse_plan_document
+from sunlight.validation import Id
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["redaction"])
 
 
-def _http(exc: Exception) -> HTTPException:
-    if isinstance(exc, service.NotFound):
-        return HTTPException(404, str(exc))
-    return HTTPException(422, str(exc))
-
-
 class PlanIn(BaseModel):
     plan: dict[str, Any] = Field(description="A plan document (see /api/redaction/schema)")
-    parent_id: int | None = Field(default=None, description="The version this one edits")
+    parent_id: Id | None = Field(default=None, description="The version this one edits")
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -44,14 +39,11 @@ def plan_schema(
 
 @router.get("/api/redaction/recordings/{recording_id}/plans", summary="Plan versions")
 def list_plans(
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
 ) -> list[dict[str, Any]]:
-    try:
-        return [v.__dict__ for v in service.plan_versions(runtime, recording_id)]
-    except service.RedactionError as exc:
-        raise _http(exc) from exc
+    return [v.__dict__ for v in service.plan_versions(runtime, recording_id)]
 
 
 @router.post(
@@ -60,37 +52,31 @@ def list_plans(
     summary="Save an edited plan as the next version",
 )
 def save_plan(
-    recording_id: int,
+    recording_id: Id,
     body: PlanIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.REDACTION_EDIT))],
 ) -> dict[str, Any]:
-    try:
-        plan = parse_plan_document(body.plan)
-        version = service.save_plan(
-            runtime,
-            recording_id,
-            plan,
-            actor=actor.id,
-            source="review",
-            parent_id=body.parent_id,
-            note=body.note,
-        )
-    except (PlanError, service.RedactionError) as exc:
-        raise _http(exc) from exc
+    plan = parse_plan_document(body.plan)
+    version = service.save_plan(
+        runtime,
+        recording_id,
+        plan,
+        actor=actor.id,
+        source="review",
+        parent_id=body.parent_id,
+        note=body.note,
+    )
     return version.__dict__
 
 
 @router.get("/api/redaction/plans/{plan_id}", summary="One plan version with its document")
 def get_plan(
-    plan_id: int,
+    plan_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
-    try:
-        version, plan = service.get_plan(runtime, plan_id)
-    except service.RedactionError as exc:
-        raise _http(exc) from exc
+    version, plan = service.get_plan(runtime, plan_id)
     return {"version": version.__dict__, "plan": plan.to_dict()}
 
 
@@ -100,14 +86,11 @@ def get_plan(
     summary="Detect faces into a new plan (a background job; idempotent)",
 )
 def detect(
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.REDACTION_EDIT))],
 ) -> dict[str, Any]:
-    try:
-        return service.request_detection(runtime, recording_id, actor=actor.id).to_dict()
-    except service.RedactionError as exc:
-        raise _http(exc) from exc
+    return service.request_detection(runtime, recording_id, actor=actor.id).to_dict()
 
 
 @router.post(
@@ -116,31 +99,25 @@ def detect(
     summary="Render the redacted copy of a plan version (a background job; idempotent)",
 )
 def render_plan(
-    plan_id: int,
+    plan_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.REDACTION_RENDER))],
 ) -> dict[str, Any]:
-    try:
-        return service.request_render(runtime, plan_id, actor=actor.id).to_dict()
-    except service.RedactionError as exc:
-        raise _http(exc) from exc
+    return service.request_render(runtime, plan_id, actor=actor.id).to_dict()
 
 
 @router.get("/api/redaction/jobs/{job_id}", summary="A detection or render job's progress")
 def get_job(
-    job_id: int,
+    job_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
-    try:
-        return service.get_job(runtime, job_id).to_dict()
-    except service.RedactionError as exc:
-        raise _http(exc) from exc
+    return service.get_job(runtime, job_id).to_dict()
 
 
 @router.get("/api/redaction/recordings/{recording_id}/jobs", summary="Jobs of a recording")
 def list_jobs(
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
 ) -> list[dict[str, Any]]:
@@ -149,11 +126,11 @@ def list_jobs(
 
 @router.get("/recordings/{recording_id}/redact", response_class=HTMLResponse)
 def editor_page(
-    recording_id: int,
+    recording_id: Id,
     request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.REDACTION_EDIT))],
-    plan: int | None = None,
+    plan: Id | None = None,
 ) -> Response:
     with runtime.db.session() as session:
         rec = session.get(Recording, recording_id)
@@ -170,10 +147,7 @@ def editor_page(
             "playable": rec.playable and (rec.browser_playable or bool(rec.proxy_sha256)),
             "video_url": f"/api/recordings/{rec.id}/{source}",
         }
-    try:
-        versions = [v.__dict__ for v in service.plan_versions(runtime, recording_id)]
-    except service.RedactionError as exc:
-        raise _http(exc) from exc
+    versions = [v.__dict__ for v in service.plan_versions(runtime, recording_id)]
     config = {
         "recording": info,
         "versions": versions,
