@@ -13,8 +13,8 @@ import httpx
 
 from sunlight.ledger.bundle import BundleReport, check_bundle
 from sunlight.ledger.verify import VerificationError, open_checkpoint, verify_consistency
-from sunlight.validation import loads_json
 from sunlight.runtime import Runtime
+from sunlight.validation import loads_json
 
 
 def _runtime() -> Runtime:
