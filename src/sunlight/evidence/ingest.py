@@ -9,7 +9,6 @@ Files that are not valid video are still evidence: stored, hashed and flagged, n
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from sqlalchemy.orm import Session
 
+from sunlight import validation
 from sunlight.errors import InvalidInput
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.derivatives import TASK_NAME as DERIVATIVES_TASK
@@ -83,13 +83,32 @@ def check_filename(name: str) -> str:
 
 def parse_timestamp(value: str, field: str = "recorded_at") -> datetime:
     """ISO 8601 with an explicit offset; a bare local time is ambiguous evidence."""
+    if not isinstance(value, str):
+        raise IngestError(f"{field}: not an ISO 8601 date-time: {value!r}")
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, AttributeError) as exc:
-        raise IngestError(f"{field}: not an ISO 8601 date-time: {value!r}") from exc
-    if parsed.tzinfo is None:
-        raise IngestError(f"{field}: needs a timezone offset, e.g. {value}-05:00 or {value}Z")
+        parsed = validation.parse_datetime(value, field)
+    except InvalidInput as exc:
+        raise IngestError(exc.message) from exc
     return parsed.astimezone(UTC)
+
+
+def check_metadata_text(meta: IngestMetadata) -> None:
+    """Text and dates that every back end stores (see sunlight.validation)."""
+    fields: list[tuple[str, str | None, Any]] = [
+        ("filename", meta.original_filename, Recording.original_filename),
+        ("title", meta.title, Recording.title),
+        ("notes", meta.notes, None),
+        ("officer", meta.officer_badge, Officer.badge_number),
+        ("device", meta.device_serial, Device.serial),
+    ]
+    try:
+        for name, value, column in fields:
+            if value is not None:
+                validation.check_text(value, name, column=column)
+        if meta.recorded_at is not None:
+            validation.check_datetime(meta.recorded_at, "recorded_at")
+    except InvalidInput as exc:
+        raise IngestError(exc.message) from exc
 
 
 def sidecar_for(path: Path) -> Path | None:
@@ -104,8 +123,8 @@ def read_sidecar(path: Path, max_bytes: int) -> dict[str, Any]:
     if size > max_bytes:
         raise IngestError(f"{path.name}: sidecar is {size} bytes, over the {max_bytes} limit")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = validation.loads_json(path.read_bytes())
+    except InvalidInput as exc:
         raise IngestError(f"{path.name}: not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise IngestError(f"{path.name}: must be a JSON object")
@@ -134,7 +153,7 @@ def metadata_from(
     when = recorded_at
     if when is None and sidecar.get("recorded_at"):
         when = parse_timestamp(sidecar["recorded_at"])
-    return IngestMetadata(
+    meta = IngestMetadata(
         original_filename=check_filename(path.name),
         officer_badge=officer or sidecar.get("officer"),
         device_serial=device or sidecar.get("device"),
@@ -142,6 +161,12 @@ def metadata_from(
         title=sidecar.get("title"),
         notes=sidecar.get("notes"),
     )
+    if sidecar_path is not None:
+        try:
+            check_metadata_text(meta)
+        except IngestError as exc:
+            raise IngestError(f"{sidecar_path.name}: {exc}") from exc
+    return meta
 
 
 def resolve_people(session: Session, meta: IngestMetadata) -> tuple[Officer | None, Device | None]:
@@ -173,8 +198,10 @@ def holder_at(session: Session, device: Device, when: datetime) -> Officer | Non
 
 
 def check_metadata(runtime: Runtime, meta: IngestMetadata) -> None:
-    """Fail fast, before any bytes move, on metadata that names unknown people or cameras."""
+    """Fail fast, before any bytes move, on metadata that names unknown people or cameras
+    or that no database could store (too long, NUL characters, dates out of range)."""
     check_filename(meta.original_filename)
+    check_metadata_text(meta)
     with runtime.db.session() as session:
         resolve_people(session, meta)
 

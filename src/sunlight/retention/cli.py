@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from typing import Any
 
 import click
 
+from sunlight.errors import InvalidInput
 from sunlight.retention.policy import PolicyError
+from sunlight.validation import parse_date
 
 
 def _runtime() -> Any:
@@ -37,7 +38,8 @@ def retention() -> None:
     "--as-of",
     "as_of",
     metavar="DATE",
-    help="Run the schedule as on this day (YYYY-MM-DD, default today, UTC).",
+    help="With --dry-run: report the schedule as on this day (YYYY-MM-DD, default today, "
+    "UTC). A real run always uses the present time.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def run_command(dry_run: bool, as_of: str | None, as_json: bool) -> None:
@@ -48,10 +50,15 @@ def run_command(dry_run: bool, as_of: str | None, as_json: bool) -> None:
     """
     from sunlight.retention import service
 
+    if as_of is not None and not dry_run:
+        # Deletion happens on the schedule's own clock, never on a day someone names.
+        raise click.UsageError(
+            "--as-of needs --dry-run: a real retention run always uses the present time"
+        )
     try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError as exc:
-        raise click.BadParameter("expected YYYY-MM-DD", param_hint="--as-of") from exc
+        day = parse_date(as_of, "--as-of") if as_of else None
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from exc
     runtime = _runtime()
     try:
         report = service.run(runtime, as_of=day, dry_run=dry_run, actor="system:retention-cli")
