@@ -63,7 +63,8 @@ def test_suggestions_by_officer_and_overlap_then_confirm(runtime: Runtime) -> No
         with pytest.raises(evidence.InvalidChange, match="already linked"):
             service.link_recording(session, incident_id, during, actor="test:sgt")
     # one recording can belong to several incidents
-    second = _incident(runtime, "KC26-000102", ["4417"], type="arrest")
+    # no investigation: a link made by mistake can be undone
+    second = _incident(runtime, "KC26-000102", ["4417"], type="arrest", investigation_status="none")
     with runtime.db.session() as session:
         service.link_recording(session, second, during, actor="test:sgt")
         assert {i.cad_number for i in service.incidents_for_recording(session, during)} == {
@@ -103,8 +104,10 @@ def test_assignment_moves_custody_and_blocks_alteration_unlinking_deletion(
         service.unlink_recording(session, incident_id, rec, actor="test:clerk", reason="mistake")
     with runtime.db.session() as session, pytest.raises(evidence.ChangeRefused, match="Highway"):
         evidence.check_change(session, rec, Operation.DELETE)
-    other = _incident(runtime, "KC26-000201", ["4417"], type="arrest")
-    with runtime.db.session() as session:  # a department-held incident's link can still go
+    other = _incident(runtime, "KC26-000201", ["4417"], type="arrest", investigation_status="none")
+    with (
+        runtime.db.session() as session
+    ):  # a department-held incident without investigation: the link can go
         service.link_recording(session, other, rec, actor="test:sgt")
         service.unlink_recording(session, other, rec, actor="test:sgt", reason="wrong call")
     with runtime.db.session() as session:  # the department's own flags stay possible

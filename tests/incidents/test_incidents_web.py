@@ -89,7 +89,7 @@ def test_retention_and_compliance_json(client: TestClient, runtime: Runtime) -> 
     assert report["to_schedule"] == [] and report["blocked"][0]["recording_id"] == rec
     hold_id = hold.json()["id"]
     client.post(f"/api/retention/holds/{hold_id}/release", json={"reason": "case closed"})
-    run = client.post("/api/retention/run", json={"as_of": "2025-07-01", "dry_run": False})
+    run = client.post("/api/retention/run", json={"dry_run": False})  # today: long due
     assert run.json()["counts"]["to_schedule"] == 1
     pending = client.get("/api/retention/deletions").json()
     undo = client.post(

@@ -1,0 +1,168 @@
+"""Outside agencies and custody: hand an incident's footage to an investigating agency
+and back. Every hand-over is a custody event for the incident and each recording."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from sunlight.db.base import utcnow
+from sunlight.evidence.custody import Action, record
+from sunlight.evidence.service import InvalidChange, NotFound
+from sunlight.incidents.models import Agency, CustodyAssignment, Incident
+from sunlight.incidents.records import get_incident
+from sunlight.incidents.terms import DEFAULT_AGENCY, DEPARTMENT, need_reason
+
+
+def list_agencies(session: Session) -> list[Agency]:
+    return list(session.scalars(select(Agency).order_by(Agency.is_default.desc(), Agency.name)))
+
+
+def default_agency(session: Session) -> Agency:
+    agency = session.scalar(select(Agency).where(Agency.is_default.is_(True)))
+    if agency is None:  # seeded by migration 0003; recreate if someone removed it
+        agency = Agency(name=DEFAULT_AGENCY, short_name="MSHP", is_default=True)
+        session.add(agency)
+        session.flush()
+    return agency
+
+
+def create_agency(session: Session, *, name: str, short_name: str, actor: str) -> Agency:
+    name, short_name = name.strip(), short_name.strip()
+    if not name or not short_name:
+        raise InvalidChange("an agency needs a name and a short name")
+    if session.scalar(select(Agency).where(Agency.name == name)):
+        raise InvalidChange(f"agency {name!r} already exists")
+    agency = Agency(name=name, short_name=short_name)
+    session.add(agency)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=Action.METADATA_CHANGE,
+        object_type="agency",
+        object_id=agency.id,
+        details={"created": {"name": name, "short_name": short_name}},
+    )
+    return agency
+
+
+def transfer_event(
+    session: Session,
+    recording_id: int,
+    incident: Incident,
+    from_: str,
+    to: str,
+    actor: str,
+    reason: str | None,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=Action.CUSTODY_TRANSFER,
+        object_type="recording",
+        object_id=recording_id,
+        reason=reason,
+        details={
+            "from": from_,
+            "to": to,
+            "incident_id": incident.id,
+            "cad_number": incident.cad_number,
+        },
+    )
+
+
+def _hand_over(
+    session: Session, incident: Incident, from_: str, to: str, actor: str, reason: str
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=Action.CUSTODY_TRANSFER,
+        object_type="incident",
+        object_id=incident.id,
+        reason=reason,
+        details={"from": from_, "to": to, "recordings": [lk.recording_id for lk in incident.links]},
+    )
+    for link in incident.links:
+        transfer_event(session, link.recording_id, incident, from_, to, actor, reason)
+
+
+def assign_to_agency(
+    session: Session,
+    incident_id: int,
+    *,
+    actor: str,
+    reason: str,
+    agency_id: int | None = None,
+    at: datetime | None = None,
+) -> CustodyAssignment:
+    """Hand the incident and all its footage to an investigating agency (default: MSHP)."""
+    reason = need_reason(reason, "a custody hand-over")
+    incident = get_incident(session, incident_id)
+    agency = default_agency(session) if agency_id is None else session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound(f"no agency {agency_id}")
+    if incident.agency_id == agency.id:
+        raise InvalidChange(f"incident {incident.cad_number} is already with {agency.name}")
+    when = at or utcnow()
+    from_ = DEPARTMENT
+    current = _open_assignment(session, incident.id)
+    if current is not None:
+        from_ = current.agency.name
+        current.returned_at = when
+        current.returned_by = actor
+    assignment = CustodyAssignment(
+        incident_id=incident.id,
+        agency_id=agency.id,
+        assigned_at=when,
+        assigned_by=actor,
+        reason=reason,
+    )
+    session.add(assignment)
+    incident.agency_id = agency.id
+    session.flush()
+    _hand_over(session, incident, from_, agency.name, actor, reason)
+    session.expire(incident, ["agency"])
+    return assignment
+
+
+def _open_assignment(session: Session, incident_id: int) -> CustodyAssignment | None:
+    return session.scalar(
+        select(CustodyAssignment)
+        .options(selectinload(CustodyAssignment.agency))
+        .where(
+            CustodyAssignment.incident_id == incident_id,
+            CustodyAssignment.returned_at.is_(None),
+        )
+    )
+
+
+def return_custody(
+    session: Session, incident_id: int, *, actor: str, reason: str, at: datetime | None = None
+) -> None:
+    """The investigating agency hands the footage back to the department."""
+    reason = need_reason(reason, "a custody hand-back")
+    incident = get_incident(session, incident_id)
+    current = _open_assignment(session, incident.id)
+    if current is None or incident.agency_id is None:
+        raise InvalidChange(f"incident {incident.cad_number} is not with an outside agency")
+    current.returned_at = at or utcnow()
+    current.returned_by = actor
+    incident.agency_id = None
+    session.flush()
+    _hand_over(session, incident, current.agency.name, DEPARTMENT, actor, reason)
+    session.expire(incident, ["agency"])
+
+
+def custody_history(session: Session, incident_id: int) -> list[CustodyAssignment]:
+    return list(
+        session.scalars(
+            select(CustodyAssignment)
+            .options(selectinload(CustodyAssignment.agency))
+            .where(CustodyAssignment.incident_id == incident_id)
+            .order_by(CustodyAssignment.id)
+        )
+    )
