@@ -28,9 +28,12 @@ def test_a_real_run_ignores_no_clock_but_its_own(client: TestClient, runtime: Ru
     for body in ({"dry_run": False, "as_of": "2099-01-01"}, {"as_of": "2099-01-01", "dry_run": 0}):
         refused = client.post("/api/retention/run", json=body)
         assert refused.status_code == 422, refused.text
-    assert "dry runs only" in client.post(
-        "/api/retention/run", json={"dry_run": False, "as_of": "2099-01-01"}
-    ).json()["detail"]
+    assert (
+        "dry runs only"
+        in client.post("/api/retention/run", json={"dry_run": False, "as_of": "2099-01-01"}).json()[
+            "detail"
+        ]
+    )
     for falsy in (0, "false", "0", None):
         assert client.post("/api/retention/run", json={"dry_run": falsy}).status_code == 422
     # the dry run may look at any day; it changes nothing
