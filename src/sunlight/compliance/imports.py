@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlight.db.engine import Database
+from sunlight.errors import InvalidInput
 from sunlight.evidence.models import Officer
 from sunlight.incidents import service as incidents
 from sunlight.incidents.models import Incident, UseOfForceReport
+from sunlight.validation import column_length, parse_datetime, text_problem
 
 ImportKind = Literal["cad", "use-of-force"]
 
@@ -82,13 +84,35 @@ class ImportResult:
 
 
 def _timestamp(value: str) -> datetime:
+    """An ISO 8601 time with an offset, in the range every back end stores (as UTC)."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"not an ISO 8601 date-time: {value!r}") from exc
-    if parsed.tzinfo is None:
-        raise ValueError(f"needs a timezone offset, e.g. {value.strip()}-05:00")
+        parsed = parse_datetime(value, "value")
+    except InvalidInput as exc:
+        raise ValueError(exc.message.removeprefix("value: ")) from exc
     return parsed.astimezone(UTC)
+
+
+# Columns stored in a length-limited database column: checked per row, before any import.
+_LENGTHS = {
+    "cad_number": column_length(Incident.cad_number),
+    "report_number": column_length(UseOfForceReport.report_number),
+    "force_type": column_length(UseOfForceReport.force_type),
+    "location": column_length(Incident.location),
+    "unit": column_length(Incident.unit),
+    "type": column_length(Incident.type),
+}
+
+
+def _check_cells(number: int, line: int, row: dict[str, str], result: ImportResult) -> None:
+    for column, value in row.items():
+        problem = text_problem(value)
+        limit = _LENGTHS.get(column)
+        if problem:
+            result.errors.append(RowError(number, line, column, problem))
+        elif limit is not None and len(value) > limit:
+            result.errors.append(
+                RowError(number, line, column, f"longer than {limit} characters ({len(value)})")
+            )
 
 
 def _badges(value: str) -> list[str]:
@@ -131,6 +155,7 @@ def _read(
                 result.errors.append(RowError(number, line, "", "more fields than columns"))
                 continue
             row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+            _check_cells(number, line, row, result)
             for column in required:
                 if not row.get(column):
                     result.errors.append(RowError(number, line, column, "is required"))
@@ -180,8 +205,6 @@ def import_cad(session: Session, data: bytes, *, actor: str) -> ImportResult:
             )
         elif cad:
             seen[cad] = number
-        if len(cad) > 40:
-            result.errors.append(RowError(number, line, "cad_number", "longer than 40 characters"))
         kind = row.get("type", "")
         if kind and kind not in incidents.INCIDENT_TYPES:
             result.errors.append(
@@ -238,14 +261,6 @@ def import_use_of_force(session: Session, data: bytes, *, actor: str) -> ImportR
             )
         elif report:
             seen[report] = number
-        if len(report) > 40:
-            result.errors.append(
-                RowError(number, line, "report_number", "longer than 40 characters")
-            )
-        if len(row.get("cad_number", "")) > 40:
-            result.errors.append(RowError(number, line, "cad_number", "longer than 40 characters"))
-        if len(row.get("force_type", "")) > 100:
-            result.errors.append(RowError(number, line, "force_type", "longer than 100 characters"))
         when = _time(row, "occurred_at", number, line, result)
         badges = _officers(session, row.get("officers", ""), number, line, result)
         planned.append((row, when, badges))

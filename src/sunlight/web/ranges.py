@@ -31,36 +31,41 @@ class Unsatisfiable(ValueError):
 
 
 def parse_range(header: str | None, size: int) -> ByteRange | None:
-    """None means "send everything" (no header, a header we ignore, or several ranges)."""
+    """None means "send everything" (no header, a header we ignore, or several ranges).
+
+    RFC 9110 §14.1.1: ``bytes=first-[last]`` or ``bytes=-suffix``, positions being digits
+    only (no sign, space or underscore). A syntactically invalid range is ignored (200);
+    a valid one that selects nothing (``first`` past the end, a zero suffix, any range of an
+    empty object) raises ``Unsatisfiable`` (416).
+    """
     if not header:
         return None
     unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or not spec:
+    spec = spec.strip()
+    if unit.strip().lower() != "bytes" or not spec or "," in spec:
         return None
-    if "," in spec:
-        return None
-    first, sep, last = spec.strip().partition("-")
-    if not sep:
-        return None
-    try:
-        if first == "":
-            suffix = int(last)
-            if suffix <= 0:
-                raise Unsatisfiable(header)
-            return ByteRange(max(0, size - suffix), size - 1) if size else _unsat(header)
-        start = int(first)
-        end = int(last) if last else size - 1
-    except ValueError:
-        return None  # malformed: RFC 9110 says ignore the header
+    first, sep, last = spec.partition("-")
+    first, last = first.strip(), last.strip()
+    if not sep or not _digits(last, allow_empty=bool(first)) or not _digits(first, True):
+        return None  # malformed: RFC 9110 lets a server ignore the header
+    if first == "":
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise Unsatisfiable(header)
+        return ByteRange(max(0, size - suffix), size - 1)
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None  # invalid range-spec: ignore
     if start >= size:
         raise Unsatisfiable(header)
-    if start < 0 or end < start:
-        return None
     return ByteRange(start, min(end, size - 1))
 
 
-def _unsat(header: str) -> ByteRange:
-    raise Unsatisfiable(header)
+def _digits(text: str, allow_empty: bool) -> bool:
+    if text == "":
+        return allow_empty
+    return text.isascii() and text.isdigit()
 
 
 def object_response(
