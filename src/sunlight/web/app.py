@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sunlight import __version__
 from sunlight.compliance import api as compliance_api
+from sunlight.db import DatabaseBusy
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestError
 from sunlight.incidents import api as incidents_api
@@ -91,6 +92,12 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
             return await http_error(request, HTTPException(status_code=status, detail=str(exc)))
 
         app.add_exception_handler(error_type, domain_error)
+
+    @app.exception_handler(DatabaseBusy)
+    async def database_busy(request: Request, exc: DatabaseBusy) -> Response:
+        # Other writers held the lock too long; nothing changed, so the client may retry.
+        retry = {"Retry-After": str(exc.retry_after_s)}
+        return await http_error(request, HTTPException(503, detail=str(exc), headers=retry))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
