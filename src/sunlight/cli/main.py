@@ -34,6 +34,17 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # Imported here, not at the top: `sunlight --help` must not load SQLAlchemy.
+            from sunlight.db import DatabaseBusy
+
+            if isinstance(exc, DatabaseBusy):  # rolled back, so a rerun is safe
+                raise click.ClickException(f"{exc}; nothing was changed, run it again") from exc
+            raise
+
 
 DOMAIN_COMMANDS = {
     "ledger": "sunlight.ledger.cli:ledger",

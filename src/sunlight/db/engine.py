@@ -1,58 +1,190 @@
-"""Engines and sessions for SQLite (embedded default) and PostgreSQL."""
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL.
+
+The concurrency model (docs/developers.md, "Concurrency model") lives here, in one place:
+
+* A write session (``Database.session()``, the default) takes the database's single
+  writer lock when its transaction begins, before its first read: ``BEGIN IMMEDIATE`` on
+  SQLite, a transaction-scoped advisory lock on PostgreSQL. Writers therefore queue on
+  the lock instead of failing on a stale snapshot, and what a writer read stays true until
+  it commits. Waiting is bounded by ``busy_timeout_s``; past it, ``DatabaseBusy``.
+* A read session (``Database.session(read_only=True)``) takes no lock and sees one
+  snapshot (SQLite WAL, PostgreSQL ``READ ONLY``); any write in it fails at once.
+* Lock waits that run out, PostgreSQL serialization failures and deadlocks, and a
+  connection pool that stays exhausted all surface as ``DatabaseBusy``: nothing was
+  changed (the transaction rolled back) and the caller may retry the whole unit of work.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+# How long a writer waits for the lock (and a request for a pooled connection) by default.
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+# What a client is told to wait before retrying after DatabaseBusy.
+RETRY_AFTER_S = 2
+# pg_advisory_xact_lock key of the database-wide writer lock ("sunlight" in ASCII, 64 bits).
+WRITER_LOCK_KEY = 0x73756E6C69676874
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+_READ_ONLY = "sunlight_read_only"
+# SQLITE_BUSY and SQLITE_LOCKED (primary codes; extended codes carry them in the low byte).
+_SQLITE_BUSY_CODES = frozenset({5, 6})
+# serialization_failure, deadlock_detected, lock_not_available.
+_POSTGRES_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+class DatabaseBusy(Exception):
+    """Other writers held the database past the wait limit. The transaction was rolled
+    back, so nothing changed: retry the whole operation a little later."""
+
+    retry_after_s = RETRY_AFTER_S
+
+
+class NestedWriteSession(RuntimeError):
+    """A write session was opened while this thread already holds one on the same
+    database: the inner one would wait for the outer one's lock forever."""
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """Whether a DB-API error means "locked by someone else", i.e. worth a retry."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_BUSY_CODES
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(state, str):
+        return state in _POSTGRES_BUSY_STATES
+    return "database is locked" in str(exc)
+
+
+def make_engine(
+    url: str, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, **kwargs: Any
+) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    kwargs.setdefault("pool_timeout", busy_timeout_s)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take it over so that
-        # BEGIN IMMEDIATE is possible and SAVEPOINTs behave.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+        if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+            kwargs.pop("pool_timeout")  # SingletonThreadPool: no checkout wait
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_s}, **kwargs)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, int(busy_timeout_s * 1000)))
+        # pysqlite's own transaction handling defers BEGIN; we issue BEGIN ourselves so
+        # that writers take the lock up front and SAVEPOINTs behave.
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        event.listen(engine, "begin", partial(_postgres_begin, int(busy_timeout_s * 1000)))
+    event.listen(engine, "handle_error", _busy_to_database_busy)
+    return engine
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_timeout_ms: int, dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed transaction survives power loss, not just a process crash.
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.close()
+
+
+def _read_only(conn: Connection) -> bool:
+    return bool(conn.get_execution_options().get(_READ_ONLY, False))
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    if _read_only(conn):
+        # A deferred transaction reads one WAL snapshot without blocking anyone;
+        # query_only makes any write in it fail at once instead of failing on the lock.
+        conn.exec_driver_sql("PRAGMA query_only=ON")
+        conn.exec_driver_sql("BEGIN")
+    else:
+        # Take the write lock before the first read: a deferred transaction that reads
+        # and then writes gets SQLITE_BUSY at once when another writer got in between
+        # (busy_timeout cannot help it); BEGIN IMMEDIATE waits for the lock instead.
+        conn.exec_driver_sql("PRAGMA query_only=OFF")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _postgres_begin(lock_timeout_ms: int, conn: Connection) -> None:
+    if _read_only(conn):
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        return
+    # One writer at a time, like SQLite: READ COMMITTED statements after this lock see
+    # every earlier writer's commit, so read-then-write is safe and writers never
+    # deadlock one another or collide on a unique key they both checked.
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_timeout_ms}")
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
+
+
+def _busy_to_database_busy(context: ExceptionContext) -> None:
+    if context.is_disconnect:
+        return
+    original = context.original_exception
+    if is_busy_error(original):
+        raise DatabaseBusy(f"the database is busy with other writers ({original})") from original
 
 
 class Database:
     """An engine plus a session factory, created once per process."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, **engine_kwargs: Any
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.busy_timeout_s = busy_timeout_s
+        self.engine = make_engine(url, busy_timeout_s=busy_timeout_s, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self._writing = threading.local()
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any exception."""
-        with self.sessionmaker() as session:
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any exception.
+
+        A write session (the default) holds the database's writer lock from its first
+        statement to its commit, so keep it short: no network calls, hashing or media
+        work inside. ``read_only=True`` takes no lock and refuses writes.
+        Raises ``DatabaseBusy`` (nothing changed; retry) when the lock or a connection
+        could not be had within ``busy_timeout_s``.
+        """
+        if read_only:
+            with self._unit_of_work(self.sessionmaker(bind=self._read_engine)) as session:
+                yield session
+            return
+        if getattr(self._writing, "active", False):
+            raise NestedWriteSession(
+                "a write session is already open in this thread; finish it first "
+                "(or open this one with read_only=True)"
+            )
+        self._writing.active = True
+        try:
+            with self._unit_of_work(self.sessionmaker()) as session:
+                yield session
+        finally:
+            self._writing.active = False
+
+    @contextmanager
+    def _unit_of_work(self, factory_session: Session) -> Iterator[Session]:
+        with factory_session as session:
             try:
                 yield session
                 session.commit()
+            except PoolTimeout as exc:
+                session.rollback()
+                raise DatabaseBusy(f"no database connection free ({exc})") from exc
             except BaseException:
                 session.rollback()
                 raise

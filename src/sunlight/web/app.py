@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sunlight import __version__
 from sunlight.compliance import api as compliance_api
+from sunlight.db import DatabaseBusy
 from sunlight.errors import Busy, SunlightError, Unavailable, http_status
 from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
@@ -110,6 +111,12 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         return await http_error(
             request, HTTPException(status_code=status, detail=exc.message, headers=headers)
         )
+
+    @app.exception_handler(DatabaseBusy)
+    async def database_busy(request: Request, exc: DatabaseBusy) -> Response:
+        # Other writers held the lock too long; nothing changed, so the client may retry.
+        retry = {"Retry-After": str(exc.retry_after_s)}
+        return await http_error(request, HTTPException(503, detail=str(exc), headers=retry))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -18,6 +18,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from sunlight.db import DatabaseBusy
 from sunlight.web.tus.config import CompletedUpload, OnComplete, TusConfig
 from sunlight.web.tus.protocol import (
     HTTP_CHECKSUM_MISMATCH,
@@ -317,6 +318,13 @@ class TusService:
         )
         try:
             result = check_result_headers(await run_in_threadpool(self.on_complete, completed))
+        except DatabaseBusy as exc:  # nothing was committed: a retry may succeed
+            raise TusError(
+                503,
+                f"all {info.length} bytes arrived but the database is busy; retry with an "
+                f"empty PATCH at Upload-Offset {info.length}",
+                {"Upload-Offset": str(info.offset), "Retry-After": str(exc.retry_after_s)},
+            ) from exc
         except Exception as exc:
             log.exception("tus upload %s: on_complete failed", info.upload_id)
             raise TusError(

@@ -1,0 +1,215 @@
+"""Writers at the same time, through the real server, on both back ends.
+
+Web requests (tus uploads, metadata edits, streaming with its access record), the
+in-process jobs and CLI commands run against one database at once. Every request must
+succeed or answer a retryable 503, never another 5xx, and every change must land whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from sunlight.evidence.models import Recording
+from sunlight.media.synth import make_clip
+from sunlight.runtime import Runtime
+from tests.support.server import live_server
+
+TUS = {"Tus-Resumable": "1.0.0"}
+UPLOADERS, ROUNDS = 8, 3
+EDITORS, EDITS = 4, 50
+VIEWERS, VIEWS = 10, 6
+NO_ANSWER = 599
+
+
+class Tally:
+    """Every HTTP status seen, per kind of request (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[tuple[str, int]] = Counter()
+        self.errors: list[str] = []
+
+    def add(self, kind: str, send: Callable[[], httpx.Response]) -> httpx.Response | None:
+        """Send one request; a dropped connection counts as status 599 (no answer)."""
+        try:
+            response = send()
+        except httpx.TransportError as exc:
+            with self._lock:
+                self.counts[(kind, NO_ANSWER)] += 1
+                self.errors.append(f"{kind}: no answer ({exc!r})")
+            return None
+        with self._lock:
+            self.counts[(kind, response.status_code)] += 1
+            if response.status_code >= 500:
+                self.errors.append(f"{kind} {response.status_code}: {response.text[:300]}")
+        return response
+
+    def server_errors(self) -> int:
+        return sum(n for (_, status), n in self.counts.items() if status >= 500)
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def tus_upload(client: httpx.Client, tally: Tally, data: bytes, name: str) -> str | None:
+    """A tus 1.0 client: create, then two checksummed PATCHes. Returns the sha256 header."""
+    meta = "filename " + base64.b64encode(name.encode()).decode()
+    created = tally.add(
+        "tus-create",
+        lambda: client.post(
+            "/api/uploads",
+            headers={**TUS, "Upload-Length": str(len(data)), "Upload-Metadata": meta},
+        ),
+    )
+    if created is None or created.status_code != 201:
+        return None
+    url = created.headers["location"]
+    half = len(data) // 2
+    last: httpx.Response | None = None
+    for offset, chunk in ((0, data[:half]), (half, data[half:])):
+        digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+        last = tally.add(
+            "tus-patch",
+            lambda: client.patch(
+                url,
+                content=chunk,
+                headers={
+                    **TUS,
+                    "Content-Type": "application/offset+octet-stream",
+                    "Upload-Offset": str(offset),
+                    "Upload-Checksum": f"sha256 {digest}",
+                },
+            ),
+        )
+        if last is None or last.status_code != 204:
+            return None
+    return last.headers.get("sunlight-sha256")
+
+
+def cli_env(runtime: Runtime) -> dict[str, str]:
+    s = runtime.settings
+    return {
+        **os.environ,
+        "SUNLIGHT_HOME": str(s.home),
+        "SUNLIGHT_DATABASE_URL": s.database_url,
+        "SUNLIGHT_STORAGE_URL": s.storage_url,
+        "SUNLIGHT_BROKER_URL": s.broker_url,
+        "SUNLIGHT_RESULT_BACKEND": s.result_backend,
+        "SUNLIGHT_WORKER_MODE": "eager",
+    }
+
+
+def sunlight_cli(runtime: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sunlight", *args],
+        env=cli_env(runtime),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_writers_at_once_never_answer_500(runtime: Runtime, tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    make_clip(clip, seconds=1.0, width=160, height=120, fps=10, audio=False)
+    first = sunlight_cli(runtime, "ingest", str(clip), "--json")
+    assert first.returncode == 0, first.stderr
+    with runtime.db.session() as session:
+        clip_id = session.scalars(select(Recording.id)).one()
+    clip_bytes = clip.read_bytes()
+
+    folder = tmp_path / "ingest"
+    folder.mkdir()
+    cli_files = []
+    for n in range(3):
+        path = folder / f"cli-{n}.bin"
+        path.write_bytes(os.urandom(50_000))
+        cli_files.append(path)
+
+    uploads = [[os.urandom(120_000) for _ in range(UPLOADERS)] for _ in range(ROUNDS)]
+    tally = Tally()
+    acknowledged: list[str | None] = []
+
+    with live_server(runtime) as base:
+
+        def client() -> httpx.Client:
+            return httpx.Client(base_url=base, timeout=120)
+
+        def upload_rounds() -> None:
+            with ThreadPoolExecutor(UPLOADERS) as pool:
+                for number, batch in enumerate(uploads):
+
+                    def one(i: int, data: bytes, number: int = number) -> str | None:
+                        with client() as c:
+                            return tus_upload(c, tally, data, f"r{number}-{i}.bin")
+
+                    acknowledged.extend(pool.map(one, range(UPLOADERS), batch))
+
+        def edit(editor: int) -> None:
+            with client() as c:
+                for n in range(EDITS):
+                    body = {"title": f"editor {editor} edit {n}", "reason": "concurrency test"}
+                    tally.add(
+                        "metadata",
+                        lambda: c.patch(f"/api/recordings/{clip_id}", json=body),  # noqa: B023
+                    )
+
+        def view(viewer: int) -> None:
+            with client() as c:
+                for n in range(VIEWS):
+                    start = (viewer * 997 + n * 131) % (len(clip_bytes) - 100)
+                    got = tally.add(
+                        "stream",
+                        lambda: c.get(
+                            f"/api/recordings/{clip_id}/original",
+                            headers={"Range": f"bytes={start}-{start + 99}"},  # noqa: B023
+                        ),
+                    )
+                    if got is not None and got.status_code == 206:
+                        assert got.content == clip_bytes[start : start + 100]
+
+        jobs: list[Callable[[], object]] = [
+            upload_rounds,
+            lambda: sunlight_cli(runtime, "redact", str(clip_id), "--render", "--json"),
+            lambda: sunlight_cli(runtime, "ingest", *map(str, cli_files), "--json"),
+            *[lambda e=e: edit(e) for e in range(EDITORS)],
+            *[lambda v=v: view(v) for v in range(VIEWERS)],
+        ]
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            futures: list[Future[object]] = [pool.submit(job) for job in jobs]
+            results = [f.result() for f in futures]
+
+    redacted, ingested = results[1], results[2]
+    assert isinstance(redacted, subprocess.CompletedProcess)
+    assert isinstance(ingested, subprocess.CompletedProcess)
+    print(f"\n{runtime.db.dialect}: {tally.server_errors()} of {tally.total()} answered >= 500")
+    print(sorted(tally.counts.items()))
+    assert tally.server_errors() == 0, tally.errors[:5]
+    assert tally.total() >= ROUNDS * UPLOADERS * 3 + EDITORS * EDITS + VIEWERS * VIEWS
+    assert redacted.returncode == 0, redacted.stderr[-2000:]
+    assert ingested.returncode == 0, ingested.stderr[-2000:]
+
+    expected = {hashlib.sha256(d).hexdigest() for batch in uploads for d in batch}
+    assert set(acknowledged) == expected  # every upload answered 204 with its own sha256
+    cli_hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in cli_files}
+    derived = json.loads(redacted.stdout)["derived_recording"]
+    with runtime.db.session() as session:
+        stored = set(session.scalars(select(Recording.sha256)))
+        title = session.scalar(select(Recording.title).where(Recording.id == clip_id))
+    assert expected | cli_hashes | {derived["sha256"]} <= stored
+    assert title is not None and title.endswith(f"edit {EDITS - 1}")
+    assert tally.counts[("metadata", 200)] == EDITORS * EDITS
