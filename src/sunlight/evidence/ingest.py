@@ -187,13 +187,22 @@ def ingest_file(
     source: str,
     known_sha256: str | None = None,
     move: bool = False,
+    link: bool = False,
     progress: ProgressCallback | None = None,
 ) -> IngestResult:
-    """Ingest one file. With ``move`` the file is consumed (uploads); otherwise it is copied."""
+    """Ingest one file. With ``move`` the file is consumed; otherwise it is copied.
+
+    ``link`` (uploads, with ``known_sha256``) stores the file without consuming it (a hard
+    link where the store allows, a copy otherwise): the caller deletes its file only after
+    this returns, so a failure before the commit leaves the bytes where a retry, or
+    ``sunlight reconcile``, finds them.
+    """
     check_metadata(runtime, meta)
     info = probe(path)
     file_mtime = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
-    stored = runtime.store.put_file(path, sha256=known_sha256, move=move, progress=progress)
+    stored = runtime.store.put_file(
+        path, sha256=known_sha256, move=move, link=link, progress=progress
+    )
 
     try:
         with runtime.db.session() as session:
