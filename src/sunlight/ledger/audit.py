@@ -369,9 +369,9 @@ def audit_objects(
     audit_orphans(runtime, report)
 
 
-def audit_orphans(runtime: Runtime, report: AuditReport) -> None:
+def audit_orphans(runtime: Runtime, report: AuditReport, *, now: datetime | None = None) -> None:
     """``orphan``: stored bytes no row refers to (see sunlight.evidence.orphans)."""
-    for orphan in find_orphans(runtime, now=datetime.now(UTC)):
+    for orphan in find_orphans(runtime, now=now or datetime.now(UTC)):
         report.findings.append(
             Finding(
                 "orphan",
