@@ -2,8 +2,10 @@
 
 Order (crash-safe): probe the source, store the bytes durably (temp, fsync, rename, fsync
 folder), then commit the recording and its custody events together, then acknowledge.
-A crash before the commit leaves at most an unreferenced object (harmless: content-
-addressed, so a retry reuses it); a crash after leaves a complete, verified recording.
+A crash before the commit leaves at most an unreferenced object (content-addressed, so a
+retry reuses it; an upload's staged copy stays until the commit, so `sunlight reconcile`
+records it; anything else is reported as an orphan by reconcile and the audit); a crash
+after leaves a complete, verified recording.
 Files that are not valid video are still evidence: stored, hashed and flagged, never refused.
 """
 
