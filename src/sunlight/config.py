@@ -30,7 +30,11 @@ class Settings:
     # "thread" runs a Celery worker inside the web process; "external" expects
     # `sunlight worker` processes; "eager" runs jobs inline (tests, scripts).
     worker_mode: str = "thread"
+    # One upload's largest declared size (SUNLIGHT_MAX_UPLOAD_BYTES; 413 above it), and the
+    # free space always kept on the uploads disk (SUNLIGHT_UPLOAD_RESERVE_BYTES; 507 when a
+    # declared size plus what other uploads still owe would eat into it).
     max_upload_bytes: int = 64 * 1024**3
+    upload_reserve_bytes: int = 2 * 1024**3
     max_metadata_bytes: int = 64 * 1024
     upload_expiry_hours: int = 72
     site_name: str = "Sunlight"
@@ -49,7 +53,12 @@ class Settings:
         return replace(self, **changes)
 
 
-_INT_FIELDS = {"max_upload_bytes", "max_metadata_bytes", "upload_expiry_hours"}
+_INT_FIELDS = {
+    "max_upload_bytes",
+    "upload_reserve_bytes",
+    "max_metadata_bytes",
+    "upload_expiry_hours",
+}
 _STR_FIELDS = {
     "database_url",
     "storage_url",
@@ -93,6 +102,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     values.setdefault("storage_url", f"file://{home / 'objects'}")
     values.setdefault("broker_url", f"sqla+sqlite:///{home / 'jobs.db'}")
     values.setdefault("result_backend", f"db+sqlite:///{home / 'job-results.db'}")
+    for name in ("max_upload_bytes", "upload_reserve_bytes"):
+        if values.get(name, 0) < 0:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must not be negative")
     if values.get("worker_mode", "thread") not in {"thread", "external", "eager"}:
         raise ConfigError("SUNLIGHT_WORKER_MODE must be one of: thread, external, eager")
     return Settings(home=home, **values)

@@ -1,23 +1,40 @@
-"""Child process for the crash test: ingest files one by one, printing ACK after each commit.
+"""Child process for the crash test: a fork server that runs ingests and kills them.
 
-Run as ``python crash_child.py HOME FILE...``; the parent SIGKILLs it at random moments.
+Run as ``python crash_child.py HOME``. It imports everything and migrates the database once,
+prints ``READY``, then reads one JSON command per line from stdin::
+
+    {"files": [...], "kill_after": 0.3}      (kill_after null: let it finish)
+
+For each command it forks a worker that opens the runtime and ingests the files one by one,
+writing ``ACK <sha256> <recording id>`` after each commit (only then is a file
+acknowledged), and ``DONE`` at the end. Unless the worker is finished first, this process
+SIGKILLs it ``kill_after`` seconds after the worker's runtime has started, then writes ``EXIT <status>``
+(``EXIT -9`` for a kill). Forking from a warm parent makes each round cost milliseconds of
+start-up instead of seconds of imports, so the test can afford a hundred kills; killing
+from here, the worker's parent, means a finished worker's pid can never be reused and hit.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import select
+import signal
 import sys
 from pathlib import Path
 
-from sunlight.config import load_settings
+from sunlight.config import Settings, load_settings
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.runtime import start
 
 
-def main() -> None:
-    home, *files = sys.argv[1:]
-    settings = load_settings({"SUNLIGHT_HOME": home, "SUNLIGHT_WORKER_MODE": "eager"})
-    runtime = start(settings)
-    print("READY", flush=True)
+def _say(line: str) -> None:
+    os.write(1, (line + "\n").encode())  # one write per line: never interleaved or buffered
+
+
+def _work(settings: Settings, files: list[str], started: int) -> None:
+    runtime = start(settings, migrate=False)
+    os.write(started, b"s")  # the kill clock starts now: kills land in ingest, not start-up
     for name in files:
         path = Path(name)
         result = ingest_file(
@@ -28,8 +45,46 @@ def main() -> None:
             source="cli",
         )
         # Only now, after the commit, is the file acknowledged.
-        print(f"ACK {result.sha256} {result.recording_id}", flush=True)
-    print("DONE", flush=True)
+        _say(f"ACK {result.sha256} {result.recording_id}")
+    _say("DONE")
+
+
+def _run(settings: Settings, files: list[str], kill_after: float | None) -> int:
+    sys.stdout.flush()
+    started_r, started_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        os.close(started_r)
+        try:
+            _work(settings, files, started_w)
+        except BaseException as exc:  # reported, never raised into the fork server's loop
+            _say(f"ERROR {type(exc).__name__}: {exc}")
+            code = 1
+        os._exit(code)
+    os.close(started_w)
+    pidfd = os.pidfd_open(pid)
+    try:
+        select.select([started_r, pidfd], [], [])  # started, or already dead
+        ready, _, _ = select.select([pidfd], [], [], kill_after)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        os.close(pidfd)
+        os.close(started_r)
+    _, status = os.waitpid(pid, 0)
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def main() -> None:
+    home = sys.argv[1]
+    settings = load_settings({"SUNLIGHT_HOME": home, "SUNLIGHT_WORKER_MODE": "eager"})
+    start(settings).close()  # migrate once; workers skip it
+    _say("READY")
+    for line in sys.stdin:
+        command = json.loads(line)
+        status = _run(settings, list(command["files"]), command.get("kill_after"))
+        _say(f"EXIT {status}")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import tracemalloc
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -268,3 +270,30 @@ def test_verify_detects_tampering(backend: Backend) -> None:
     assert store.verify(digest) is True
     backend.tamper(digest, b"X" + DATA[1:])
     assert store.verify(digest) is False
+
+
+def test_put_file_link_keeps_the_source(store: ObjectStore, tmp_path: Path) -> None:
+    data = random.Random(41).randbytes(2 * MiB + 3)
+    source = tmp_path / "staged.bin"
+    source.write_bytes(data)
+    stored = store.put_file(source, sha256=sha(data), link=True)
+    assert (stored.sha256, stored.size, stored.created) == (sha(data), len(data), True)
+    assert source.read_bytes() == data  # the caller removes it once its row is committed
+    assert read_all(store, stored.sha256) == data
+    again = store.put_file(source, sha256=sha(data), link=True)
+    assert (again.created, source.exists()) == (False, True)
+    source.unlink()
+    assert store.verify(stored.sha256)  # the stored copy does not depend on the source
+    with pytest.raises(ValueError):
+        store.put_file(tmp_path / "x", link=True)
+
+
+def test_stored_at_is_when_the_object_arrived(store: ObjectStore, tmp_path: Path) -> None:
+    source = tmp_path / "old.bin"
+    source.write_bytes(b"written long ago")
+    os.utime(source, (0, 0))  # a staged file's age says nothing about the object's
+    stored = store.put_file(source, sha256=sha(b"written long ago"), link=True)
+    arrived = store.stored_at(stored.sha256)
+    assert abs(arrived - datetime.now(UTC)) < timedelta(minutes=5)
+    with pytest.raises(ObjectNotFound):
+        store.stored_at(UNKNOWN)

@@ -494,6 +494,70 @@ def test_too_large_is_413(tmp_path: Path) -> None:
     assert head(client, deferred).headers["Upload-Offset"] == "600"
 
 
+def fake_disk(monkeypatch: pytest.MonkeyPatch, config: TusConfig, capacity: int) -> None:
+    """A staging disk of ``capacity`` bytes: free space shrinks as staged bytes grow."""
+
+    def free(folder: Path) -> int:
+        used = sum(p.stat().st_size for p in config.staging_dir.glob("*.bin"))
+        return capacity - used
+
+    monkeypatch.setattr(tus_service, "free_bytes", free)
+
+
+def test_declared_size_that_would_not_fit_is_507(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_config(tmp_path, reserve_bytes=1000)
+    fake_disk(monkeypatch, config, 10_000)
+    client = make_client(config, Recorder())
+    first = create(client, 6000)  # 6000 + 1000 reserve of 10,000 free
+    refused = client.post("/uploads", headers={**TUS, "Upload-Length": "3001"})
+    assert refused.status_code == 507  # 6000 still owed + 3001 + 1000 > 10,000
+    assert "promised to other uploads" in refused.text
+    assert refused.headers["Retry-After"]
+    assert len(list(config.staging_dir.glob("*.json"))) == 1  # nothing was created
+    assert create(client, 3000)  # exactly fits
+    # Bytes that arrived stop being owed but now take disk: the sum is unchanged.
+    assert patch(client, first, 0, DATA[:4000]).status_code == 204
+    assert client.post("/uploads", headers={**TUS, "Upload-Length": "1"}).status_code == 507
+    # Finishing an upload hands its bytes on (here: on_complete keeps nothing) and frees them.
+    assert patch(client, first, 4000, DATA[4000:6000]).status_code == 204
+    assert create(client, 6000)
+
+
+def test_deferred_length_is_checked_against_the_disk_as_bytes_arrive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_config(tmp_path, reserve_bytes=1000, chunk_size=1024)
+    fake_disk(monkeypatch, config, 10_000)
+    client = make_client(config, Recorder())
+    url = create(client, None)
+    assert patch(client, url, 0, DATA[:5000]).status_code == 204
+    full = patch(client, url, 5000, DATA[5000:9001])  # would leave under the 1000 reserve
+    assert full.status_code == 507
+    assert full.headers["Upload-Offset"] == "5000"
+    assert head(client, url).headers["Upload-Offset"] == "5000"
+    assert (config.staging_dir / f"{upload_id(url)}.bin").stat().st_size == 5000
+    # Declaring the length later is a reservation like any other.
+    late = patch(client, url, 5000, b"", headers={"Upload-Length": "9500"})
+    assert late.status_code == 507
+    assert "Upload-Length" not in head(client, url).headers
+    done = patch(client, url, 5000, DATA[5000:8000], headers={"Upload-Length": "8000"})
+    assert done.status_code == 204, done.text
+
+
+def test_settings_bound_uploads() -> None:
+    from sunlight.config import ConfigError, load_settings
+
+    settings = load_settings(
+        {"SUNLIGHT_MAX_UPLOAD_BYTES": "1000", "SUNLIGHT_UPLOAD_RESERVE_BYTES": "7"}
+    )
+    assert (settings.max_upload_bytes, settings.upload_reserve_bytes) == (1000, 7)
+    assert load_settings({}).upload_reserve_bytes > 0
+    with pytest.raises(ConfigError, match="must not be negative"):
+        load_settings({"SUNLIGHT_UPLOAD_RESERVE_BYTES": "-1"})
+
+
 @pytest.mark.parametrize(
     "metadata",
     [
@@ -634,6 +698,45 @@ def test_on_complete_failure_is_500_then_empty_patch_retries(
     assert retry.headers["Sunlight-Recording-Id"] == "rec-2"
     assert [c.sha256 for c in recorder.calls] == [DATA_SHA, DATA_SHA]
     assert recorder.file_hashes == [DATA_SHA, DATA_SHA]
+
+
+def test_fully_received_upload_never_expires_and_is_finished_offline(tmp_path: Path) -> None:
+    config = make_config(tmp_path, expiry=timedelta(milliseconds=200))
+    recorder = Recorder(fail_times=1)
+    client = make_client(config, recorder)
+    url = create(client, len(DATA))
+    assert patch(client, url, 0, DATA).status_code == 500
+    time.sleep(0.3)
+    assert sweep_expired(config) == []  # every byte is in: never swept
+    assert head(client, url).status_code == 200  # nor answered 410
+    assert (config.staging_dir / f"{upload_id(url)}.bin").read_bytes() == DATA
+
+    busy = tus_service.finish_received(config, recorder, older_than_s=3600)
+    assert busy == []  # idle for less than an hour: left to the client
+    finished = tus_service.finish_received(config, recorder)
+    assert [(f.upload_id, f.sha256, f.size) for f in finished] == [
+        (upload_id(url), DATA_SHA, len(DATA))
+    ]
+    assert finished[0].result == {"Sunlight-Recording-Id": "rec-2", "Sunlight-SHA256": DATA_SHA}
+    assert not (config.staging_dir / f"{upload_id(url)}.bin").exists()
+    # The client that comes back learns the result, as if its own PATCH had succeeded.
+    assert head(client, url).headers["Sunlight-Recording-Id"] == "rec-2"
+    retry = patch(client, url, len(DATA), b"")
+    assert (retry.status_code, retry.headers["Sunlight-Recording-Id"]) == (204, "rec-2")
+    assert tus_service.finish_received(config, recorder) == []
+    assert len(recorder.calls) == 2
+
+
+def test_offline_finishing_reports_a_failure_and_keeps_the_bytes(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    recorder = Recorder(fail_times=2)
+    client = make_client(config, recorder)
+    url = create(client, 1000)
+    assert patch(client, url, 0, DATA[:1000]).status_code == 500
+    finished = tus_service.finish_received(config, recorder)
+    assert len(finished) == 1 and finished[0].result is None
+    assert finished[0].error == "RuntimeError: storage is down"
+    assert (config.staging_dir / f"{upload_id(url)}.bin").read_bytes() == DATA[:1000]
 
 
 def test_on_complete_may_move_the_file(tmp_path: Path) -> None:

@@ -199,20 +199,50 @@ def worker(concurrency: int) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-def reconcile(as_json: bool) -> None:
-    """Re-enqueue background work that a crash lost (idempotent)."""
-    from sunlight.evidence.derivatives import reconcile as reconcile_derivatives
+@click.option(
+    "--idle-minutes",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 10**6),
+    help="Leave alone work touched more recently (an upload being completed, a fresh job).",
+)
+def reconcile(as_json: bool, idle_minutes: int) -> None:
+    """Finish what a crash or failure left half done (idempotent).
+
+    Records fully received uploads whose completion failed, re-enqueues lost background
+    jobs, and reports stored objects that nothing refers to, with their SHA-256 and size.
+    """
+    from sunlight.db.base import utcnow
+    from sunlight.web.maintenance import reconcile_all
 
     runtime = open_runtime()
-    requeued = reconcile_derivatives(runtime)
-    from sunlight.redaction.service import reconcile as reconcile_redaction
-
-    redaction_jobs = reconcile_redaction(runtime)
+    report = reconcile_all(runtime, now=utcnow(), idle_for=timedelta(minutes=idle_minutes))
     if as_json:
-        emit_json({"requeued": requeued, "redaction_jobs": redaction_jobs})
-    else:
-        click.echo(f"re-enqueued {len(requeued)} recordings")
-        click.echo(f"re-enqueued {len(redaction_jobs)} redaction jobs")
+        emit_json(report.to_dict())
+        return
+    for done in report.uploads_recorded:
+        click.echo(
+            f"recorded upload {done.upload_id} as recording "
+            f"{(done.result or {}).get('Sunlight-Recording-Id')} (sha256 {done.sha256})"
+        )
+    for failed in report.uploads_failed:
+        click.secho(
+            f"upload {failed.upload_id} (sha256 {failed.sha256}, {failed.size} bytes) is fully "
+            f"received but could not be recorded: {failed.error}",
+            fg="red",
+            err=True,
+        )
+    click.echo(f"re-enqueued {len(report.requeued)} recordings")
+    click.echo(f"re-enqueued {len(report.redaction_jobs)} redaction jobs")
+    for orphan in report.orphans:
+        click.secho(
+            f"orphan: {orphan.sha256} ({orphan.size} bytes) is stored but belongs to no recording",
+            fg="yellow",
+            err=True,
+        )
+    click.echo(
+        f"{report.orphan_count} stored objects belong to nothing ({report.orphan_bytes} bytes)"
+    )
 
 
 @cli.group()

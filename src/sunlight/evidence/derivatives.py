@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -101,20 +101,39 @@ def _mark_failed(runtime: Runtime, recording_id: int, error: str) -> str:
     return "failed"
 
 
-def reconcile(runtime: Runtime, *, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
+def reconcile(
+    runtime: Runtime,
+    *,
+    older_than: timedelta = timedelta(minutes=2),
+    now: datetime | None = None,
+    batch_size: int = 500,
+) -> list[int]:
     """Re-enqueue recordings whose derivative job was lost (crash between commit and enqueue).
 
     ``older_than`` leaves freshly ingested recordings to the job already queued for them.
+    Reads the pending ids a batch at a time (keyset by id, one short read each) and
+    enqueues each batch outside any transaction.
     """
-    cutoff = utcnow() - older_than
-    with runtime.db.session() as session:
-        pending = list(
-            session.scalars(
-                select(Recording.id).where(
-                    Recording.derivatives_status == "pending", Recording.ingested_at <= cutoff
+    cutoff = (now or utcnow()) - older_than
+    pending: list[int] = []
+    after = 0
+    while True:
+        with runtime.db.session() as session:
+            batch = list(
+                session.scalars(
+                    select(Recording.id)
+                    .where(
+                        Recording.derivatives_status == "pending",
+                        Recording.ingested_at <= cutoff,
+                        Recording.id > after,
+                    )
+                    .order_by(Recording.id)
+                    .limit(batch_size)
                 )
             )
-        )
-    for recording_id in pending:
-        runtime.jobs.enqueue(TASK_NAME, recording_id)
-    return pending
+        for recording_id in batch:
+            runtime.jobs.enqueue(TASK_NAME, recording_id)
+        pending.extend(batch)
+        if len(batch) < batch_size:
+            return pending
+        after = batch[-1]

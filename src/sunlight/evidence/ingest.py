@@ -2,8 +2,10 @@
 
 Order (crash-safe): probe the source, store the bytes durably (temp, fsync, rename, fsync
 folder), then commit the recording and its custody events together, then acknowledge.
-A crash before the commit leaves at most an unreferenced object (harmless: content-
-addressed, so a retry reuses it); a crash after leaves a complete, verified recording.
+A crash before the commit leaves at most an unreferenced object (content-addressed, so a
+retry reuses it; an upload's staged copy stays until the commit, so `sunlight reconcile`
+records it; anything else is reported as an orphan by reconcile and the audit); a crash
+after leaves a complete, verified recording.
 Files that are not valid video are still evidence: stored, hashed and flagged, never refused.
 """
 
@@ -215,13 +217,22 @@ def ingest_file(
     source: str,
     known_sha256: str | None = None,
     move: bool = False,
+    link: bool = False,
     progress: ProgressCallback | None = None,
 ) -> IngestResult:
-    """Ingest one file. With ``move`` the file is consumed (uploads); otherwise it is copied."""
+    """Ingest one file. With ``move`` the file is consumed; otherwise it is copied.
+
+    ``link`` (uploads, with ``known_sha256``) stores the file without consuming it (a hard
+    link where the store allows, a copy otherwise): the caller deletes its file only after
+    this returns, so a failure before the commit leaves the bytes where a retry, or
+    ``sunlight reconcile``, finds them.
+    """
     check_metadata(runtime, meta)
     info = probe(path)
     file_mtime = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
-    stored = runtime.store.put_file(path, sha256=known_sha256, move=move, progress=progress)
+    stored = runtime.store.put_file(
+        path, sha256=known_sha256, move=move, link=link, progress=progress
+    )
 
     try:
         with runtime.db.session() as session:

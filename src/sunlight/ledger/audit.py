@@ -21,6 +21,8 @@ Findings:
   signed roots (sampled).
 * ``object``: a stored object whose bytes no longer hash to its name, or a recording whose
   original is missing from the store.
+* ``orphan``: a stored object (older than a few minutes) that no recording, derivative,
+  redaction plan or retention row refers to, reported with its SHA-256 and size.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight.evidence.models import CustodyEvent, Recording
+from sunlight.evidence.orphans import find_orphans
 from sunlight.ledger import service
 from sunlight.ledger.entry import EventFields, build_entry
 from sunlight.ledger.models import LedgerCheckpoint, LedgerLeaf
@@ -363,6 +366,19 @@ def audit_objects(
                 report.findings.append(
                     Finding("object", f"recording {rec_id}: original {sha} is missing")
                 )
+    audit_orphans(runtime, report)
+
+
+def audit_orphans(runtime: Runtime, report: AuditReport, *, now: datetime | None = None) -> None:
+    """``orphan``: stored bytes no row refers to (see sunlight.evidence.orphans)."""
+    for orphan in find_orphans(runtime, now=now or datetime.now(UTC)):
+        report.findings.append(
+            Finding(
+                "orphan",
+                f"{orphan.describe()}; `sunlight reconcile` records it if a staged upload "
+                "describes it",
+            )
+        )
 
 
 def run_audit(runtime: Runtime, *, objects: bool = True) -> AuditReport:

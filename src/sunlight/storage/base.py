@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -94,16 +95,32 @@ class ObjectStore(Protocol):
         *,
         sha256: str | None = None,
         move: bool = False,
+        link: bool = False,
         progress: ProgressCallback | None = None,
     ) -> StoredObject:
         """Store a local file. With ``sha256`` already known (for instance computed while
         an upload streamed in) and ``move=True``, a store on the same filesystem may rename
-        the file into place instead of copying it."""
+        the file into place instead of copying it.
+
+        ``link=True`` (with ``sha256`` known) hands the file over *without* consuming it: a
+        store on the same filesystem may hard-link it into place (the file then becomes
+        read-only, and the caller must never write it again, only delete it), others copy
+        it. The caller keeps its file until whatever refers to the object is committed, so
+        a failure in between loses nothing.
+        """
         ...
 
     def exists(self, sha256: str) -> bool: ...
 
     def size(self, sha256: str) -> int: ...
+
+    def stored_at(self, sha256: str) -> datetime:
+        """When the object was put into the store (UTC); ``ObjectNotFound`` if absent.
+
+        Reconcilers use it to leave alone objects a writer stored moments ago and is about
+        to commit a row for.
+        """
+        ...
 
     def iter_range(
         self, sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE

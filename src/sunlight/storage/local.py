@@ -9,6 +9,7 @@ Stored files are made read-only so a slip cannot edit evidence in place.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import queue
@@ -17,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -138,9 +140,14 @@ class LocalObjectStore:
         *,
         sha256: str | None = None,
         move: bool = False,
+        link: bool = False,
         progress: ProgressCallback | None = None,
     ) -> StoredObject:
         path = Path(path)
+        if link:
+            if sha256 is None:
+                raise ValueError("link=True needs the file's sha256")
+            return self._put_linked(path, check_sha256(sha256), progress)
         if not move or sha256 is None:
             with open(path, "rb") as fh:
                 stored = self.put_stream(fh, expected_sha256=sha256, progress=progress)
@@ -165,6 +172,40 @@ class LocalObjectStore:
                 stored = self.put_stream(fh, expected_sha256=sha256)
             path.unlink()
             return stored
+
+    def _put_linked(
+        self, path: Path, sha256: str, progress: ProgressCallback | None
+    ) -> StoredObject:
+        # As with a move, the caller vouches for the hash; unlike a move its file stays, so
+        # whatever it still has to commit can fail without the bytes going anywhere.
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+        size = path.stat().st_size
+        if progress:
+            progress(size)
+        final = self.path_for(sha256)
+        if final.exists():
+            return self._same_size(final, sha256, size)
+        self._make_parents(final.parent)
+        # One inode under two names: made read-only first so neither name can edit it.
+        os.chmod(path, _READ_ONLY)
+        try:
+            os.link(path, final)
+        except FileExistsError:
+            return self._same_size(final, sha256, size)
+        except OSError as exc:  # another filesystem, or one without hard links: copy
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            with open(path, "rb") as fh:
+                return self.put_stream(fh, expected_sha256=sha256)
+        fsync_dir(final.parent)
+        return StoredObject(sha256, size, created=True)
+
+    @staticmethod
+    def _same_size(final: Path, sha256: str, size: int) -> StoredObject:
+        if final.stat().st_size != size:
+            raise StorageError(f"stored object {sha256} has the wrong size; run `sunlight audit`")
+        return StoredObject(sha256, size, created=False)
 
     def _install(self, temp: Path, sha256: str, size: int) -> StoredObject:
         final = self.path_for(sha256)
@@ -205,6 +246,11 @@ class LocalObjectStore:
 
     def size(self, sha256: str) -> int:
         return self._existing(sha256).stat().st_size
+
+    def stored_at(self, sha256: str) -> datetime:
+        # ctime, not mtime: installing an object (chmod, rename or link) sets ctime, while
+        # mtime may be the age of a staged upload's last write, long before.
+        return datetime.fromtimestamp(self._existing(sha256).stat().st_ctime, UTC)
 
     def iter_range(
         self, sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE

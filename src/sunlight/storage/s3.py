@@ -371,10 +371,15 @@ class S3ObjectStore:
         *,
         sha256: str | None = None,
         move: bool = False,
+        link: bool = False,
         progress: ProgressCallback | None = None,
     ) -> StoredObject:
         path = Path(path)
-        if sha256 is not None and move:
+        if link and sha256 is None:
+            raise ValueError("link=True needs the file's sha256")
+        if link:
+            move = False  # nothing to link to in a bucket: upload it and leave the file
+        if sha256 is not None and (move or link):
             check_sha256(sha256)
             existing = self._head(self.key_for(sha256), f"storing {sha256}")
             if existing is not None:
@@ -384,7 +389,8 @@ class S3ObjectStore:
                 stored = self._already_stored(sha256, existing, size)
                 if progress:
                     progress(size)
-                path.unlink()
+                if move:
+                    path.unlink()
                 return stored
         # With the digest known this streams straight to the content key (no staging copy),
         # still hashing, so a wrong digest aborts the upload instead of misnaming bytes.
@@ -699,6 +705,19 @@ class S3ObjectStore:
         if size is None:
             raise ObjectNotFound(f"no object {sha256} in {self.url}")
         return size
+
+    def stored_at(self, sha256: str) -> datetime:
+        key = self.key_for(sha256)
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND_CODES:
+                raise ObjectNotFound(f"no object {sha256} in {self.url}") from exc
+            self._fail(f"looking up {sha256}", exc)
+        except BotoCoreError as exc:
+            self._fail(f"looking up {sha256}", exc)
+        modified = head["LastModified"]
+        return modified if modified.tzinfo else modified.replace(tzinfo=UTC)
 
     def _chunks(
         self, sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE

@@ -1,33 +1,108 @@
 """What `sunlight serve` keeps doing in the background, in one place.
 
 - seal custody events into the ledger and sign a checkpoint (every few seconds);
-- re-enqueue playback and redaction jobs a crash lost (every 5 minutes);
-- remove expired, unfinished uploads (hourly);
+- reconcile (every 5 minutes): record fully received uploads whose completion failed,
+  re-enqueue playback and redaction jobs a crash lost, and report stored objects that
+  nothing refers to (with their SHA-256 and size);
+- remove expired, unfinished uploads (hourly; fully received ones are never removed);
 - run the published retention schedule (daily): deletions wait out the grace period,
   holds and investigations block them, and every deletion leaves a tombstone.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
+from sunlight.db.base import utcnow
+from sunlight.evidence.derivatives import reconcile as reconcile_derivatives
+from sunlight.evidence.orphans import Orphan, find_orphans
 from sunlight.jobs.schedule import Periodic, Schedule
 from sunlight.runtime import Runtime
+from sunlight.web.tus.service import Finished
+from sunlight.web.uploads import finish_staged_uploads, sweep_uploads
+
+log = logging.getLogger(__name__)
+
+#: Most orphans listed one by one in a report (all are counted and logged).
+MAX_LISTED_ORPHANS = 1000
 
 
-def reconcile_all(runtime: Runtime) -> None:
-    from sunlight.evidence.derivatives import reconcile
+@dataclass
+class ReconcileReport:
+    uploads_recorded: list[Finished] = field(default_factory=list)
+    uploads_failed: list[Finished] = field(default_factory=list)
+    requeued: list[int] = field(default_factory=list)
+    redaction_jobs: list[int] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
+    orphan_count: int = 0
+    orphan_bytes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uploads_recorded": [
+                {"upload_id": f.upload_id, "sha256": f.sha256, "size": f.size, **(f.result or {})}
+                for f in self.uploads_recorded
+            ],
+            "uploads_failed": [
+                {"upload_id": f.upload_id, "sha256": f.sha256, "size": f.size, "error": f.error}
+                for f in self.uploads_failed
+            ],
+            "requeued": self.requeued,
+            "redaction_jobs": self.redaction_jobs,
+            "orphans": [o.to_dict() for o in self.orphans],
+            "orphan_count": self.orphan_count,
+            "orphan_bytes": self.orphan_bytes,
+        }
+
+
+def reconcile_all(
+    runtime: Runtime,
+    *,
+    now: datetime,
+    idle_for: timedelta = timedelta(minutes=10),
+) -> ReconcileReport:
+    """Finish what a failure or crash left half done; ``idle_for`` leaves work that may
+    still be in progress (an upload being completed, a job just queued) to its owner."""
     from sunlight.redaction.service import reconcile as reconcile_redaction
 
-    reconcile(runtime, older_than=timedelta(minutes=10))
-    reconcile_redaction(runtime)
+    report = ReconcileReport()
+    # Uploads first: an object whose recording they commit is then no orphan.
+    for finished in finish_staged_uploads(runtime, idle_for=idle_for):
+        if finished.result is not None:
+            report.uploads_recorded.append(finished)
+            log.warning(
+                "recorded upload %s (sha256 %s, %d bytes) whose completion had failed",
+                finished.upload_id,
+                finished.sha256,
+                finished.size,
+            )
+        else:
+            report.uploads_failed.append(finished)
+            log.error(
+                "fully received upload %s (sha256 %s, %d bytes) cannot be recorded: %s",
+                finished.upload_id,
+                finished.sha256,
+                finished.size,
+                finished.error,
+            )
+    report.requeued = reconcile_derivatives(runtime, older_than=idle_for, now=now)
+    report.redaction_jobs = reconcile_redaction(runtime, stalled_after=idle_for)
+    for orphan in find_orphans(runtime, now=now, grace=idle_for):
+        log.error("orphan: %s", orphan.describe())
+        report.orphan_count += 1
+        report.orphan_bytes += orphan.size
+        if len(report.orphans) < MAX_LISTED_ORPHANS:
+            report.orphans.append(orphan)
+    return report
 
 
 def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
     from sunlight.ledger.config import ledger_settings
     from sunlight.ledger.service import seal_and_checkpoint
     from sunlight.retention import service as retention_service
-    from sunlight.web.uploads import sweep_uploads
 
     schedule = Schedule(
         [
@@ -36,7 +111,12 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
                 ledger_settings(runtime.settings).seal_interval_s,
                 lambda: seal_and_checkpoint(runtime),
             ),
-            Periodic("reconcile", 300, lambda: reconcile_all(runtime), run_at_start=False),
+            Periodic(
+                "reconcile",
+                300,
+                lambda: reconcile_all(runtime, now=utcnow()),
+                run_at_start=False,
+            ),
             Periodic("uploads", 3600, lambda: sweep_uploads(runtime)),
         ]
     )

@@ -1,4 +1,12 @@
-"""Resumable uploads (tus 1.0) wired to evidence ingest."""
+"""Resumable uploads (tus 1.0) wired to evidence ingest.
+
+Lifecycle of an upload's bytes: staged in ``uploads/`` as they arrive; once every byte is
+in, ingest links (or copies) them into the object store and commits the recording; only
+then are the staged bytes removed. A completion that fails (or a process that dies inside
+it) leaves the staged bytes and their hash: the client's retried final PATCH finishes the
+job, and so does ``finish_staged_uploads`` (run by ``sunlight reconcile`` and by serve's
+schedule). Fully received uploads never expire.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +27,7 @@ from sunlight.evidence.ingest import (
 from sunlight.runtime import Runtime
 from sunlight.web.deps import require
 from sunlight.web.tus import CompletedUpload, TusConfig, sweep_expired, tus_router
+from sunlight.web.tus.service import Finished, finish_received
 
 UPLOAD_METADATA_FIELDS = {
     "filename",
@@ -52,33 +61,53 @@ def tus_config(runtime: Runtime) -> TusConfig:
         staging_dir=runtime.settings.uploads_dir,
         max_size=runtime.settings.max_upload_bytes,
         expiry=timedelta(hours=runtime.settings.upload_expiry_hours),
+        reserve_bytes=runtime.settings.upload_reserve_bytes,
     )
 
 
 def sweep_uploads(runtime: Runtime) -> list[str]:
-    """Delete unfinished uploads past their expiry (never acknowledged, so nothing is lost)."""
+    """Delete unfinished uploads past their expiry (never acknowledged, so nothing is lost).
+
+    Fully received uploads are kept (see the module docstring)."""
     return sweep_expired(tus_config(runtime))
+
+
+def ingest_upload(runtime: Runtime, upload: CompletedUpload) -> Mapping[str, str]:
+    """on_complete: ingest the staged file, leaving it in place (the tus layer removes it
+    once the result is saved), and answer with the recording's id, hash and status."""
+    meta = metadata_of(upload.metadata)
+    result = ingest_file(
+        runtime,
+        upload.path,
+        meta,
+        actor=LOCAL_ADMINISTRATOR.id,
+        source="upload",
+        known_sha256=upload.sha256,
+        link=True,
+    )
+    return {
+        "Sunlight-Recording-Id": str(result.recording_id),
+        "Sunlight-SHA256": result.sha256,
+        "Sunlight-Status": result.status,
+    }
+
+
+def finish_staged_uploads(
+    runtime: Runtime, *, idle_for: timedelta = timedelta(0)
+) -> list[Finished]:
+    """Record every fully received upload whose completion failed or was cut off."""
+    return finish_received(
+        tus_config(runtime),
+        lambda upload: ingest_upload(runtime, upload),
+        older_than_s=idle_for.total_seconds(),
+    )
 
 
 def upload_router(runtime: Runtime) -> APIRouter:
     config = tus_config(runtime)
 
     def on_complete(upload: CompletedUpload) -> Mapping[str, str]:
-        meta = metadata_of(upload.metadata)
-        result = ingest_file(
-            runtime,
-            upload.path,
-            meta,
-            actor=LOCAL_ADMINISTRATOR.id,
-            source="upload",
-            known_sha256=upload.sha256,
-            move=True,
-        )
-        return {
-            "Sunlight-Recording-Id": str(result.recording_id),
-            "Sunlight-SHA256": result.sha256,
-            "Sunlight-Status": result.status,
-        }
+        return ingest_upload(runtime, upload)
 
     def validate(raw: Mapping[str, str]) -> None:
         check_metadata(runtime, metadata_of(raw))

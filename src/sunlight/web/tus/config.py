@@ -18,6 +18,9 @@ class TusConfig:
     # lock until TCP gives up (hours); after this many idle seconds the chunk is ended as if
     # the client had disconnected (the tus spec suggests about 30 s).
     read_timeout: float = 60.0
+    # Free space kept on the staging disk: a new upload is refused (507) unless its declared
+    # length, the bytes other uploads have declared but not yet sent, and this margin fit.
+    reserve_bytes: int = 0
 
     def __post_init__(self) -> None:
         if self.max_size < 0:
@@ -28,6 +31,8 @@ class TusConfig:
             raise ValueError("expiry must be positive")
         if self.read_timeout <= 0:
             raise ValueError("read_timeout must be positive")
+        if self.reserve_bytes < 0:
+            raise ValueError("reserve_bytes must not be negative")
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,7 @@ def tus_router(
                         raise TusError(413, f"Upload-Length exceeds Tus-Max-Size {config.max_size}")
                     if new_length < info.offset:
                         raise TusError(400, "Upload-Length is smaller than the bytes received")
+                    await run_in_threadpool(service.set_length, info, new_length)
                     # Saved together with the chunk, so a refused chunk leaves it unset.
                     info.length = new_length
                     length_set = True

@@ -11,6 +11,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -30,10 +31,13 @@ from sunlight.web.tus.protocol import (
 )
 from sunlight.web.tus.state import (
     UploadInfo,
+    creation_lock,
     data_path,
+    iter_infos,
     lock_path,
     read_info,
     sweep_expired,
+    upload_lock,
     write_info,
 )
 
@@ -41,6 +45,39 @@ log = logging.getLogger(__name__)
 
 _SWEEP_INTERVAL_S = 60.0
 _MAX_RUNNING_HASHES = 4096
+
+
+# ------------------------------------------------------------------------- disk space
+
+
+def free_bytes(folder: Path) -> int:
+    """Bytes an unprivileged writer may still use on the filesystem holding ``folder``."""
+    stats = os.statvfs(folder)
+    return stats.f_bavail * stats.f_frsize
+
+
+def _gib(n: int) -> str:
+    return f"{n / 1024**3:.1f} GiB"
+
+
+def check_room(config: TusConfig, length: int, *, exclude: str | None = None) -> None:
+    """Refuse (507) a declared length that would not fit on the staging disk, counting the
+    bytes other unfinished uploads have declared but not sent yet and the safety margin."""
+    promised = sum(info.remaining for info in iter_infos(config) if info.upload_id != exclude)
+    free = free_bytes(config.staging_dir)
+    if length + promised + config.reserve_bytes > free:
+        raise TusError(
+            507,
+            f"not enough space for {length} bytes: {_gib(free)} free on the upload disk, "
+            f"{_gib(promised)} promised to other uploads in progress and "
+            f"{_gib(config.reserve_bytes)} kept in reserve; retry later",
+            {"Retry-After": "300"},
+        )
+
+
+def room_for_chunk(config: TusConfig, size: int) -> bool:
+    # Deferred-length uploads reserved nothing: check the disk as their bytes arrive.
+    return size + config.reserve_bytes <= free_bytes(config.staging_dir)
 
 
 # ------------------------------------------------------------------------- byte handling
@@ -168,15 +205,25 @@ class TusService:
             expires=now + config.expiry.total_seconds(),
         )
         # Lock and data files first, info last: the info file is what makes the upload exist.
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        os.close(os.open(lock_path(config, upload_id), flags, 0o600))
-        fd = os.open(data_path(config, upload_id), flags, 0o600)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        write_info(config, info)
+        # The space check and the info write happen under one lock, so two creations
+        # cannot both count the same free bytes.
+        with creation_lock(config):
+            if length is not None:
+                check_room(config, length)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            os.close(os.open(lock_path(config, upload_id), flags, 0o600))
+            fd = os.open(data_path(config, upload_id), flags, 0o600)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            write_info(config, info)
         return info
+
+    def set_length(self, info: UploadInfo, length: int) -> None:
+        """Check a deferred upload's newly declared length against the disk (507)."""
+        with creation_lock(self.config):
+            check_room(self.config, length - info.offset, exclude=info.upload_id)
 
     async def receive_chunk(
         self,
@@ -196,6 +243,7 @@ class TusService:
         """
         config = self.config
         old = info.offset
+        deferred = info.length is None
         limit = info.length if info.length is not None else config.max_size
         running = self.hashes.take(info.upload_id, old)
         # Work on a copy so a rejected chunk leaves the running state at the old offset.
@@ -210,6 +258,7 @@ class TusService:
             pending_len = 0
             interrupted: str | None = None
             overflow = False
+            disk_full = False
             stream = request.stream()
             try:
                 while True:
@@ -226,6 +275,11 @@ class TusService:
                     if pending_len >= config.chunk_size:
                         batch, batch_len = pending, pending_len
                         pending, pending_len = [], 0
+                        if deferred and not await run_in_threadpool(
+                            room_for_chunk, config, batch_len
+                        ):
+                            disk_full = True
+                            break
                         await run_in_threadpool(_write_and_hash, fd, batch, digests)
                         written += batch_len
             except StopAsyncIteration:
@@ -234,12 +288,21 @@ class TusService:
                 interrupted = "disconnected"
             finally:
                 await stream.aclose()
-            if pending and not overflow:
-                await run_in_threadpool(_write_and_hash, fd, pending, digests)
-                written += pending_len
+            if pending and not overflow and not disk_full:
+                if deferred and not await run_in_threadpool(room_for_chunk, config, pending_len):
+                    disk_full = True
+                else:
+                    await run_in_threadpool(_write_and_hash, fd, pending, digests)
+                    written += pending_len
 
             reject: TusError | None = None
-            if overflow:
+            if disk_full:
+                reject = TusError(
+                    507,
+                    "the upload disk is nearly full; this chunk was discarded, retry later",
+                    {"Retry-After": "300"},
+                )
+            elif overflow:
                 if info.length is None:
                     reject = TusError(413, f"upload would exceed Tus-Max-Size {config.max_size}")
                 else:
@@ -299,7 +362,8 @@ class TusService:
         except FileNotFoundError:
             intact = False
         if not intact:
-            # on_complete moved the file away and then failed: nothing left to hand over.
+            # Only an on_complete that moves the file away and then fails gets here; the
+            # evidence ingest links it instead, so its staged bytes stay until the commit.
             raise TusError(500, "staged bytes are missing; start a new upload")
         if info.sha256 is None:
             running = self.hashes.take(info.upload_id, info.offset)
@@ -341,3 +405,74 @@ class TusService:
         # on_complete may have moved the file into storage already.
         await run_in_threadpool(path.unlink, True)
         return result
+
+
+# ------------------------------------------------------------------ finishing, offline
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What ``finish_received`` did with one fully received upload."""
+
+    upload_id: str
+    sha256: str
+    size: int
+    result: dict[str, str] | None  # on_complete's headers, or None when it failed
+    error: str | None = None
+
+
+def finish_received(
+    config: TusConfig, on_complete: OnComplete, *, older_than_s: float = 0.0
+) -> list[Finished]:
+    """Complete uploads whose every byte arrived but whose completion never succeeded
+    (on_complete failed, or the process died inside it), idle for ``older_than_s``.
+
+    Runs ``on_complete`` as the final PATCH would (it is idempotent), saves the result so
+    the client's next HEAD gets it, and only then removes the staged bytes. Uploads busy
+    with a request are skipped. One upload at a time: memory does not grow with the folder.
+    """
+    now = time.time()
+    expiry = config.expiry.total_seconds()
+    done: list[Finished] = []
+    for seen in iter_infos(config):
+        if not seen.received or seen.length is None:
+            continue
+        if now - (seen.expires - expiry) < older_than_s:  # expires = last progress + expiry
+            continue  # progress too recent: the client may still be finishing it
+        try:
+            with upload_lock(config, seen.upload_id):
+                info = read_info(config, seen.upload_id)
+                if info is None or not info.received or info.length is None:
+                    continue
+                done.append(_finish_one(config, on_complete, info, info.length))
+        except TusError as exc:
+            if exc.status != 423 and exc.status != 404:
+                log.warning("tus upload %s: cannot finish: %s", seen.upload_id, exc.message)
+    return done
+
+
+def _finish_one(
+    config: TusConfig, on_complete: OnComplete, info: UploadInfo, length: int
+) -> Finished:
+    path = data_path(config, info.upload_id)
+    if info.sha256 is None:
+        info.sha256 = _hash_file(path, config.chunk_size)
+        write_info(config, info)
+    completed = CompletedUpload(
+        upload_id=info.upload_id,
+        path=path,
+        size=length,
+        sha256=info.sha256,
+        metadata=dict(info.metadata),
+    )
+    try:
+        result = check_result_headers(on_complete(completed))
+    except Exception as exc:
+        log.exception("tus upload %s: finishing it failed", info.upload_id)
+        return Finished(info.upload_id, info.sha256, length, None, f"{type(exc).__name__}: {exc}")
+    info.completed = True
+    info.result = result
+    info.expires = time.time() + config.expiry.total_seconds()
+    write_info(config, info)
+    path.unlink(missing_ok=True)
+    return Finished(info.upload_id, info.sha256, length, result)

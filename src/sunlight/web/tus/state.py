@@ -73,8 +73,20 @@ class UploadInfo:
             result={str(k): str(v) for k, v in dict(data["result"]).items()},
         )
 
+    @property
+    def received(self) -> bool:
+        """Every byte is in but no completion has succeeded yet: these bytes never expire
+        (they may be evidence someone was told was uploaded); a retried completion or
+        ``sunlight reconcile`` finishes them."""
+        return self.length is not None and self.offset == self.length and not self.completed
+
+    @property
+    def remaining(self) -> int:
+        """Declared bytes still to come (0 when the length is deferred or all arrived)."""
+        return 0 if self.length is None else max(self.length - self.offset, 0)
+
     def expired(self, now: float) -> bool:
-        return now >= self.expires
+        return now >= self.expires and not self.received
 
 
 def data_path(config: TusConfig, upload_id: str) -> Path:
@@ -127,6 +139,38 @@ def read_info(config: TusConfig, upload_id: str) -> UploadInfo | None:
     except (ValueError, KeyError, TypeError) as exc:
         log.error("tus upload %s has an unreadable info file: %s", upload_id, exc)
         raise TusError(500, "upload state is unreadable; start a new upload") from exc
+
+
+def iter_infos(config: TusConfig) -> Iterator[UploadInfo]:
+    """Every readable upload's committed state, read one at a time (unlocked snapshots)."""
+    try:
+        entries = os.scandir(config.staging_dir)
+    except FileNotFoundError:
+        return
+    with entries:
+        for entry in entries:
+            upload_id, _, suffix = entry.name.partition(".")
+            if suffix != "json" or not ID_RE.fullmatch(upload_id):
+                continue
+            try:
+                info = read_info(config, upload_id)
+            except (TusError, OSError):
+                continue
+            if info is not None:
+                yield info
+
+
+@contextlib.contextmanager
+def creation_lock(config: TusConfig) -> Iterator[None]:
+    """Serialise creations (across worker processes) so space checks cannot race."""
+    # The folder itself is the lock target (flock works on a directory descriptor), so
+    # the folder holds nothing but uploads.
+    fd = os.open(config.staging_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def remove_upload_files(config: TusConfig, upload_id: str) -> None:
