@@ -175,6 +175,9 @@ def create_incident(
             "type": type,
             "source": source,
             "officers": [o.badge_number for o in officers],
+            "started_at": started_at.isoformat(),
+            "ended_at": ended_at.isoformat(),
+            "investigation_status": status,
         },
     )
     return incident
@@ -427,8 +430,15 @@ def _transfer_event(
 
 
 def _hand_over(
-    session: Session, incident: Incident, from_: str, to: str, actor: str, reason: str
+    session: Session,
+    incident: Incident,
+    from_: str,
+    to: str,
+    actor: str,
+    reason: str,
+    custody: dict[str, Any],
 ) -> None:
+    """``custody``: the exact facts the audit replays (agency_id, assignment ids, at)."""
     record(
         session,
         actor=actor,
@@ -436,7 +446,12 @@ def _hand_over(
         object_type="incident",
         object_id=incident.id,
         reason=reason,
-        details={"from": from_, "to": to, "recordings": [lk.recording_id for lk in incident.links]},
+        details={
+            "from": from_,
+            "to": to,
+            "recordings": [lk.recording_id for lk in incident.links],
+            **custody,
+        },
     )
     for link in incident.links:
         _transfer_event(session, link.recording_id, incident, from_, to, actor, reason)
@@ -462,10 +477,12 @@ def assign_to_agency(
     when = at or utcnow()
     from_ = DEPARTMENT
     current = _open_assignment(session, incident.id)
+    custody: dict[str, Any] = {"agency_id": agency.id, "at": when.isoformat()}
     if current is not None:
         from_ = current.agency.name
         current.returned_at = when
         current.returned_by = actor
+        custody["returned_assignment_id"] = current.id
     assignment = CustodyAssignment(
         incident_id=incident.id,
         agency_id=agency.id,
@@ -476,7 +493,8 @@ def assign_to_agency(
     session.add(assignment)
     incident.agency_id = agency.id
     session.flush()
-    _hand_over(session, incident, from_, agency.name, actor, reason)
+    custody["assignment_id"] = assignment.id
+    _hand_over(session, incident, from_, agency.name, actor, reason, custody)
     session.expire(incident, ["agency"])
     return assignment
 
@@ -505,7 +523,12 @@ def return_custody(
     current.returned_by = actor
     incident.agency_id = None
     session.flush()
-    _hand_over(session, incident, current.agency.name, DEPARTMENT, actor, reason)
+    custody = {
+        "agency_id": None,
+        "at": current.returned_at.isoformat(),
+        "returned_assignment_id": current.id,
+    }
+    _hand_over(session, incident, current.agency.name, DEPARTMENT, actor, reason, custody)
     session.expire(incident, ["agency"])
 
 
