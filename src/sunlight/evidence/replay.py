@@ -144,13 +144,12 @@ def moment(value: Any) -> str | None:
     """A date-time (or its ISO text) as UTC text with microseconds; None stays None."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if not isinstance(value, datetime):
+    when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if not isinstance(when, datetime):
         raise TypeError(f"not a date-time: {value!r}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def day(value: Any) -> str | None:
