@@ -181,7 +181,7 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
             width=c5.width,
             height=c5.height,
             fps=c5.fps,
-            frame_count=int(round((c5.duration_s or 1.0) * c5.fps)),
+            frame_count=round((c5.duration_s or 1.0) * c5.fps),
         )
     v1 = redaction.save_plan(runtime, rec["c5"], plan, actor=ACTOR, source="review")
     v2 = redaction.save_plan(
