@@ -190,7 +190,9 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
     job = redaction.request_render(runtime, v2.id, actor=ACTOR)
     assert job.status == "done", job
     with runtime.db.session() as s:
-        rec["copy"] = s.scalar(select(Recording.id).where(Recording.ingest_source == "redaction"))
+        copy_id = s.scalar(select(Recording.id).where(Recording.ingest_source == "redaction"))
+        assert copy_id is not None
+        rec["copy"] = copy_id
     ledger.seal_and_checkpoint(runtime)
     # An unsealed tail, as `sunlight ingest` or a web request leaves before the sealer runs.
     with runtime.db.session() as s:

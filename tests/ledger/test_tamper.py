@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     delete,
     func,
@@ -360,7 +361,7 @@ def insert_mutation(table_name: str) -> Mutation:
         table = table_of(table_name)
         unique = {c.name for c in table.columns if c.unique}
         for constraint in table.constraints:
-            if constraint.__class__.__name__ == "UniqueConstraint":
+            if isinstance(constraint, UniqueConstraint):
                 unique.add(list(constraint.columns)[-1].name)
         with copy.rt.db.engine.begin() as conn:
             last = conn.execute(
@@ -386,6 +387,7 @@ def insert_mutation(table_name: str) -> Mutation:
             else:
                 raise AssertionError(f"no {table_name} row could be inserted")
             if "id" in check.key:
+                assert result.inserted_primary_key is not None
                 label = str(result.inserted_primary_key[0])
             else:
                 label = "/".join(str(candidate[k]) for k in check.key)
@@ -505,7 +507,7 @@ def _backdated_appended(copy: Copy) -> None:
             .values(title="Nothing here")
         )
         conn.execute(
-            insert(CustodyEvent.__table__).values(
+            insert(table_of("custody_events")).values(
                 occurred_at=datetime(2026, 1, 11, tzinfo=UTC),
                 actor="test:clerk",
                 action="metadata.change",
@@ -534,14 +536,14 @@ def _event_rewritten(copy: Copy) -> None:
         conn.execute(update(rec).where(rec.c.id == c1).values(sha256="0" * 64))
         conn.execute(update(rec).where(rec.c.id == c2).values(sha256=sha[c1]))
         conn.execute(update(rec).where(rec.c.id == c1).values(sha256=sha[c2]))
-        events = CustodyEvent.__table__
+        events = table_of("custody_events")
         for rid, new in ((c1, sha[c2]), (c2, sha[c1])):
             event = _ingest_event_of(copy, rid)
             details = conn.scalar(select(events.c.details).where(events.c.id == event))
             conn.execute(
                 update(events)
                 .where(events.c.id == event)
-                .values(details={**details, "sha256": new})
+                .values(details={**(details or {}), "sha256": new})
             )
 
 
