@@ -1,25 +1,34 @@
 """Every domain's tables, imported in one place for Alembic and create-time checks.
 
-The incidents and retention change guards register with the evidence core when imported;
-the runtime imports this module at start-up, so they are always active.
+The incidents and retention change guards, and every domain's custody replay projectors,
+register with the evidence core when imported; the runtime imports this module at
+start-up, so they are always active.
 """
 
 from sunlight.compliance import models as compliance_models
 from sunlight.evidence import models as evidence_models
+from sunlight.evidence import projections as evidence_projections
 from sunlight.incidents import guards as incidents_guards
 from sunlight.incidents import models as incidents_models
+from sunlight.incidents import replay as incidents_replay
 from sunlight.ledger import models as ledger_models
 from sunlight.redaction import models as redaction_models
+from sunlight.redaction import replay as redaction_replay
 from sunlight.retention import guards as retention_guards
 from sunlight.retention import models as retention_models
+from sunlight.retention import replay as retention_replay
 
 __all__ = [
     "compliance_models",
     "evidence_models",
+    "evidence_projections",
     "incidents_guards",
     "incidents_models",
+    "incidents_replay",
     "ledger_models",
     "redaction_models",
+    "redaction_replay",
     "retention_guards",
     "retention_models",
+    "retention_replay",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from sunlight import __version__
-from sunlight.cli.common import emit_json, open_runtime
+from sunlight.cli.common import emit_json, open_runtime, seal_written_events
 
 
 class LazyGroup(click.Group):
@@ -64,12 +64,20 @@ DOMAIN_COMMANDS = {
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="sunlight")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Sunlight: evidence custody and public release for body-worn camera video.
 
     Settings come from SUNLIGHT_* environment variables (SUNLIGHT_HOME, SUNLIGHT_DATABASE_URL,
     SUNLIGHT_STORAGE_URL, SUNLIGHT_BROKER_URL, ...) or a TOML file named by SUNLIGHT_CONFIG.
     """
+    if ctx.invoked_subcommand in SEALING_COMMANDS and not HELP_FLAGS & set(sys.argv[1:]):
+        ctx.call_on_close(seal_written_events)
+
+
+#: Commands that write custody events: they leave their events sealed when they end.
+SEALING_COMMANDS = {"ingest", "import", "retention", "redact", "demo"}
+HELP_FLAGS = {"-h", "--help"}
 
 
 @cli.command()

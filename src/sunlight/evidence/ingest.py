@@ -324,13 +324,21 @@ def _record_ingest(
             "officer": recording.officer.badge_number if recording.officer else None,
             "device": recording.device.serial if recording.device else None,
             "recorded_at": recording.recorded_at.isoformat() if recording.recorded_at else None,
+            # Exact facts the audit replays the recordings table from (see evidence/replay.py).
+            "officer_id": recording.officer_id,
+            "device_id": recording.device_id,
+            "recorded_at_source": recording.recorded_at_source,
+            "title": recording.title,
+            "notes": recording.notes,
         },
     )
     if not info.playable:
         reason = f"unplayable: {info.unplayable_reason}"
-        session.add(
-            RecordingFlag(recording=recording, kind="unplayable", reason=reason, created_by=actor)
+        flag = RecordingFlag(
+            recording=recording, kind="unplayable", reason=reason, created_by=actor
         )
+        session.add(flag)
+        session.flush()
         record(
             session,
             actor=actor,
@@ -338,7 +346,7 @@ def _record_ingest(
             object_type="recording",
             object_id=recording.id,
             reason=reason,
-            details={"kind": "unplayable"},
+            details={"kind": "unplayable", "flag_id": flag.id},
         )
     session.flush()
 

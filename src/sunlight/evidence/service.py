@@ -229,7 +229,7 @@ def clear_flag(
         object_type="recording",
         object_id=recording_id,
         reason=reason,
-        details={"kind": flag.kind, "flag_id": flag.id},
+        details={"kind": flag.kind, "flag_id": flag.id, "cleared_at": flag.cleared_at.isoformat()},
     )
     return flag
 

@@ -4,6 +4,7 @@ and back. Every hand-over is a custody event for the incident and each recording
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -75,8 +76,15 @@ def transfer_event(
 
 
 def _hand_over(
-    session: Session, incident: Incident, from_: str, to: str, actor: str, reason: str
+    session: Session,
+    incident: Incident,
+    from_: str,
+    to: str,
+    actor: str,
+    reason: str,
+    custody: dict[str, Any],
 ) -> None:
+    """``custody``: the exact facts the audit replays (agency_id, assignment ids, at)."""
     record(
         session,
         actor=actor,
@@ -84,7 +92,12 @@ def _hand_over(
         object_type="incident",
         object_id=incident.id,
         reason=reason,
-        details={"from": from_, "to": to, "recordings": [lk.recording_id for lk in incident.links]},
+        details={
+            "from": from_,
+            "to": to,
+            "recordings": [lk.recording_id for lk in incident.links],
+            **custody,
+        },
     )
     for link in incident.links:
         transfer_event(session, link.recording_id, incident, from_, to, actor, reason)
@@ -110,10 +123,12 @@ def assign_to_agency(
     when = at or utcnow()
     from_ = DEPARTMENT
     current = _open_assignment(session, incident.id)
+    custody: dict[str, Any] = {"agency_id": agency.id, "at": when.isoformat()}
     if current is not None:
         from_ = current.agency.name
         current.returned_at = when
         current.returned_by = actor
+        custody["returned_assignment_id"] = current.id
     assignment = CustodyAssignment(
         incident_id=incident.id,
         agency_id=agency.id,
@@ -124,7 +139,8 @@ def assign_to_agency(
     session.add(assignment)
     incident.agency_id = agency.id
     session.flush()
-    _hand_over(session, incident, from_, agency.name, actor, reason)
+    custody["assignment_id"] = assignment.id
+    _hand_over(session, incident, from_, agency.name, actor, reason, custody)
     session.expire(incident, ["agency"])
     return assignment
 
@@ -153,7 +169,12 @@ def return_custody(
     current.returned_by = actor
     incident.agency_id = None
     session.flush()
-    _hand_over(session, incident, current.agency.name, DEPARTMENT, actor, reason)
+    custody = {
+        "agency_id": None,
+        "at": current.returned_at.isoformat(),
+        "returned_assignment_id": current.id,
+    }
+    _hand_over(session, incident, current.agency.name, DEPARTMENT, actor, reason, custody)
     session.expire(incident, ["agency"])
 
 

@@ -91,6 +91,9 @@ def create_incident(
             "type": type,
             "source": source,
             "officers": [o.badge_number for o in officers],
+            "started_at": started_at.isoformat(),
+            "ended_at": ended_at.isoformat(),
+            "investigation_status": status,
         },
     )
     return incident

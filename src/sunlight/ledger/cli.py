@@ -388,6 +388,10 @@ def audit(as_json: bool, no_objects: bool) -> None:
             f"{report.checkpoints_checked} checkpoints, {report.objects_checked} objects "
             f"checked in {report.seconds:.1f} s"
         )
+        click.echo(
+            f"replay: {report.events_replayed} events replayed ({report.events_unsealed} not "
+            f"yet sealed), {report.rows_checked} table rows compared"
+        )
         for f in report.findings:
             where = f" leaf {f.leaf_index}" if f.leaf_index is not None else ""
             event = f" event {f.event_id}" if f.event_id is not None else ""

@@ -269,7 +269,7 @@ def release_hold(session: Session, hold_id: int, *, actor: str, reason: str) -> 
             object_type=object_type,
             object_id=object_id,
             reason=hold.release_reason,
-            details={"hold_id": hold.id},
+            details={"hold_id": hold.id, "released_at": hold.released_at.isoformat()},
         )
     return hold
 
@@ -498,6 +498,7 @@ def _schedule(
             "policy_version": policy.version,
             "policy_sha256": loaded.sha256,
             "due_on": decision.delete_on.isoformat(),
+            "scheduled_on": as_of.isoformat(),
             "grace_until": deletion.grace_until.isoformat(),
         },
     )
@@ -537,6 +538,7 @@ def _tombstone(
             "policy_version": deletion.policy_version,
             "scheduled_on": deletion.scheduled_on.isoformat(),
             "as_of": as_of.isoformat(),
+            "deleted_at": recording.deleted_at.isoformat(),
         },
     )
     return [recording.sha256, *derived]

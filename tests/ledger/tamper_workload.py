@@ -1,0 +1,207 @@
+"""A realistic custody workload for the tamper suite: every kind of fact the audit replays.
+
+Ingest (operator, camera holder and container dates, sidecar-style title and notes, an
+unplayable file), a metadata change, flags set and cleared, derivatives, incidents
+linked, unlinked and handed to outside agencies and back, an investigation closed, legal
+holds placed and released, deletions scheduled, undone and carried out, and a redaction
+plan in two versions rendered into a redacted copy. All through the services, so every
+change has its custody event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sunlight.evidence import service as evidence
+from sunlight.evidence.ingest import IngestMetadata, ingest_file
+from sunlight.evidence.models import Recording
+from sunlight.incidents import service as incidents
+from sunlight.ledger import service as ledger
+from sunlight.media.synth import make_clip
+from sunlight.redaction import service as redaction
+from sunlight.redaction.plan import Plan
+from sunlight.retention import service as retention
+from sunlight.runtime import Runtime
+
+ACTOR = "test:clerk"
+OLD = datetime(2026, 1, 10, 14, 0, tzinfo=UTC)  # long past the 180-day non-evidentiary rule
+
+
+@dataclass
+class Built:
+    recordings: dict[str, int]
+    incidents: dict[str, int]
+    unsealed: int
+
+
+def _ingest(runtime: Runtime, path: Path, **meta: object) -> int:
+    result = ingest_file(
+        runtime,
+        path,
+        IngestMetadata(original_filename=path.name, **meta),  # type: ignore[arg-type]
+        actor=ACTOR,
+        source="cli",
+    )
+    return result.recording_id
+
+
+def _clip(folder: Path, name: str, seed: int, when: datetime | None = None) -> Path:
+    return make_clip(
+        folder / name,
+        seconds=1.0,
+        width=160,
+        height=120,
+        fps=10,
+        audio=False,
+        seed=seed,
+        creation_time=when,
+    )
+
+
+def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
+    folder.mkdir(parents=True, exist_ok=True)
+    with runtime.db.session() as s:
+        a = evidence.create_officer(s, badge_number="4417", name="A. Able", unit="C", actor=ACTOR)
+        b = evidence.create_officer(s, badge_number="5120", name="B. Baker", unit=None, actor=ACTOR)
+        d1 = evidence.create_device(s, serial="BWC-1", vendor="V", model="M", actor=ACTOR)
+        d2 = evidence.create_device(s, serial="BWC-2", vendor="V", model="M", actor=ACTOR)
+        evidence.assign_device(
+            s, device_id=d1.id, officer_id=a.id, at=OLD - timedelta(days=30), actor=ACTOR
+        )
+        officer_a, officer_b, dev1, dev2 = a.id, b.id, d1.id, d2.id
+    rec = {
+        "c1": _ingest(runtime, _clip(folder, "c1.mp4", 1), officer_badge="4417", recorded_at=OLD),
+        "c2": _ingest(
+            runtime, _clip(folder, "c2.mp4", 2, OLD + timedelta(hours=1)), device_serial="BWC-1"
+        ),
+        "c3": _ingest(
+            runtime,
+            _clip(folder, "c3.mp4", 3),
+            recorded_at=OLD + timedelta(hours=2),
+            title="Parking lot",
+            notes="Sidecar notes",
+        ),
+        "c5": _ingest(runtime, _clip(folder, "c5.mp4", 5), recorded_at=today_at(today)),
+        "c6": _ingest(runtime, _clip(folder, "c6.mp4", 6), recorded_at=OLD + timedelta(hours=3)),
+    }
+    junk = folder / "c4.mp4"
+    junk.write_bytes(b"not a video at all " * 50)
+    rec["c4"] = _ingest(runtime, junk, recorded_at=today_at(today))
+
+    with runtime.db.session() as s:
+        evidence.update_recording(
+            s,
+            rec["c1"],
+            {
+                "title": "Traffic stop, 5th St",
+                "notes": "Corrected",
+                "officer_id": officer_b,
+                "device_id": dev2,
+                "recorded_at": OLD + timedelta(minutes=5),
+            },
+            actor=ACTOR,
+            reason="Officer's report",
+        )
+        evidence.flag_recording(s, rec["c2"], kind="review", reason="Audio gap", actor=ACTOR)
+        flag = evidence.flag_recording(s, rec["c3"], kind="review", reason="Check", actor=ACTOR)
+        evidence.clear_flag(s, rec["c3"], flag.id, actor=ACTOR, reason="Checked")
+        county = incidents.create_agency(
+            s, name="County Prosecutor", short_name="CP", actor=ACTOR
+        ).id
+        del officer_a, dev1
+    with runtime.db.session() as s:
+        i1 = incidents.create_incident(
+            s,
+            cad_number="CAD-1",
+            type="traffic-stop",
+            started_at=OLD - timedelta(minutes=5),
+            ended_at=OLD + timedelta(minutes=40),
+            officer_badges=["5120"],
+            actor=ACTOR,
+        ).id
+        i2 = incidents.create_incident(
+            s,
+            cad_number="CAD-2",
+            type="call-for-service",
+            started_at=OLD,
+            ended_at=OLD + timedelta(hours=4),
+            actor=ACTOR,
+            investigation_status="none",
+        ).id
+        i3 = incidents.create_incident(
+            s,
+            cad_number="CAD-3",
+            type="officer-involved-shooting",
+            started_at=OLD,
+            ended_at=OLD + timedelta(hours=1),
+            actor=ACTOR,
+        ).id
+        incidents.change_type(s, incidents.get_incident(s, i2), "non-evidentiary", actor=ACTOR)
+        incidents.link_recording(s, i1, rec["c1"], actor=ACTOR)
+        incidents.link_recording(s, i1, rec["c2"], actor=ACTOR, how="suggested")
+        incidents.link_recording(s, i2, rec["c3"], actor=ACTOR)
+        incidents.link_recording(s, i2, rec["c6"], actor=ACTOR)
+        incidents.link_recording(s, i3, rec["c1"], actor=ACTOR)
+    with runtime.db.session() as s:
+        incidents.unlink_recording(s, i2, rec["c6"], actor=ACTOR, reason="Wrong incident")
+        retention.place_hold(s, reason="Subpoena 12", actor=ACTOR, recording_id=rec["c2"])
+        retention.place_hold(s, reason="Complaint 7", actor=ACTOR, incident_id=i1)
+        hold = retention.place_hold(s, reason="Short hold", actor=ACTOR, recording_id=rec["c6"])
+        retention.release_hold(s, hold.id, actor=ACTOR, reason="Resolved")
+        incidents.set_investigation_status(
+            s, i1, status="inactive", reason="not-pursued", actor=ACTOR, today=today
+        )
+    with runtime.db.session() as s:
+        incidents.assign_to_agency(s, i3, actor=ACTOR, reason="Shooting: MSHP investigates")
+        incidents.assign_to_agency(s, i1, actor=ACTOR, reason="Complaint: MSHP reviews")
+    with runtime.db.session() as s:
+        incidents.return_custody(s, i1, actor=ACTOR, reason="Review done")
+        incidents.assign_to_agency(
+            s, i1, actor=ACTOR, reason="Prosecutor reviews", agency_id=county
+        )
+        incidents.assign_to_agency(s, i1, actor=ACTOR, reason="Back to MSHP")
+
+    # Retention: c3 and c6 are non-evidentiary and past 180 days.
+    retention.run(runtime, as_of=today, actor=ACTOR)
+    with runtime.db.session() as s:
+        pending = {d.recording_id: d.id for d in retention.list_deletions(s, "pending")}
+        retention.undo_deletion(s, pending[rec["c6"]], actor=ACTOR, reason="Needed for a case")
+    retention.run(runtime, as_of=today + timedelta(days=31), actor=ACTOR)
+
+    # Redaction: two plan versions of c5, the second rendered into a redacted copy.
+    with runtime.db.session() as s:
+        c5 = s.get(Recording, rec["c5"])
+        assert c5 is not None and c5.width and c5.height and c5.fps
+        plan = Plan(
+            recording_sha256=c5.sha256,
+            width=c5.width,
+            height=c5.height,
+            fps=c5.fps,
+            frame_count=round((c5.duration_s or 1.0) * c5.fps),
+        )
+    v1 = redaction.save_plan(runtime, rec["c5"], plan, actor=ACTOR, source="review")
+    v2 = redaction.save_plan(
+        runtime, rec["c5"], plan, actor=ACTOR, source="review", parent_id=v1.id, note="v2"
+    )
+    job = redaction.request_render(runtime, v2.id, actor=ACTOR)
+    assert job.status == "done", job
+    with runtime.db.session() as s:
+        copy_id = s.scalar(select(Recording.id).where(Recording.ingest_source == "redaction"))
+        assert copy_id is not None
+        rec["copy"] = copy_id
+    ledger.seal_and_checkpoint(runtime)
+    # An unsealed tail, as `sunlight ingest` or a web request leaves before the sealer runs.
+    with runtime.db.session() as s:
+        evidence.flag_recording(s, rec["c4"], kind="review", reason="Unsealed tail", actor=ACTOR)
+        evidence.update_recording(
+            s, rec["c4"], {"title": "Edited last"}, actor=ACTOR, reason="Typo"
+        )
+    return Built(rec, {"i1": i1, "i2": i2, "i3": i3}, unsealed=2)
+
+
+def today_at(today: date) -> datetime:
+    return datetime(today.year, today.month, today.day, 9, 0, tzinfo=UTC)
