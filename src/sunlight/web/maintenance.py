@@ -25,7 +25,7 @@ def reconcile_all(runtime: Runtime) -> None:
 
 def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
     from sunlight.ledger.config import ledger_settings
-    from sunlight.ledger.service import seal_and_checkpoint
+    from sunlight.ledger.service import seal_tick
     from sunlight.retention import service as retention_service
     from sunlight.web.uploads import sweep_uploads
 
@@ -34,7 +34,7 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
             Periodic(
                 "ledger",
                 ledger_settings(runtime.settings).seal_interval_s,
-                lambda: seal_and_checkpoint(runtime),
+                lambda: seal_tick(runtime),
             ),
             Periodic("reconcile", 300, lambda: reconcile_all(runtime), run_at_start=False),
             Periodic("uploads", 3600, lambda: sweep_uploads(runtime)),
