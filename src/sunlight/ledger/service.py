@@ -336,10 +336,39 @@ EVENT_COLUMNS = (
 )
 
 
-def _seal_batch(session: Session, batch_size: int, full: bool) -> int:
+def _seal_guard(session: Session, ls: LedgerSettings, size: int) -> None:
+    """Refuse to append leaves at positions the log already signed for other entries: on
+    a database behind the checkpoint file (rollback), or on a restored copy (its file is a
+    copy) until ``restore-check``. A drill may seal: it never signs."""
+    if ls.drill:
+        return
+    try:
+        saved = log_state.read_state(ls.state_file)
+    except log_state.StateError:
+        return  # signing refuses, and says why
+    if saved is None:
+        return
+    if saved.is_copy:
+        raise _refuse(
+            f"refusing to seal: the checkpoint file {ls.state_file} is a copy: this host may "
+            "be a restored backup behind the published log, and new leaves would take "
+            "positions the log already filled. Fetch the latest published checkpoint (GET "
+            "/log/checkpoint of the public log, or a witness's copy) and run `sunlight "
+            "ledger restore-check FILE`"
+        )
+    if size < saved.checkpoint.size:
+        raise _refuse(
+            f"ROLLBACK: refusing to seal: this log signed checkpoint {saved.checkpoint.size} "
+            f"(kept in {ls.state_file}) but the database holds only {size} leaves: it was "
+            "rolled back or restored from an older backup. Restore the newest database"
+        )
+
+
+def _seal_batch(session: Session, batch_size: int, full: bool, ls: LedgerSettings) -> int:
     """Seal up to ``batch_size`` unsealed events; return how many were sealed."""
     lock_writer(session)
     size = ledger_size(session)
+    _seal_guard(session, ls, size)
     query = (
         select(*EVENT_COLUMNS)
         .outerjoin(LedgerLeaf, LedgerLeaf.event_id == CustodyEvent.id)
@@ -410,10 +439,15 @@ def seal_pending(runtime: Runtime, *, batch_size: int = BATCH_SIZE, full: bool =
     Each batch is its own transaction under the writer lock. ``full`` also looks for
     unsealed events far behind the newest sealed one (normally only the last
     ``LOOKBACK_IDS`` ids are searched, which catches transactions that committed late).
+
+    Raises:
+        SigningRefused: the database is behind the checkpoint file, or this host is a
+            restored copy not yet confirmed by ``restore-check`` (see ``_seal_guard``).
     """
+    ls = ledger_settings(runtime.settings)
     while True:
         with runtime.db.session() as session:
-            sealed = _seal_batch(session, batch_size, full)
+            sealed = _seal_batch(session, batch_size, full, ls)
         if sealed < batch_size:
             break
     with runtime.db.session() as session:
@@ -485,7 +519,7 @@ def checked_state(
     size = ledger_size(session)
     behind = None
     if latest is None or latest.size < cp.size:
-        behind = f"its latest checkpoint is {latest.size if latest else 'none'}"
+        behind = f"checkpoints up to {latest.size} only" if latest else "no checkpoint"
     elif size < cp.size:
         behind = f"only {size} leaves"
     if behind is not None:
@@ -601,8 +635,8 @@ def seal_tick(runtime: Runtime) -> None:
 
     A refusal (rollback, unconfirmed restore, missing or wrong key) is logged as an error
     at every tick (the alarm); a drill seals quietly without signing."""
-    seal_pending(runtime)
     try:
+        seal_pending(runtime)
         issue_checkpoint(runtime)
     except SigningRefused as exc:
         if str(exc) == DRILL:
@@ -672,8 +706,9 @@ def restore_check(runtime: Runtime, published: str, *, drill: bool = False) -> R
             return RestoreCheck(
                 False,
                 f"REFUSED: the published log has {target.size} entries but this copy holds "
-                f"only {size}: it lacks entries {size}..{target.size - 1}. Signing stays "
-                "refused: restore a newer backup (or point this host at the live database)",
+                f"only {size}: it lacks entries {size}..{target.size - 1}. Signing and "
+                "sealing stay refused: restore a newer backup (or point this host at the "
+                "live database)",
                 target.size,
                 size,
             )
