@@ -278,11 +278,16 @@ def test_recording_proof_bundle_and_page(
     import hashlib
 
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    report = check_bundle(bundle, log_key=vkey, file_sha256=sha)
+    witness_vkey = w.verifier_key(witness_state)
+    report = check_bundle(bundle, log_key=vkey, witness_keys=[witness_vkey], file_sha256=sha)
     assert report.entry["action"] == "ingest" and report.witnesses == ["news.example/witness"]
     assert report.private is not None and report.private["details"]["filename"] == "stop.mp4"
-    with pytest.raises(VerificationError):
-        check_bundle(bundle, file_sha256="0" * 64)
+    with pytest.raises(VerificationError, match="does not name this file"):
+        check_bundle(bundle, log_key=vkey, witness_keys=[witness_vkey], file_sha256="0" * 64)
+    with pytest.raises(VerificationError, match="no log key pinned"):
+        check_bundle(bundle, witness_keys=[witness_vkey], file_sha256=sha)
+    with pytest.raises(VerificationError, match="witness keys are pinned"):
+        check_bundle(bundle, log_key=vkey, file_sha256=sha)  # the bundle's witness is ignored
 
     page = client.get(f"/recordings/{recording_id}")
     assert page.status_code == 200

@@ -89,11 +89,16 @@ def witnessed(
         yield url, log_key, state
 
 
+def _wkey(state: Path) -> str:
+    return (state / "witness.vkey").read_text().strip()
+
+
 def test_verify_a_file_locally_remotely_and_by_bundle(
     env: dict[str, str], clip: tuple[int, Path], witnessed: tuple[str, str, Path], tmp_path: Path
 ) -> None:
     recording_id, path = clip
-    url, log_key, _ = witnessed
+    url, log_key, state = witnessed
+    pins = ["--log-key", log_key, "--witness-key", _wkey(state)]
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
 
     code, out = run(env, "verify", str(path), "--json")
@@ -103,34 +108,125 @@ def test_verify_a_file_locally_remotely_and_by_bundle(
     assert local["entry"]["action"] == "ingest"
     assert local["witnesses"] == ["kc.example/witness"]
 
-    code, out = run(env, "verify", str(path), "--log", url, "--log-key", log_key, "--json")
+    code, out = run(env, "verify", str(path), "--log", url, *pins, "--json")
     assert code == 0, out
     assert json.loads(out)["leaf_index"] == local["leaf_index"]
+    assert json.loads(out)["witnesses"] == ["kc.example/witness"]
 
     unknown = tmp_path / "unknown.mp4"
     unknown.write_bytes(b"not evidence")
     assert run(env, "verify", str(unknown))[0] == 1
-    code, out = run(env, "verify", str(unknown), "--log", url, "--log-key", log_key, "--json")
+    code, out = run(env, "verify", str(unknown), "--log", url, *pins, "--json")
     assert code == 1 and json.loads(out)["ok"] is False
 
     code, out = run(env, "ledger", "export-proof", str(recording_id))
     assert code == 0, out
     bundle_path = tmp_path / "bundle.json"
     bundle_path.write_text(out)
-    code, out = run(env, "verify", "--bundle", str(bundle_path), "--log-key", log_key)
+    code, out = run(env, "verify", "--bundle", str(bundle_path), *pins)
     assert code == 0, out
-    assert "OK: ingest of recording" in out
-    assert run(env, "verify", str(path), "--bundle", str(bundle_path))[0] == 0
-    assert run(env, "verify", str(unknown), "--bundle", str(bundle_path))[0] == 1
+    assert "OK: ingest of recording" in out and "WARNING" not in out
+    assert run(env, "verify", str(path), "--bundle", str(bundle_path), *pins)[0] == 0
+    assert run(env, "verify", str(unknown), "--bundle", str(bundle_path), *pins)[0] == 1
     wrong_key = log_key[:-3] + ("AAA" if not log_key.endswith("AAA") else "BBB")
-    assert run(env, "verify", "--bundle", str(bundle_path), "--log-key", wrong_key)[0] == 1
+    code, out = run(env, "verify", "--bundle", str(bundle_path), "--log-key", wrong_key, *pins[2:])
+    assert code == 1, out
 
     bundle = json.loads(bundle_path.read_text())
     tampered = copy.deepcopy(bundle)
     tampered["leaf"]["entry"] = tampered["leaf"]["entry"].replace('"ingest"', '"view"')
     bundle_path.write_text(json.dumps(tampered))
-    code, out = run(env, "verify", "--bundle", str(bundle_path), "--json")
+    code, out = run(env, "verify", "--bundle", str(bundle_path), *pins, "--json")
     assert code == 1 and "leaf hash" in json.loads(out)["error"]
+
+
+def test_verify_trusts_only_pinned_keys(
+    env: dict[str, str], clip: tuple[int, Path], witnessed: tuple[str, str, Path], tmp_path: Path
+) -> None:
+    """Without pins, --bundle and --log exit non-zero and say which key to pin and where;
+    a rogue bundle (its own log key, its own witness, quorum 0) is refused."""
+    from sunlight.ledger.verify import (
+        Checkpoint,
+        cosign_checkpoint,
+        generate_signer,
+        generate_witness_signer,
+        open_checkpoint,
+        sign_note,
+    )
+
+    recording_id, path = clip
+    url, log_key, state = witnessed
+    wkey = _wkey(state)
+    code, out = run(env, "ledger", "export-proof", str(recording_id))
+    assert code == 0, out
+    genuine = json.loads(out)
+    bundle_path = tmp_path / "bundle.json"
+    bundle_path.write_text(out)
+
+    # Nothing pinned: refused, naming the flag and where the key is published.
+    code, out = run(env, "verify", "--bundle", str(bundle_path), "--json")
+    error = json.loads(out)["error"]
+    assert code == 1 and "no log key pinned" in error and "/log/key" in error
+    code, out = run(env, "verify", str(path), "--log", url, "--json")
+    error = json.loads(out)["error"]
+    assert code == 1 and f"{url}/log/key" in error
+    # The log key alone: the witness quorum still needs pinned witness keys.
+    code, out = run(env, "verify", "--bundle", str(bundle_path), "--log-key", log_key, "--json")
+    error = json.loads(out)["error"]
+    assert code == 1 and "--witness-key" in error and "/log/witnesses" in error
+    code, out = run(env, "verify", str(path), "--log", url, "--log-key", log_key, "--json")
+    error = json.loads(out)["error"]
+    assert code == 1 and f"{url}/log/witnesses" in error
+    # Keys pinned from files work too.
+    (tmp_path / "log.vkey").write_text(log_key + "\n")
+    (tmp_path / "w.vkey").write_text(wkey + "\n")
+    pins = ["--log-key", str(tmp_path / "log.vkey"), "--witness-key", str(tmp_path / "w.vkey")]
+    code, out = run(env, "verify", "--bundle", str(bundle_path), *pins)
+    assert code == 0, out
+    code, out = run(env, "verify", str(path), "--log", url, *pins)
+    assert code == 0, out
+
+    # A rogue log re-signs the same entry under its own key, with its own witness and
+    # quorum 0: with the genuine keys pinned it fails; nothing in the bundle lowers them.
+    origin = genuine["log"]["origin"]
+    rogue_skey, rogue_vkey = generate_signer(origin)
+    rogue_wskey, rogue_wvkey = generate_witness_signer("kc.example/witness")
+    cp, _ = open_checkpoint(genuine["checkpoint"], log_key, [wkey], origin=origin)
+    text = Checkpoint(origin, cp.size, cp.root_hash).format_checkpoint()
+    rogue = copy.deepcopy(genuine)
+    rogue["log"] = {"origin": origin, "key": rogue_vkey, "witnesses": [rogue_wvkey], "quorum": 0}
+    rogue["checkpoint"] = sign_note(text, rogue_skey) + cosign_checkpoint(text, rogue_wskey, 1)
+    rogue_path = tmp_path / "rogue.json"
+    rogue_path.write_text(json.dumps(rogue))
+    code, out = run(env, "verify", "--bundle", str(rogue_path), "--json")
+    assert code == 1 and "no log key pinned" in json.loads(out)["error"]
+    code, out = run(env, "verify", "--bundle", str(rogue_path), *pins, "--json")
+    assert code == 1 and "no verified signature" in json.loads(out)["error"]
+    # The rogue's witness key pinned by mistake beside the genuine log key: still refused.
+    code, out = run(
+        env,
+        "verify",
+        "--bundle",
+        str(rogue_path),
+        "--log-key",
+        log_key,
+        "--witness-key",
+        rogue_wvkey,
+        "--json",
+    )
+    assert code == 1, out
+    # A genuine checkpoint whose bundle claims quorum 0 and drops the cosignature: the
+    # pinned (default) quorum of 1 still applies.
+    lowered = copy.deepcopy(genuine)
+    lowered["log"]["quorum"] = 0
+    lowered["checkpoint"] = "".join(genuine["checkpoint"].splitlines(keepends=True)[:-1])
+    lowered_path = tmp_path / "lowered.json"
+    lowered_path.write_text(json.dumps(lowered))
+    code, out = run(env, "verify", "--bundle", str(lowered_path), *pins, "--json")
+    assert code == 1 and "1 needed" in json.loads(out)["error"]
+    # Only the loudly named testing flag accepts the bundle's own keys, and it says so.
+    code, out = run(env, "verify", "--bundle", str(rogue_path), "--insecure-trust-bundle-keys")
+    assert code == 0 and "WARNING (--insecure-trust-bundle-keys)" in out
 
 
 def _mutations(bundle: dict[str, Any]) -> Iterator[tuple[str, Callable[[dict[str, Any]], None]]]:
@@ -173,13 +269,14 @@ def test_any_change_to_a_bundle_fails(
     code, out = run(env, "ledger", "export-proof", str(recording_id))
     assert code == 0, out
     bundle = json.loads(out)
-    _, log_key, _ = witnessed
-    check_bundle(bundle, log_key=log_key)
+    _, log_key, state = witnessed
+    pins = {"log_key": log_key, "witness_keys": [_wkey(state)]}
+    check_bundle(bundle, **pins)  # type: ignore[arg-type]
     for name, mutate in _mutations(bundle):
         broken = copy.deepcopy(bundle)
         mutate(broken)
         with pytest.raises(VerificationError):  # noqa: PT012
-            check_bundle(broken, log_key=log_key)
+            check_bundle(broken, **pins)  # type: ignore[arg-type]
             pytest.fail(f"mutation {name!r} was not detected")
 
 

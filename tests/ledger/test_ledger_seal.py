@@ -68,7 +68,8 @@ def test_entries_keep_private_fields_out(embedded_runtime: Runtime) -> None:
 
 def test_checkpoints_sign_verify_and_extend(any_db_runtime: Runtime) -> None:
     rt = any_db_runtime
-    ident = service.identity(rt)
+    ident, created = service.init_key(rt)
+    assert created
     key_file = ident.settings.key_file
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     add_events(rt, 10)
@@ -184,7 +185,7 @@ rt.close()
 def test_concurrent_sealing_processes_on_postgresql(pg_runtime: Runtime, tmp_path: Path) -> None:
     rt = pg_runtime
     add_events(rt, 500)
-    service.identity(rt)  # create the key once; every process shares the key file
+    service.init_key(rt)  # create the key once; every process shares the key file
     env = {
         **os.environ,
         "SUNLIGHT_HOME": str(rt.settings.home),

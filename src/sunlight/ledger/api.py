@@ -85,7 +85,11 @@ def checkpoint(
     summary="The log's verifier key (name+keyid+base64, Go sumdb/note format)",
 )
 def key(runtime: RuntimeDep) -> Response:
-    vkey = service.identity(runtime).verifier_key
+    # Read-only: never creates a key (a host without one answers 404).
+    try:
+        vkey = service.identity(runtime).verifier_key
+    except service.NoLogKey as exc:
+        raise HTTPException(404, str(exc)) from exc
     return PlainTextResponse(vkey + "\n", headers={"Cache-Control": STABLE})
 
 
@@ -230,7 +234,12 @@ def log_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
         note = service.note_with_cosignatures(runtime, session, cp) if cp is not None else None
         keys = service.witness_keys(runtime, session)
         size = service.ledger_size(session)
-    ident = service.identity(runtime)
+    ls = ledger_settings(runtime.settings)
+    try:
+        ident = service.identity(runtime)
+        log_key, origin = ident.verifier_key, ident.origin
+    except service.NoLogKey:
+        log_key, origin = "(no key yet: the log has not signed anything)", ls.origin
     return render(
         request,
         "log.html",
@@ -238,9 +247,9 @@ def log_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
         note=note,
         cosignatures=cosigs,
         witness_keys=keys,
-        quorum=ident.settings.witness_quorum,
-        log_key=ident.verifier_key,
-        origin=ident.origin,
+        quorum=ls.witness_quorum,
+        log_key=log_key,
+        origin=origin,
         size=size,
         base_url=str(request.base_url).rstrip("/"),
     )

@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from sunlight.evidence.models import CustodyEvent, Recording
 from sunlight.evidence.orphans import find_orphans
 from sunlight.evidence.replay import Difference, replay
-from sunlight.ledger import service
+from sunlight.ledger import integrity, service
 from sunlight.ledger.entry import EventFields, build_entry
 from sunlight.ledger.models import LedgerCheckpoint, LedgerLeaf
 from sunlight.ledger.service import LedgerError, identity
@@ -175,9 +175,10 @@ def _rows(session: Session) -> Iterator[Any]:
 
 def _check_checkpoints(runtime: Runtime, session: Session, report: AuditReport) -> dict[int, bytes]:
     """Verify every checkpoint's signature; return {size: signed root} of the good ones."""
-    ident = identity(runtime)
+    ident = None
     roots: dict[int, bytes] = {}
     for cp in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
+        ident = ident or identity(runtime)  # no key is needed (nor created) for an empty log
         report.checkpoints_checked += 1
         try:
             parsed, _ = open_checkpoint(cp.note, ident.verifier_key, origin=ident.origin)
@@ -455,7 +456,12 @@ Check = Callable[[Runtime, AuditReport], None]
 
 #: The audit's checks, run in order. Another module may append one (e.g. the published
 #: checkpoint and cosignature checks); each adds its findings to the report.
-CHECKS: list[Check] = [audit_ledger, audit_replay]
+def audit_integrity(runtime: Runtime, report: AuditReport) -> None:
+    """The published checkpoint file and every stored cosignature (sunlight.ledger.integrity)."""
+    report.findings += [Finding(kind, detail) for kind, detail in integrity.findings(runtime)]
+
+
+CHECKS: list[Check] = [audit_ledger, audit_integrity, audit_replay]
 
 
 def run_audit(runtime: Runtime, *, objects: bool = True) -> AuditReport:

@@ -20,8 +20,15 @@ JSON object::
 Checking it proves: the checkpoint is signed by the log key and cosigned by ``quorum`` of
 the witness keys; the entry is leaf ``index`` of that tree (RFC 9162 inclusion proof); and,
 when a disclosure is present, that the disclosed private fields are the ones the entry
-committed to. Keys found in the bundle are only as good as the bundle: an outsider should
-pass the log's and witnesses' published keys (``log_key`` / ``witness_keys``) instead.
+committed to.
+
+Keys found in the bundle are only as good as the bundle: a rogue log can hand out a bundle
+carrying its own key, its own witness and ``quorum: 0``. So the checker trusts only the
+keys its caller pins: the log's published key (``log_key``, served at ``/log/key``) and,
+where a quorum is required, the witnesses' keys (``witness_keys``, listed at
+``/log/witnesses``). The bundle can raise the number of cosignatures required, never
+lower a pinned one, and its own witness list is ignored. ``trust_bundle_keys`` accepts the
+bundle's keys instead, for tests only.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from sunlight.ledger.verify import (
     verify_inclusion,
 )
 
-__all__ = ["BUNDLE_FORMAT", "BundleReport", "check_bundle"]
+__all__ = ["BUNDLE_FORMAT", "KEY_HINT", "WITNESS_HINT", "BundleReport", "check_bundle"]
 
 BUNDLE_FORMAT = "sunlight-proof-bundle/v1"
 
@@ -77,6 +84,18 @@ def _hex32(value: Any, what: str) -> bytes:
     return raw
 
 
+#: Where a log publishes the keys to pin (paths on the log's server).
+KEY_HINT = (
+    "pin the log's published key with --log-key (GET /log/key on the log's server, also "
+    "shown on its /log page)"
+)
+WITNESS_HINT = (
+    "pin the witness keys with --witness-key (listed at GET /log/witnesses on the log's "
+    "server; check them with the witnesses themselves), or accept an unwitnessed "
+    "checkpoint with --min-witnesses 0"
+)
+
+
 def check_bundle(
     bundle: dict[str, Any],
     *,
@@ -84,15 +103,18 @@ def check_bundle(
     witness_keys: list[str] | None = None,
     min_witnesses: int | None = None,
     file_sha256: str | None = None,
+    trust_bundle_keys: bool = False,
 ) -> BundleReport:
     """Verify a proof bundle; return what it proves.
 
-    ``log_key`` and ``witness_keys`` pin the published keys (default: the bundle's own,
-    reported in ``keys_from_bundle``). ``min_witnesses`` defaults to the bundle's quorum.
+    ``log_key`` and ``witness_keys`` pin the published keys; a log key is required.
+    ``min_witnesses`` pins the cosignatures required; by default, the bundle's quorum but
+    at least one. The bundle's own keys are used only with ``trust_bundle_keys`` (for
+    testing; reported in ``keys_from_bundle``), and then its quorum is the default.
     With ``file_sha256``, the entry must name exactly that SHA-256.
 
     Raises:
-        VerificationError: if anything does not verify.
+        VerificationError: if anything does not verify, or no log key is pinned.
     """
     if _field(bundle, "format", str) != BUNDLE_FORMAT:
         raise VerificationError(f"not a {BUNDLE_FORMAT} document")
@@ -102,17 +124,31 @@ def check_bundle(
     note = _field(bundle, "checkpoint", str)
     origin = _field(log, "origin", str)
 
+    claimed_quorum = _field(log, "quorum", int)
     from_bundle = []
     if log_key is None:
+        if not trust_bundle_keys:
+            raise VerificationError(
+                f"no log key pinned: the bundle names log {origin!r} and carries the key "
+                f"{log.get('key')!r}, which proves nothing by itself; {KEY_HINT}"
+            )
         log_key = _field(log, "key", str)
         from_bundle.append("log key")
     if witness_keys is None:
-        witness_keys = _field(log, "witnesses", list)
-        from_bundle.append("witness keys")
+        if trust_bundle_keys:
+            witness_keys = _field(log, "witnesses", list)
+            from_bundle.append("witness keys")
+        else:
+            witness_keys = []
     if min_witnesses is None:
-        min_witnesses = _field(log, "quorum", int)
+        min_witnesses = claimed_quorum if trust_bundle_keys else max(claimed_quorum, 1)
     if not all(isinstance(k, str) for k in witness_keys):
         raise VerificationError("witness keys must be strings")
+    if min_witnesses > len(set(witness_keys)):
+        raise VerificationError(
+            f"{min_witnesses} witness cosignatures are required but "
+            f"{len(set(witness_keys))} witness keys are pinned: {WITNESS_HINT}"
+        )
 
     # 1. The checkpoint: signed by the log, cosigned by enough witnesses, for this origin.
     checkpoint, signatures = open_checkpoint(

@@ -58,12 +58,125 @@ def seal(full: bool, as_json: bool) -> None:
 
 @ledger.command("key")
 def key() -> None:
-    """Print the log's verifier key (publish it)."""
+    """Print the log's verifier key (publish it). Never creates a key."""
     from sunlight.ledger import service
 
     runtime = _runtime()
-    click.echo(service.identity(runtime).verifier_key)
-    runtime.close()
+    try:
+        click.echo(service.identity(runtime).verifier_key)
+    except service.LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        runtime.close()
+
+
+@ledger.command("init-key")
+def init_key() -> None:
+    """Create the log key for an empty log (refused when the database already holds a log).
+
+    Run it once, on one host; then install the same key file on every host that signs."""
+    from sunlight.ledger import service
+
+    runtime = _runtime()
+    try:
+        ident, created = service.init_key(runtime)
+    except service.LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        runtime.close()
+    click.echo(ident.verifier_key)
+    click.echo(
+        f"{'created' if created else 'already present:'} {ident.settings.key_file} "
+        "(secret, mode 0600: back it up; install this same file on every signing host)",
+        err=True,
+    )
+
+
+@ledger.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Where the log stands: size, latest checkpoint, key, checkpoint file, signing."""
+    from sunlight.ledger import integrity, service
+    from sunlight.ledger import state as log_state
+    from sunlight.ledger.config import ledger_settings
+
+    runtime = _runtime()
+    try:
+        ls = ledger_settings(runtime.settings)
+        with runtime.db.session() as session:
+            size = service.ledger_size(session)
+            latest = service.latest_checkpoint(session)
+        try:
+            vkey: str | None = service.identity(runtime).verifier_key
+        except service.NoLogKey:
+            vkey = None
+        try:
+            st = log_state.read_state(ls.state_file)
+            saved: str | None = None
+            if st is not None:
+                copy = " (a copy: unconfirmed)" if st.is_copy else ""
+                saved = f"checkpoint {st.checkpoint.size}{copy}"
+        except log_state.StateError as exc:
+            saved = f"damaged: {exc}"
+        signing = integrity.signing_state(runtime)
+    finally:
+        runtime.close()
+    doc = {
+        "leaves": size,
+        "latest_checkpoint": latest.size if latest else None,
+        "signed_by": service.describe_signer(latest.note) if latest else None,
+        "key_file": str(ls.key_file),
+        "log_key": vkey,
+        "checkpoint_file": str(ls.state_file),
+        "checkpoint_file_holds": saved,
+        "signing": signing,
+    }
+    if as_json:
+        _emit(doc)
+    else:
+        for name, value in doc.items():
+            click.echo(f"{name}: {value if value is not None else '-'}")
+    if signing != "allowed":
+        sys.exit(1)
+
+
+@ledger.command("restore-check")
+@click.argument("source")
+@click.option("--drill", is_flag=True, help="Check and report only; change nothing.")
+def restore_check(source: str, drill: bool) -> None:
+    """Allow a restored copy to sign: check it holds the latest published checkpoint.
+
+    SOURCE is the log's latest checkpoint: a file (saved from GET /log/checkpoint of the
+    public log, or a witness's copy, logs/<origin>/checkpoint in its state folder), or
+    the URL of the public log. Exits 1 (signing stays refused) if this copy lacks entries
+    the log already published, or holds different ones."""
+    from sunlight.ledger import service
+
+    if source.startswith(("http://", "https://")):
+        url = (
+            source
+            if source.rstrip("/").endswith("/log/checkpoint")
+            else (source.rstrip("/") + "/log/checkpoint")
+        )
+        try:
+            note = _get(httpx.Client(timeout=30, follow_redirects=True), url).text
+        except VerificationError as exc:
+            raise click.ClickException(str(exc)) from exc
+    else:
+        try:
+            note = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {source}: {exc}") from exc
+    runtime = _runtime()
+    try:
+        result = service.restore_check(runtime, note, drill=drill)
+    except service.LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        runtime.close()
+    click.echo(result.message)
+    if not result.ok:
+        sys.exit(1)
 
 
 @ledger.command("add-witness")
@@ -102,7 +215,11 @@ def export_proof(recording_id: int) -> None:
 
     runtime = _runtime()
     try:
-        service.seal_and_checkpoint(runtime)
+        service.seal_pending(runtime)
+        try:
+            service.issue_checkpoint(runtime, create_key=False)
+        except (service.SigningRefused, service.KeyRefused, service.NoLogKey) as exc:
+            click.echo(f"warning: not signing a new checkpoint: {exc}", err=True)
         bundle = service.recording_bundle(runtime, recording_id)
     except service.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -194,20 +311,37 @@ def verify_remote(
     witness_keys: list[str] | None,
     min_witnesses: int | None,
     client: httpx.Client | None = None,
+    trust_served_keys: bool = False,
     warn: Any = None,
 ) -> tuple[BundleReport, dict[str, Any]]:
-    """Verify a file's ingest against a public log, over HTTP only."""
+    """Verify a file's ingest against a public log, over HTTP only.
+
+    Trusts only the pinned ``log_key`` and ``witness_keys`` (the keys the log serves are
+    only as good as the server), unless ``trust_served_keys`` (testing)."""
     base = log_url.rstrip("/")
     http = client or httpx.Client(timeout=30, follow_redirects=True)
     if log_key is None:
+        if not trust_served_keys:
+            raise VerificationError(
+                f"no log key pinned: pin the log's published key with --log-key (served at "
+                f"{base}/log/key; compare it with the department's own publication of it)"
+            )
         log_key = _get(http, f"{base}/log/key").text.strip()
         if warn:
-            warn(f"trusting the log key served by {base}; pin it with --log-key")
+            warn(f"trusting the log key served by {base} (--insecure-trust-bundle-keys)")
     published = _get(http, f"{base}/log/witnesses").json()
     if witness_keys is None:
-        witness_keys = list(published["witnesses"])
+        witness_keys = list(published["witnesses"]) if trust_served_keys else []
     if min_witnesses is None:
-        min_witnesses = int(published["quorum"])
+        quorum = int(published["quorum"])
+        min_witnesses = quorum if trust_served_keys else max(quorum, 1)
+    if min_witnesses > len(set(witness_keys)):
+        raise VerificationError(
+            f"{min_witnesses} witness cosignatures are required but {len(set(witness_keys))} "
+            f"witness keys are pinned: pin them with --witness-key (listed at "
+            f"{base}/log/witnesses; check them with the witnesses themselves), or accept an "
+            "unwitnessed checkpoint with --min-witnesses 0"
+        )
     found = _get(http, f"{base}/log/lookup?sha256={sha}").json()["leaves"]
     ingests = [x for x in found if x.get("action") == "ingest"]
     if not ingests:
@@ -235,7 +369,15 @@ def verify_remote(
         "inclusion": {"size": cp.size, "proof": proof["proof"]},
         "checkpoint": note,
     }
-    report = check_bundle(bundle, file_sha256=sha)
+    report = check_bundle(
+        bundle,
+        log_key=log_key,
+        witness_keys=witness_keys,
+        min_witnesses=min_witnesses,
+        file_sha256=sha,
+    )
+    if trust_served_keys:
+        report.keys_from_bundle = ["log key served by the log"]
     latest_note = _get(http, f"{base}/log/checkpoint").text
     latest, _ = open_checkpoint(latest_note, log_key, origin=origin)
     if latest.size > cp.size:
@@ -254,6 +396,18 @@ def verify_remote(
     return report, {"latest_size": latest.size}
 
 
+def _key_value(value: str) -> str:
+    """A verifier key given inline, or the path of a file holding one (first line)."""
+    path = Path(value)
+    if "+" not in value or path.is_file():
+        try:
+            lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines()]
+        except OSError as exc:
+            raise click.BadParameter(f"{value}: not a verifier key, nor a readable file") from exc
+        value = next((x for x in lines if x), "")
+    return value.strip()
+
+
 @click.command()
 @click.argument(
     "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -269,14 +423,31 @@ def verify_remote(
     "log_url",
     help="Verify against a public log at this URL instead of the local database.",
 )
-@click.option("--log-key", help="The log's published verifier key (pin it).")
 @click.option(
-    "--witness-key", "witness_keys", multiple=True, help="A witness verifier key (repeatable)."
+    "--log-key",
+    metavar="VKEY|FILE",
+    help="The log's published verifier key (GET /log/key), or a file holding it. Required "
+    "with --bundle and --log.",
+)
+@click.option(
+    "--witness-key",
+    "witness_keys",
+    multiple=True,
+    metavar="VKEY|FILE",
+    help="A witness's verifier key (listed at GET /log/witnesses), or a file holding it "
+    "(repeatable). Required where cosignatures are.",
 )
 @click.option(
     "--min-witnesses",
     type=click.IntRange(0),
-    help="Cosignatures needed (default: the log's quorum).",
+    help="Cosignatures needed from the pinned witnesses (default: the log's quorum, at least 1).",
+)
+@click.option(
+    "--insecure-trust-bundle-keys",
+    "insecure",
+    is_flag=True,
+    help="TESTING ONLY: accept the keys and quorum that the bundle (or the log's server) "
+    "names itself. A rogue log passes this check.",
 )
 @click.option("--json", "as_json", is_flag=True)
 def verify(
@@ -286,14 +457,19 @@ def verify(
     log_key: str | None,
     witness_keys: tuple[str, ...],
     min_witnesses: int | None,
+    insecure: bool,
     as_json: bool,
 ) -> None:
     """Prove that FILE was ingested, when, and that the log holding it is witnessed.
 
-    Exits non-zero if the file is unknown or any proof or signature fails.
+    With --bundle or --log, only pinned keys are trusted: --log-key (and --witness-key
+    where a quorum is required). Exits non-zero if the file is unknown, a key is not
+    pinned, or any proof or signature fails.
     """
     if file is None and bundle_path is None:
         raise click.UsageError("give a FILE, a --bundle, or both")
+    pinned_log = _key_value(log_key) if log_key else None
+    pinned_witnesses = [_key_value(k) for k in witness_keys] or None
     sha = _hash(file) if file is not None else None
     result: dict[str, Any] = {"file": str(file) if file else None, "sha256": sha}
     try:
@@ -307,10 +483,11 @@ def verify(
                 raise VerificationError("the bundle is not a JSON object")
             report = check_bundle(
                 document,
-                log_key=log_key,
-                witness_keys=list(witness_keys) or None,
+                log_key=pinned_log,
+                witness_keys=pinned_witnesses,
                 min_witnesses=min_witnesses,
                 file_sha256=sha,
+                trust_bundle_keys=insecure,
             )
             extra: dict[str, Any] = {}
         elif log_url is not None:
@@ -318,9 +495,10 @@ def verify(
             report, extra = verify_remote(
                 sha,
                 log_url,
-                log_key=log_key,
-                witness_keys=list(witness_keys) or None,
+                log_key=pinned_log,
+                witness_keys=pinned_witnesses,
                 min_witnesses=min_witnesses,
+                trust_served_keys=insecure,
                 warn=lambda m: click.echo(f"warning: {m}", err=True),
             )
         else:
@@ -357,8 +535,9 @@ def verify(
     )
     if report.keys_from_bundle:
         click.echo(
-            f"warning: checked with the {' and '.join(report.keys_from_bundle)} found in the "
-            "bundle; pass the published keys with --log-key/--witness-key",
+            f"WARNING (--insecure-trust-bundle-keys): checked with the "
+            f"{' and '.join(report.keys_from_bundle)} found in the bundle, which prove nothing; "
+            "pin the published keys with --log-key/--witness-key",
             err=True,
         )
 
@@ -373,16 +552,19 @@ def audit(as_json: bool, no_objects: bool) -> None:
     """Recompute the ledger from the event rows and check every checkpoint and object.
 
     Exits non-zero on any finding."""
+    from sunlight.ledger import integrity
     from sunlight.ledger.audit import run_audit
 
     runtime = _runtime()
     try:
         report = run_audit(runtime, objects=not no_objects)
+        signing = integrity.signing_state(runtime)
     finally:
         runtime.close()
     if as_json:
-        _emit(report.as_dict())
+        _emit({**report.as_dict(), "signing": signing})
     else:
+        click.echo(f"signing: {signing}")
         click.echo(
             f"log: {report.log_size} leaves, {report.events_checked} events, "
             f"{report.checkpoints_checked} checkpoints, {report.objects_checked} objects "

@@ -9,14 +9,22 @@ setting             environment variable                  default
 ==================  ====================================  =====================================
 origin              SUNLIGHT_LEDGER_ORIGIN                ``<site>.<department>/custody``
 key_file            SUNLIGHT_LEDGER_KEY_FILE              ``SUNLIGHT_HOME/keys/ledger.key``
+checkpoint_file     SUNLIGHT_LEDGER_CHECKPOINT_FILE       beside the key: ``ledger.checkpoint``
+verifier_key        SUNLIGHT_LEDGER_VERIFIER_KEY          none (public key, audit-only hosts)
+drill               SUNLIGHT_LEDGER_DRILL                 false (a restore drill: never sign)
 witnesses           SUNLIGHT_LEDGER_WITNESSES (comma)     none (add with ``ledger add-witness``)
 witness_quorum      SUNLIGHT_LEDGER_WITNESS_QUORUM        1
 seal_interval_s     SUNLIGHT_LEDGER_SEAL_INTERVAL_S       10
 ==================  ====================================  =====================================
 
-The log key is generated on first use, written with mode 0600, and never rewritten. Its
-name is the log's origin; every process of one installation must share the same key file
-(on PostgreSQL with several hosts, point ``key_file`` at the shared secret).
+The log key is generated only for an empty log (the first signing, or ``sunlight ledger
+init-key``), written with mode 0600, and never rewritten. Its name is the log's origin.
+Every host that signs for one log must hold the same key file: a host without it refuses
+to sign (and says which key to install) rather than create a second key for an existing
+log. Read-only commands never create a key; an audit-only host may set ``verifier_key``.
+
+The checkpoint file beside the key holds the latest checkpoint this host signed (see
+:mod:`sunlight.ledger.state`): the log never signs anything smaller or inconsistent.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from sunlight.config import ConfigError, Settings
-from sunlight.ledger.verify import generate_signer, verifier_key_for
+from sunlight.ledger.verify import VerificationError, parse_verifier_key, verifier_key_for
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +53,14 @@ class LedgerSettings:
     witnesses: tuple[str, ...] = ()
     witness_quorum: int = 1
     seal_interval_s: float = 10.0
+    checkpoint_file: Path | None = None
+    verifier_key: str | None = None
+    drill: bool = False
+
+    @property
+    def state_file(self) -> Path:
+        """The checkpoint file: ``checkpoint_file``, or ``ledger.checkpoint`` beside the key."""
+        return self.checkpoint_file or self.key_file.with_suffix(".checkpoint")
 
 
 def _slug(text: str) -> str:
@@ -89,12 +105,25 @@ def ledger_settings(settings: Settings) -> LedgerSettings:
         raise ConfigError(f"malformed ledger setting: {exc}") from exc
     if quorum < 0:
         raise ConfigError("ledger witness_quorum must be >= 0")
+    checkpoint_file = get("checkpoint_file")
+    vkey = get("verifier_key")
+    if vkey:
+        try:
+            parse_verifier_key(str(vkey).strip())
+        except VerificationError as exc:
+            raise ConfigError(f"ledger verifier_key: {exc}") from exc
+    drill = get("drill")
+    if isinstance(drill, str):
+        drill = drill.strip().lower() in {"1", "true", "yes", "on"}
     return LedgerSettings(
         origin=origin,
         key_file=key_file,
         witnesses=tuple(str(w) for w in raw_witnesses),
         witness_quorum=quorum,
         seal_interval_s=interval,
+        checkpoint_file=Path(checkpoint_file).expanduser() if checkpoint_file else None,
+        verifier_key=str(vkey).strip() if vkey else None,
+        drill=bool(drill),
     )
 
 
@@ -126,14 +155,24 @@ def read_secret(path: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def log_signer_key(ls: LedgerSettings) -> str:
-    """The log's signer key, generated on first use (mode 0600)."""
+def read_log_key(ls: LedgerSettings) -> str | None:
+    """The log's signer key from ``key_file``, or None when this host has none.
+
+    Never creates a key (see :func:`sunlight.ledger.service.init_key`)."""
     if not ls.key_file.exists():
-        skey, _ = generate_signer(ls.origin)
-        if write_secret(ls.key_file, skey + "\n"):
-            log.warning("generated the ledger signing key %s", ls.key_file)
+        return None
     return read_secret(ls.key_file)
 
 
-def log_verifier_key(ls: LedgerSettings) -> str:
-    return verifier_key_for(log_signer_key(ls))
+def public_log_key(ls: LedgerSettings) -> str | None:
+    """The log's verifier key: from the key file, else the ``verifier_key`` setting."""
+    skey = read_log_key(ls)
+    if skey is None:
+        return ls.verifier_key
+    vkey = verifier_key_for(skey)
+    if ls.verifier_key and ls.verifier_key != vkey:
+        raise ConfigError(
+            f"the ledger verifier_key setting ({ls.verifier_key}) is not the key in "
+            f"{ls.key_file} ({vkey})"
+        )
+    return vkey

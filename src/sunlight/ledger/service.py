@@ -4,7 +4,12 @@ checkpoints, recording witness cosignatures, and answering proof queries.
 Sealing and signing run under one writer lock (``pg_advisory_xact_lock`` on PostgreSQL,
 ``BEGIN IMMEDIATE`` on SQLite), so any number of processes can call them: there is one
 sequence of leaves, without gaps or forks, and a checkpoint is only signed after checking
-that it is consistent with the latest one already signed.
+that it is consistent with the latest one already signed and with the checkpoint file
+kept beside the key (:mod:`sunlight.ledger.state`), which a database edit cannot reach.
+
+Keys: a log key is created only for an empty log (no checkpoint yet); a host without the
+key, or with another one, refuses to sign and names the key file to install. Read-only
+paths (proofs, bundles, ``/log``, the audit) never create a key.
 """
 
 from __future__ import annotations
@@ -21,8 +26,15 @@ from sqlalchemy.orm import Session
 from sunlight import errors
 from sunlight.db.base import utcnow
 from sunlight.evidence.models import CustodyEvent
+from sunlight.ledger import state as log_state
 from sunlight.ledger.bundle import BUNDLE_FORMAT
-from sunlight.ledger.config import LedgerSettings, ledger_settings, log_signer_key
+from sunlight.ledger.config import (
+    LedgerSettings,
+    ledger_settings,
+    public_log_key,
+    read_log_key,
+    write_secret,
+)
 from sunlight.ledger.entry import (
     EventFields,
     build_entry,
@@ -42,7 +54,9 @@ from sunlight.ledger.verify import (
     EMPTY_ROOT,
     Checkpoint,
     VerificationError,
+    generate_signer,
     leaf_hash,
+    note_signers,
     open_checkpoint,
     parse_checkpoint,
     parse_verifier_key,
@@ -76,6 +90,19 @@ class NotFound(LedgerError, errors.NotFound):
 
 class Rejected(LedgerError, errors.Forbidden):
     pass
+
+
+class NoLogKey(NotFound):
+    """This host holds no log key (nor a ``verifier_key`` setting) yet."""
+
+
+class KeyRefused(LedgerError):
+    """This host's key is missing or is not the key that signed the log: it will not sign."""
+
+
+class SigningRefused(LedgerError):
+    """Signing is refused: the database is behind what the log signed, this host may be a
+    restored copy that was not shown the latest published checkpoint, or it is a drill."""
 
 
 # -- storage ---------------------------------------------------------------------------
@@ -129,21 +156,131 @@ def ledger_size(session: Session) -> int:
 @dataclass(frozen=True)
 class LogIdentity:
     origin: str
-    signer_key: str
     verifier_key: str
     settings: LedgerSettings
+    signer_key: str | None = None
+
+    def require_signer(self) -> str:
+        if self.signer_key is None:
+            raise NoLogKey(f"no log key at {self.settings.key_file}")
+        return self.signer_key
 
 
-def identity(runtime: Runtime) -> LogIdentity:
-    ls = ledger_settings(runtime.settings)
-    skey = log_signer_key(ls)
-    vkey = verifier_key_for(skey)
+def _identity(ls: LedgerSettings, vkey: str, skey: str | None) -> LogIdentity:
     # The key is named after the origin when it is generated; the key file wins later,
     # so that changing the setting can never make one log sign under two names.
     origin = parse_verifier_key(vkey).name
     if origin != ls.origin:
         log.warning("ledger origin setting %r differs from the key's name %r", ls.origin, origin)
-    return LogIdentity(origin=origin, signer_key=skey, verifier_key=vkey, settings=ls)
+    return LogIdentity(origin=origin, verifier_key=vkey, settings=ls, signer_key=skey)
+
+
+def identity(runtime: Runtime) -> LogIdentity:
+    """The log's identity for reading and checking: never creates a key.
+
+    Uses the key file, or else the ``verifier_key`` setting (an audit-only host).
+
+    Raises:
+        NoLogKey: neither is there.
+    """
+    ls = ledger_settings(runtime.settings)
+    skey = read_log_key(ls)
+    vkey = verifier_key_for(skey) if skey is not None else public_log_key(ls)
+    if vkey is None:
+        raise NoLogKey(
+            f"this host holds no log key ({ls.key_file}); the first signing of an empty log "
+            "creates it (sunlight ledger init-key). On a host that only checks, set "
+            "SUNLIGHT_LEDGER_VERIFIER_KEY to the published key (GET /log/key)"
+        )
+    return _identity(ls, vkey, skey)
+
+
+def describe_signer(note: str) -> str:
+    """``name`` and key id of the log signature on ``note``, for messages."""
+    try:
+        name, key_id = note_signers(note)[0]
+    except (VerificationError, IndexError):
+        return "an unreadable key"
+    return f"{name} (key id {key_id.hex()})"
+
+
+def _key_refused(ls: LedgerSettings, latest: LedgerCheckpoint, held: str | None) -> KeyRefused:
+    having = (
+        f"this host's key file {ls.key_file} holds {held}"
+        if held
+        else f"this host has no key file at {ls.key_file}"
+    )
+    return KeyRefused(
+        f"refusing to sign: the database holds a log of {latest.size} entries signed by "
+        f"{describe_signer(latest.note)}, and {having}. Install that log's key file at "
+        f"{ls.key_file} (mode 0600, copied from the host that signs it); a host never "
+        "creates a second key for an existing log"
+    )
+
+
+def signing_identity(runtime: Runtime, session: Session, *, create: bool) -> LogIdentity:
+    """The identity to sign with, under the writer lock of ``session``.
+
+    Creates the key only when ``create`` and the log is empty (no checkpoint yet).
+
+    Raises:
+        KeyRefused: the log was signed by a key this host does not hold.
+        NoLogKey: no key, and ``create`` is false.
+    """
+    ls = ledger_settings(runtime.settings)
+    latest = latest_checkpoint(session)
+    skey = read_log_key(ls)
+    if skey is None:
+        if latest is not None:
+            raise _key_refused(ls, latest, None)
+        if not create:
+            raise NoLogKey(
+                f"this host holds no log key ({ls.key_file}) and the log is empty: "
+                "`sunlight ledger init-key` (or the first `sunlight ledger seal`) creates it"
+            )
+        new_key, _ = generate_signer(ls.origin)
+        if write_secret(ls.key_file, new_key + "\n"):
+            log.warning("generated the ledger signing key %s for an empty log", ls.key_file)
+        skey = read_log_key(ls)
+        assert skey is not None
+    ident = _identity(ls, verifier_key_for(skey), skey)
+    if latest is not None:
+        try:
+            open_checkpoint(latest.note, ident.verifier_key, origin=ident.origin)
+        except VerificationError:
+            signers = set(_safe_signers(latest.note))
+            verifier = parse_verifier_key(ident.verifier_key)
+            if (verifier.name, verifier.key_id) not in signers:
+                raise _key_refused(
+                    ls, latest, f"{verifier.name} (key id {verifier.key_id.hex()})"
+                ) from None
+            # Our key, but the signature no longer verifies: the consistency checks of
+            # issue_checkpoint report that as tampering.
+    return ident
+
+
+def _safe_signers(note: str) -> list[tuple[str, bytes]]:
+    try:
+        return note_signers(note)
+    except VerificationError:
+        return []
+
+
+def init_key(runtime: Runtime) -> tuple[LogIdentity, bool]:
+    """Create the log key if the log is empty and this host has none.
+
+    Returns the identity and whether a key was created.
+
+    Raises:
+        KeyRefused: the database holds a log signed by another key (or by a key this host
+            lacks).
+    """
+    ls = ledger_settings(runtime.settings)
+    existed = ls.key_file.exists()
+    with runtime.db.session() as session:
+        lock_writer(session)
+        ident = signing_identity(runtime, session, create=True)
+    return ident, not existed
 
 
 def witness_keys(runtime: Runtime, session: Session) -> list[str]:
@@ -200,10 +337,39 @@ EVENT_COLUMNS = (
 )
 
 
-def _seal_batch(session: Session, batch_size: int, full: bool) -> int:
+def _seal_guard(session: Session, ls: LedgerSettings, size: int) -> None:
+    """Refuse to append leaves at positions the log already signed for other entries: on
+    a database behind the checkpoint file (rollback), or on a restored copy (its file is a
+    copy) until ``restore-check``. A drill may seal: it never signs."""
+    if ls.drill:
+        return
+    try:
+        saved = log_state.read_state(ls.state_file)
+    except log_state.StateError:
+        return  # signing refuses, and says why
+    if saved is None:
+        return
+    if saved.is_copy:
+        raise _refuse(
+            f"refusing to seal: the checkpoint file {ls.state_file} is a copy: this host may "
+            "be a restored backup behind the published log, and new leaves would take "
+            "positions the log already filled. Fetch the latest published checkpoint (GET "
+            "/log/checkpoint of the public log, or a witness's copy) and run `sunlight "
+            "ledger restore-check FILE`"
+        )
+    if size < saved.checkpoint.size:
+        raise _refuse(
+            f"ROLLBACK: refusing to seal: this log signed checkpoint {saved.checkpoint.size} "
+            f"(kept in {ls.state_file}) but the database holds only {size} leaves: it was "
+            "rolled back or restored from an older backup. Restore the newest database"
+        )
+
+
+def _seal_batch(session: Session, batch_size: int, full: bool, ls: LedgerSettings) -> int:
     """Seal up to ``batch_size`` unsealed events; return how many were sealed."""
     lock_writer(session)
     size = ledger_size(session)
+    _seal_guard(session, ls, size)
     query = (
         select(*EVENT_COLUMNS)
         .outerjoin(LedgerLeaf, LedgerLeaf.event_id == CustodyEvent.id)
@@ -274,10 +440,15 @@ def seal_pending(runtime: Runtime, *, batch_size: int = BATCH_SIZE, full: bool =
     Each batch is its own transaction under the writer lock. ``full`` also looks for
     unsealed events far behind the newest sealed one (normally only the last
     ``LOOKBACK_IDS`` ids are searched, which catches transactions that committed late).
+
+    Raises:
+        SigningRefused: the database is behind the checkpoint file, or this host is a
+            restored copy not yet confirmed by ``restore-check`` (see ``_seal_guard``).
     """
+    ls = ledger_settings(runtime.settings)
     while True:
         with runtime.db.session() as session:
-            sealed = _seal_batch(session, batch_size, full)
+            sealed = _seal_batch(session, batch_size, full, ls)
         if sealed < batch_size:
             break
     with runtime.db.session() as session:
@@ -291,52 +462,293 @@ def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
     return session.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1))
 
 
-def issue_checkpoint(runtime: Runtime) -> LedgerCheckpoint:
+DRILL = (
+    "drill mode (SUNLIGHT_LEDGER_DRILL): this copy seals events but never signs a "
+    "checkpoint, so it cannot fork the published log"
+)
+
+
+def _refuse(message: str) -> SigningRefused:
+    log.error("ledger: %s", message)
+    return SigningRefused(message)
+
+
+def checked_state(
+    session: Session, ident: LogIdentity, *, tree: MerkleTree | None = None
+) -> log_state.LogState | None:
+    """The checkpoint file, checked against the database; None for an empty log.
+
+    Raises:
+        SigningRefused: (logged as an error) the database is behind or inconsistent with
+            the checkpoint file, or the file is missing, damaged or a copy while the
+            database holds a signed log.
+    """
+    ls = ident.settings
+    path = ls.state_file
+    confirm = (
+        "fetch the latest published checkpoint (GET /log/checkpoint of the public log, or a "
+        "witness's copy) and run `sunlight ledger restore-check FILE`"
+    )
+    latest = latest_checkpoint(session)
+    try:
+        state = log_state.read_state(path)
+    except log_state.StateError as exc:
+        raise _refuse(
+            f"refusing to sign: the checkpoint file is damaged ({exc}); {confirm}"
+        ) from exc
+    if state is None:
+        if latest is None:
+            return None
+        raise _refuse(
+            f"refusing to sign: the database holds a signed log of {latest.size} entries but "
+            f"this host has no checkpoint file ({path}): it may be a restored backup behind "
+            f"the published log, or a new host. To allow signing, {confirm}"
+        )
+    if state.is_copy:
+        raise _refuse(
+            f"refusing to sign: the checkpoint file {path} is a copy (written as inode "
+            f"{state.inode}, now {state.current_inode}): this host may be a restored backup "
+            f"behind the published log. To allow signing, {confirm}"
+        )
+    try:
+        cp, _ = open_checkpoint(state.note, ident.verifier_key, origin=ident.origin)
+    except VerificationError as exc:
+        raise _refuse(
+            f"refusing to sign: the checkpoint file {path} is not signed by this log's key "
+            f"{ident.verifier_key} ({exc}); {confirm}"
+        ) from exc
+    size = ledger_size(session)
+    behind = None
+    if latest is None or latest.size < cp.size:
+        behind = f"checkpoints up to {latest.size} only" if latest else "no checkpoint"
+    elif size < cp.size:
+        behind = f"only {size} leaves"
+    if behind is not None:
+        raise _refuse(
+            f"ROLLBACK: refusing to sign: this log signed checkpoint {cp.size} (kept in "
+            f"{path}) but the database holds {behind}: it was rolled back, edited, or "
+            "restored from an older backup. Restore the newest database; `sunlight audit` "
+            "shows what is missing"
+        )
+    tree = tree or tree_for(session)
+    try:
+        root = tree.root(cp.size) if cp.size else EMPTY_ROOT
+    except KeyError:
+        root = b""
+    if root != cp.root_hash:
+        raise _refuse(
+            f"FORK: refusing to sign: the database's tree of {cp.size} leaves is not the one "
+            f"this log signed (kept in {path}); run `sunlight audit`"
+        )
+    return state
+
+
+def _cosignature_chain(
+    session: Session, since: log_state.CosignatureChain | None
+) -> log_state.CosignatureChain:
+    start = since or log_state.CosignatureChain()
+    rows = session.execute(
+        select(
+            LedgerCosignature.id, LedgerCosignature.checkpoint_id, LedgerCosignature.signature_line
+        )
+        .where(LedgerCosignature.id > start.through_id)
+        .order_by(LedgerCosignature.id)
+    )
+    return start.extend((r[0], r[1], r[2]) for r in rows)
+
+
+def issue_checkpoint(runtime: Runtime, *, create_key: bool = True) -> LedgerCheckpoint:
     """Sign a checkpoint of the current log, unless the latest one already covers it.
 
     Before signing, the latest signed checkpoint is re-derived from the stored hashes and
-    a consistency proof to the new size is checked: the log never signs a tree that does
-    not extend what it signed before.
+    a consistency proof to the new size is checked, and the checkpoint file (the latest
+    checkpoint signed, beside the key) must be covered by the database: the log never
+    signs a tree that does not extend what it signed before. The checkpoint file is then
+    updated durably. ``create_key``: create the log key if the log is empty.
+
+    Raises:
+        SigningRefused: rollback, unconfirmed restored copy, or drill mode.
+        KeyRefused, NoLogKey: this host lacks the log's key.
+        LedgerError: the stored log is inconsistent with its latest checkpoint.
     """
-    ident = identity(runtime)
+    ls = ledger_settings(runtime.settings)
+    if ls.drill:
+        raise SigningRefused(DRILL)
     with runtime.db.session() as session:
         lock_writer(session)
+        ident = signing_identity(runtime, session, create=create_key)
+        tree = tree_for(session)
+        state = checked_state(session, ident, tree=tree)
         size = ledger_size(session)
         latest = latest_checkpoint(session)
         if latest is not None and latest.size == size:
-            return latest
-        tree = tree_for(session)
-        root = tree.root(size)
-        if latest is not None:
-            if latest.size > size:
-                raise LedgerError(
-                    f"the log has {size} leaves but checkpoint {latest.size} was signed: "
-                    "leaves are missing (run `sunlight audit`)"
-                )
-            try:
-                cp, _ = open_checkpoint(latest.note, ident.verifier_key, origin=ident.origin)
-                if cp.size != latest.size or cp.root_hash != latest.root:
-                    raise VerificationError("stored checkpoint row does not match its note")
-                if latest.size > 0:
-                    if tree.root(latest.size) != latest.root:
-                        raise VerificationError("stored hashes no longer give the signed root")
-                    proof = tree.consistency_proof(latest.size, size)
-                    verify_consistency(latest.size, size, proof, latest.root, root)
-            except (VerificationError, KeyError) as exc:
-                raise LedgerError(
-                    f"refusing to sign: the log is not consistent with checkpoint "
-                    f"{latest.size}: {exc}"
-                ) from exc
-        note = sign_note(Checkpoint(ident.origin, size, root).format_checkpoint(), ident.signer_key)
-        row = LedgerCheckpoint(size=size, root=root, note=note)
-        session.add(row)
-        session.flush()
-        return row
+            row = latest
+        else:
+            row = _sign(session, ident, tree, latest, size)
+        chain = _cosignature_chain(session, state.cosignatures if state else None)
+    log_state.write_state(ls.state_file, row.note, chain)
+    return row
+
+
+def _sign(
+    session: Session,
+    ident: LogIdentity,
+    tree: MerkleTree,
+    latest: LedgerCheckpoint | None,
+    size: int,
+) -> LedgerCheckpoint:
+    root = tree.root(size)
+    if latest is not None:
+        if latest.size > size:
+            raise LedgerError(
+                f"the log has {size} leaves but checkpoint {latest.size} was signed: "
+                "leaves are missing (run `sunlight audit`)"
+            )
+        try:
+            cp, _ = open_checkpoint(latest.note, ident.verifier_key, origin=ident.origin)
+            if cp.size != latest.size or cp.root_hash != latest.root:
+                raise VerificationError("stored checkpoint row does not match its note")
+            if latest.size > 0:
+                if tree.root(latest.size) != latest.root:
+                    raise VerificationError("stored hashes no longer give the signed root")
+                proof = tree.consistency_proof(latest.size, size)
+                verify_consistency(latest.size, size, proof, latest.root, root)
+        except (VerificationError, KeyError) as exc:
+            raise LedgerError(
+                f"refusing to sign: the log is not consistent with checkpoint {latest.size}: {exc}"
+            ) from exc
+    note = sign_note(
+        Checkpoint(ident.origin, size, root).format_checkpoint(), ident.require_signer()
+    )
+    row = LedgerCheckpoint(size=size, root=root, note=note)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def seal_and_checkpoint(runtime: Runtime) -> LedgerCheckpoint:
     seal_pending(runtime)
     return issue_checkpoint(runtime)
+
+
+def seal_tick(runtime: Runtime) -> None:
+    """What ``sunlight serve`` runs every few seconds: seal, then sign unless refused.
+
+    A refusal (rollback, unconfirmed restore, missing or wrong key) is logged as an error
+    at every tick (the alarm); a drill seals quietly without signing."""
+    try:
+        seal_pending(runtime)
+        issue_checkpoint(runtime)
+    except SigningRefused as exc:
+        if str(exc) == DRILL:
+            log.debug("ledger: %s", exc)
+        # otherwise already logged as an error by _refuse
+    except KeyRefused as exc:
+        log.error("ledger: %s", exc)
+
+
+# -- restoring a backup ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestoreCheck:
+    ok: bool
+    message: str
+    published_size: int
+    local_size: int
+
+
+def _log_signed_note(note: str, origin: str) -> str:
+    """The note with only the log's own signature line (witness cosignatures dropped)."""
+    split = note.rfind("\n\n")
+    lines = [x for x in note[split + 2 :].splitlines() if x.startswith(f"\u2014 {origin} ")]
+    return note[: split + 1] + "\n" + "".join(line + "\n" for line in lines)
+
+
+def restore_check(runtime: Runtime, published: str, *, drill: bool = False) -> RestoreCheck:
+    """Check that this copy holds ``published`` (the latest checkpoint of the public log);
+    if it does, record it in the checkpoint file, which allows signing again.
+
+    ``drill``: check and report only; write nothing.
+
+    Raises:
+        LedgerError: the checkpoint is not this log's (bad signature, other origin).
+    """
+    ls = ledger_settings(runtime.settings)
+    ident = identity(runtime)
+    try:
+        cp, _ = open_checkpoint(published, ident.verifier_key, origin=ident.origin)
+    except VerificationError as exc:
+        raise Rejected(
+            f"that is not a checkpoint signed by this log's key {ident.verifier_key}: {exc}"
+        ) from exc
+    with runtime.db.session() as session:
+        lock_writer(session)
+        size = ledger_size(session)
+        tree = tree_for(session)
+        target = cp
+        known_note = _log_signed_note(published, ident.origin)
+        try:
+            current = log_state.read_state(ls.state_file)
+        except log_state.StateError:
+            current = None
+        if current is not None:
+            try:
+                mine, _ = open_checkpoint(current.note, ident.verifier_key, origin=ident.origin)
+                if mine.size > target.size:
+                    target, known_note = mine, current.note
+            except VerificationError:
+                pass
+        latest = latest_checkpoint(session)
+        if latest is not None and latest.size > target.size:
+            target = Checkpoint(ident.origin, latest.size, latest.root)
+            known_note = latest.note
+        if size < target.size:
+            return RestoreCheck(
+                False,
+                f"REFUSED: the published log has {target.size} entries but this copy holds "
+                f"only {size}: it lacks entries {size}..{target.size - 1}. Signing and "
+                "sealing stay refused: restore a newer backup (or point this host at the "
+                "live database)",
+                target.size,
+                size,
+            )
+        try:
+            root = tree.root(target.size) if target.size else EMPTY_ROOT
+        except KeyError:
+            root = b""
+        if root != target.root_hash:
+            return RestoreCheck(
+                False,
+                f"REFUSED: this copy's tree of {target.size} entries differs from the "
+                "published checkpoint (a fork): signing stays refused; run `sunlight audit`",
+                target.size,
+                size,
+            )
+        if drill:
+            return RestoreCheck(
+                True,
+                f"drill: this copy holds the published checkpoint {cp.size} ({size} entries); "
+                "nothing was written",
+                cp.size,
+                size,
+            )
+        if (
+            session.scalar(select(LedgerCheckpoint.id).where(LedgerCheckpoint.size == target.size))
+            is None
+        ):
+            # The backup was taken after sealing but before this checkpoint was stored.
+            session.add(LedgerCheckpoint(size=target.size, root=target.root_hash, note=known_note))
+            session.flush()
+        chain = _cosignature_chain(session, None)
+    log_state.write_state(ls.state_file, known_note, chain, replace=True)
+    return RestoreCheck(
+        True,
+        f"OK: this copy holds the published checkpoint {cp.size} ({size} entries); recorded "
+        f"in {ls.state_file}: signing is allowed",
+        cp.size,
+        size,
+    )
 
 
 def cosignatures(session: Session, checkpoint: LedgerCheckpoint) -> list[LedgerCosignature]:
@@ -579,7 +991,9 @@ __all__ = [
     "BUNDLE_FORMAT",
     "EMPTY_ROOT",
     "DbHashStore",
+    "KeyRefused",
     "LedgerError",
+    "NoLogKey",
     "NotFound",
     "Rejected",
     "add_cosignature",
@@ -591,5 +1005,7 @@ __all__ = [
     "issue_checkpoint",
     "latest_checkpoint",
     "latest_witnessed",
+    "restore_check",
     "seal_pending",
+    "seal_tick",
 ]

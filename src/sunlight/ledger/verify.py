@@ -59,6 +59,7 @@ __all__ = [
     "generate_witness_signer",
     "leaf_hash",
     "node_hash",
+    "note_signers",
     "open_checkpoint",
     "open_note",
     "parse_checkpoint",
@@ -627,6 +628,21 @@ def _verifier_table(
             raise VerificationError(f"ambiguous verifier keys for {verifier.name}")
         table[slot] = verifier
     return table
+
+
+def note_signers(note: str) -> list[tuple[str, bytes]]:
+    """The (key name, key ID) of every signature line of ``note``, in order, unverified.
+
+    For messages only ("this checkpoint was signed by key X, not by the key you hold"):
+    nothing here says that any signature is valid.
+
+    Raises:
+        VerificationError: if the note has no well-formed signature block.
+    """
+    split = note.rfind("\n\n")
+    if split < 0 or not note.endswith("\n"):
+        raise VerificationError("malformed note: no signature block")
+    return [_split_signature_line(line)[:2] for line in note[split + 2 : -1].split("\n")]
 
 
 def open_note(

@@ -101,7 +101,7 @@ def reconcile_all(
 
 def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
     from sunlight.ledger.config import ledger_settings
-    from sunlight.ledger.service import seal_and_checkpoint
+    from sunlight.ledger.service import seal_tick
     from sunlight.retention import service as retention_service
 
     schedule = Schedule(
@@ -109,7 +109,7 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
             Periodic(
                 "ledger",
                 ledger_settings(runtime.settings).seal_interval_s,
-                lambda: seal_and_checkpoint(runtime),
+                lambda: seal_tick(runtime),
             ),
             Periodic(
                 "reconcile",
