@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sunlight.compliance.models import ReviewItem
@@ -131,15 +131,15 @@ def _month_recordings(session: Session, month: Month, batch_size: int) -> Iterat
                 Officer.unit,
             )
             .outerjoin(Officer, Officer.id == Recording.officer_id)
-            .where(made >= month.start, made < month.end)
+            .where(made < month.end)
             .order_by(made, Recording.id)
             .limit(batch_size)
         )
-        if last is not None:
-            query = query.where(
-                tuple_(made, Recording.id)
-                > tuple_(bindparam("last_made", last[0], UTCDateTime()), last[1])
-            )
+        if last is None:
+            query = query.where(made >= month.start)
+        else:  # seek into the index where the last batch ended, not the month's start
+            last_made = bindparam("last_made", last[0], UTCDateTime())
+            query = query.where(made >= last_made, or_(made > last_made, Recording.id > last[1]))
         rows = session.execute(query).all()
         if rows:
             yield rows
