@@ -3,7 +3,8 @@
 - seal custody events into the ledger and sign a checkpoint (every few seconds);
 - re-enqueue playback and redaction jobs a crash lost (every 5 minutes);
 - remove expired, unfinished uploads (hourly);
-- run the published retention schedule (daily): deletions wait out the grace period,
+- run the published retention schedule (daily, first a minute after start-up, in small
+  batches with a pause between them): deletions wait out the grace period,
   holds and investigations block them, and every deletion leaves a tombstone.
 """
 
@@ -13,6 +14,11 @@ from datetime import timedelta
 
 from sunlight.jobs.schedule import Periodic, Schedule
 from sunlight.runtime import Runtime
+
+#: The daily retention pass starts this long after `serve` (never before it serves) ...
+RETENTION_START_DELAY_S = 60.0
+#: ... and rests this long between batches, leaving the database to requests and sealing.
+RETENTION_PAUSE_S = 0.05
 
 
 def reconcile_all(runtime: Runtime) -> None:
@@ -41,5 +47,12 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
         ]
     )
     if retention:
-        schedule.add(Periodic("retention", 24 * 3600, lambda: retention_service.run(runtime)))
+        schedule.add(
+            Periodic(
+                "retention",
+                24 * 3600,
+                lambda: retention_service.run(runtime, pause_s=RETENTION_PAUSE_S),
+                start_delay_s=RETENTION_START_DELAY_S,
+            )
+        )
     return schedule
