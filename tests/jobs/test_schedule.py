@@ -62,3 +62,24 @@ def test_server_schedule_seals_the_ledger(embedded_runtime: Runtime) -> None:
         schedule.stop()
     assert size == 1
     assert [t.name for t in server_schedule(embedded_runtime).tasks][-1] == "retention"
+
+
+def test_start_delay_holds_the_first_run_back() -> None:
+    ran = threading.Event()
+    task = Periodic("heavy", 3600, ran.set, start_delay_s=0.3)
+    started = time.monotonic()
+    task.start()
+    assert not ran.wait(0.1)  # start-up goes first
+    assert ran.wait(5)
+    assert time.monotonic() - started >= 0.3
+    task.stop()
+
+
+def test_serve_starts_retention_after_start_up(embedded_runtime: Runtime) -> None:
+    from sunlight.web.maintenance import RETENTION_START_DELAY_S
+
+    schedule = server_schedule(embedded_runtime, retention=True)
+    retention = next(t for t in schedule.tasks if t.name == "retention")
+    assert retention.run_at_start and retention.start_delay_s == RETENTION_START_DELAY_S > 0
+    ledger = next(t for t in schedule.tasks if t.name == "ledger")
+    assert ledger.start_delay_s == 0  # sealing starts at once

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sunlight.compliance.models import ReviewItem
 from sunlight.compliance.policy import CompliancePolicy, load_policy
-from sunlight.db.base import utcnow
+from sunlight.db.base import UTCDateTime, utcnow
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.models import Device, Officer, Recording
 from sunlight.evidence.service import InvalidChange, NotFound
@@ -63,13 +64,14 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-def _end(recording: Recording) -> datetime:
-    assert recording.recorded_at is not None
-    return recording.recorded_at + timedelta(seconds=recording.duration_s or 0)
+#: Rows read per query: the report streams a month's recordings in batches of this many.
+BATCH_SIZE = 2000
 
 
-def _when(recording: Recording) -> datetime:
-    return recording.recorded_at or recording.ingested_at
+def _made_at() -> ColumnElement[datetime]:
+    """When a recording was made (its recorded time, else when it was ingested); indexed
+    together with the id (migration 0010) so a month is a range of that index."""
+    return func.coalesce(Recording.recorded_at, Recording.ingested_at)
 
 
 def _counts() -> dict[str, int]:
@@ -83,159 +85,235 @@ def _counts() -> dict[str, int]:
     }
 
 
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _footage_by_officer(
+    session: Session, month: Month, batch_size: int
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """(start, end) of each recording that could cover the month's incidents (a day of
+    slack either side), by officer: small tuples, a batch of rows at a time."""
+    found: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    rows = session.execute(
+        select(Recording.officer_id, Recording.recorded_at, Recording.duration_s)
+        .where(
+            Recording.recorded_at.is_not(None),
+            Recording.recorded_at >= month.start - timedelta(days=1),
+            Recording.recorded_at < month.end + timedelta(days=1),
+            Recording.officer_id.is_not(None),
+        )
+        .execution_options(yield_per=batch_size)
+    )
+    for row in rows:
+        began = row.recorded_at
+        found[row.officer_id].append((began, began + timedelta(seconds=row.duration_s or 0)))
+    return found
+
+
+def _month_recordings(session: Session, month: Month, batch_size: int) -> Iterator[Sequence[Any]]:
+    """The month's recordings (by when they were made) with their officer, in batches:
+    keyset pagination over (made_at, id), each batch one short indexed query."""
+    made = _made_at()
+    last: tuple[datetime, int] | None = None
+    while True:
+        query = (
+            select(
+                Recording.id,
+                made.label("made_at"),
+                Recording.recorded_at,
+                Recording.ingested_at,
+                Recording.deleted_at,
+                Recording.device_id,
+                Officer.id.label("officer_id"),
+                Officer.badge_number,
+                Officer.name,
+                Officer.unit,
+            )
+            .outerjoin(Officer, Officer.id == Recording.officer_id)
+            .where(made < month.end)
+            .order_by(made, Recording.id)
+            .limit(batch_size)
+        )
+        if last is None:
+            query = query.where(made >= month.start)
+        else:  # seek into the index where the last batch ended, not the month's start
+            last_made = bindparam("last_made", last[0], UTCDateTime())
+            query = query.where(made >= last_made, or_(made > last_made, Recording.id > last[1]))
+        rows = session.execute(query).all()
+        if rows:
+            yield rows
+        if len(rows) < batch_size:
+            return
+        last = (rows[-1].made_at, rows[-1].id)
+
+
 def report(
-    session: Session, month: Month, policy: CompliancePolicy | None = None
+    session: Session,
+    month: Month,
+    policy: CompliancePolicy | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
 ) -> dict[str, Any]:
+    """The month's compliance report. Reads selected columns only, the month's recordings a
+    batch at a time, so memory depends on the month's volume, never the archive's size."""
     policy = policy or load_policy()
     late_after = timedelta(hours=policy.late_upload_after_hours)
-    incidents = list(
-        session.scalars(
-            select(Incident)
-            .options(
-                selectinload(Incident.officers).selectinload(IncidentOfficer.officer),
-                selectinload(Incident.links).selectinload(IncidentRecording.recording),
-            )
-            .where(Incident.started_at >= month.start, Incident.started_at < month.end)
-            .order_by(Incident.started_at, Incident.id)
+    incidents = session.execute(
+        select(
+            Incident.id,
+            Incident.cad_number,
+            Incident.type,
+            Incident.unit,
+            Incident.started_at,
+            Incident.ended_at,
         )
-    )
-    # Recordings that could cover the month's incidents (a day of slack either side).
-    nearby = list(
-        session.scalars(
-            select(Recording)
-            .options(selectinload(Recording.officer))
-            .where(
-                Recording.recorded_at.is_not(None),
-                Recording.recorded_at >= month.start - timedelta(days=1),
-                Recording.recorded_at < month.end + timedelta(days=1),
-            )
-        )
-    )
-    by_officer: dict[int, list[Recording]] = defaultdict(list)
-    for rec in nearby:
-        if rec.officer_id is not None:
-            by_officer[rec.officer_id].append(rec)
+        .where(Incident.started_at >= month.start, Incident.started_at < month.end)
+        .order_by(Incident.started_at, Incident.id)
+    ).all()
+    by_officer = _footage_by_officer(session, month, batch_size)
 
     per_unit: dict[str, dict[str, int]] = defaultdict(_counts)
     per_officer: dict[int, dict[str, Any]] = {}
     totals = _counts()
 
-    def officer_row(officer: Officer) -> dict[str, Any]:
-        if officer.id not in per_officer:
-            per_officer[officer.id] = {
-                "officer_id": officer.id,
-                "badge_number": officer.badge_number,
-                "name": officer.name,
-                "unit": officer.unit or UNASSIGNED,
+    def officer_row(officer_id: int, badge: str, name: str, unit: str | None) -> dict[str, Any]:
+        if officer_id not in per_officer:
+            per_officer[officer_id] = {
+                "officer_id": officer_id,
+                "badge_number": badge,
+                "name": name,
+                "unit": unit or UNASSIGNED,
                 **_counts(),
             }
-        return per_officer[officer.id]
+        return per_officer[officer_id]
 
     without_footage: list[dict[str, Any]] = []
     officers_without: list[dict[str, Any]] = []
-    for incident in incidents:
-        unit = incident.unit or UNASSIGNED
-        totals["incidents"] += 1
-        per_unit[unit]["incidents"] += 1
-        if incident.type not in policy.footage_expected_types:
-            continue
-        linked = [lk.recording for lk in incident.links]
-        start = incident.started_at - SUGGESTION_SLACK
-        end = incident.ended_at + SUGGESTION_SLACK
-        missing = []
-        for io in incident.officers:
-            officer = io.officer
-            row = officer_row(officer)
-            row["incidents"] += 1
-            row["expected_footage"] += 1
-            totals["expected_footage"] += 1
-            per_unit[unit]["expected_footage"] += 1
-            has = any(r.officer_id == officer.id for r in linked) or any(
-                r.recorded_at is not None and r.recorded_at <= end and _end(r) >= start
-                for r in by_officer.get(officer.id, [])
+    for chunk in _chunks(incidents, batch_size):
+        ids = [incident.id for incident in chunk]
+        crews: dict[int, list[Any]] = defaultdict(list)
+        for row in session.execute(
+            select(
+                IncidentOfficer.incident_id,
+                Officer.id,
+                Officer.badge_number,
+                Officer.name,
+                Officer.unit,
             )
-            if not has:
-                missing.append(officer)
-                row["missing_footage"] += 1
-                totals["missing_footage"] += 1
-                per_unit[unit]["missing_footage"] += 1
-                officers_without.append(
+            .join(Officer, Officer.id == IncidentOfficer.officer_id)
+            .where(IncidentOfficer.incident_id.in_(ids))
+            .order_by(IncidentOfficer.id)
+        ):
+            crews[row.incident_id].append(row)
+        linked: dict[int, list[int | None]] = defaultdict(list)
+        for link in session.execute(
+            select(IncidentRecording.incident_id, Recording.officer_id)
+            .join(Recording, Recording.id == IncidentRecording.recording_id)
+            .where(IncidentRecording.incident_id.in_(ids))
+        ):
+            linked[link.incident_id].append(link.officer_id)
+        for incident in chunk:
+            unit = incident.unit or UNASSIGNED
+            totals["incidents"] += 1
+            per_unit[unit]["incidents"] += 1
+            if incident.type not in policy.footage_expected_types:
+                continue
+            filmed_by = linked.get(incident.id, [])
+            crew = crews.get(incident.id, [])
+            start = incident.started_at - SUGGESTION_SLACK
+            end = incident.ended_at + SUGGESTION_SLACK
+            missing = 0
+            for officer in crew:
+                counts = officer_row(officer.id, officer.badge_number, officer.name, officer.unit)
+                counts["incidents"] += 1
+                counts["expected_footage"] += 1
+                totals["expected_footage"] += 1
+                per_unit[unit]["expected_footage"] += 1
+                footage = by_officer.get(officer.id, [])
+                has = officer.id in filmed_by or any(
+                    began <= end and ended >= start for began, ended in footage
+                )
+                if not has:
+                    missing += 1
+                    counts["missing_footage"] += 1
+                    totals["missing_footage"] += 1
+                    per_unit[unit]["missing_footage"] += 1
+                    officers_without.append(
+                        {
+                            "incident_id": incident.id,
+                            "cad_number": incident.cad_number,
+                            "type": incident.type,
+                            "started_at": incident.started_at.isoformat(),
+                            "unit": unit,
+                            "officer_id": officer.id,
+                            "badge_number": officer.badge_number,
+                            "name": officer.name,
+                        }
+                    )
+            covered = missing < len(crew) or (not crew and filmed_by)
+            if not covered:
+                without_footage.append(
                     {
                         "incident_id": incident.id,
                         "cad_number": incident.cad_number,
                         "type": incident.type,
                         "started_at": incident.started_at.isoformat(),
                         "unit": unit,
-                        "officer_id": officer.id,
-                        "badge_number": officer.badge_number,
-                        "name": officer.name,
+                        "officers": [officer.badge_number for officer in crew],
                     }
                 )
-        covered = len(missing) < len(incident.officers) or (not incident.officers and linked)
-        if not covered:
-            without_footage.append(
-                {
-                    "incident_id": incident.id,
-                    "cad_number": incident.cad_number,
-                    "type": incident.type,
-                    "started_at": incident.started_at.isoformat(),
-                    "unit": unit,
-                    "officers": [io.officer.badge_number for io in incident.officers],
-                }
-            )
+    del by_officer
 
-    recordings = list(
-        session.scalars(
-            select(Recording)
-            .options(selectinload(Recording.officer))
-            .where(
-                func.coalesce(Recording.recorded_at, Recording.ingested_at) >= month.start,
-                func.coalesce(Recording.recorded_at, Recording.ingested_at) < month.end,
-            )
-            .order_by(Recording.id)
-        )
-    )
-    linked_ids = set(
-        session.scalars(
-            select(IncidentRecording.recording_id).where(
-                IncidentRecording.recording_id.in_([r.id for r in recordings])
-            )
-        )
-    )
     late: list[dict[str, Any]] = []
     uncategorised: list[dict[str, Any]] = []
-    for rec in recordings:
-        unit = rec.officer.unit if rec.officer and rec.officer.unit else UNASSIGNED
-        counts = officer_row(rec.officer) if rec.officer else None
-        targets: list[dict[str, Any]] = [totals, per_unit[unit]]
-        if counts is not None:
-            targets.append(counts)
-        for target in targets:
-            target["recordings"] += 1
-        summary = {
-            "recording_id": rec.id,
-            "recorded_at": rec.recorded_at.isoformat() if rec.recorded_at else None,
-            "ingested_at": rec.ingested_at.isoformat(),
-            "unit": unit,
-            "badge_number": rec.officer.badge_number if rec.officer else None,
-            "name": rec.officer.name if rec.officer else None,
-        }
-        if rec.recorded_at is not None and rec.ingested_at - rec.recorded_at > late_after:
-            hours = (rec.ingested_at - rec.recorded_at).total_seconds() / 3600
-            late.append({**summary, "hours_late": round(hours - policy.late_upload_after_hours, 1)})
+    active_devices: set[int] = set()
+    for batch in _month_recordings(session, month, batch_size):
+        linked_ids = set(
+            session.scalars(
+                select(IncidentRecording.recording_id).where(
+                    IncidentRecording.recording_id.in_([rec.id for rec in batch])
+                )
+            )
+        )
+        for rec in batch:
+            if rec.device_id is not None:
+                active_devices.add(rec.device_id)
+            unit = rec.unit or UNASSIGNED
+            targets: list[dict[str, Any]] = [totals, per_unit[unit]]
+            if rec.officer_id is not None:
+                targets.append(officer_row(rec.officer_id, rec.badge_number, rec.name, rec.unit))
             for target in targets:
-                target["late_uploads"] += 1
-        if rec.id not in linked_ids and rec.deleted_at is None:
-            uncategorised.append(summary)
-            for target in targets:
-                target["uncategorised"] += 1
+                target["recordings"] += 1
+            summary = {
+                "recording_id": rec.id,
+                "recorded_at": rec.recorded_at.isoformat() if rec.recorded_at else None,
+                "ingested_at": rec.ingested_at.isoformat(),
+                "unit": unit,
+                "badge_number": rec.badge_number,
+                "name": rec.name,
+            }
+            if rec.recorded_at is not None and rec.ingested_at - rec.recorded_at > late_after:
+                hours = (rec.ingested_at - rec.recorded_at).total_seconds() / 3600
+                late.append(
+                    {**summary, "hours_late": round(hours - policy.late_upload_after_hours, 1)}
+                )
+                for target in targets:
+                    target["late_uploads"] += 1
+            if rec.id not in linked_ids and rec.deleted_at is None:
+                uncategorised.append(summary)
+                for target in targets:
+                    target["uncategorised"] += 1
+    late.sort(key=lambda item: int(item["recording_id"]))
+    uncategorised.sort(key=lambda item: int(item["recording_id"]))
 
     # Cameras in service that uploaded nothing made in the month.
-    active_devices = {rec.device_id for rec in recordings if rec.device_id is not None}
     silent = [
         {"device_id": d.id, "serial": d.serial, "funding_source": d.funding_source}
-        for d in session.scalars(
-            select(Device).where(Device.status == "in-service").order_by(Device.serial)
+        for d in session.execute(
+            select(Device.id, Device.serial, Device.funding_source)
+            .where(Device.status == "in-service")
+            .order_by(Device.serial)
         )
         if d.id not in active_devices
     ]
@@ -291,26 +369,18 @@ def draw_review_sample(
     already = set(
         session.scalars(select(ReviewItem.recording_id).where(ReviewItem.month == str(month)))
     )
-    candidates = session.scalars(
-        select(Recording)
-        .options(selectinload(Recording.officer))
-        .where(
-            Recording.deleted_at.is_(None),
-            func.coalesce(Recording.recorded_at, Recording.ingested_at) >= month.start,
-            func.coalesce(Recording.recorded_at, Recording.ingested_at) < month.end,
-        )
-    ).all()
-    by_unit: dict[str, list[Recording]] = defaultdict(list)
-    for rec in candidates:
-        if rec.id not in already:
-            by_unit[rec.officer.unit if rec.officer and rec.officer.unit else UNASSIGNED].append(
-                rec
-            )
+    by_unit: dict[str, list[int]] = defaultdict(list)
+    for batch in _month_recordings(session, month, BATCH_SIZE):
+        for rec in batch:
+            if rec.id not in already and rec.deleted_at is None:
+                by_unit[rec.unit or UNASSIGNED].append(rec.id)
     rng = secrets.SystemRandom()
     drawn = []
     for unit, recs in sorted(by_unit.items()):
-        for rec in rng.sample(recs, min(per_unit, len(recs))):
-            item = ReviewItem(recording_id=rec.id, month=str(month), unit=unit, drawn_by=actor)
+        for recording_id in rng.sample(recs, min(per_unit, len(recs))):
+            item = ReviewItem(
+                recording_id=recording_id, month=str(month), unit=unit, drawn_by=actor
+            )
             session.add(item)
             drawn.append(item)
     session.flush()

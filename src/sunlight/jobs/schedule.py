@@ -4,6 +4,10 @@ Each entry runs on its own daemon thread: a slow one (a retention pass over a la
 archive) never delays a fast one (sealing the ledger every few seconds). Failures are
 logged and retried at the next tick; the work itself must be idempotent, because at scale
 several processes may run the same schedule.
+
+A heavy pass never runs before the process serves: ``start_delay_s`` holds its first run
+back (``sunlight serve`` starts the retention pass a minute after start-up), and the pass
+itself works in small batches, so the ledger sealer and web requests keep their turn.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class Periodic:
     interval_s: float
     action: Callable[[], object]
     run_at_start: bool = True
+    #: With ``run_at_start``: seconds to wait before the first run (start-up goes first).
+    start_delay_s: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
@@ -32,7 +38,8 @@ class Periodic:
             log.exception("periodic task %s failed; retrying in %.0f s", self.name, self.interval_s)
 
     def _loop(self) -> None:
-        if not self.run_at_start and self._stop.wait(self.interval_s):
+        first_wait = self.start_delay_s if self.run_at_start else self.interval_s
+        if first_wait > 0 and self._stop.wait(first_wait):
             return
         while not self._stop.is_set():
             self.run_once()

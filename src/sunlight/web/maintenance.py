@@ -5,7 +5,8 @@
   re-enqueue playback and redaction jobs a crash lost, and report stored objects that
   nothing refers to (with their SHA-256 and size);
 - remove expired, unfinished uploads (hourly; fully received ones are never removed);
-- run the published retention schedule (daily): deletions wait out the grace period,
+- run the published retention schedule (daily, first a minute after start-up, in small
+  batches with a pause between them): deletions wait out the grace period,
   holds and investigations block them, and every deletion leaves a tombstone.
 """
 
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 
 #: Most orphans listed one by one in a report (all are counted and logged).
 MAX_LISTED_ORPHANS = 1000
+
+#: The daily retention pass starts this long after `serve` (never before it serves) ...
+RETENTION_START_DELAY_S = 60.0
+#: ... and rests this long between batches, leaving the database to requests and sealing.
+RETENTION_PAUSE_S = 0.05
 
 
 @dataclass
@@ -121,5 +127,12 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
         ]
     )
     if retention:
-        schedule.add(Periodic("retention", 24 * 3600, lambda: retention_service.run(runtime)))
+        schedule.add(
+            Periodic(
+                "retention",
+                24 * 3600,
+                lambda: retention_service.run(runtime, pause_s=RETENTION_PAUSE_S),
+                start_delay_s=RETENTION_START_DELAY_S,
+            )
+        )
     return schedule
