@@ -51,7 +51,7 @@ DEMO_MONTH = "2026-05"
 
 # Labels that make demo keys impossible to mistake for real ones.
 DEMO_WITNESS_NAME = "demo-only.witness.invalid"
-DEMO_C2PA_ORGANISATION = "DEMO ONLY - Sunlight demo data, not for evidence"
+DEMO_C2PA_ORGANISATION = "DEMO ONLY - Sunlight demo data - not for evidence"
 
 OFFICERS = [
     ("4417", "Dana Whitfield", "Central Patrol Division"),
