@@ -1,12 +1,28 @@
-"""Demo data: officers, donor-funded cameras and short generated recordings with audio.
+"""Demo data: officers, donor-funded cameras, recordings (one with faces, to redact), incidents,
+a CAD export to import, a demo witness and a demo C2PA signing key.
+
+Every demo date is fixed, relative to ``DEMO_DAY`` (8 May 2026), so the README's examples
+(``compliance report --month 2026-05``, ``retention run --dry-run --as-of 2027-01-01``) stay
+true whenever the demo is loaded. The demo is loaded today, so each demo recording counts as
+a late upload in May's compliance report, and recordings no incident claims fall due under the
+180-day non-evidentiary rule (a running ``serve`` schedules them for deletion).
 
 Idempotent: officers and cameras are matched by badge and serial, clips by file name,
-incidents by CAD number.
+incidents by CAD number; keys already in place are kept.
+
+Everything written under ``SUNLIGHT_HOME/demo/`` and the demo C2PA key are **demo-only**:
+
+- ``demo/clips/``: the files the demo ingested (``sunlight verify`` them);
+- ``demo/dock/``: a dock folder with one clip not yet ingested (``sunlight ingest`` it);
+- ``demo/calls.csv``: a CAD export (``sunlight import cad``);
+- ``demo/witness/``: a demo witness key that cosigns the demo's checkpoints;
+- ``keys/log.vkey``: the log's public verifier key (what ``verify --log-key`` pins);
+- ``c2pa/``: a demo certificate chain for signing redacted copies, not for evidence.
 """
 
 from __future__ import annotations
 
-import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,10 +33,25 @@ from sqlalchemy import select
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.evidence.models import Device, Officer, Recording
+from sunlight.incidents import service as incidents
+from sunlight.incidents.models import Incident
+from sunlight.ledger import service as ledger
+from sunlight.ledger import witness
+from sunlight.ledger.config import read_secret
+from sunlight.ledger.verify import cosign_checkpoint, open_checkpoint
 from sunlight.media.synth import ContainerName, make_clip
+from sunlight.redaction import provenance
 from sunlight.runtime import Runtime
 
 DEMO_ACTOR = "system:demo"
+
+# The demo's fixed anchor: every demo recording, incident and CAD call happens on this day.
+DEMO_DAY = datetime(2026, 5, 8, tzinfo=UTC)
+DEMO_MONTH = "2026-05"
+
+# Labels that make demo keys impossible to mistake for real ones.
+DEMO_WITNESS_NAME = "demo-only.witness.invalid"
+DEMO_C2PA_ORGANISATION = "DEMO ONLY - Sunlight demo data - not for evidence"
 
 OFFICERS = [
     ("4417", "Dana Whitfield", "Central Patrol Division"),
@@ -48,12 +79,13 @@ CAMERAS = [
     ),
 ]
 
-# (file name, camera serial, minutes before now, container, codec, title, notes)
+# (file name, camera serial, minutes after 14:00 UTC on the demo day, container, codec, title,
+# notes), in ingest order: on a fresh demo these are recordings 1 to 5.
 CLIPS: list[tuple[str, str, int, ContainerName, str, str, str]] = [
     (
         "BWC0417_traffic_stop.mp4",
         "PAN-BWC-000417",
-        300,
+        0,
         "mp4",
         "h264",
         "Traffic stop, Troost Ave",
@@ -62,7 +94,7 @@ CLIPS: list[tuple[str, str, int, ContainerName, str, str, str]] = [
     (
         "BWC0512_call_for_service.mp4",
         "PAN-BWC-000512",
-        240,
+        60,
         "mp4",
         "h264",
         "Call for service, disturbance",
@@ -71,7 +103,7 @@ CLIPS: list[tuple[str, str, int, ContainerName, str, str, str]] = [
     (
         "BWC0398_assembly.mkv",
         "PAN-BWC-000398",
-        180,
+        120,
         "mkv",
         "h264",
         "Assembly at City Hall",
@@ -80,7 +112,7 @@ CLIPS: list[tuple[str, str, int, ContainerName, str, str, str]] = [
     (
         "ICV0620_pursuit.mov",
         "PAN-ICV-000620",
-        120,
+        180,
         "mov",
         "h264",
         "In-car: vehicle pursuit",
@@ -89,13 +121,29 @@ CLIPS: list[tuple[str, str, int, ContainerName, str, str, str]] = [
     (
         "BWC0417_welfare_check.webm",
         "PAN-BWC-000417",
-        60,
+        240,
         "webm",
         "vp9",
         "Welfare check",
         "Exported from a vendor tool as WebM.",
     ),
 ]
+
+# Recording 6 on a fresh demo: people's faces, for `sunlight redact 6`.
+FACES_CLIP = "BWC0398_sidewalk_interviews.mp4"
+FACES_RECORDING_ID = 6
+# Recording 7: a clip cut off mid-write by a failing camera, flagged unplayable.
+BROKEN_CLIP = "BWC0512_battery_died.mp4"
+# Left in demo/dock/ for `sunlight ingest` (not ingested by the demo itself).
+DOCK_CLIP = "BWC0417_foot_patrol.mp4"
+
+
+def demo_folder(runtime: Runtime) -> Path:
+    return runtime.settings.home / "demo"
+
+
+def _at(minutes: int) -> datetime:
+    return DEMO_DAY + timedelta(hours=14, minutes=minutes)
 
 
 def _ensure_registry(runtime: Runtime) -> None:
@@ -130,27 +178,25 @@ def _ensure_registry(runtime: Runtime) -> None:
                 )
 
 
-def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    _ensure_registry(runtime)
-    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    counts = {"ingested": 0, "duplicates": 0, "flagged": 0}
-    # Idempotent by name: encoders are not bit-for-bit reproducible across runs, so a
-    # second run must not rely on identical hashes to recognise the demo clips.
-    with runtime.db.session() as session:
-        loaded = set(
-            session.scalars(
-                select(Recording.original_filename).where(Recording.ingest_source == "demo")
-            )
-        )
-    with tempfile.TemporaryDirectory(dir=runtime.settings.work_dir) as scratch:
-        folder = Path(scratch)
-        for seed, (name, serial, minutes, container, codec, title, notes) in enumerate(CLIPS):
-            if name in loaded:
-                counts["duplicates"] += 1
-                continue
-            path = folder / name
+def _faces_clip(path: Path) -> None:
+    """Four seconds of people on a sidewalk: real faces from scikit-image, moving."""
+    from sunlight.redaction.synthetic import Clip, Face, write_clip
+
+    frames = 60
+    faces = [
+        Face(0, 0, frames, 60, 60, 1.2, 0.2, 110, 90),
+        Face(1, 0, frames, 420, 90, -1.0, 0.4, 70, 80),
+        Face(2, 10, frames, 300, 220, 0.8, -0.6, 50, 56),
+    ]
+    write_clip(Clip(640, 360, frames, 15, faces, seed=3), path)
+
+
+def _make_clips(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed, (name, _serial, minutes, container, codec, _title, _notes) in enumerate(CLIPS):
+        if not (folder / name).exists():
             make_clip(
-                path,
+                folder / name,
                 seconds=4.0,
                 width=480,
                 height=270,
@@ -160,98 +206,179 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
                 audio=True,
                 tone_hz=330 + 110 * seed,
                 seed=seed,
-                creation_time=datetime(2026, 5, 8, 14, 0, tzinfo=UTC) + timedelta(hours=seed),
+                creation_time=_at(minutes),
                 gps=(39.0997 + seed * 0.01, -94.5786 - seed * 0.01),
             )
-            log(f"demo clip {name}")
-            meta = IngestMetadata(
+    if not (folder / FACES_CLIP).exists():
+        _faces_clip(folder / FACES_CLIP)
+    if not (folder / BROKEN_CLIP).exists():
+        make_clip(folder / "full.tmp.mp4", seconds=3.0, width=320, height=240, seed=99)
+        data = (folder / "full.tmp.mp4").read_bytes()
+        (folder / BROKEN_CLIP).write_bytes(data[: len(data) // 3])
+        (folder / "full.tmp.mp4").unlink()
+
+
+def _make_dock(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / DOCK_CLIP).exists():
+        make_clip(
+            folder / DOCK_CLIP,
+            seconds=3.0,
+            width=480,
+            height=270,
+            fps=15,
+            audio=True,
+            seed=41,
+            creation_time=_at(300),
+        )
+
+
+def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    _ensure_registry(runtime)
+    counts: dict[str, Any] = {"ingested": 0, "duplicates": 0, "flagged": 0}
+    # Idempotent by name: encoders are not bit-for-bit reproducible across runs, so a
+    # second run must not rely on identical hashes to recognise the demo clips.
+    with runtime.db.session() as session:
+        loaded = set(
+            session.scalars(
+                select(Recording.original_filename).where(Recording.ingest_source == "demo")
+            )
+        )
+    folder = demo_folder(runtime)
+    clips = folder / "clips"
+    _make_clips(clips)
+    _make_dock(folder / "dock")
+    plan: list[tuple[str, IngestMetadata]] = [
+        (
+            name,
+            IngestMetadata(
                 original_filename=name,
                 device_serial=serial,
-                recorded_at=now - timedelta(minutes=minutes),
+                recorded_at=_at(minutes),
                 title=title,
                 notes=notes,
-            )
-            result = ingest_file(runtime, path, meta, actor=DEMO_ACTOR, source="demo")
-            counts["ingested" if result.status == "ingested" else "duplicates"] += 1
-        # A clip cut off mid-write by a failing camera: still evidence, flagged unplayable.
-        broken = folder / "BWC0512_battery_died.mp4"
-        if broken.name in loaded:
-            counts["duplicates"] += 1
-        else:
-            make_clip(folder / "full.mp4", seconds=3.0, width=320, height=240, seed=99)
-            data = (folder / "full.mp4").read_bytes()
-            broken.write_bytes(data[: len(data) // 3])
-            meta = IngestMetadata(
-                original_filename=broken.name,
+            ),
+        )
+        for name, serial, minutes, _c, _v, title, notes in CLIPS
+    ]
+    plan.append(
+        (
+            FACES_CLIP,
+            IngestMetadata(
+                original_filename=FACES_CLIP,
+                device_serial="PAN-BWC-000398",
+                recorded_at=_at(150),
+                title="Witness interviews on the sidewalk",
+                notes="Bystanders' faces are visible: redact before release (RSMo 610.100).",
+            ),
+        )
+    )
+    plan.append(
+        (
+            BROKEN_CLIP,
+            IngestMetadata(
+                original_filename=BROKEN_CLIP,
                 device_serial="PAN-BWC-000512",
-                recorded_at=now - timedelta(minutes=30),
+                recorded_at=_at(270),
                 title="Camera battery failed mid-recording",
-            )
-            result = ingest_file(runtime, broken, meta, actor=DEMO_ACTOR, source="demo")
-            counts["ingested" if result.status == "ingested" else "duplicates"] += 1
-            counts["flagged"] += int(result.flagged and result.status == "ingested")
+            ),
+        )
+    )
+    for name, meta in plan:
+        if name in loaded:
+            counts["duplicates"] += 1
+            continue
+        log(f"demo clip {name}")
+        result = ingest_file(runtime, clips / name, meta, actor=DEMO_ACTOR, source="demo")
+        counts["ingested" if result.status == "ingested" else "duplicates"] += 1
+        counts["flagged"] += int(result.flagged and result.status == "ingested")
     counts["incidents"] = _ensure_incidents(runtime)
+    _write_calls(folder / "calls.csv")
+    counts["c2pa_key"] = _ensure_c2pa_key(runtime)
+    counts["witness"] = _ensure_witness(runtime)
     return counts
 
 
-# (CAD number, type, clip, location, narrative, hand to the Highway Patrol)
-INCIDENTS = [
+# (CAD number, type, clips, minutes after 14:00, location, narrative, officers, unit,
+#  hand to the Highway Patrol)
+INCIDENTS: list[tuple[str, str, list[str], int, str, str, list[str], str, bool]] = [
     (
         "26-0508-0117",
         "traffic-stop",
-        "BWC0417_traffic_stop.mp4",
+        ["BWC0417_traffic_stop.mp4"],
+        0,
         "Troost Ave & E 39th St",
         "Expired tags; citation issued.",
+        ["4417"],
+        "Central Patrol Division",
         False,
     ),
     (
         "26-0508-0203",
         "first-amendment-assembly",
-        "BWC0398_assembly.mkv",
+        ["BWC0398_assembly.mkv", FACES_CLIP],
+        120,
         "City Hall, 414 E 12th St",
         "Peaceful demonstration; officers on crowd-control detail.",
+        ["3986"],
+        "Metro Patrol Division",
         False,
     ),
     (
         "26-0508-0311",
         "officer-involved-shooting",
-        "ICV0620_pursuit.mov",
+        ["ICV0620_pursuit.mov"],
+        180,
         "I-70 & Prospect Ave",
         "Pursuit ended in an officer-involved shooting; investigated by the Missouri Highway "
         "Patrol.",
+        ["6203"],
+        "South Patrol Division",
         True,
+    ),
+    (
+        # No officer's camera recorded this one: the compliance report lists it.
+        "26-0508-0342",
+        "arrest",
+        [],
+        200,
+        "E 31st St & Prospect Ave",
+        "Arrest on a warrant; the officer's camera was not activated.",
+        ["5120"],
+        "East Patrol Division",
+        False,
     ),
 ]
 
 
 def _ensure_incidents(runtime: Runtime) -> int:
-    """A few incidents over the demo clips, one handed to the Highway Patrol."""
-    from sunlight.incidents import service as incidents
-    from sunlight.incidents.models import Incident
-
+    """Incidents on the demo day: one handed to the Highway Patrol, one with no footage."""
     created = 0
     with runtime.db.session() as session:
-        for cad, kind, clip, location, narrative, hand_over in INCIDENTS:
+        for cad, kind, clips, minutes, location, narrative, badges, unit, hand_over in INCIDENTS:
             if session.scalar(select(Incident.id).where(Incident.cad_number == cad)):
                 continue
-            recording = session.scalar(select(Recording).where(Recording.original_filename == clip))
-            if recording is None or recording.recorded_at is None:
+            recordings = list(
+                session.scalars(select(Recording).where(Recording.original_filename.in_(clips)))
+            )
+            if len(recordings) != len(clips):
                 continue
-            badges = [recording.officer.badge_number] if recording.officer else []
             incident = incidents.create_incident(
                 session,
                 cad_number=cad,
                 type=kind,
                 actor=DEMO_ACTOR,
                 location=location,
+                unit=unit,
                 narrative=narrative,
                 officer_badges=badges,
-                started_at=recording.recorded_at - timedelta(minutes=5),
-                ended_at=recording.recorded_at + timedelta(minutes=15),
+                started_at=_at(minutes) - timedelta(minutes=5),
+                ended_at=_at(minutes) + timedelta(minutes=40),
             )
-            incidents.link_recording(
-                session, incident.id, recording.id, actor=DEMO_ACTOR, how="suggested"
-            )
+            for recording in recordings:
+                incidents.link_recording(
+                    session, incident.id, recording.id, actor=DEMO_ACTOR, how="suggested"
+                )
             if hand_over:
                 incidents.assign_to_agency(
                     session,
@@ -261,3 +388,56 @@ def _ensure_incidents(runtime: Runtime) -> int:
                 )
             created += 1
     return created
+
+
+CALLS_CSV = """cad_number,type,started_at,ended_at,location,unit,officers,narrative
+26-0508-0455,call-for-service,2026-05-08T13:10:00-05:00,2026-05-08T13:40:00-05:00,\
+Linwood Blvd & Main St,Central Patrol Division,4417,Noise complaint; no report
+26-0508-0460,use-of-force,2026-05-08T14:20:00-05:00,2026-05-08T14:50:00-05:00,\
+E 12th St & Grand Blvd,East Patrol Division,5120,Resisted a lawful arrest; takedown
+"""
+
+
+def _write_calls(path: Path) -> None:
+    if not path.exists():
+        path.write_text(CALLS_CSV, encoding="utf-8")
+
+
+def _ensure_c2pa_key(runtime: Runtime) -> str:
+    """A demo-only C2PA certificate chain, unless a department key is already in place."""
+    home = runtime.settings.home
+    if provenance.find_key(home) is not None:
+        return "kept"
+    folder = home / "c2pa"
+    provenance.make_test_chain(folder, organisation=DEMO_C2PA_ORGANISATION)
+    (folder / "DEMO-ONLY.txt").write_text(
+        "This certificate chain was made by `sunlight demo`. It is for demonstrations only:\n"
+        "copies signed with it are NOT evidence. Replace chain.pem and key.pem with the\n"
+        "department's own key before real use (see docs/operators.md).\n",
+        encoding="utf-8",
+    )
+    return "demo"
+
+
+def _ensure_witness(runtime: Runtime) -> int:
+    """A demo-only witness that cosigns the demo's latest checkpoint; returns its size.
+
+    A real witness is an outside party running `sunlight witness run` on its own machine;
+    this one lives in the demo folder so that `sunlight verify` has a cosignature to check.
+    """
+    state = demo_folder(runtime) / "witness"
+    if (state / witness.KEY_FILE).exists():
+        vkey = witness.verifier_key(state)
+    else:
+        vkey = witness.init(state, DEMO_WITNESS_NAME)
+    ledger.add_witness(runtime, vkey, actor=DEMO_ACTOR)
+    checkpoint = ledger.seal_and_checkpoint(runtime)
+    ident = ledger.identity(runtime)
+    keys = runtime.settings.home / "keys"
+    keys.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (keys / "log.vkey").write_text(ident.verifier_key + "\n", encoding="utf-8")
+    opened, _ = open_checkpoint(checkpoint.note, ident.verifier_key, origin=ident.origin)
+    text = opened.format_checkpoint()
+    signer = read_secret(state / witness.KEY_FILE)
+    ledger.add_cosignature(runtime, text, cosign_checkpoint(text, signer, int(time.time())))
+    return opened.size

@@ -15,7 +15,21 @@ def test_demo_twice(tmp_path: Path) -> None:
     first = CliRunner().invoke(cli, ["demo", "--json"], env=env, catch_exceptions=False)
     assert first.exit_code == 0, first.output
     summary = json.loads(first.output[first.output.index("{") :])
-    assert summary == {"ingested": 6, "duplicates": 0, "flagged": 1, "incidents": 3}
+    assert summary == {
+        "ingested": 7,
+        "duplicates": 0,
+        "flagged": 1,
+        "incidents": 4,
+        "c2pa_key": "demo",
+        "witness": summary["witness"],
+    }
+    assert summary["witness"] > 7  # the cosigned checkpoint holds every demo ingest
     again = CliRunner().invoke(cli, ["demo", "--json"], env=env, catch_exceptions=False)
     summary = json.loads(again.output[again.output.index("{") :])
-    assert summary == {"ingested": 0, "duplicates": 6, "flagged": 0, "incidents": 0}
+    assert {k: summary[k] for k in ("ingested", "duplicates", "flagged", "incidents")} == {
+        "ingested": 0,
+        "duplicates": 7,
+        "flagged": 0,
+        "incidents": 0,
+    }
+    assert summary["c2pa_key"] == "kept"  # a key in place is never replaced

@@ -105,7 +105,19 @@ def sign_redacted(
                 builder.sign(signer, "video/mp4", src, dst)
     except c2pa.C2paError as exc:
         raise ProvenanceError(f"C2PA signing failed: {exc}") from exc
-    return {"signed": True, "alg": "es256", "claim_generator": CLAIM_GENERATOR}
+    return {
+        "signed": True,
+        "alg": "es256",
+        "claim_generator": CLAIM_GENERATOR,
+        "signer": signer_name(key.chain_pem),
+    }
+
+
+def signer_name(chain_pem: bytes) -> str:
+    """Who signs with this chain: its leaf certificate's subject (RFC 4514)."""
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificates(chain_pem)[0].subject.rfc4514_string()
 
 
 def read_manifest(path: Path, *, trust_anchors_pem: str | None = None) -> dict[str, Any]:

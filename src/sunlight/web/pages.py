@@ -10,12 +10,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sunlight import __version__
 from sunlight.access import Actor, Permission
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
 from sunlight.ledger.service import leaves_for_events
+from sunlight.redaction.models import RedactionJob
 from sunlight.retention.service import recording_status
 from sunlight.runtime import Runtime
 from sunlight.web.access_log import log_read
@@ -133,6 +136,46 @@ def recordings(
         )
 
 
+def _manifest(details: dict[str, Any] | None) -> dict[str, Any]:
+    """What a render job says about its copy's C2PA manifest: signed (by whom) or not (why)."""
+    c2pa = (details or {}).get("c2pa")
+    if not isinstance(c2pa, dict):
+        return {"signed": False, "why": "no C2PA record for this copy"}
+    signer = str(c2pa.get("signer") or "")
+    return {
+        "signed": bool(c2pa.get("signed")),
+        "signer": signer,
+        "alg": str(c2pa.get("alg") or "").upper(),
+        "why": str(c2pa.get("why") or ""),
+        "demo": "DEMO ONLY" in signer,
+    }
+
+
+def redaction_lineage(session: Session, recording_id: int) -> dict[str, Any]:
+    """Redacted copies made from this recording, and the original this one was made from,
+    each with its C2PA manifest status."""
+    done = RedactionJob.kind == "render", RedactionJob.status == "done"
+    copies = [
+        {"recording_id": job.result_recording_id, "plan_id": job.plan_id, **_manifest(job.details)}
+        for job in session.scalars(
+            select(RedactionJob)
+            .where(RedactionJob.recording_id == recording_id, *done)
+            .order_by(RedactionJob.id)
+        )
+    ]
+    parent = session.scalar(
+        select(RedactionJob).where(RedactionJob.result_recording_id == recording_id, *done)
+    )
+    source = None
+    if parent is not None:
+        source = {
+            "recording_id": parent.recording_id,
+            "plan_id": parent.plan_id,
+            **_manifest(parent.details),
+        }
+    return {"copies": copies, "source": source}
+
+
 @router.get("/recordings/{recording_id}", response_class=HTMLResponse)
 def recording(
     request: Request,
@@ -154,6 +197,7 @@ def recording(
             events=events,
             leaves=leaves,
             retention=recording_status(session, recording_id),
+            redaction=redaction_lineage(session, recording_id),
             officers=service.list_officers(session),
             devices=service.list_devices(session),
         )
