@@ -216,3 +216,42 @@ def test_covered_by_checks_every_frame_of_the_span() -> None:
     assert covered_by(inside, outer)
     assert not covered_by(leaves, outer)
     assert not covered_by(longer, outer), "a track outliving the other is never covered"
+
+
+def test_check_these_lists_weak_abrupt_interrupted_and_small_faces() -> None:
+    from sunlight.redaction.review import review_flags
+
+    tracker = Tracker()
+    steady = (0.0, 400.0, 80.0, 500.0)  # enters at the left edge, stays the whole clip
+    sudden = (900.0, 400.0, 980.0, 500.0)  # appears and vanishes mid-picture
+    tiny = (1500.0, 300.0, 1518.0, 320.0)
+    for frame in range(0, 120, 8):
+        dets = [(*steady, 0.9), (*tiny, 0.25)]
+        if 40 <= frame <= 64 and frame not in (48, 56):
+            dets.append((*sudden, 0.8))
+        tracker.update(frame, dets)
+    tracks = tracker.finish(119)
+    named = [(f"t{i}", t, keyframes(t, 1920, 1080)) for i, t in enumerate(tracks, 1)]
+    flags = review_flags(named, width=1920, height=1080, frame_count=120)
+    by_track: dict[str, set[str]] = {}
+    for f in flags:
+        by_track.setdefault(f["track"], set()).add(f["kind"])
+    ids = {t.hits[0].box[0]: tid for tid, t, _ in named}
+    assert by_track.get(ids[0.0], set()) == set(), "a steady face at the edge needs no look"
+    assert by_track[ids[900.0]] >= {"start", "end", "gap"}
+    assert by_track[ids[1500.0]] >= {"weak", "small"}
+    start = next(f for f in flags if f["track"] == ids[900.0] and f["kind"] == "start")
+    assert start["frame"] < 40 <= start["end_frame"]
+
+
+def test_the_check_these_list_is_validated_with_the_plan() -> None:
+    document = _plan().to_dict()
+    assert "review" not in document, "plans without a list keep their old hash"
+    document["review"] = [{"kind": "gap", "track": "t1", "frame": 3, "end_frame": 9, "note": "x"}]
+    assert parse_plan(document).review == document["review"]
+    document["review"] = [{"kind": "nonsense", "frame": 3}]
+    with pytest.raises(PlanError, match="review"):
+        parse_plan(document)
+    document["review"] = [{"kind": "weak", "frame": -1}]
+    with pytest.raises(PlanError, match="frame"):
+        parse_plan(document)
