@@ -6,6 +6,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from sunlight.media.errors import MediaError
@@ -158,7 +159,9 @@ def test_plan_for_another_size_is_refused(
         render(path, tmp_path / "out.mp4", Plan(SHA, 320, 240, 15.0, 30))
 
 
-def _pixelate_by_cells(plane: np.ndarray, x1: int, y1: int, x2: int, y2: int, block: int) -> None:  # type: ignore[type-arg]
+def _pixelate_by_cells(
+    plane: npt.NDArray[np.uint8], x1: int, y1: int, x2: int, y2: int, block: int
+) -> None:
     for by in range(y1, y2, block):
         for bx in range(x1, x2, block):
             cell = plane[by : min(by + block, y2), bx : min(bx + block, x2)]

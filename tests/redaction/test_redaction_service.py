@@ -196,7 +196,7 @@ def test_a_render_that_dies_after_the_ingest_is_finished_by_reconcile(
     detected = service.request_detection(runtime, recording, actor="test")
     assert detected.result_plan_id is not None
     job = service.request_render(runtime, detected.result_plan_id, actor="test", enqueue=False)
-    real_record = service.record
+    from sunlight.evidence.custody import record as real_record
 
     def crash(*args: object, **kwargs: object) -> None:
         if kwargs.get("action") == Action.REDACT:

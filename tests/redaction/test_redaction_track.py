@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -106,7 +107,9 @@ def test_every_redaction_carries_a_reason_citing_a_statute() -> None:
 Face = tuple[float, float, float, float]
 
 
-def _plan_boxes(tracker: Tracker, last: int, width: int = 1920, height: int = 1080):  # type: ignore[no-untyped-def]
+def _plan_boxes(
+    tracker: Tracker, last: int, width: int = 1920, height: int = 1080
+) -> tuple[list[list[tuple[int, Face]]], Callable[[int], list[Face]]]:
     tracks = tracker.finish(last)
     kfs = [keyframes(t, width, height) for t in tracks]
     kept = [kfs[i] for i in drop_covered(kfs)]
@@ -120,11 +123,15 @@ def _covered_on(boxes: list[tuple[float, float, float, float]], face: Face) -> b
 def test_a_face_inside_a_larger_neighbours_box_keeps_its_own_track() -> None:
     """The frame-56 case: a small face first detected 0.92 inside a larger neighbour's
     predicted box was dropped as a duplicate; when it moved out, nothing covered it."""
-    big = lambda f: (800.0 + f, 300.0, 1000.0 + f, 520.0)  # noqa: E731
-    # The small face sits inside the big box until frame 60, then leaves it fast.
-    small = lambda f: (  # noqa: E731
-        (880.0 + f - max(0, f - 60) * 10, 380.0, 940.0 + f - max(0, f - 60) * 10, 450.0)
-    )
+
+    def big(f: int) -> Face:
+        return (800.0 + f, 300.0, 1000.0 + f, 520.0)
+
+    def small(f: int) -> Face:
+        # Inside the big face's box until frame 60, then it leaves it fast.
+        dx = f - max(0, f - 60) * 10
+        return (880.0 + dx, 380.0, 940.0 + dx, 450.0)
+
     tracker = Tracker()
     runs = list(range(0, 100, 4))
     for frame in runs:
@@ -172,8 +179,13 @@ def test_a_crowd_of_crossing_faces_never_leaves_a_detected_face_visible() -> Non
 
 def test_nested_faces_both_stay_covered_while_they_separate() -> None:
     """A child's face in front of an adult's (fully nested boxes), then they part."""
-    adult = lambda f: (600.0, 200.0, 840.0, 480.0)  # noqa: E731
-    child = lambda f: (680.0 + 6 * f, 300.0, 740.0 + 6 * f, 370.0)  # noqa: E731
+
+    def adult(f: int) -> Face:
+        return (600.0, 200.0, 840.0, 480.0)
+
+    def child(f: int) -> Face:
+        return (680.0 + 6 * f, 300.0, 740.0 + 6 * f, 370.0)
+
     tracker = Tracker()
     for frame in range(0, 60, 3):
         tracker.update(frame, [(*adult(frame), 0.9), (*child(frame), 0.7)])

@@ -132,6 +132,7 @@ def _threads() -> int:
 
 class _CenterFaceBase:
     name = "centerface"
+    backend = "none"
 
     def __init__(self, *, threshold: float = DEFAULT_THRESHOLD):
         self.threshold = threshold
