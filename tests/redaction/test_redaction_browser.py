@@ -107,3 +107,32 @@ def test_the_redacted_copy_plays_in_chromium(
     page.wait_for_function("() => document.querySelector('video').currentTime > 0.5", timeout=15000)
     assert page.evaluate("() => document.querySelector('video').error") is None
     assert page.evaluate("() => document.querySelector('video').videoWidth") == 640
+
+
+def test_the_editor_lists_what_to_check_first_and_goes_to_each(
+    page: Page, embedded_runtime: Runtime, base_url_live: str, recording: int
+) -> None:
+    job = service.request_detection(embedded_runtime, recording, actor="test")
+    assert job.result_plan_id is not None
+    version, plan = service.get_plan(embedded_runtime, job.result_plan_id)
+    track = plan.tracks[-1].id
+    plan.review = [
+        {"kind": "start", "track": track, "frame": 12, "end_frame": 14, "note": "look before"},
+        {"kind": "small", "track": None, "frame": 20, "note": "tiny face?"},
+    ]
+    saved = service.save_plan(
+        embedded_runtime, recording, plan, actor="test", source="review", parent_id=version.id
+    )
+    page.goto(f"{base_url_live}/recordings/{recording}/redact?plan={saved.id}")
+    page.wait_for_function("() => window.redactionEditor && window.redactionEditor.state.plan")
+    items = page.locator("#check-list li")
+    expect(items).to_have_count(2)
+    expect(page.locator("#check-these")).to_be_visible()
+    expect(items.nth(0)).to_contain_text("track starts abruptly")
+    expect(items.nth(0)).to_contain_text("frames 12–14")
+    page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+    items.nth(0).locator("button.check-go").click()
+    page.wait_for_function("() => window.redactionEditor.frameNow() === 12")
+    assert page.evaluate("() => window.redactionEditor.state.selected") == track
+    items.nth(0).locator("input[type=checkbox]").check()
+    expect(page.locator("#check-count")).to_have_text("(1 of 2 checked)")

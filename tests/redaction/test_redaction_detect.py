@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.resources
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,3 +45,32 @@ def test_batched_regions_match_single_runs() -> None:
     batch = detector.detect_batch([blank, image, blank, blank, image])
     assert [len(b) for b in batch] == [0, 1, 0, 0, 1]
     np.testing.assert_allclose(batch[1][:, :4], single[:, :4], atol=1.0)
+
+
+def test_the_backend_choice_and_compiled_networks_are_kept_between_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SUNLIGHT_REDACTION_BACKEND", raising=False)
+    monkeypatch.setattr(detect, "_cached", {})  # as in a fresh process
+    first = detect.load_detector(cache_dir=tmp_path)
+    choice = json.loads((tmp_path / detect.CHOICE_FILE).read_text())
+    assert choice["backend"] == first.backend and choice["machine"] == detect._machine_key()
+    first.detect(np.zeros((64, 96, 3), dtype=np.uint8))
+    if first.backend == "openvino":
+        assert any(p.suffix == ".blob" for p in tmp_path.rglob("*")), "compiled network cached"
+
+    def no_check(*args: object) -> detect._CenterFaceBase:
+        raise AssertionError("the self-check ran again although its answer was remembered")
+
+    monkeypatch.setattr(detect, "_cached", {})  # the next process ...
+    monkeypatch.setattr(detect, "_self_check", no_check)
+    again = detect.load_detector(cache_dir=tmp_path)
+    assert again.backend == first.backend
+    assert detect.last_choice() is not None and detect.last_choice().remembered  # type: ignore[union-attr]
+
+    # Another CPU or another runtime version: the answer is not trusted; check again.
+    choice["machine"]["threads"] += 1
+    (tmp_path / detect.CHOICE_FILE).write_text(json.dumps(choice))
+    monkeypatch.setattr(detect, "_cached", {})
+    with pytest.raises(AssertionError, match="self-check ran again"):
+        detect.load_detector(cache_dir=tmp_path)

@@ -182,3 +182,85 @@ def test_reconcile_re_enqueues_lost_and_stalled_jobs(
     done = service.get_job(embedded_runtime, job.id)
     assert done.status == "done" and done.result_plan_id is not None  # eager: ran inline
     assert service.reconcile(embedded_runtime) == []
+
+
+def test_a_render_that_dies_after_the_ingest_is_finished_by_reconcile(
+    runtime: Runtime, faces_mp4: tuple[Path, GroundTruth], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8: a failure between the copy's ingest and its redaction events once left a
+    redacted copy without its events. The job row holds the copy's hash first; whoever
+    runs next (reconcile, a retry, the CLI again) finds the copy and finishes it."""
+    from sunlight.redaction.models import RedactionJob
+
+    recording = _ingest(runtime, faces_mp4[0])
+    detected = service.request_detection(runtime, recording, actor="test")
+    assert detected.result_plan_id is not None
+    job = service.request_render(runtime, detected.result_plan_id, actor="test", enqueue=False)
+    from sunlight.evidence.custody import record as real_record
+
+    def crash(*args: object, **kwargs: object) -> None:
+        if kwargs.get("action") == Action.REDACT:
+            raise RuntimeError("killed between the ingest and the events")
+        real_record(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "record", crash)
+    with pytest.raises(RuntimeError, match="killed"):
+        service.run_render(runtime, job.id)
+    monkeypatch.setattr(service, "record", real_record)
+
+    with runtime.db.session() as session:
+        row = session.get(RedactionJob, job.id)
+        assert row is not None and row.status == "running"
+        copy_sha = row.details["rendered_sha256"]
+        copy = session.scalar(select(Recording).where(Recording.sha256 == copy_sha))
+        assert copy is not None and copy.ingest_source == "redaction"
+        copy_id = copy.id
+        assert Action.REDACT not in [e.action for e in events_for(session, "recording", copy_id)]
+
+    assert job.id in service.reconcile(runtime)
+    done = service.get_job(runtime, job.id)
+    assert (done.status, done.result_recording_id) == ("done", copy_id)
+    with runtime.db.session() as session:
+        on_copy = [
+            e for e in events_for(session, "recording", copy_id) if e.action == Action.REDACT
+        ]
+        on_original = [
+            e for e in events_for(session, "recording", recording) if e.action == Action.REDACT
+        ]
+    assert len(on_copy) == 1 and on_copy[0].details["plan_sha256"]
+    assert len(on_original) == 1 and on_original[0].details["derived_sha256"] == copy_sha
+    # Nothing is done twice: a second reconcile or run finds the job complete.
+    assert job.id not in service.reconcile(runtime)
+    assert service.run_render(runtime, job.id).result_recording_id == copy_id
+
+
+def test_the_cli_leaves_the_copys_playback_files_to_the_background_queue(
+    embedded_runtime: Runtime, recording: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sunlight.evidence.derivatives import make_derivatives
+
+    monkeypatch.setenv("SUNLIGHT_HOME", str(embedded_runtime.settings.home))
+    monkeypatch.setenv("SUNLIGHT_WORKER_MODE", "thread")  # as configured for `serve`
+    result = CliRunner().invoke(cli, ["redact", str(recording), "--render", "--json"])
+    assert result.exit_code == 0, result.output
+    derived_id = json.loads(result.stdout)["derived_recording"]["id"]
+    with embedded_runtime.db.session() as session:
+        derived = session.get(Recording, derived_id)
+        assert derived is not None and derived.derivatives_status == "pending"
+    # ... which the worker (here called directly) then makes.
+    assert make_derivatives(embedded_runtime, derived_id) == "ready"
+
+
+def test_a_detected_plan_lists_what_to_check_and_keeps_it_across_versions(
+    embedded_runtime: Runtime, recording: int
+) -> None:
+    job = service.request_detection(embedded_runtime, recording, actor="test")
+    assert job.result_plan_id is not None
+    version, plan = service.get_plan(embedded_runtime, job.result_plan_id)
+    assert job.details["check_these"] == len(plan.review)
+    track_ids = {t.id for t in plan.tracks}
+    assert all(r["track"] in track_ids for r in plan.review)
+    saved = service.save_plan(
+        embedded_runtime, recording, plan, actor="clerk", source="review", parent_id=version.id
+    )
+    assert service.get_plan(embedded_runtime, saved.id)[1].review == plan.review

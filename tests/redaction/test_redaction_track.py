@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
 from sunlight.redaction.plan import Plan, PlanError, PlanTrack, Reason, load_plan, parse_plan
-from sunlight.redaction.track import Tracker, box_at, keyframes
+from sunlight.redaction.track import Tracker, box_at, covered_by, drop_covered, keyframes
 
 FACE = (100.0, 100.0, 140.0, 150.0, 0.9)
 
@@ -99,3 +100,170 @@ def test_every_redaction_carries_a_reason_citing_a_statute() -> None:
     ]
     plan = parse_plan(document)
     assert plan.audio_mutes[0].reason.statute == "RSMo 610.100"
+
+
+# --- no detection is ever dropped (issue 12) ------------------------------------------------
+
+Face = tuple[float, float, float, float]
+
+
+def _plan_boxes(
+    tracker: Tracker, last: int, width: int = 1920, height: int = 1080
+) -> tuple[list[list[tuple[int, Face]]], Callable[[int], list[Face]]]:
+    tracks = tracker.finish(last)
+    kfs = [keyframes(t, width, height) for t in tracks]
+    kept = [kfs[i] for i in drop_covered(kfs)]
+    return kept, lambda frame: [b for k in kept if (b := box_at(k, frame)) is not None]
+
+
+def _covered_on(boxes: list[tuple[float, float, float, float]], face: Face) -> bool:
+    return any(covers(b, face) for b in boxes)
+
+
+def test_a_face_inside_a_larger_neighbours_box_keeps_its_own_track() -> None:
+    """The frame-56 case: a small face first detected 0.92 inside a larger neighbour's
+    predicted box was dropped as a duplicate; when it moved out, nothing covered it."""
+
+    def big(f: int) -> Face:
+        return (800.0 + f, 300.0, 1000.0 + f, 520.0)
+
+    def small(f: int) -> Face:
+        # Inside the big face's box until frame 60, then it leaves it fast.
+        dx = f - max(0, f - 60) * 10
+        return (880.0 + dx, 380.0, 940.0 + dx, 450.0)
+
+    tracker = Tracker()
+    runs = list(range(0, 100, 4))
+    for frame in runs:
+        dets = [(*big(frame), 0.95)]
+        if frame >= 56:
+            dets.append((*small(frame), 0.9))
+        tracker.update(frame, dets)
+    kept, boxes_at = _plan_boxes(tracker, 99)
+    assert len(kept) == 2, "two people, two tracks"
+    for frame in range(56, 100):
+        assert _covered_on(boxes_at(frame), small(frame)), f"small face visible on {frame}"
+        assert _covered_on(boxes_at(frame), big(frame)), f"large face visible on {frame}"
+
+
+def _crowd(frame: int) -> list[Face]:
+    """Eight faces in two rows walking past each other (boxes overlap when they cross),
+    with sizes from 28 to 120 px; one small face passes right through a big one."""
+    faces: list[Face] = []
+    for i in range(4):
+        size = 40.0 + 25 * i
+        x = 200.0 + 300 * i + 9 * frame
+        faces.append((x, 400.0, x + size, 400.0 + size * 1.2))
+        x2 = 1500.0 - 300 * i - 11 * frame
+        y2 = 420.0 + 10 * i
+        small = 28.0 + 6 * i
+        faces.append((x2, y2, x2 + small, y2 + small * 1.2))
+    # Only what is inside the picture: faces walk out of it at the sides.
+    clipped = [(max(0.0, f[0]), f[1], min(1920.0, f[2]), f[3]) for f in faces]
+    return [f for f in clipped if f[2] - f[0] >= 8]
+
+
+def test_a_crowd_of_crossing_faces_never_leaves_a_detected_face_visible() -> None:
+    tracker = Tracker()
+    frames = 120
+    runs = list(range(0, frames, 2))
+    for frame in runs:
+        tracker.update(frame, [(*f, 0.8) for f in _crowd(frame)])
+    kept, boxes_at = _plan_boxes(tracker, frames - 1)
+    assert len(kept) >= 8, "every face in the crowd keeps a track of its own"
+    for frame in range(frames):
+        boxes = boxes_at(frame)
+        for n, face in enumerate(_crowd(frame)):
+            assert _covered_on(boxes, face), f"face {n} visible on frame {frame}"
+
+
+def test_nested_faces_both_stay_covered_while_they_separate() -> None:
+    """A child's face in front of an adult's (fully nested boxes), then they part."""
+
+    def adult(f: int) -> Face:
+        return (600.0, 200.0, 840.0, 480.0)
+
+    def child(f: int) -> Face:
+        return (680.0 + 6 * f, 300.0, 740.0 + 6 * f, 370.0)
+
+    tracker = Tracker()
+    for frame in range(0, 60, 3):
+        tracker.update(frame, [(*adult(frame), 0.9), (*child(frame), 0.7)])
+    kept, boxes_at = _plan_boxes(tracker, 59)
+    assert len(kept) == 2
+    for frame in range(60):
+        assert _covered_on(boxes_at(frame), child(frame)), f"child visible on {frame}"
+        assert _covered_on(boxes_at(frame), adult(frame))
+
+
+def test_a_region_run_that_finds_a_neighbour_starts_a_track_for_it() -> None:
+    known = (500.0, 300.0, 580.0, 400.0)
+    neighbour = (600.0, 310.0, 670.0, 400.0)
+    tracker = Tracker()
+    tracker.update(0, [(*known, 0.9)])
+    ids = {tid for tid, _ in tracker.predictions(2)}
+    tracker.update(2, [(*known, 0.9), (*neighbour, 0.8)], searched=ids)
+    tracker.update(4, [(*known, 0.9), (*neighbour, 0.8)], searched=ids)
+    _kept, boxes_at = _plan_boxes(tracker, 4)
+    assert _covered_on(boxes_at(2), neighbour) and _covered_on(boxes_at(4), neighbour)
+
+
+def test_a_second_response_inside_the_same_face_adds_no_track() -> None:
+    """Covered duplicates are folded: the plan stays one box per face for the reviewer."""
+    face = (400.0, 200.0, 520.0, 350.0)
+    part = (430.0, 240.0, 480.0, 300.0)  # e.g. the eyes and nose, scored separately
+    tracker = Tracker()
+    for frame in range(0, 40, 4):
+        tracker.update(frame, [(*face, 0.9)] + ([(*part, 0.3)] if frame in (8, 12) else []))
+    kept, boxes_at = _plan_boxes(tracker, 39)
+    assert len(kept) == 1
+    assert _covered_on(boxes_at(8), part) and _covered_on(boxes_at(12), part)
+
+
+def test_covered_by_checks_every_frame_of_the_span() -> None:
+    outer = [(0, (0.0, 0.0, 100.0, 100.0)), (10, (0.0, 0.0, 100.0, 100.0))]
+    inside = [(2, (10.0, 10.0, 50.0, 50.0)), (8, (40.0, 40.0, 90.0, 90.0))]
+    leaves = [(2, (10.0, 10.0, 50.0, 50.0)), (8, (80.0, 40.0, 130.0, 90.0))]
+    longer = [(2, (10.0, 10.0, 50.0, 50.0)), (12, (10.0, 10.0, 50.0, 50.0))]
+    assert covered_by(inside, outer)
+    assert not covered_by(leaves, outer)
+    assert not covered_by(longer, outer), "a track outliving the other is never covered"
+
+
+def test_check_these_lists_weak_abrupt_interrupted_and_small_faces() -> None:
+    from sunlight.redaction.review import review_flags
+
+    tracker = Tracker()
+    steady = (0.0, 400.0, 80.0, 500.0)  # enters at the left edge, stays the whole clip
+    sudden = (900.0, 400.0, 980.0, 500.0)  # appears and vanishes mid-picture
+    tiny = (1500.0, 300.0, 1518.0, 320.0)
+    for frame in range(0, 120, 8):
+        dets = [(*steady, 0.9), (*tiny, 0.25)]
+        if 40 <= frame <= 64 and frame not in (48, 56):
+            dets.append((*sudden, 0.8))
+        tracker.update(frame, dets)
+    tracks = tracker.finish(119)
+    named = [(f"t{i}", t, keyframes(t, 1920, 1080)) for i, t in enumerate(tracks, 1)]
+    flags = review_flags(named, width=1920, height=1080, frame_count=120)
+    by_track: dict[str, set[str]] = {}
+    for f in flags:
+        by_track.setdefault(f["track"], set()).add(f["kind"])
+    ids = {t.hits[0].box[0]: tid for tid, t, _ in named}
+    assert by_track.get(ids[0.0], set()) == set(), "a steady face at the edge needs no look"
+    assert by_track[ids[900.0]] >= {"start", "end", "gap"}
+    assert by_track[ids[1500.0]] >= {"weak", "small"}
+    start = next(f for f in flags if f["track"] == ids[900.0] and f["kind"] == "start")
+    assert start["frame"] < 40 <= start["end_frame"]
+
+
+def test_the_check_these_list_is_validated_with_the_plan() -> None:
+    document = _plan().to_dict()
+    assert "review" not in document, "plans without a list keep their old hash"
+    document["review"] = [{"kind": "gap", "track": "t1", "frame": 3, "end_frame": 9, "note": "x"}]
+    assert parse_plan(document).review == document["review"]
+    document["review"] = [{"kind": "nonsense", "frame": 3}]
+    with pytest.raises(PlanError, match="review"):
+        parse_plan(document)
+    document["review"] = [{"kind": "weak", "frame": -1}]
+    with pytest.raises(PlanError, match="frame"):
+        parse_plan(document)

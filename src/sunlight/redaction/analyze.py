@@ -30,7 +30,8 @@ from sunlight.media._common import open_input, pick_video_stream
 from sunlight.media.errors import MediaError
 from sunlight.redaction.detect import Detector, load_detector, nms
 from sunlight.redaction.plan import Plan, PlanTrack
-from sunlight.redaction.track import Tracker, TrackerSettings, keyframes
+from sunlight.redaction.review import review_flags
+from sunlight.redaction.track import Tracker, TrackerSettings, drop_covered, keyframes
 
 Progress = Callable[[float], None]
 
@@ -328,13 +329,20 @@ def analyze(
     if frames == 0:
         raise MediaError(f"{path.name}: no video frames could be decoded")
     tracks = tracker.finish(max(last_index, frames - 1))
-    plan_tracks = []
-    for n, track in enumerate(tracks, start=1):
+    drafted = []
+    for track in tracks:
         kfs = [
             (f, box) for f, box in keyframes(track, width, height, tracker_settings) if f < frames
         ]
         if kfs:
-            plan_tracks.append(PlanTrack(id=f"t{n}", keyframes=kfs))
+            drafted.append((track, kfs))
+    # A track whose boxes another track's boxes contain on every frame changes nothing
+    # in the render (a second response to one face): leave it out of the plan.
+    kept = drop_covered([kfs for _track, kfs in drafted])
+    stats.extra["covered_tracks_dropped"] = len(drafted) - len(kept)
+    named = [(f"t{n}", *drafted[i]) for n, i in enumerate(kept, start=1)]
+    plan_tracks = [PlanTrack(id=tid, keyframes=kfs) for tid, _track, kfs in named]
+    review = review_flags(named, width=width, height=height, frame_count=frames)
     stats.frames = frames
     stats.seconds = time.perf_counter() - started
     if progress is not None:
@@ -354,4 +362,5 @@ def analyze(
             "anchor_interval": schedule.anchor_interval,
             "roi_size": schedule.roi_size,
         },
+        review=review,
     )

@@ -54,7 +54,9 @@ def _echo_progress(label: str) -> Callable[[float], None]:
 def redact(recording: str, plan_file: Path | None, do_render: bool, as_json: bool) -> None:
     """Make a redaction plan for RECORDING (an id or sha256), or save a reviewed one; with
     --render, also make the redacted copy (a new recording; the original is untouched)."""
-    runtime = open_runtime(worker_mode="eager")
+    # Jobs this command starts run here and now; what they queue (the playback copy and
+    # thumbnails of a redacted copy) goes to the background worker, as the settings say.
+    runtime = open_runtime()
     try:
         recording_id = _resolve(runtime, recording)
         out: dict[str, object] = {"recording_id": recording_id}

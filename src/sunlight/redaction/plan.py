@@ -33,6 +33,8 @@ KINDS = ("face", "plate", "screen", "document", "other")
 SOURCES = ("detector", "manual")
 AUDIO_MODES = ("silence", "tone")
 FILLS = ("pixelate", "solid")
+REVIEW_KINDS = ("weak", "gap", "start", "end", "small")
+MAX_REVIEW = 1000
 
 PLAN_JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -71,6 +73,22 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
                         },
                     },
                     "reason": {"$ref": "#/$defs/reason"},
+                },
+            },
+        },
+        "review": {
+            "description": "Check these: frames a reviewer should look at first.",
+            "type": "array",
+            "maxItems": MAX_REVIEW,
+            "items": {
+                "type": "object",
+                "required": ["kind", "frame"],
+                "properties": {
+                    "kind": {"enum": list(REVIEW_KINDS)},
+                    "track": {"type": ["string", "null"], "maxLength": 64},
+                    "frame": {"type": "integer", "minimum": 0},
+                    "end_frame": {"type": "integer", "minimum": 0},
+                    "note": {"type": "string", "maxLength": 500},
                 },
             },
         },
@@ -150,9 +168,12 @@ class Plan:
     audio_mutes: list[AudioMute] = field(default_factory=list)
     fill: str = "pixelate"
     detector: dict[str, Any] = field(default_factory=dict)
+    # "Check these": what the reviewer should look at first (see review.py). Only
+    # written when present, so plans without it keep their hash.
+    review: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document = {
             "schema": SCHEMA,
             "recording_sha256": self.recording_sha256,
             "width": self.width,
@@ -182,6 +203,9 @@ class Plan:
                 for m in self.audio_mutes
             ],
         }
+        if self.review:
+            document["review"] = [dict(r) for r in self.review]
+        return document
 
     def canonical(self) -> bytes:
         return canonical_json(self.to_dict())
@@ -304,6 +328,7 @@ def parse_plan(document: Any) -> Plan:
     detector = document.get("detector") or {}
     if not isinstance(detector, dict):
         raise PlanError("detector: must be an object")
+    review = _review(document.get("review") or [])
     return Plan(
         recording_sha256=sha,
         width=width,
@@ -314,7 +339,36 @@ def parse_plan(document: Any) -> Plan:
         audio_mutes=mutes,
         fill=fill,
         detector=detector,
+        review=review,
     )
+
+
+def _review(raw: Any) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or len(raw) > MAX_REVIEW:
+        raise PlanError(f"review: a list of at most {MAX_REVIEW} items")
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(raw):
+        where = f"review[{i}]"
+        if not isinstance(item, dict) or item.get("kind") not in REVIEW_KINDS:
+            raise PlanError(f"{where}: an object whose kind is one of {REVIEW_KINDS}")
+        entry: dict[str, Any] = {"kind": item["kind"]}
+        for key in ("frame", "end_frame"):
+            value = item.get(key)
+            if value is None and key == "end_frame":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+                raise PlanError(f"{where}.{key}: a frame number")
+            entry[key] = value
+        track = item.get("track")
+        if track is not None and (not isinstance(track, str) or not 0 < len(track) <= 64):
+            raise PlanError(f"{where}.track: a track id")
+        entry["track"] = track
+        note = item.get("note", "")
+        if not isinstance(note, str) or len(note) > 500:
+            raise PlanError(f"{where}.note: at most 500 characters")
+        entry["note"] = note
+        out.append(entry)
+    return out
 
 
 def load_plan(data: bytes | str) -> Plan:

@@ -11,6 +11,7 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import tempfile
@@ -87,6 +88,12 @@ def _recording(session: Session, recording_id: int) -> Recording:
     if recording is None:
         raise NotFound(f"no recording {recording_id}")
     return recording
+
+
+def cache_dir(runtime: Runtime) -> Path:
+    """Where the detector keeps what outlives a process: the compiled networks and the
+    backend the self-check chose (safe to delete; rebuilt on the next run)."""
+    return runtime.settings.home / "cache" / "redaction"
 
 
 def local_source(runtime: Runtime, sha256: str, scratch: Path) -> Path:
@@ -381,7 +388,7 @@ def run_detection(
     runtime: Runtime, job_id: int, *, echo: Callable[[float], None] | None = None
 ) -> JobView:
     from sunlight.redaction.analyze import analyze
-    from sunlight.redaction.detect import DetectorError
+    from sunlight.redaction.detect import DetectorError, load_detector
 
     job = _start(runtime, job_id, "detect")
     if job is None:
@@ -392,7 +399,13 @@ def run_detection(
     try:
         with tempfile.TemporaryDirectory(dir=runtime.settings.work_dir) as scratch:
             source = local_source(runtime, sha, Path(scratch))
-            plan = analyze(source, recording_sha256=sha, progress=_Progress(runtime, job_id, echo))
+            detector = load_detector(cache_dir=cache_dir(runtime))
+            plan = analyze(
+                source,
+                recording_sha256=sha,
+                detector=detector,
+                progress=_Progress(runtime, job_id, echo),
+            )
     except (MediaError, DetectorError) as exc:
         return _fail(runtime, job_id, str(exc))
     version = save_plan(
@@ -407,13 +420,33 @@ def run_detection(
         row = session.get(RedactionJob, job_id)
         assert row is not None
         row.status, row.progress, row.result_plan_id = "done", 1.0, version.id
-        row.details = {"plan_sha256": version.sha256, "tracks": version.track_count}
+        row.details = {
+            "plan_sha256": version.sha256,
+            "tracks": version.track_count,
+            "check_these": len(plan.review),
+        }
         return JobView.of(row)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def run_render(
     runtime: Runtime, job_id: int, *, echo: Callable[[float], None] | None = None
 ) -> JobView:
+    """Render a plan version into a new recording.
+
+    The rendered copy's hash is written to the job row before the copy is ingested; the
+    ingest, then the custody events and the job's completion (one transaction) follow.
+    If the process dies between the ingest and the events, the next run of the job (a
+    retry, the CLI again, or `reconcile`) finds the copy by that hash and finishes it
+    without rendering again: a redacted copy never stays without its redaction events.
+    """
     from sunlight.redaction.provenance import ProvenanceError, find_key, sign_redacted
     from sunlight.redaction.render import render
 
@@ -422,14 +455,14 @@ def run_render(
         return get_job(runtime, job_id)
     assert job.plan_id is not None
     version, plan = get_plan(runtime, job.plan_id)
+    finished = _finish_if_ingested(runtime, job_id)
+    if finished is not None:
+        return finished
     with runtime.db.session() as session:
         original = _recording(session, job.recording_id)
         sha, filename = original.sha256, original.original_filename
     runtime.settings.work_dir.mkdir(parents=True, exist_ok=True)
-    statutes = sorted(
-        {t.reason.statute for t in plan.tracks if not t.keep_visible}
-        | {m.reason.statute for m in plan.audio_mutes}
-    )
+    statutes = _statutes(plan)
     try:
         with tempfile.TemporaryDirectory(dir=runtime.settings.work_dir) as scratch:
             work = Path(scratch)
@@ -452,8 +485,15 @@ def run_render(
                     key=key,
                     title=f"{Path(filename).stem} (redacted, plan v{version.version})",
                 )
+            derived_sha = _file_sha256(final)
+            with runtime.db.session() as session:
+                row = session.get(RedactionJob, job_id)
+                assert row is not None
+                row.details = {"rendered_sha256": derived_sha, "c2pa": c2pa_info}
             stem = Path(filename).stem[:180]
-            result = ingest_file(
+            # The playback copy and thumbnails of the new recording are the derivative
+            # job's work, queued by the ingest: they do not hold up this job.
+            ingest_file(
                 runtime,
                 final,
                 IngestMetadata(
@@ -463,50 +503,83 @@ def run_render(
                 ),
                 actor=SYSTEM_ACTOR,
                 source="redaction",
+                known_sha256=derived_sha,
+                move=True,
             )
     except (MediaError, ProvenanceError, PlanError) as exc:
         return _fail(runtime, job_id, str(exc))
-    provenance = {
-        "parent_recording_id": job.recording_id,
-        "parent_sha256": sha,
-        "plan_id": version.id,
-        "plan_version": version.version,
-        "plan_sha256": version.sha256,
-        "tool_version": TOOL_VERSION,
-        "statutes": statutes,
-        "c2pa": c2pa_info,
-    }
+    finished = _finish_if_ingested(runtime, job_id)
+    if finished is None:  # the ingest reported success, so the copy is there
+        raise RedactionError(f"render job {job_id}: the redacted copy was not recorded")
+    return finished
+
+
+def _statutes(plan: Plan) -> list[str]:
+    return sorted(
+        {t.reason.statute for t in plan.tracks if not t.keep_visible}
+        | {m.reason.statute for m in plan.audio_mutes}
+    )
+
+
+def _finish_if_ingested(runtime: Runtime, job_id: int) -> JobView | None:
+    """Record the redaction events and complete a render job whose copy is already
+    ingested (found by the hash the job row holds); None when there is no such copy.
+    Events and completion commit together, so this runs at most once per job."""
     with runtime.db.session() as session:
         row = session.get(RedactionJob, job_id)
         assert row is not None
         if row.status == "done" and row.result_recording_id:
             return JobView.of(row)
+        details = dict(row.details or {})
+        derived_sha = details.get("rendered_sha256")
+        if not isinstance(derived_sha, str) or row.plan_id is None:
+            return None
+        derived = session.scalar(select(Recording).where(Recording.sha256 == derived_sha))
+        if derived is None:
+            return None
+        plan_row = session.get(RedactionPlan, row.plan_id)
+        original = session.get(Recording, row.recording_id)
+        assert plan_row is not None
+        assert original is not None
+        data = b"".join(runtime.store.iter_range(plan_row.sha256))
+        statutes = _statutes(load_plan(data))
+        c2pa_info = details.get("c2pa") or {"signed": False}
+        provenance = {
+            "parent_recording_id": row.recording_id,
+            "parent_sha256": original.sha256,
+            "plan_id": plan_row.id,
+            "plan_version": plan_row.version,
+            "plan_sha256": plan_row.sha256,
+            "tool_version": TOOL_VERSION,
+            "statutes": statutes,
+            "c2pa": c2pa_info,
+        }
         record(
             session,
             actor=SYSTEM_ACTOR,
             action=Action.REDACT,
             object_type="recording",
-            object_id=result.recording_id,
+            object_id=derived.id,
             reason="redacted copy derived from recording "
-            f"{job.recording_id} under " + ", ".join(statutes or ["RSMo 610.024"]),
-            details={**provenance, "role": "derived", "sha256": result.sha256},
+            f"{row.recording_id} under " + ", ".join(statutes or ["RSMo 610.024"]),
+            details={**provenance, "role": "derived", "sha256": derived.sha256},
         )
         record(
             session,
             actor=SYSTEM_ACTOR,
             action=Action.REDACT,
             object_type="recording",
-            object_id=job.recording_id,
+            object_id=row.recording_id,
             details={
                 **provenance,
                 "role": "original",
-                "derived_recording_id": result.recording_id,
-                "derived_sha256": result.sha256,
+                "derived_recording_id": derived.id,
+                "derived_sha256": derived.sha256,
             },
         )
-        row.status, row.progress = "done", 1.0
-        row.result_recording_id = result.recording_id
-        row.details = {"sha256": result.sha256, "c2pa": c2pa_info, "at": utcnow().isoformat()}
+        row.status, row.progress, row.error = "done", 1.0, None
+        row.result_recording_id = derived.id
+        row.details = {"sha256": derived.sha256, "c2pa": c2pa_info, "at": utcnow().isoformat()}
         return JobView.of(row)
 
 
@@ -525,9 +598,22 @@ def reconcile(runtime: Runtime, *, stalled_after: timedelta = timedelta(minutes=
             )
         )
         pending = [(j.id, j.kind) for j in rows]
+        # Render jobs whose copy was ingested but whose events were not written (the
+        # process died in between), whatever their status says: finish them here.
+        unfinished = [
+            j.id
+            for j in session.scalars(
+                select(RedactionJob).where(
+                    RedactionJob.kind == "render", RedactionJob.status != "done"
+                )
+            )
+            if (j.details or {}).get("rendered_sha256")
+        ]
+    finished = [job_id for job_id in unfinished if _finish_if_ingested(runtime, job_id)]
+    pending = [(job_id, kind) for job_id, kind in pending if job_id not in finished]
     for job_id, kind in pending:
         runtime.jobs.enqueue(DETECT_TASK if kind == "detect" else RENDER_TASK, job_id)
-    return [job_id for job_id, _ in pending]
+    return sorted(finished + [job_id for job_id, _ in pending])
 
 
 def derived_from(runtime: Runtime, recording_id: int) -> list[dict[str, Any]]:

@@ -242,28 +242,38 @@ def _frames(
 
 def write_clip(clip: Clip, path: Path, *, audio: bool = True, crf: int = 18) -> GroundTruth:
     """Encode the clip (H.264/AAC MP4, with a tone as audio) and return its ground truth."""
+    return write_clips([clip], path, audio=audio, crf=crf)
+
+
+def write_clips(clips: list[Clip], path: Path, *, audio: bool = True, crf: int = 18) -> GroundTruth:
+    """Several clips of one size and rate back to back in one file (a long recording
+    whose scenes change): one ground truth, frames numbered from the start of the file."""
+    first = clips[0]
     truth: GroundTruth = []
     with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
-        vs = out.add_stream("libx264", rate=clip.fps)
-        vs.width, vs.height, vs.pix_fmt = clip.width, clip.height, "yuv420p"
+        vs = out.add_stream("libx264", rate=first.fps)
+        vs.width, vs.height, vs.pix_fmt = first.width, first.height, "yuv420p"
         vs.options = {"preset": "ultrafast", "crf": str(crf)}
         ast = out.add_stream("aac", rate=16000) if audio else None
         if ast is not None:
             ast.layout = "mono"
-        samples_per_frame = 16000 // clip.fps
-        for index, (image, gt) in enumerate(_frames(clip)):
-            truth.append(gt)
-            vf = av.VideoFrame.from_ndarray(image, format="rgb24")
-            vf.pts = index
-            vf.time_base = Fraction(1, clip.fps)
-            out.mux(vs.encode(vf))
-            if ast is not None:
-                t = (index * samples_per_frame + np.arange(samples_per_frame)) / 16000
-                tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
-                af = av.AudioFrame.from_ndarray(tone, format="flt", layout="mono")
-                af.sample_rate = 16000
-                af.pts = index * samples_per_frame
-                out.mux(ast.encode(af))
+        samples_per_frame = 16000 // first.fps
+        index = 0
+        for clip in clips:
+            for image, gt in _frames(clip):
+                truth.append(gt)
+                vf = av.VideoFrame.from_ndarray(image, format="rgb24")
+                vf.pts = index
+                vf.time_base = Fraction(1, first.fps)
+                out.mux(vs.encode(vf))
+                if ast is not None:
+                    t = (index * samples_per_frame + np.arange(samples_per_frame)) / 16000
+                    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+                    af = av.AudioFrame.from_ndarray(tone, format="flt", layout="mono")
+                    af.sample_rate = 16000
+                    af.pts = index * samples_per_frame
+                    out.mux(ast.encode(af))
+                index += 1
         out.mux(vs.encode(None))
         if ast is not None:
             out.mux(ast.encode(None))

@@ -50,6 +50,8 @@ class Track:
     # of the look-back/look-ahead extension).
     run_before: int | None = None
     run_after: int | None = None
+    # Started by a region run (around another face) rather than a whole-frame run.
+    from_region: bool = False
 
     @property
     def last(self) -> Hit:
@@ -160,17 +162,18 @@ class Tracker:
                 closed.add(id(track))
                 self._done.append(track)
         survivors = [t for t in self._active if id(t) not in closed]
-        taken = [t.predict(frame) for t in survivors]
         for di, (box, score) in enumerate(dets):
-            if di in used_d or searched is not None:
-                # Region runs enlarge small patches, where textures pass for faces more
-                # easily: they confirm and follow known faces but never start a track.
+            if di in used_d:
                 continue
-            if any(_inside(box, other) >= 0.5 for other in taken):
-                # A second response to a face already tracked (a turned or occluded face
-                # can give two boxes that NMS keeps apart): not a new person.
-                continue
+            # Every detection no track took starts a track of its own, even one lying
+            # inside a neighbour's (larger) box: in a crowd that neighbour is another
+            # person, and when the two drift apart only this track still covers the face.
+            # (Two responses to one face are folded together after the fact, and only
+            # where one track's boxes are covered by the other's on every frame: see
+            # `drop_covered`.) Region runs start tracks too: a second face near a tracked
+            # one is found there first.
             track = Track(self._next_id, [Hit(frame, box, score)])
+            track.from_region = searched is not None
             # A face first seen now may have been on screen since the last whole-frame
             # run: the look-back extension reaches back to it.
             track.run_before = self._last_anchor
@@ -302,3 +305,47 @@ def box_at(frames: Sequence[tuple[int, Box]], frame: int) -> Box | None:
         b0[2] + (b1[2] - b0[2]) * t,
         b0[3] + (b1[3] - b0[3]) * t,
     )
+
+
+def _contains(outer: Box | None, inner: Box | None, tolerance: float) -> bool:
+    return (
+        outer is not None
+        and inner is not None
+        and outer[0] <= inner[0] + tolerance
+        and outer[1] <= inner[1] + tolerance
+        and outer[2] >= inner[2] - tolerance
+        and outer[3] >= inner[3] - tolerance
+    )
+
+
+def covered_by(
+    inner: Sequence[tuple[int, Box]], outer: Sequence[tuple[int, Box]], tolerance: float = 0.5
+) -> bool:
+    """Whether ``outer``'s box contains ``inner``'s on every frame of ``inner``'s span.
+
+    Both move in straight lines between keyframes, so containment (four linear
+    inequalities) holds on every frame when it holds at every keyframe of either track
+    inside that span."""
+    if not inner or not outer:
+        return False
+    first, last = inner[0][0], inner[-1][0]
+    if outer[0][0] > first or outer[-1][0] < last:
+        return False
+    frames = {f for f, _ in inner} | {f for f, _ in outer if first <= f <= last}
+    return all(_contains(box_at(outer, f), box_at(inner, f), tolerance) for f in sorted(frames))
+
+
+def drop_covered(tracks: Sequence[Sequence[tuple[int, Box]]]) -> list[int]:
+    """Indices of the tracks to keep: a track is left out only when another kept track's
+    box contains its box on every frame of its span (a second response to the same face:
+    removing it changes no pixel of the render). Larger tracks are kept first."""
+
+    def area(kfs: Sequence[tuple[int, Box]]) -> float:
+        return sum((b[2] - b[0]) * (b[3] - b[1]) for _f, b in kfs) / max(1, len(kfs))
+
+    order = sorted(range(len(tracks)), key=lambda i: (-area(tracks[i]), i))
+    kept: list[int] = []
+    for i in order:
+        if not any(covered_by(tracks[i], tracks[k]) for k in kept):
+            kept.append(i)
+    return sorted(kept)

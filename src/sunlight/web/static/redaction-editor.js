@@ -11,7 +11,7 @@
   const ctx = canvas.getContext("2d");
   const rec = config.recording;
   const statusEl = document.getElementById("status");
-  const state = { plan: null, versionId: config.plan_id, selected: null, drag: null, dirty: false };
+  const state = { plan: null, versionId: config.plan_id, selected: null, drag: null, dirty: false, checked: new Set() };
   const HANDLE = 8;
 
   function setStatus(text) { statusEl.textContent = text; }
@@ -215,6 +215,45 @@
     }
   }
 
+  // "Check these": the detector's list of what a reviewer should look at first. Each item
+  // seeks to its first frame and selects its track; ticks are kept in this page only.
+  const KIND_LABEL = { weak: "weak detection", gap: "face lost, box interpolated", start: "track starts abruptly", end: "track ends abruptly", small: "face near the size limit" };
+  function renderChecks() {
+    const section = document.getElementById("check-these");
+    const list = document.getElementById("check-list");
+    if (!section || !list) return;
+    list.textContent = "";
+    const items = (state.plan && state.plan.review) || [];
+    section.hidden = items.length === 0;
+    const done = items.filter((r) => state.checked.has(checkKey(r))).length;
+    document.getElementById("check-count").textContent = "(" + done + " of " + items.length + " checked)";
+    for (const r of items) {
+      const li = document.createElement("li");
+      li.className = "check-item";
+      li.dataset.kind = r.kind;
+      if (r.track) li.dataset.track = r.track;
+      const tick = document.createElement("input");
+      tick.type = "checkbox"; tick.checked = state.checked.has(checkKey(r));
+      tick.setAttribute("aria-label", "Checked: " + (KIND_LABEL[r.kind] || r.kind) + " at frame " + r.frame);
+      tick.addEventListener("change", () => { if (tick.checked) state.checked.add(checkKey(r)); else state.checked.delete(checkKey(r)); renderChecks(); });
+      const go = document.createElement("button");
+      go.type = "button"; go.className = "link check-go";
+      const range = r.end_frame !== undefined && r.end_frame !== r.frame ? "frames " + r.frame + "–" + r.end_frame : "frame " + r.frame;
+      go.textContent = (KIND_LABEL[r.kind] || r.kind) + (r.track ? " · " + r.track : "") + " · " + range;
+      go.title = r.note || "";
+      go.addEventListener("click", () => {
+        video.pause();
+        if (r.track) state.selected = r.track;
+        video.currentTime = (r.frame + 0.5) / fps();
+        renderTables(); draw();
+      });
+      li.appendChild(tick); li.appendChild(document.createTextNode(" ")); li.appendChild(go);
+      if (r.note) { const note = document.createElement("span"); note.className = "muted"; note.textContent = " — " + r.note; li.appendChild(note); }
+      list.appendChild(li);
+    }
+  }
+  function checkKey(r) { return [r.kind, r.track || "", r.frame, r.end_frame === undefined ? "" : r.end_frame].join(":"); }
+
   function emptyPlan() {
     return {
       schema: "sunlight.redaction-plan/1", recording_sha256: rec.sha256, width: rec.width, height: rec.height,
@@ -237,7 +276,7 @@
     state.dirty = false;
     document.getElementById("plan-label").textContent = "version " + data.version.version + " · sha256 " + data.version.sha256.slice(0, 12) + "…";
     root.dataset.planVersion = data.version.version;
-    renderTables(); draw();
+    renderTables(); renderChecks(); draw();
   }
 
   async function pollJob(job, label) {
@@ -258,7 +297,8 @@
     try {
       const job = await pollJob(await api("POST", "/api/redaction/recordings/" + rec.id + "/detect"), "Detecting faces");
       await loadPlan(job.result_plan_id);
-      setStatus("Detection done: " + state.plan.tracks.length + " tracks. Review them before rendering.");
+      const checks = (state.plan.review || []).length;
+      setStatus("Detection done: " + state.plan.tracks.length + " tracks" + (checks ? ", " + checks + " places to check first" : "") + ". Review them before rendering.");
     } catch (e) { setStatus(e.message); }
   });
 
