@@ -15,7 +15,7 @@ from sunlight.compliance.models import ReviewItem
 from sunlight.compliance.policy import load_policy
 from sunlight.evidence import service as evidence
 from sunlight.web.deps import RuntimeDep, require
-from sunlight.web.pages import render
+from sunlight.web.pages import latest_recorded_month, render
 
 router = APIRouter(tags=["compliance"])
 ImportKind = Literal["cad", "use-of-force"]
@@ -222,6 +222,7 @@ def _page(
             queue=service.review_queue(session, month),
             policy=load_policy(),
             month=str(month),
+            latest_month=latest_recorded_month(session),
             **{"result": None, **extra},
         )
 
