@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ import pytest
 
 from sunlight.config import load_settings
 from sunlight.demo import load_demo
+from sunlight.media.synth import make_clip
+from sunlight.redaction.provenance import find_key, read_manifest, sign_redacted
 from sunlight.runtime import Runtime, start
 from tests.support.server import live_server
 
@@ -105,3 +108,42 @@ def test_every_readme_command_runs_on_the_demo(demo_home: tuple[Path, Runtime]) 
             assert (done.stdout + done.stderr).strip(), f"{command} printed nothing"
             if "--json" in command:
                 json.loads(done.stdout)
+
+
+def test_operators_c2pa_recipe_makes_a_trusted_signer(tmp_path: Path) -> None:
+    """The OpenSSL recipe in docs/operators.md, run as written, gives a chain that signs a
+    redacted copy whose manifest reads as Trusted under the department's root."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    docs = (README.parent / "docs" / "operators.md").read_text(encoding="utf-8")
+    recipe = next(b for b in shell_blocks(docs) if "openssl" in b)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", recipe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    home = tmp_path / "home"
+    (home / "c2pa").mkdir(parents=True)
+    for name in ("chain.pem", "key.pem"):
+        shutil.copyfile(tmp_path / name, home / "c2pa" / name)
+    key = find_key(home)
+    assert key is not None
+    make_clip(tmp_path / "copy.mp4", seconds=1.0, width=160, height=120, seed=1)
+    info = sign_redacted(
+        source=tmp_path / "copy.mp4",
+        destination=tmp_path / "signed.mp4",
+        original=tmp_path / "copy.mp4",
+        original_sha256="0" * 64,
+        plan_sha256="1" * 64,
+        statutes=["RSMo 610.024"],
+        tool_version="test",
+        key=key,
+        title="recipe check",
+    )
+    assert "CN=KCPD redaction signer" in info["signer"]
+    root = (tmp_path / "root.pem").read_text(encoding="utf-8")
+    manifest = read_manifest(tmp_path / "signed.mp4", trust_anchors_pem=root)
+    assert manifest["validation_state"] == "Trusted"
