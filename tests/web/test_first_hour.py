@@ -59,6 +59,14 @@ def test_demo_first_hour(runtime: Runtime, client: TestClient, tmp_path: Path) -
     with pytest.raises(VerificationError):
         check_bundle(bundle, log_key=log_key, witness_keys=[], min_witnesses=1, file_sha256=sha)
 
+    # Pages name demo-only keys, and an empty month points at the month with recordings.
+    assert "demo-only witness" in _text(client.get("/log").text)
+    empty = client.get("/compliance", params={"month": "2026-11"}).text
+    assert 'href="/compliance?month=2026-05"' in empty
+    assert "Nothing was recorded and no incident started in 2026-11" in _text(empty)
+    demo_month = client.get("/compliance", params={"month": "2026-05"}).text
+    assert 'id="empty-month"' not in demo_month and "26-0508-0342" in demo_month
+
     # The faces clip redacts into a copy whose C2PA manifest the demo key signed.
     job = _render(runtime, FACES_RECORDING_ID)
     assert job.details["c2pa"]["signed"] is True

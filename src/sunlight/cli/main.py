@@ -106,7 +106,8 @@ def serve(host: str, port: int, demo: bool, retention: bool) -> None:
         from sunlight.demo import load_demo
 
         summary = load_demo(runtime, log=lambda msg: click.echo(msg, err=True))
-        click.echo(f"demo data: {summary}", err=True)
+        for line in demo_report(summary, runtime.settings.home):
+            click.echo(line, err=True)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         click.secho(
             "warning: sign-in and access control are not built yet; every visitor acts as the "
@@ -148,7 +149,26 @@ def demo(as_json: bool) -> None:
     if as_json:
         emit_json(summary)
     else:
-        click.echo(f"demo data ready: {summary}. Start with: sunlight serve")
+        for line in demo_report(summary, runtime.settings.home):
+            click.echo(line)
+        click.echo("Start with: uv run sunlight serve")
+
+
+def demo_report(summary: dict[str, Any], home: Path) -> list[str]:
+    """What the demo loaded and where, for people (the README lists what to try)."""
+    from sunlight.demo import DEMO_DAY, FACES_RECORDING_ID
+
+    return [
+        f"demo data ready in {home}: {summary['ingested']} recordings ingested "
+        f"({summary['duplicates']} already there, {summary['flagged']} flagged), "
+        f"{summary['incidents']} incidents added; all dated {DEMO_DAY:%Y-%m-%d}.",
+        f"recording {FACES_RECORDING_ID} (on a fresh data folder) has faces to redact; "
+        f"demo files to try: {home / 'demo'}.",
+        f"DEMO-ONLY keys, never for evidence: a witness in {home / 'demo' / 'witness'} "
+        f"(it cosigned checkpoint {summary['witness']})"
+        + (f" and a C2PA chain in {home / 'c2pa'}." if summary["c2pa_key"] == "demo" else "."),
+        "Every example in the README runs on this data.",
+    ]
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from sunlight.compliance.policy import load_policy
 from sunlight.evidence import service as evidence
 from sunlight.validation import Id, check_date, column_length
 from sunlight.web.deps import RuntimeDep, require
-from sunlight.web.pages import render
+from sunlight.web.pages import latest_recorded_month, render
 
 router = APIRouter(tags=["compliance"])
 ImportKind = Literal["cad", "use-of-force"]
@@ -235,6 +235,7 @@ def _page(
             queue=service.review_queue(session, month),
             policy=load_policy(),
             month=str(month),
+            latest_month=latest_recorded_month(session),
             **{"result": None, **extra},
         )
 

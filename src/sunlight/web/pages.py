@@ -10,13 +10,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight import __version__
 from sunlight.access import Actor, Permission
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
+from sunlight.evidence.models import Recording
 from sunlight.ledger.service import leaves_for_events
 from sunlight.redaction.models import RedactionJob
 from sunlight.retention.service import recording_status
@@ -134,6 +135,17 @@ def recordings(
             statuses=service.RECORDING_STATUSES,
             error=error,
         )
+
+
+def latest_recorded_month(session: Session) -> str | None:
+    """The month (YYYY-MM) of the latest camera recording still held (redacted copies are
+    made later and do not count), for empty month views."""
+    latest = session.scalar(
+        select(func.max(Recording.recorded_at)).where(
+            Recording.deleted_at.is_(None), Recording.ingest_source != "redaction"
+        )
+    )
+    return latest.strftime("%Y-%m") if latest is not None else None
 
 
 def _manifest(details: dict[str, Any] | None) -> dict[str, Any]:
