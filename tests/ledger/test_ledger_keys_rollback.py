@@ -457,3 +457,29 @@ def test_log_key_endpoint_never_creates_nor_serves_a_wrong_key(
         response = client.get("/log/key")
         assert response.status_code == 200
         assert response.text.strip() == service.identity(runtime).verifier_key
+
+
+def test_restore_check_takes_only_this_logs_checkpoints(
+    embedded_runtime: Runtime, tmp_path: Path
+) -> None:
+    from sunlight.ledger.verify import Checkpoint, generate_signer, sign_note
+
+    rt = embedded_runtime
+    add_events(rt, 4)
+    cp = service.seal_and_checkpoint(rt)
+    ident = service.identity(rt)
+    rogue, _ = generate_signer(ident.origin)
+    forged = sign_note(Checkpoint(ident.origin, 99, b"\x01" * 32).format_checkpoint(), rogue)
+    with pytest.raises(service.Rejected, match="not a checkpoint signed by this log"):
+        service.restore_check(rt, forged)
+    # As served by /log/checkpoint, with a witness's cosignature line appended: accepted,
+    # and the file keeps only the log's own signature.
+    state = tmp_path / "witness"
+    skey = w.init(state, "news.example/witness")
+    text = cp.note[: cp.note.rfind("\n\n") + 1]
+    wskey = (state / w.KEY_FILE).read_text().strip()
+    assert skey
+    served = cp.note + cosign_checkpoint(text, wskey, 7)
+    assert service.restore_check(rt, served).ok
+    saved = log_state.read_state(ledger_settings(rt.settings).state_file)
+    assert saved is not None and saved.note == cp.note and not saved.is_copy
