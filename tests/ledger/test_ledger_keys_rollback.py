@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from tests.ledger.conftest import add_events
+from tests.support.server import live_server
 
 from sunlight.cli.main import cli
 from sunlight.config import load_settings
@@ -232,6 +233,21 @@ def test_cli_read_only_commands_create_no_key(tmp_path: Path, embedded_runtime: 
     assert result.exit_code == 1
     assert not (home / "keys" / "ledger.key").exists()
 
+    # Set up as docs/backup.md says: install the key, confirm against the public log.
+    (home / "keys").mkdir(parents=True)
+    shutil.copy(ledger_settings(rt.settings).key_file, home / "keys" / "ledger.key")
+    result = runner.invoke(cli, ["ledger", "status", "--json"], env=env)
+    assert result.exit_code == 1, result.output
+    status = json.loads(result.output)
+    assert status["latest_checkpoint"] == 3 and "restore-check" in status["signing"]
+    with live_server(rt) as url:
+        result = runner.invoke(cli, ["ledger", "restore-check", url], env=env)
+    assert result.exit_code == 0 and "signing is allowed" in result.output, result.output
+    result = runner.invoke(cli, ["ledger", "status"], env=env)
+    assert result.exit_code == 0 and "signing: allowed" in result.output, result.output
+    result = runner.invoke(cli, ["ledger", "seal"], env=env)
+    assert result.exit_code == 0, result.output
+
 
 def test_init_key_on_an_empty_log(embedded_runtime: Runtime) -> None:
     rt = embedded_runtime
@@ -413,3 +429,57 @@ def test_checkpoint_file_is_durable_and_only_moves_forward(
     state = log_state.read_state(path)
     assert state is not None and state.checkpoint.size == 6 and not state.is_copy
     assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_log_key_endpoint_never_creates_nor_serves_a_wrong_key(
+    runtime: Runtime, host2: Runtime
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from sunlight.ledger.config import write_secret
+    from sunlight.ledger.verify import generate_signer
+    from sunlight.web.app import create_app
+
+    add_events(runtime, 3)
+    service.seal_and_checkpoint(runtime)
+    key_file = ledger_settings(host2.settings).key_file
+    with TestClient(create_app(host2, start_worker=False)) as client:
+        response = client.get("/log/key")
+        assert response.status_code == 404 and "no log key" in response.text
+        assert client.get("/log/checkpoint").status_code == 200
+        assert client.get("/log").status_code == 200
+        assert not key_file.exists()
+        other, _ = generate_signer(service.identity(runtime).origin)
+        write_secret(key_file, other + "\n")
+        response = client.get("/log/key")
+        assert response.status_code == 503 and "did not sign" in response.text
+    with TestClient(create_app(runtime, start_worker=False)) as client:
+        response = client.get("/log/key")
+        assert response.status_code == 200
+        assert response.text.strip() == service.identity(runtime).verifier_key
+
+
+def test_restore_check_takes_only_this_logs_checkpoints(
+    embedded_runtime: Runtime, tmp_path: Path
+) -> None:
+    from sunlight.ledger.verify import Checkpoint, generate_signer, sign_note
+
+    rt = embedded_runtime
+    add_events(rt, 4)
+    cp = service.seal_and_checkpoint(rt)
+    ident = service.identity(rt)
+    rogue, _ = generate_signer(ident.origin)
+    forged = sign_note(Checkpoint(ident.origin, 99, b"\x01" * 32).format_checkpoint(), rogue)
+    with pytest.raises(service.Rejected, match="not a checkpoint signed by this log"):
+        service.restore_check(rt, forged)
+    # As served by /log/checkpoint, with a witness's cosignature line appended: accepted,
+    # and the file keeps only the log's own signature.
+    state = tmp_path / "witness"
+    skey = w.init(state, "news.example/witness")
+    text = cp.note[: cp.note.rfind("\n\n") + 1]
+    wskey = (state / w.KEY_FILE).read_text().strip()
+    assert skey
+    served = cp.note + cosign_checkpoint(text, wskey, 7)
+    assert service.restore_check(rt, served).ok
+    saved = log_state.read_state(ledger_settings(rt.settings).state_file)
+    assert saved is not None and saved.note == cp.note and not saved.is_copy

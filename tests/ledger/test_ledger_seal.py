@@ -203,6 +203,14 @@ def test_concurrent_sealing_processes_on_postgresql(pg_runtime: Runtime, tmp_pat
     deadline = time.monotonic() + 60
     while len(list(flags.glob("ready-*"))) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
+    # On a loaded machine the children may need a while for their first pass: wait for
+    # it, so that the events below are sealed while they run (and there are checkpoints
+    # before and after them).
+    while time.monotonic() < deadline:
+        with rt.db.session() as session:
+            if service.latest_checkpoint(session) is not None:
+                break
+        time.sleep(0.05)
     for k in range(10):
         add_events(rt, 20, start_at=5000 + 20 * k)
         time.sleep(0.05)

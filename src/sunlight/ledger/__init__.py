@@ -14,7 +14,10 @@ Modules:
   the private ones).
 * :mod:`sunlight.ledger.models`, :mod:`sunlight.ledger.service` -- tables, sealing,
   checkpoints, cosignatures, proofs and bundles; :mod:`sunlight.ledger.config` -- settings
-  and the log key.
+  and the log key; :mod:`sunlight.ledger.state` -- the checkpoint file beside the key (the
+  latest checkpoint signed, out of a database edit's reach).
+* :mod:`sunlight.ledger.integrity` -- audit checks of that file and of every stored witness
+  cosignature.
 * :mod:`sunlight.ledger.audit` -- ``sunlight audit``; :mod:`sunlight.ledger.witness` --
   ``sunlight witness``; :mod:`sunlight.ledger.api` -- the public ``/log`` endpoints;
   :mod:`sunlight.ledger.cli` -- the commands.

@@ -18,6 +18,7 @@ from sunlight.access import Actor, Permission
 from sunlight.evidence.custody import Action
 from sunlight.ledger import service
 from sunlight.ledger.config import ledger_settings
+from sunlight.ledger.verify import VerificationError, open_checkpoint
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID, Id
 from sunlight.web.access_log import log_read
@@ -85,11 +86,25 @@ def checkpoint(
     summary="The log's verifier key (name+keyid+base64, Go sumdb/note format)",
 )
 def key(runtime: RuntimeDep) -> Response:
-    # Read-only: never creates a key (a host without one answers 404).
+    # Read-only: never creates a key (a host without one answers 404), and never serves a
+    # key that did not sign the log's checkpoints (a replica holding another key: 503).
     try:
-        vkey = service.identity(runtime).verifier_key
+        ident = service.identity(runtime)
     except service.NoLogKey as exc:
         raise HTTPException(404, str(exc)) from exc
+    vkey = ident.verifier_key
+    with runtime.db.session() as session:
+        latest = service.latest_checkpoint(session)
+    if latest is not None:
+        try:
+            open_checkpoint(latest.note, vkey, origin=ident.origin)
+        except VerificationError as exc:
+            raise HTTPException(
+                503,
+                f"this host's key {vkey} did not sign the log's checkpoints (signed by "
+                f"{service.describe_signer(latest.note)}): install the log's key file at "
+                f"{ident.settings.key_file}",
+            ) from exc
     return PlainTextResponse(vkey + "\n", headers={"Cache-Control": STABLE})
 
 

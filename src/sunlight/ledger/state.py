@@ -72,11 +72,8 @@ class LogState:
     note: str
     checkpoint: Checkpoint
     inode: int
+    current_inode: int
     cosignatures: CosignatureChain = field(default_factory=CosignatureChain)
-
-    @property
-    def current_inode(self) -> int:
-        return os.stat(self.path).st_ino
 
     @property
     def is_copy(self) -> bool:
@@ -98,7 +95,11 @@ def read_state(path: Path) -> LogState | None:
         StateError: the file exists but is not a readable checkpoint file.
     """
     try:
-        raw = path.read_text(encoding="utf-8")
+        # One open file for both the content and its inode: a concurrent rename of a newer
+        # file into place must not make this one look like a copy.
+        with open(path, "rb") as fh:
+            current_inode = os.fstat(fh.fileno()).st_ino
+            raw = fh.read().decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
@@ -114,6 +115,7 @@ def read_state(path: Path) -> LogState | None:
             note=str(note),
             checkpoint=parse_checkpoint(_note_body(str(note))),
             inode=int(doc["inode"]),
+            current_inode=current_inode,
             cosignatures=CosignatureChain(
                 int(chain.get("through_id", 0)),
                 int(chain.get("count", 0)),
