@@ -17,6 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -78,25 +79,27 @@ def tus_upload(client: httpx.Client, tally: Tally, data: bytes, name: str) -> st
         return None
     url = created.headers["location"]
     half = len(data) // 2
-    last: httpx.Response | None = None
+    sha256: str | None = None
     for offset, chunk in ((0, data[:half]), (half, data[half:])):
-        digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
-        last = tally.add(
-            "tus-patch",
-            lambda: client.patch(
-                url,
-                content=chunk,
-                headers={
-                    **TUS,
-                    "Content-Type": "application/offset+octet-stream",
-                    "Upload-Offset": str(offset),
-                    "Upload-Checksum": f"sha256 {digest}",
-                },
-            ),
-        )
-        if last is None or last.status_code != 204:
+        sent = tally.add("tus-patch", partial(patch_chunk, client, url, offset, chunk))
+        if sent is None or sent.status_code != 204:
             return None
-    return last.headers.get("sunlight-sha256")
+        sha256 = sent.headers.get("sunlight-sha256")
+    return sha256
+
+
+def patch_chunk(client: httpx.Client, url: str, offset: int, chunk: bytes) -> httpx.Response:
+    digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+    return client.patch(
+        url,
+        content=chunk,
+        headers={
+            **TUS,
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": str(offset),
+            "Upload-Checksum": f"sha256 {digest}",
+        },
+    )
 
 
 def cli_env(runtime: Runtime) -> dict[str, str]:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 import sunlight.db.engine
@@ -26,6 +26,12 @@ from sunlight.web.app import create_app
 def officers(db: Database) -> int:
     with db.session(read_only=True) as session:
         return int(session.scalar(select(func.count()).select_from(Officer)) or 0)
+
+
+def add_officer(db: Database, badge: str) -> None:
+    with db.session() as session:
+        session.add(Officer(badge_number=badge, name=badge))
+        session.flush()
 
 
 @contextmanager
@@ -87,26 +93,24 @@ def test_busy_past_the_timeout_is_database_busy_and_changes_nothing(runtime: Run
     try:
         with lock_held(runtime.db):
             started = time.monotonic()
-            with pytest.raises(DatabaseBusy), impatient.session() as session:
-                session.add(Officer(badge_number="B-late", name="late"))
-                session.flush()
+            with pytest.raises(DatabaseBusy):
+                add_officer(impatient, "B-late")
             assert time.monotonic() - started < 10
             # Readers do not wait for the writer.
             assert officers(impatient) == 0
         # Once the lock is free the same call succeeds.
-        with impatient.session() as session:
-            session.add(Officer(badge_number="B-late", name="late"))
+        add_officer(impatient, "B-late")
         assert officers(runtime.db) == 1
     finally:
         impatient.dispose()
 
 
 def test_read_only_sessions_refuse_writes(runtime: Runtime) -> None:
-    with pytest.raises(DBAPIError), runtime.db.session(read_only=True) as session:
-        session.add(Officer(badge_number="B-ro", name="read only"))
-        session.flush()
-    with runtime.db.session() as session:  # the connection is back to writable
-        session.add(Officer(badge_number="B-rw", name="writer"))
+    with runtime.db.session(read_only=True) as session:
+        with pytest.raises(DBAPIError):
+            session.execute(insert(Officer).values(badge_number="B-ro", name="read only"))
+        session.rollback()
+    add_officer(runtime.db, "B-rw")  # the pooled connection is writable again
     assert officers(runtime.db) == 1
 
 
@@ -119,9 +123,8 @@ def test_a_session_inside_a_write_session_reads_but_cannot_write(runtime: Runtim
         outer.flush()
         with runtime.db.session() as inner:
             assert inner.scalar(select(func.count()).select_from(Officer)) == 0
-        with pytest.raises(NestedWriteSession), runtime.db.session() as inner:
-            inner.add(Officer(badge_number="B-inner", name="inner"))
-            inner.flush()
+        with pytest.raises(NestedWriteSession):
+            add_officer(runtime.db, "B-inner")
     assert time.monotonic() - started < 10
     assert officers(runtime.db) == 1
 
