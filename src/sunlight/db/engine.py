@@ -163,7 +163,11 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
         self._nested_engine = self.engine.execution_options(**{_READ_ONLY: True, _NESTED: True})
-        self._writing = threading.local()
+        # Threads that hold a write session on this database now. Keyed by the opening
+        # thread's id (not a threading.local) so that a session closed from another
+        # thread, e.g. by a generator resumed in a thread pool, still clears its mark.
+        self._writers: set[int] = set()
+        self._writers_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -182,17 +186,22 @@ class Database:
         Raises ``DatabaseBusy`` (nothing changed; retry) when the lock or a connection
         could not be had within ``busy_timeout_s``.
         """
-        if read_only or getattr(self._writing, "active", False):
-            engine = self._nested_engine if not read_only else self._read_engine
+        thread = threading.get_ident()
+        with self._writers_lock:
+            nested = thread in self._writers
+            if not (read_only or nested):
+                self._writers.add(thread)
+        if read_only or nested:
+            engine = self._read_engine if read_only else self._nested_engine
             with self._unit_of_work(self.sessionmaker(bind=engine)) as session:
                 yield session
             return
-        self._writing.active = True
         try:
             with self._unit_of_work(self.sessionmaker()) as session:
                 yield session
         finally:
-            self._writing.active = False
+            with self._writers_lock:
+                self._writers.discard(thread)
 
     @contextmanager
     def _unit_of_work(self, factory_session: Session) -> Iterator[Session]:
