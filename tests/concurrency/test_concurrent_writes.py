@@ -242,10 +242,13 @@ def test_writers_at_once_never_answer_500(
         stored = set(session.scalars(select(Recording.sha256)))
         title = session.scalar(select(Recording.title).where(Recording.id == clip_id))
         copy_events = [e.action for e in events_for(session, "recording", derived["id"])]
+        clip_events = [e.action for e in events_for(session, "recording", clip_id)]
     assert expected | cli_hashes | {derived["sha256"]} <= stored
     assert title is not None and title.endswith(f"edit {EDITS - 1}")
     assert tally.counts[("metadata", 200)] == EDITORS * EDITS
     assert str(Action.REDACT) in copy_events  # the redacted copy carries its event
+    # Ten players at once, one viewer (the local administrator), one access record.
+    assert clip_events.count(str(Action.STREAM)) == 1
 
 
 def timed(job: Callable[[], object]) -> tuple[object, float]:
