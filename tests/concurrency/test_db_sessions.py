@@ -3,7 +3,9 @@ and a lock that stays taken becomes DatabaseBusy (503 on the web, an error on th
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -18,9 +20,12 @@ from sqlalchemy.exc import DBAPIError
 import sunlight.db.engine
 from sunlight.cli.main import cli
 from sunlight.db import Database, DatabaseBusy, NestedWriteSession
-from sunlight.evidence.models import Officer
+from sunlight.evidence.models import Officer, Recording
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+
+TUS = {"Tus-Resumable": "1.0.0"}
+OCTET = "application/offset+octet-stream"
 
 
 def officers(db: Database) -> int:
@@ -140,6 +145,33 @@ def test_web_answers_503_with_retry_after_when_busy(runtime: Runtime) -> None:
         assert response.headers["retry-after"] == str(DatabaseBusy.retry_after_s)
         assert "busy" in response.json()["detail"]
         assert officers(runtime.db) == 0
+    finally:
+        impatient.db.dispose()
+
+
+def test_upload_completion_when_busy_answers_503(runtime: Runtime) -> None:
+    impatient = dataclasses.replace(
+        runtime, db=Database(runtime.settings.database_url, busy_timeout_s=0.3)
+    )
+    data = os.urandom(5000)
+    meta = "filename " + base64.b64encode(b"busy.bin").decode()
+    try:
+        with TestClient(create_app(impatient, start_worker=False)) as client:
+            created = client.post(
+                "/api/uploads",
+                headers={**TUS, "Upload-Length": str(len(data)), "Upload-Metadata": meta},
+            )
+            assert created.status_code == 201, created.text
+            with lock_held(runtime.db):
+                busy = client.patch(
+                    created.headers["location"],
+                    content=data,
+                    headers={**TUS, "Content-Type": OCTET, "Upload-Offset": "0"},
+                )
+        assert busy.status_code == 503, busy.text
+        assert busy.headers["retry-after"] == str(DatabaseBusy.retry_after_s)
+        with runtime.db.session(read_only=True) as session:  # no half-made recording
+            assert session.scalar(select(func.count()).select_from(Recording)) == 0
     finally:
         impatient.db.dispose()
 
