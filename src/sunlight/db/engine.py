@@ -35,10 +35,13 @@ RETRY_AFTER_S = 2
 WRITER_LOCK_KEY = 0x73756E6C69676874
 
 _READ_ONLY = "sunlight_read_only"
+_NESTED = "sunlight_nested"
 # SQLITE_BUSY and SQLITE_LOCKED (primary codes; extended codes carry them in the low byte).
 _SQLITE_BUSY_CODES = frozenset({5, 6})
 # serialization_failure, deadlock_detected, lock_not_available.
 _POSTGRES_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+_SQLITE_READONLY = 8
+_POSTGRES_READ_ONLY_TRANSACTION = "25006"
 
 
 class DatabaseBusy(Exception):
@@ -49,8 +52,8 @@ class DatabaseBusy(Exception):
 
 
 class NestedWriteSession(RuntimeError):
-    """A write session was opened while this thread already holds one on the same
-    database: the inner one would wait for the outer one's lock forever."""
+    """A session opened while this thread already holds a write session on the same
+    database tried to write: it would have waited for the outer one's lock forever."""
 
 
 def is_busy_error(exc: BaseException) -> bool:
@@ -64,9 +67,16 @@ def is_busy_error(exc: BaseException) -> bool:
     return "database is locked" in str(exc)
 
 
-def make_engine(
-    url: str, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, **kwargs: Any
-) -> Engine:
+def _is_read_only_violation(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF == _SQLITE_READONLY
+    return getattr(exc, "sqlstate", None) == _POSTGRES_READ_ONLY_TRANSACTION
+
+
+def make_engine(url: str, *, busy_timeout_s: float | None = None, **kwargs: Any) -> Engine:
+    if busy_timeout_s is None:
+        busy_timeout_s = DEFAULT_BUSY_TIMEOUT_S
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs.setdefault("pool_timeout", busy_timeout_s)
@@ -129,6 +139,14 @@ def _busy_to_database_busy(context: ExceptionContext) -> None:
     if context.is_disconnect:
         return
     original = context.original_exception
+    nested = context.connection is not None and bool(
+        context.connection.get_execution_options().get(_NESTED, False)
+    )
+    if nested and _is_read_only_violation(original):
+        raise NestedWriteSession(
+            "this thread already holds a write session on this database, so a session "
+            "opened inside it may only read; write in the outer session, or after it ends"
+        ) from original
     if is_busy_error(original):
         raise DatabaseBusy(f"the database is busy with other writers ({original})") from original
 
@@ -136,15 +154,20 @@ def _busy_to_database_busy(context: ExceptionContext) -> None:
 class Database:
     """An engine plus a session factory, created once per process."""
 
-    def __init__(
-        self, url: str, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, **engine_kwargs: Any
-    ) -> None:
+    def __init__(self, url: str, *, busy_timeout_s: float | None = None, **engine_kwargs: Any):
+        if busy_timeout_s is None:
+            busy_timeout_s = DEFAULT_BUSY_TIMEOUT_S
         self.url = url
         self.busy_timeout_s = busy_timeout_s
         self.engine = make_engine(url, busy_timeout_s=busy_timeout_s, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
-        self._writing = threading.local()
+        self._nested_engine = self.engine.execution_options(**{_READ_ONLY: True, _NESTED: True})
+        # Threads that hold a write session on this database now. Keyed by the opening
+        # thread's id (not a threading.local) so that a session closed from another
+        # thread, e.g. by a generator resumed in a thread pool, still clears its mark.
+        self._writers: set[int] = set()
+        self._writers_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -156,25 +179,29 @@ class Database:
 
         A write session (the default) holds the database's writer lock from its first
         statement to its commit, so keep it short: no network calls, hashing or media
-        work inside. ``read_only=True`` takes no lock and refuses writes.
+        work inside. ``read_only=True`` takes no lock and refuses writes. A session
+        opened while this thread already holds a write session on this database is
+        read-only too (a second writer would wait for the first forever); a write in
+        it raises ``NestedWriteSession``.
         Raises ``DatabaseBusy`` (nothing changed; retry) when the lock or a connection
         could not be had within ``busy_timeout_s``.
         """
-        if read_only:
-            with self._unit_of_work(self.sessionmaker(bind=self._read_engine)) as session:
+        thread = threading.get_ident()
+        with self._writers_lock:
+            nested = thread in self._writers
+            if not (read_only or nested):
+                self._writers.add(thread)
+        if read_only or nested:
+            engine = self._read_engine if read_only else self._nested_engine
+            with self._unit_of_work(self.sessionmaker(bind=engine)) as session:
                 yield session
             return
-        if getattr(self._writing, "active", False):
-            raise NestedWriteSession(
-                "a write session is already open in this thread; finish it first "
-                "(or open this one with read_only=True)"
-            )
-        self._writing.active = True
         try:
             with self._unit_of_work(self.sessionmaker()) as session:
                 yield session
         finally:
-            self._writing.active = False
+            with self._writers_lock:
+                self._writers.discard(thread)
 
     @contextmanager
     def _unit_of_work(self, factory_session: Session) -> Iterator[Session]:
