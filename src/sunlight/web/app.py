@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ from sunlight.ledger import api as ledger_api
 from sunlight.redaction import api as redaction_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
+from sunlight.validation import MAX_ID
 from sunlight.web import api, pages
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.uploads import upload_router
@@ -111,8 +113,34 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
             request, HTTPException(status_code=status, detail=exc.message, headers=headers)
         )
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _integral_bounds(get_openapi_schema())
+        return app.openapi_schema
+
+    get_openapi_schema = app.openapi
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _integral_bounds(document: Any) -> Any:
+    """Integer bounds as integers: FastAPI's OpenAPI models hold a request model's
+    ``maximum``/``minimum`` as floats, which turns the id limit 2**63-1 into 2**63 and tells
+    clients that an id one past the limit is valid."""
+    if isinstance(document, dict):
+        if document.get("type") == "integer":
+            for key in ("maximum", "minimum"):
+                value = document.get(key)
+                if isinstance(value, float):
+                    document[key] = MAX_ID if value >= MAX_ID else int(value)
+        for value in document.values():
+            _integral_bounds(value)
+    elif isinstance(document, list):
+        for value in document:
+            _integral_bounds(value)
+    return document
