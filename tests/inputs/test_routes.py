@@ -64,7 +64,7 @@ def _samples(app: FastAPI) -> Iterator[tuple[Any, str, str]]:
                 types_by_name[param.name] = param.field_info.annotation
         path = re.sub(
             r"{(\w+)(?::\w+)?}",
-            lambda m: _sample(types_by_name.get(m.group(1), str), m.group(1)),
+            lambda m, known=types_by_name: _sample(known.get(m.group(1), str), m.group(1)),
             route.path,
         )
         for method in sorted(route.methods or {"GET"}):
