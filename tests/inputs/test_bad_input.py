@@ -45,6 +45,8 @@ def test_ids_past_the_integer_range(client: TestClient, runtime: Runtime) -> Non
         f"/api/recordings/{HUGE}/retention",
         f"/api/recordings/{HUGE}/proof",
         f"/api/incidents/{HUGE}",
+        f"/api/incidents/{2**31}",  # a 32-bit INTEGER key on PostgreSQL
+        f"/api/retention/holds/{2**31}/release",
         f"/api/redaction/plans/{HUGE}",
         f"/api/redaction/jobs/{HUGE}",
         f"/api/recordings?officer_id={HUGE}",

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.routing import Match, Mount, Route
 
 from sunlight.runtime import Runtime
-from sunlight.validation import MAX_ID
+from sunlight.validation import MAX_ID, MAX_SMALL_ID
 from sunlight.web.app import create_app
 from tests.support.evidence_data import add_recording
 
@@ -127,6 +127,25 @@ def _integers(schema: Any, where: str, defs: dict[str, Any]) -> Iterator[tuple[s
             yield from _integers(value, f"{where}[{i}]", defs)
 
 
+# Ids of tables keyed by PostgreSQL's 32-bit INTEGER (see sunlight.validation.SmallId).
+SMALL_IDS = {
+    "officer_id",
+    "device_id",
+    "flag_id",
+    "incident_id",
+    "agency_id",
+    "item_id",
+    "dock_id",
+    "hold_id",
+    "deletion_id",
+}
+
+
+def _limit(where: str) -> int:
+    name = re.split(r"[ .]", where)[-1]
+    return MAX_SMALL_ID if name in SMALL_IDS else MAX_ID
+
+
 def test_every_integer_input_is_bounded(app: FastAPI) -> None:
     doc = app.openapi()
     defs = doc.get("components", {}).get("schemas", {})
@@ -135,20 +154,21 @@ def test_every_integer_input_is_bounded(app: FastAPI) -> None:
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             for param in operation.get("parameters", []):
-                for where, schema in _integers(
-                    param["schema"], f"{method} {path} {param['name']}", defs
-                ):
+                name = f"{method} {path} {param['name']}"
+                for where, schema in _integers(param["schema"], name, defs):
                     found += 1
-                    assert schema.get("maximum", MAX_ID + 1) <= MAX_ID, where
+                    assert schema.get("maximum", MAX_ID + 1) <= _limit(name), where
             body = operation.get("requestBody", {}).get("content", {})
             for media in body.values():
                 ref = media.get("schema", {}).get("$ref", "")
                 if ref:
                     request_models.add(ref.rsplit("/", 1)[-1])
     for name in request_models:
-        for where, schema in _integers(defs[name], name, defs):
-            found += 1
-            assert schema.get("maximum", MAX_ID + 1) <= MAX_ID, where
+        for prop, schema in defs[name].get("properties", {}).items():
+            for where, integer in _integers(schema, f"{name}.{prop}", defs):
+                found += 1
+                assert integer.get("maximum", MAX_ID + 1) <= _limit(f"{name}.{prop}"), where
+                assert isinstance(integer["maximum"], int), where
     assert found > 30
 
 
