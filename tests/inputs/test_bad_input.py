@@ -46,7 +46,6 @@ def test_ids_past_the_integer_range(client: TestClient, runtime: Runtime) -> Non
         f"/api/recordings/{HUGE}/proof",
         f"/api/incidents/{HUGE}",
         f"/api/incidents/{2**31}",  # a 32-bit INTEGER key on PostgreSQL
-        f"/api/retention/holds/{2**31}/release",
         f"/api/redaction/plans/{HUGE}",
         f"/api/redaction/jobs/{HUGE}",
         f"/api/recordings?officer_id={HUGE}",
@@ -62,6 +61,8 @@ def test_ids_past_the_integer_range(client: TestClient, runtime: Runtime) -> Non
         (f"/api/recordings/{rec}", {"reason": "r", "officer_id": HUGE}),
         ("/api/retention/holds", {"reason": "r", "recording_id": HUGE}),
         (f"/api/devices/{HUGE}/assignments", {"officer_id": 1, "at": T0.isoformat()}),
+        (f"/api/retention/holds/{2**31}/release", {"reason": "r"}),
+        ("/api/retention/holds", {"reason": "r", "incident_id": 2**31}),
     ):
         method = client.patch if url == f"/api/recordings/{rec}" else client.post
         _4xx(method(url, json=body), 422)
