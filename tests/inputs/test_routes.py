@@ -190,3 +190,13 @@ def test_every_request_boolean_is_strict(app: FastAPI) -> None:
                 strict = any(getattr(m, "strict", False) for m in field.metadata)
                 assert strict or model.model_config.get("strict"), f"{model.__name__}.{name}"
     assert booleans >= 1
+
+
+def test_method_not_allowed_names_every_method_of_the_path(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        response = client.request("OPTIONS", "/api/agencies")
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, POST"
+        response = client.delete("/api/recordings/7")
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, PATCH"

@@ -88,6 +88,8 @@ def test_schemathesis_finds_no_server_error(runtime: Runtime, tmp_path: Path) ->
     output = run.stdout + run.stderr
     summary = output[output.find("SUMMARY") :]
     print(summary)  # the other checks' findings, for the record
+    for finding in _findings(output):
+        print(finding)
     tested = re.search(r"Tested:\s+(\d+)", summary)
     assert tested and int(tested.group(1)) >= 60, output[-4000:]
     found = re.findall(r"(ST\d+) ([^:\n]+): (\d+)", summary)
@@ -101,3 +103,18 @@ def test_schemathesis_finds_no_server_error(runtime: Runtime, tmp_path: Path) ->
 def _server_error_cases(output: str) -> str:
     cases = [block for block in output.split("Test Case ID:") if "ST101" in block]
     return "\n---\n".join(block[:1500] for block in cases[:10])
+
+
+def _findings(output: str) -> list[str]:
+    """One line per (operation, check) that failed, from schemathesis' FAILURES section."""
+    found: set[str] = set()
+    operation = ""
+    for line in output.splitlines():
+        header = re.match(r"^_+ ((?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \S+) _+$", line)
+        if header:
+            operation = header.group(1)
+            continue
+        check = re.match(r"^- (ST\d+ [^:]+)$", line.strip())
+        if check and operation:
+            found.add(f"{check.group(1)}: {operation}")
+    return sorted(found)

@@ -104,7 +104,7 @@ _ORIGINAL = {
     "summary": "The exact original bytes (HTTP Range supported)",
     "response_class": Response,
     "responses": {
-        200: {"content": {"application/octet-stream": {}}},
+        200: {"content": {"video/*": {}, "application/octet-stream": {}}},
         206: {"description": "Partial content"},
         416: {"description": "Range not satisfiable"},
     },

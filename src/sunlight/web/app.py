@@ -28,6 +28,11 @@ from sunlight.web import api, pages
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.uploads import upload_router
 
+try:  # FastAPI >= 0.165 nests included routers; this walks them in matching order
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # pragma: no cover - older FastAPI
+    iter_route_contexts = None  # type: ignore[assignment]
+
 STATIC = Path(__file__).parent / "static"
 SWAGGER_UI = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -91,9 +96,11 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
                 detail=exc.detail,
                 code=exc.status_code,
             )
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Starlette names only the first route's methods; a path may have several routes.
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(app, request))}
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     # Domain errors become HTTP answers here, once, instead of a try/except in every route:
     # each error family of sunlight.errors has its status (404, 409, 422, 503, ...).
@@ -115,7 +122,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _integral_bounds(get_openapi_schema())
+            app.openapi_schema = _documented_errors(_integral_bounds(get_openapi_schema()))
         return app.openapi_schema
 
     get_openapi_schema = app.openapi
@@ -144,3 +151,48 @@ def _integral_bounds(document: Any) -> Any:
         for value in document:
             _integral_bounds(value)
     return document
+
+
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "diagnostics": {"type": "object"},
+    },
+    "required": ["detail"],
+}
+
+
+def _documented_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Document the error answers every operation can give: the families of
+    sunlight.errors reach HTTP through one handler (404, 409, 413, 422, 503, ...) with a
+    JSON ``detail``, and a 422 is either that or FastAPI's list of field errors."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault(
+                "4XX",
+                {
+                    "description": "Refused: `detail` says why (not found, conflict, bad input)",
+                    "content": {"application/json": {"schema": _ERROR}},
+                },
+            )
+            invalid = responses.get("422", {}).get("content", {}).get("application/json")
+            if invalid is not None and "anyOf" not in invalid.get("schema", {}):
+                invalid["schema"] = {"anyOf": [invalid["schema"], _ERROR]}
+    return document
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method that some route serves at the request's path."""
+    routes = (
+        [context.route for context in iter_route_contexts(app.router.routes)]
+        if iter_route_contexts is not None
+        else list(app.router.routes)  # FastAPI before 0.165: a flat route list
+    )
+    methods: set[str] = set()
+    for route in routes:
+        path_regex = getattr(route, "path_regex", None)
+        if path_regex is not None and path_regex.match(request.url.path):
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
