@@ -223,3 +223,15 @@ def test_retention_cli_as_of_out_of_range(tmp_path: Path) -> None:
         cli, ["retention", "run", "--dry-run", "--as-of", "9999-12-31"], env=env
     )
     assert result.exit_code == 2 and "out of range" in result.output
+
+
+def test_plan_files_and_cli_ids(tmp_path: Path) -> None:
+    from sunlight.cli.main import cli
+    from sunlight.redaction.plan import PlanError, load_plan
+
+    for text in ('{"version": NaN}', '{"v": 1e400}', "[" * 5000 + "]" * 5000):
+        with pytest.raises(PlanError, match="not valid JSON"):
+            load_plan(text)
+    env = {"SUNLIGHT_HOME": str(tmp_path / "home"), "SUNLIGHT_WORKER_MODE": "eager"}
+    result = CliRunner().invoke(cli, ["ledger", "export-proof", str(2**63)], env=env)
+    assert result.exit_code == 2 and "range" in result.output
