@@ -86,6 +86,8 @@ def test_dates_out_of_range(client: TestClient, runtime: Runtime) -> None:
     _4xx(client.post("/api/incidents", json=incident), 422)
     _4xx(client.get("/api/retention/report", params={"as_of": "9999-12-31"}), 422)
     _4xx(client.post("/api/retention/run", json={"as_of": "9999-12-31"}), 422)
+    _4xx(client.get("/api/compliance/report", params={"month": "9999-12"}), 422)
+    _4xx(client.post("/api/compliance/review/draw", json={"month": "9999-12"}), 422)
     csv = f"cad_number,type,started_at,ended_at\nKC1,arrest,{far},{far}\n"
     imported = client.post("/api/import/cad", content=csv.encode())
     _4xx(imported, 422)
@@ -235,3 +237,11 @@ def test_plan_files_and_cli_ids(tmp_path: Path) -> None:
     env = {"SUNLIGHT_HOME": str(tmp_path / "home"), "SUNLIGHT_WORKER_MODE": "eager"}
     result = CliRunner().invoke(cli, ["ledger", "export-proof", str(2**63)], env=env)
     assert result.exit_code == 2 and "range" in result.output
+
+
+def test_compliance_month_out_of_range(tmp_path: Path) -> None:
+    from sunlight.cli.main import cli
+
+    env = {"SUNLIGHT_HOME": str(tmp_path / "home"), "SUNLIGHT_WORKER_MODE": "eager"}
+    result = CliRunner().invoke(cli, ["compliance", "report", "--month", "9999-12"], env=env)
+    assert result.exit_code == 2 and "out of range" in result.output
