@@ -80,6 +80,7 @@ def test_schemathesis_finds_no_server_error(runtime: Runtime, tmp_path: Path) ->
                 str(tmp_path),
                 "--no-color",
             ],
+            cwd=tmp_path,  # its example cache (.schemathesis/) stays out of the work tree
             capture_output=True,
             text=True,
             timeout=900,
