@@ -21,13 +21,21 @@ class SunlightError(Exception):
     (the field, the limit, the value's length, ...) that an API client can read.
     """
 
-    def __init__(self, message: str, *, diagnostics: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.diagnostics: dict[str, Any] = dict(diagnostics or {})
+    _diagnostics: dict[str, Any] | None = None
 
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str = "", *, diagnostics: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self._diagnostics = dict(diagnostics) if diagnostics else None
+
+    # Properties, not attributes set in __init__: a subclass that also derives from a builtin
+    # error (``class ObjectNotFound(StorageError, NotFound)``) runs the builtin's __init__.
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else type(self).__name__
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        return dict(self._diagnostics or {})
 
 
 class NotFound(SunlightError, LookupError):

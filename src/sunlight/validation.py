@@ -6,7 +6,8 @@ refused with a clear message before it reaches a database (where it would be a 5
 back end and quietly different on the other):
 
 - ids: 1 .. 2**63-1, the range of a signed 64-bit integer (SQLite's INTEGER, PostgreSQL's
-  BIGINT); SQLite's driver raises OverflowError beyond it.
+  BIGINT; SQLite's driver raises OverflowError beyond it), or 1 .. 2**31-1 for the tables
+  keyed by PostgreSQL's 32-bit INTEGER.
 - date-times: years 1900 .. 9000 once converted to UTC, so that offset arithmetic never
   leaves Python's ``datetime`` range (year 9999 plus an offset overflows) and both databases
   store the value.
@@ -36,12 +37,17 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sunlight.errors import InvalidInput
 
 MAX_ID = 2**63 - 1
+MAX_SMALL_ID = 2**31 - 1
 MIN_YEAR = 1900
 MAX_YEAR = 9000
 MAX_JSON_DEPTH = 64
 
-#: A database id: a positive signed 64-bit integer (path, query and body alike).
+#: A database id: a positive signed 64-bit integer (path, query and body alike), for the
+#: tables keyed by a BIGINT on PostgreSQL (recordings, custody events, redaction plans/jobs).
 Id = Annotated[int, annotated_types.Interval(ge=1, le=MAX_ID)]
+#: The id of a table keyed by a 32-bit INTEGER on PostgreSQL (officers, devices, incidents,
+#: agencies, holds, ...): PostgreSQL refuses a larger value outright ("integer out of range").
+SmallId = Annotated[int, annotated_types.Interval(ge=1, le=MAX_SMALL_ID)]
 #: A count or position that is stored or compared in the database (0 allowed).
 Count = Annotated[int, annotated_types.Interval(ge=0, le=MAX_ID)]
 

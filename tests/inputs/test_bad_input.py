@@ -45,6 +45,7 @@ def test_ids_past_the_integer_range(client: TestClient, runtime: Runtime) -> Non
         f"/api/recordings/{HUGE}/retention",
         f"/api/recordings/{HUGE}/proof",
         f"/api/incidents/{HUGE}",
+        f"/api/incidents/{2**31}",  # a 32-bit INTEGER key on PostgreSQL
         f"/api/redaction/plans/{HUGE}",
         f"/api/redaction/jobs/{HUGE}",
         f"/api/recordings?officer_id={HUGE}",
@@ -60,6 +61,8 @@ def test_ids_past_the_integer_range(client: TestClient, runtime: Runtime) -> Non
         (f"/api/recordings/{rec}", {"reason": "r", "officer_id": HUGE}),
         ("/api/retention/holds", {"reason": "r", "recording_id": HUGE}),
         (f"/api/devices/{HUGE}/assignments", {"officer_id": 1, "at": T0.isoformat()}),
+        (f"/api/retention/holds/{2**31}/release", {"reason": "r"}),
+        ("/api/retention/holds", {"reason": "r", "incident_id": 2**31}),
     ):
         method = client.patch if url == f"/api/recordings/{rec}" else client.post
         _4xx(method(url, json=body), 422)
@@ -83,6 +86,8 @@ def test_dates_out_of_range(client: TestClient, runtime: Runtime) -> None:
     _4xx(client.post("/api/incidents", json=incident), 422)
     _4xx(client.get("/api/retention/report", params={"as_of": "9999-12-31"}), 422)
     _4xx(client.post("/api/retention/run", json={"as_of": "9999-12-31"}), 422)
+    _4xx(client.get("/api/compliance/report", params={"month": "9999-12"}), 422)
+    _4xx(client.post("/api/compliance/review/draw", json={"month": "9999-12"}), 422)
     csv = f"cad_number,type,started_at,ended_at\nKC1,arrest,{far},{far}\n"
     imported = client.post("/api/import/cad", content=csv.encode())
     _4xx(imported, 422)
@@ -219,4 +224,24 @@ def test_retention_cli_as_of_out_of_range(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli, ["retention", "run", "--dry-run", "--as-of", "9999-12-31"], env=env
     )
+    assert result.exit_code == 2 and "out of range" in result.output
+
+
+def test_plan_files_and_cli_ids(tmp_path: Path) -> None:
+    from sunlight.cli.main import cli
+    from sunlight.redaction.plan import PlanError, load_plan
+
+    for text in ('{"version": NaN}', '{"v": 1e400}', "[" * 5000 + "]" * 5000):
+        with pytest.raises(PlanError, match="not valid JSON"):
+            load_plan(text)
+    env = {"SUNLIGHT_HOME": str(tmp_path / "home"), "SUNLIGHT_WORKER_MODE": "eager"}
+    result = CliRunner().invoke(cli, ["ledger", "export-proof", str(2**63)], env=env)
+    assert result.exit_code == 2 and "range" in result.output
+
+
+def test_compliance_month_out_of_range(tmp_path: Path) -> None:
+    from sunlight.cli.main import cli
+
+    env = {"SUNLIGHT_HOME": str(tmp_path / "home"), "SUNLIGHT_WORKER_MODE": "eager"}
+    result = CliRunner().invoke(cli, ["compliance", "report", "--month", "9999-12"], env=env)
     assert result.exit_code == 2 and "out of range" in result.output

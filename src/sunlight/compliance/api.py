@@ -15,7 +15,7 @@ from sunlight.compliance import fleet, imports, service
 from sunlight.compliance.models import Dock, ReviewItem
 from sunlight.compliance.policy import load_policy
 from sunlight.evidence import service as evidence
-from sunlight.validation import Id, check_date, column_length
+from sunlight.validation import SmallId, check_date, column_length
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import latest_recorded_month, render
 
@@ -114,7 +114,7 @@ def api_draw(
 
 @router.post("/api/compliance/review/{item_id}", summary="Record a supervisor's review")
 def api_review(
-    item_id: Id,
+    item_id: SmallId,
     body: ReviewIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
@@ -153,7 +153,7 @@ class DeviceStatusIn(BaseModel):
 
 
 class DeviceDockIn(BaseModel):
-    dock_id: Id
+    dock_id: SmallId
 
 
 @router.get("/api/fleet", summary="Camera fleet: status, funding, dock, holder, last upload")
@@ -192,7 +192,7 @@ def api_add_dock(
 
 @router.post("/api/devices/{device_id}/status", summary="Change a camera's fleet status")
 def api_device_status(
-    device_id: Id,
+    device_id: SmallId,
     body: DeviceStatusIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
@@ -206,7 +206,7 @@ def api_device_status(
 
 @router.post("/api/devices/{device_id}/dock", summary="Set the dock a camera uploads through")
 def api_device_dock(
-    device_id: Id,
+    device_id: SmallId,
     body: DeviceDockIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
@@ -284,7 +284,7 @@ def draw_form(
 
 @router.post("/compliance/review/{item_id}", include_in_schema=False)
 def review_form(
-    item_id: Id,
+    item_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
     outcome: Annotated[str, Form()],
@@ -329,7 +329,7 @@ def dock_form(
 
 @router.post("/fleet/{device_id}/status", include_in_schema=False)
 def device_status_form(
-    device_id: Id,
+    device_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
     status: Annotated[str, Form()],
@@ -342,10 +342,10 @@ def device_status_form(
 
 @router.post("/fleet/{device_id}/dock", include_in_schema=False)
 def device_dock_form(
-    device_id: Id,
+    device_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
-    dock_id: Annotated[Id, Form()],
+    dock_id: Annotated[SmallId, Form()],
 ) -> Response:
     with runtime.db.session() as session:
         fleet.assign_dock(session, device_id=device_id, dock_id=dock_id, actor=actor.id)

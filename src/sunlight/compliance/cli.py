@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +71,14 @@ def report_command(month: str | None, as_json: bool) -> None:
     """Incidents that should have footage and have none, late uploads and uncategorised
     recordings, per unit, officer and month. The `public` part names nobody."""
     from sunlight.compliance.service import Month, report
+    from sunlight.errors import InvalidInput
     from sunlight.evidence.service import InvalidChange
+    from sunlight.validation import check_date
 
     try:
         which = Month.parse(month) if month else Month.previous()
-    except InvalidChange as exc:
+        check_date(date(which.year, which.month, 1), "--month")
+    except (InvalidChange, InvalidInput) as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
     runtime = _runtime()
     try:

@@ -18,7 +18,15 @@ from sunlight.evidence.models import Officer
 from sunlight.incidents import service
 from sunlight.incidents.models import Agency, Incident
 from sunlight.runtime import Runtime
-from sunlight.validation import Day, Id, Timestamp, check_date, check_datetime, column_length
+from sunlight.validation import (
+    Day,
+    Id,
+    SmallId,
+    Timestamp,
+    check_date,
+    check_datetime,
+    column_length,
+)
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
@@ -50,7 +58,7 @@ class ReasonIn(BaseModel):
 
 
 class CustodyIn(BaseModel):
-    agency_id: Id | None = Field(default=None, description="Default: Missouri Highway Patrol")
+    agency_id: SmallId | None = Field(default=None, description="Default: Missouri Highway Patrol")
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -66,7 +74,7 @@ class AgencyIn(BaseModel):
     short_name: str = Field(min_length=1, max_length=column_length(Agency.short_name))
 
 
-def _detail(runtime: Runtime, incident_id: Id) -> dict[str, Any]:
+def _detail(runtime: Runtime, incident_id: SmallId) -> dict[str, Any]:
     with runtime.db.session() as session:
         incident = service.get_incident(session, incident_id)
         doc = service.incident_summary(incident)
@@ -134,7 +142,7 @@ def api_create(
 
 @router.get("/api/incidents/{incident_id}", summary="An incident with suggested recordings")
 def api_get(
-    incident_id: Id,
+    incident_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
 ) -> dict[str, Any]:
@@ -143,7 +151,7 @@ def api_get(
 
 @router.post("/api/incidents/{incident_id}/recordings", summary="Link a recording")
 def api_link(
-    incident_id: Id,
+    incident_id: SmallId,
     body: LinkIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
@@ -164,7 +172,7 @@ def api_link(
     "/api/incidents/{incident_id}/recordings/{recording_id}/unlink", summary="Unlink a recording"
 )
 def api_unlink(
-    incident_id: Id,
+    incident_id: SmallId,
     recording_id: Id,
     body: ReasonIn,
     runtime: RuntimeDep,
@@ -182,7 +190,7 @@ def api_unlink(
     summary="Hand the incident and its footage to an investigating agency",
 )
 def api_assign(
-    incident_id: Id,
+    incident_id: SmallId,
     body: CustodyIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
@@ -198,7 +206,7 @@ def api_assign(
     "/api/incidents/{incident_id}/custody/return", summary="Custody returns to the department"
 )
 def api_return(
-    incident_id: Id,
+    incident_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
@@ -210,7 +218,7 @@ def api_return(
 
 @router.post("/api/incidents/{incident_id}/status", summary="Investigation status (RSMo 610.100)")
 def api_status(
-    incident_id: Id,
+    incident_id: SmallId,
     body: StatusIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
@@ -230,7 +238,7 @@ def api_status(
 
 @router.get("/api/incidents/{incident_id}/events", summary="Custody events of an incident")
 def api_events(
-    incident_id: Id,
+    incident_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
 ) -> list[dict[str, Any]]:
@@ -343,7 +351,7 @@ def create_form(
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
 def incident_page(
     request: Request,
-    incident_id: Id,
+    incident_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
 ) -> HTMLResponse:
@@ -364,13 +372,13 @@ def incident_page(
         )
 
 
-def _back(incident_id: Id, anchor: str = "") -> Response:
+def _back(incident_id: SmallId, anchor: str = "") -> Response:
     return RedirectResponse(f"/incidents/{incident_id}{anchor}", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/links", include_in_schema=False)
 def link_form(
-    incident_id: Id,
+    incident_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
     recording_id: Annotated[Id, Form()],
@@ -386,7 +394,7 @@ def link_form(
 
 @router.post("/incidents/{incident_id}/links/{recording_id}/unlink", include_in_schema=False)
 def unlink_form(
-    incident_id: Id,
+    incident_id: SmallId,
     recording_id: Id,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
@@ -399,10 +407,10 @@ def unlink_form(
 
 @router.post("/incidents/{incident_id}/custody", include_in_schema=False)
 def assign_form(
-    incident_id: Id,
+    incident_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
-    agency_id: Annotated[Id, Form()],
+    agency_id: Annotated[SmallId, Form()],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
@@ -414,7 +422,7 @@ def assign_form(
 
 @router.post("/incidents/{incident_id}/custody/return", include_in_schema=False)
 def return_form(
-    incident_id: Id,
+    incident_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
     reason: Annotated[str, Form(max_length=2000)],
@@ -426,7 +434,7 @@ def return_form(
 
 @router.post("/incidents/{incident_id}/status", include_in_schema=False)
 def status_form(
-    incident_id: Id,
+    incident_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
     status: Annotated[str, Form()],

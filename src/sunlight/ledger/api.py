@@ -208,7 +208,10 @@ def lookup(
     summary="A witness submits its cosignature of a checkpoint (verified before storing)",
 )
 def submit_cosignature(runtime: RuntimeDep, body: CosignatureIn) -> Response:
-    row = service.add_cosignature(runtime, body.checkpoint, body.cosignature)
+    try:
+        row = service.add_cosignature(runtime, body.checkpoint, body.cosignature)
+    except service.Rejected as exc:
+        raise HTTPException(403, str(exc)) from exc
     return _json(
         {"witness": row.witness_name, "key_id": row.key_id, "timestamp": row.timestamp},
         "no-store",

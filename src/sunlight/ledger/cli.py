@@ -14,7 +14,7 @@ import httpx
 from sunlight.ledger.bundle import BundleReport, check_bundle
 from sunlight.ledger.verify import VerificationError, open_checkpoint, verify_consistency
 from sunlight.runtime import Runtime
-from sunlight.validation import loads_json
+from sunlight.validation import MAX_ID, loads_json
 
 
 def _runtime() -> Runtime:
@@ -208,7 +208,7 @@ def list_witnesses() -> None:
 
 
 @ledger.command("export-proof")
-@click.argument("recording_id", type=int)
+@click.argument("recording_id", type=click.IntRange(1, MAX_ID))
 def export_proof(recording_id: int) -> None:
     """Print the proof bundle of a recording's ingest (JSON; check with verify --bundle)."""
     from sunlight.ledger import service

@@ -88,7 +88,7 @@ class NotFound(LedgerError, errors.NotFound):
     pass
 
 
-class Rejected(LedgerError, errors.Forbidden):
+class Rejected(LedgerError):
     pass
 
 

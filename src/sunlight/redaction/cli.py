@@ -14,14 +14,16 @@ from sunlight.evidence.models import Recording
 from sunlight.redaction import service
 from sunlight.redaction.plan import PlanError, load_plan
 from sunlight.runtime import Runtime
+from sunlight.validation import MAX_ID
 
 CLI_ACTOR = "cli:local"
 
 
 def _resolve(runtime: Runtime, ref: str) -> int:
     with runtime.db.session() as session:
-        if ref.isdigit():
-            recording = session.get(Recording, int(ref))
+        if ref.isascii() and ref.isdigit():
+            number = int(ref)
+            recording = session.get(Recording, number) if 1 <= number <= MAX_ID else None
         else:
             recording = session.scalar(select(Recording).where(Recording.sha256 == ref.lower()))
         if recording is None:

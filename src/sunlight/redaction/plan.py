@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from sunlight.errors import InvalidInput
 from sunlight.redaction.track import Box, box_at
+from sunlight.validation import loads_json
 
 SCHEMA = "sunlight.redaction-plan/1"
 
@@ -245,7 +247,13 @@ def _reason(value: Any, where: str) -> Reason:
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PlanError(f"{where}: must be a number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise PlanError(f"{where}: must be a finite number")
+    return number
 
 
 def parse_plan(document: Any) -> Plan:
@@ -373,7 +381,7 @@ def _review(raw: Any) -> list[dict[str, Any]]:
 
 def load_plan(data: bytes | str) -> Plan:
     try:
-        document = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        document = loads_json(data)  # bounded depth, finite numbers
+    except InvalidInput as exc:
         raise PlanError(f"not valid JSON: {exc}") from exc
     return parse_plan(document)

@@ -15,7 +15,7 @@ from sunlight.retention import service
 from sunlight.retention.guards import open_holds
 from sunlight.retention.models import LegalHold, RetentionDeletion
 from sunlight.retention.policy import load_policy
-from sunlight.validation import MAX_ID, Day, Id, parse_date
+from sunlight.validation import MAX_ID, MAX_SMALL_ID, Day, Id, SmallId, parse_date
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
@@ -25,7 +25,7 @@ router = APIRouter(tags=["retention"])
 class HoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     recording_id: Id | None = None
-    incident_id: Id | None = None
+    incident_id: SmallId | None = None
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -148,7 +148,7 @@ def api_place_hold(
 
 @router.post("/api/retention/holds/{hold_id}/release", summary="Release a legal hold")
 def api_release_hold(
-    hold_id: Id,
+    hold_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
@@ -171,7 +171,7 @@ def api_deletions(
     "/api/retention/deletions/{deletion_id}/undo", summary="Undo a deletion in its grace period"
 )
 def api_undo(
-    deletion_id: Id,
+    deletion_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
@@ -211,11 +211,11 @@ def retention_page(
         )
 
 
-def _form_id(value: str) -> int | None:
+def _form_id(value: str, limit: int) -> int | None:
     if not value.strip():
         return None
     number = int(value)
-    if not 1 <= number <= MAX_ID:
+    if not 1 <= number <= limit:
         raise InvalidInput(f"{number} is not an id")
     return number
 
@@ -233,8 +233,8 @@ def hold_form(
     incident_id: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        rid = _form_id(recording_id)
-        iid = _form_id(incident_id)
+        rid = _form_id(recording_id, MAX_ID)
+        iid = _form_id(incident_id, MAX_SMALL_ID)
     except (ValueError, InvalidInput) as exc:
         raise HTTPException(422, "recording and incident are numbers") from exc
     with runtime.db.session() as session:
@@ -246,7 +246,7 @@ def hold_form(
 
 @router.post("/retention/holds/{hold_id}/release", include_in_schema=False)
 def release_form(
-    hold_id: Id,
+    hold_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
     reason: Annotated[str, Form(max_length=2000)],
@@ -258,7 +258,7 @@ def release_form(
 
 @router.post("/retention/deletions/{deletion_id}/undo", include_in_schema=False)
 def undo_form(
-    deletion_id: Id,
+    deletion_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
     reason: Annotated[str, Form(max_length=2000)],

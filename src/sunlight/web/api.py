@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sunlight.access import Actor, Permission
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
-from sunlight.validation import Id, Timestamp
+from sunlight.validation import Id, SmallId, Timestamp
 from sunlight.web.access_log import log_read
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.ranges import object_response
@@ -41,8 +41,8 @@ _DERIVATIVE_TYPES = {"proxy": "video/mp4", "poster": "image/jpeg", "thumbnails":
 def list_recordings(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_LIST))],
-    officer_id: Id | None = None,
-    device_id: Id | None = None,
+    officer_id: SmallId | None = None,
+    device_id: SmallId | None = None,
     recorded_from: Annotated[Timestamp | None, Query(alias="from")] = None,
     recorded_to: Annotated[Timestamp | None, Query(alias="to")] = None,
     status: str | None = None,
@@ -104,7 +104,7 @@ _ORIGINAL = {
     "summary": "The exact original bytes (HTTP Range supported)",
     "response_class": Response,
     "responses": {
-        200: {"content": {"application/octet-stream": {}}},
+        200: {"content": {"video/*": {}, "application/octet-stream": {}}},
         206: {"description": "Partial content"},
         416: {"description": "Range not satisfiable"},
     },
@@ -196,7 +196,7 @@ def add_flag(
 @router.post("/recordings/{recording_id}/flags/{flag_id}/clear", response_model=FlagOut)
 def clear_flag(
     recording_id: Id,
-    flag_id: Id,
+    flag_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
@@ -260,7 +260,7 @@ def create_device(
     tags=["registry"],
 )
 def assign_device(
-    device_id: Id,
+    device_id: SmallId,
     body: AssignmentIn,
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
@@ -23,9 +24,15 @@ from sunlight.ledger import api as ledger_api
 from sunlight.redaction import api as redaction_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
+from sunlight.validation import MAX_ID
 from sunlight.web import api, pages
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.uploads import upload_router
+
+try:  # FastAPI >= 0.165 nests included routers; this walks them in matching order
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # pragma: no cover - older FastAPI
+    iter_route_contexts = None  # type: ignore[assignment]
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER_UI = Path(swagger_ui_bundle.swagger_ui_path)
@@ -90,9 +97,11 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
                 detail=exc.detail,
                 code=exc.status_code,
             )
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        headers = exc.headers
+        if exc.status_code == 405:
+            # Starlette names only the first route's methods; a path may have several routes.
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(app, request))}
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     # Domain errors become HTTP answers here, once, instead of a try/except in every route:
     # each error family of sunlight.errors has its status (404, 409, 422, 503, ...).
@@ -117,9 +126,79 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         # Other writers held the lock too long; nothing changed, so the client may retry.
         retry = {"Retry-After": str(exc.retry_after_s)}
         return await http_error(request, HTTPException(503, detail=str(exc), headers=retry))
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _documented_errors(_integral_bounds(get_openapi_schema()))
+        return app.openapi_schema
+
+    get_openapi_schema = app.openapi
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _integral_bounds(document: Any) -> Any:
+    """Integer bounds as integers: FastAPI's OpenAPI models hold a request model's
+    ``maximum``/``minimum`` as floats, which turns the id limit 2**63-1 into 2**63 and tells
+    clients that an id one past the limit is valid."""
+    if isinstance(document, dict):
+        if document.get("type") == "integer":
+            for key in ("maximum", "minimum"):
+                value = document.get(key)
+                if isinstance(value, float):
+                    document[key] = MAX_ID if value >= MAX_ID else int(value)
+        for value in document.values():
+            _integral_bounds(value)
+    elif isinstance(document, list):
+        for value in document:
+            _integral_bounds(value)
+    return document
+
+
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "diagnostics": {"type": "object"},
+    },
+    "required": ["detail"],
+}
+
+
+def _documented_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Document the error answers every operation can give: the families of
+    sunlight.errors reach HTTP through one handler (404, 409, 413, 422, 503, ...) with a
+    JSON ``detail``, and a 422 is either that or FastAPI's list of field errors."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault(
+                "4XX",
+                {
+                    "description": "Refused: `detail` says why (not found, conflict, bad input)",
+                    "content": {"application/json": {"schema": _ERROR}},
+                },
+            )
+            invalid = responses.get("422", {}).get("content", {}).get("application/json")
+            if invalid is not None and "anyOf" not in invalid.get("schema", {}):
+                invalid["schema"] = {"anyOf": [invalid["schema"], _ERROR]}
+    return document
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method that some route serves at the request's path."""
+    routes = (
+        [context.route for context in iter_route_contexts(app.router.routes)]
+        if iter_route_contexts is not None
+        else list(app.router.routes)  # FastAPI before 0.165: a flat route list
+    )
+    methods: set[str] = set()
+    for route in routes:
+        path_regex = getattr(route, "path_regex", None)
+        if path_regex is not None and path_regex.match(request.url.path):
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sunlight.evidence.models import CustodyEvent, Device, Officer, Recording, RecordingFlag
-from sunlight.validation import Id, Timestamp, column_length
+from sunlight.validation import SmallId, Timestamp, column_length
 
 
 class OfficerOut(BaseModel):
@@ -84,7 +84,7 @@ class DeviceIn(BaseModel):
 
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    officer_id: Id
+    officer_id: SmallId
     at: Timestamp
 
 
@@ -126,8 +126,8 @@ class RecordingPatch(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
     title: str | None = Field(default=None, max_length=column_length(Recording.title))
     notes: str | None = Field(default=None, max_length=10000)
-    officer_id: Id | None = None
-    device_id: Id | None = None
+    officer_id: SmallId | None = None
+    device_id: SmallId | None = None
     recorded_at: Timestamp | None = None
 
 
