@@ -79,7 +79,11 @@ def _run(settings: Settings, files: list[str], kill_after: float | None) -> int:
 def main() -> None:
     home = sys.argv[1]
     settings = load_settings({"SUNLIGHT_HOME": home, "SUNLIGHT_WORKER_MODE": "eager"})
-    start(settings).close()  # migrate once; workers skip it
+    warm = start(settings)  # migrate once; workers skip it
+    assert warm.jobs.app.tasks  # import the job modules (and Celery's) once, before forking
+    import celery.app.trace  # noqa: F401  (imported on a first job run otherwise)
+
+    warm.close()
     _say("READY")
     for line in sys.stdin:
         command = json.loads(line)
