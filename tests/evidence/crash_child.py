@@ -4,6 +4,7 @@ Run as ``python crash_child.py HOME``. It imports everything and migrates the da
 prints ``READY``, then reads one JSON command per line from stdin::
 
     {"files": [...], "kill_after": 0.3}      (kill_after null: let it finish)
+    {"uploads": true, "kill_after": 0.3}     (record the fully received staged uploads)
 
 For each command it forks a worker that opens the runtime and ingests the files one by one,
 writing ``ACK <sha256> <recording id>`` after each commit (only then is a file
@@ -26,15 +27,21 @@ from pathlib import Path
 from sunlight.config import Settings, load_settings
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.runtime import start
+from sunlight.web.uploads import finish_staged_uploads
 
 
 def _say(line: str) -> None:
     os.write(1, (line + "\n").encode())  # one write per line: never interleaved or buffered
 
 
-def _work(settings: Settings, files: list[str], started: int) -> None:
+def _work(settings: Settings, files: list[str] | None, started: int) -> None:
     runtime = start(settings, migrate=False)
     os.write(started, b"s")  # the kill clock starts now: kills land in ingest, not start-up
+    if files is None:  # what `sunlight reconcile` does with uploads whose completion failed
+        for finished in finish_staged_uploads(runtime):
+            _say(f"UPLOAD {finished.upload_id} {finished.result}")
+        _say("DONE")
+        return
     for name in files:
         path = Path(name)
         result = ingest_file(
@@ -49,7 +56,7 @@ def _work(settings: Settings, files: list[str], started: int) -> None:
     _say("DONE")
 
 
-def _run(settings: Settings, files: list[str], kill_after: float | None) -> int:
+def _run(settings: Settings, files: list[str] | None, kill_after: float | None) -> int:
     sys.stdout.flush()
     started_r, started_w = os.pipe()
     pid = os.fork()
@@ -87,7 +94,8 @@ def main() -> None:
     _say("READY")
     for line in sys.stdin:
         command = json.loads(line)
-        status = _run(settings, list(command["files"]), command.get("kill_after"))
+        files = None if command.get("uploads") else list(command["files"])
+        status = _run(settings, files, command.get("kill_after"))
         _say(f"EXIT {status}")
 
 

@@ -12,21 +12,29 @@ import hashlib
 import json
 import os
 import random
+import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from sunlight.config import load_settings
+from sunlight.db.base import utcnow
 from sunlight.evidence.models import Recording
+from sunlight.evidence.orphans import find_orphans
 from sunlight.media.synth import make_clip
 from sunlight.runtime import Runtime, start
+from sunlight.web.tus.config import TusConfig
+from sunlight.web.tus.state import UploadInfo, data_path, lock_path, read_info, write_info
+from sunlight.web.uploads import tus_config
 from tests.support.services import IN_CI
 
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -84,11 +92,15 @@ class ForkServer:
         assert line, "the fork server died"
         return line.strip()
 
-    def run(self, files: list[Path], kill_after: float | None) -> tuple[int, list[str]]:
-        """Ingest ``files`` in a forked worker killed after ``kill_after`` seconds; returns
-        its exit status (-9 when killed) and what it printed."""
+    def run(self, files: list[Path] | None, kill_after: float | None) -> tuple[int, list[str]]:
+        """Ingest ``files`` (None: finish the staged uploads) in a forked worker killed after
+        ``kill_after`` seconds; returns its exit status (-9 when killed) and what it printed."""
         assert self.proc.stdin is not None
-        command = {"files": [str(f) for f in files], "kill_after": kill_after}
+        command: dict[str, object] = {"kill_after": kill_after}
+        if files is None:
+            command["uploads"] = True
+        else:
+            command["files"] = [str(f) for f in files]
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
         lines = []
@@ -221,3 +233,80 @@ class Checker:
                 for derived in (row.poster_sha256, row.thumbs_sha256, row.proxy_sha256):
                     if derived:
                         self._verify(derived)
+
+
+UPLOAD_KILLS = 25 if IN_CI else 5
+
+
+def stage_upload(config: TusConfig, source: Path) -> str:
+    """Leave ``source`` as the tus layer does once every byte is in and the completion
+    failed: data, lock and info files, offset at the length."""
+    upload_id = secrets.token_hex(16)
+    lock_path(config, upload_id).touch()
+    shutil.copyfile(source, data_path(config, upload_id))
+    size = source.stat().st_size
+    now = time.time()
+    info = UploadInfo(
+        upload_id=upload_id,
+        length=size,
+        offset=size,
+        metadata_raw="",
+        metadata={"filename": source.name},
+        created=now,
+        expires=now + config.expiry.total_seconds(),
+    )
+    write_info(config, info)
+    return upload_id
+
+
+@pytest.mark.slow
+def test_sigkill_while_recording_received_uploads_loses_nothing(tmp_path: Path) -> None:
+    """Kill the completion of fully received uploads (link into the store, commit, save
+    the result, remove the staged copy) at random points: every upload is either recorded
+    with its result saved, or still staged with all its bytes; a last run records all."""
+    rng = random.Random(int(os.environ.get("SUNLIGHT_CRASH_SEED", "9162")) + 1)
+    home = tmp_path / "home"
+    inputs = Inputs(tmp_path / "dock", rng)
+    uploads: dict[str, str] = {}  # upload id -> sha256 of its bytes
+    checker = Checker(home)
+    kills = rounds = 0
+    with fork_server(home) as server:
+        checker.open()
+        assert checker.runtime is not None
+        config = tus_config(checker.runtime)
+        while kills < UPLOAD_KILLS and rounds < 3 * UPLOAD_KILLS:
+            rounds += 1
+            for n in range(2):
+                source = inputs.fresh(f"{rounds}-{n}")
+                uploads[stage_upload(config, source)] = sha256_of(source)
+            status, lines = server.run(None, kill_after=rng.uniform(0.0, MAX_KILL_DELAY_S))
+            assert not [line for line in lines if line.startswith("ERROR")], lines
+            kills += status == -9
+            check_uploads(checker, config, uploads)
+        assert kills >= UPLOAD_KILLS
+        status, lines = server.run(None, kill_after=None)
+        assert (status, lines[-1]) == (0, "DONE"), lines
+    recorded = check_uploads(checker, config, uploads)
+    assert recorded == set(uploads)
+    assert checker.runtime is not None
+    assert list(find_orphans(checker.runtime, now=utcnow(), grace=timedelta(0))) == []
+    checker.close()
+
+
+def check_uploads(checker: Checker, config: TusConfig, uploads: dict[str, str]) -> set[str]:
+    assert checker.runtime is not None
+    acknowledged: dict[str, int] = {}
+    recorded = set()
+    for upload_id, sha in uploads.items():
+        info = read_info(config, upload_id)
+        assert info is not None, f"upload {upload_id} vanished"
+        if info.completed:  # what the client is told: the recording holds these bytes
+            acknowledged[sha] = int(info.result["Sunlight-Recording-Id"])
+            recorded.add(upload_id)
+        else:  # not recorded yet: every byte still staged, intact
+            staged = data_path(config, upload_id)
+            assert staged.stat().st_size == info.length
+            assert sha256_of(staged) == sha
+            assert info.sha256 in (None, sha)
+    checker.check(acknowledged)
+    return recorded
