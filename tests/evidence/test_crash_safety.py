@@ -40,7 +40,7 @@ from tests.support.services import IN_CI
 CHILD = Path(__file__).with_name("crash_child.py")
 KILLS = 100 if IN_CI else 12
 MAX_ROUNDS = 3 * KILLS
-MAX_KILL_DELAY_S = 0.8
+MAX_KILL_DELAY_S = 0.3
 LAST_RUN_FILES = 20  # files cut off earlier that the last, uninterrupted run ingests
 
 
