@@ -269,7 +269,7 @@ def test_sigkill_while_recording_received_uploads_loses_nothing(tmp_path: Path) 
     inputs = Inputs(tmp_path / "dock", rng)
     uploads: dict[str, str] = {}  # upload id -> sha256 of its bytes
     checker = Checker(home)
-    kills = rounds = 0
+    kills = rounds = recorded_before_last_run = 0
     with fork_server(home) as server:
         checker.open()
         assert checker.runtime is not None
@@ -282,12 +282,16 @@ def test_sigkill_while_recording_received_uploads_loses_nothing(tmp_path: Path) 
             status, lines = server.run(None, kill_after=rng.uniform(0.0, MAX_KILL_DELAY_S))
             assert not [line for line in lines if line.startswith("ERROR")], lines
             kills += status == -9
-            check_uploads(checker, config, uploads)
+            recorded_before_last_run = len(check_uploads(checker, config, uploads))
         assert kills >= UPLOAD_KILLS
         status, lines = server.run(None, kill_after=None)
         assert (status, lines[-1]) == (0, "DONE"), lines
     recorded = check_uploads(checker, config, uploads)
     assert recorded == set(uploads)
+    print(
+        f"\n{kills} kills in {rounds} rounds; {recorded_before_last_run} of {len(uploads)} "
+        "uploads recorded by the killed runs, the rest by the last run"
+    )
     assert checker.runtime is not None
     assert list(find_orphans(checker.runtime, now=utcnow(), grace=timedelta(0))) == []
     checker.close()
