@@ -4,8 +4,9 @@ Run as ``python crash_child.py HOME``. It imports everything and migrates the da
 prints ``READY``, then reads one JSON command per line from stdin::
 
     {"files": [...], "kill_after": 0.3}      (kill_after null: let it finish)
+    {"uploads": true, "kill_after": 0.3}     (record the fully received staged uploads)
 
-For each command it forks a worker that opens the runtime and ingests the files one by one,
+For each command it forks a worker that ingests the files one by one,
 writing ``ACK <sha256> <recording id>`` after each commit (only then is a file
 acknowledged), and ``DONE`` at the end. Unless the worker is finished first, this process
 SIGKILLs it ``kill_after`` seconds after the worker's runtime has started, then writes ``EXIT <status>``
@@ -23,18 +24,26 @@ import signal
 import sys
 from pathlib import Path
 
-from sunlight.config import Settings, load_settings
+from sunlight.config import load_settings
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
-from sunlight.runtime import start
+from sunlight.runtime import Runtime, start
+from sunlight.web.uploads import finish_staged_uploads
 
 
 def _say(line: str) -> None:
     os.write(1, (line + "\n").encode())  # one write per line: never interleaved or buffered
 
 
-def _work(settings: Settings, files: list[str], started: int) -> None:
-    runtime = start(settings, migrate=False)
+def _work(runtime: Runtime, files: list[str] | None, started: int) -> None:
+    # The parent's pooled connections are not ours to use (SQLAlchemy's rule after a fork);
+    # its warm mappers and statement cache are, which is the point of forking.
+    runtime.db.engine.dispose(close=False)
     os.write(started, b"s")  # the kill clock starts now: kills land in ingest, not start-up
+    if files is None:  # what `sunlight reconcile` does with uploads whose completion failed
+        for finished in finish_staged_uploads(runtime):
+            _say(f"UPLOAD {finished.upload_id} {finished.result}")
+        _say("DONE")
+        return
     for name in files:
         path = Path(name)
         result = ingest_file(
@@ -49,7 +58,7 @@ def _work(settings: Settings, files: list[str], started: int) -> None:
     _say("DONE")
 
 
-def _run(settings: Settings, files: list[str], kill_after: float | None) -> int:
+def _run(runtime: Runtime, files: list[str] | None, kill_after: float | None) -> int:
     sys.stdout.flush()
     started_r, started_w = os.pipe()
     pid = os.fork()
@@ -57,7 +66,7 @@ def _run(settings: Settings, files: list[str], kill_after: float | None) -> int:
         code = 0
         os.close(started_r)
         try:
-            _work(settings, files, started_w)
+            _work(runtime, files, started_w)
         except BaseException as exc:  # reported, never raised into the fork server's loop
             _say(f"ERROR {type(exc).__name__}: {exc}")
             code = 1
@@ -76,14 +85,33 @@ def _run(settings: Settings, files: list[str], kill_after: float | None) -> int:
     return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
+def _warm_up(runtime: Runtime, home: Path) -> None:
+    """Do once, before any fork, what every worker's first ingest would otherwise pay for
+    (job modules, mapper configuration, statement compilation): one real ingest of a few
+    random bytes. Its recording is checked like any other."""
+    assert runtime.jobs.app.tasks
+    import celery.app.trace  # noqa: F401  (imported on a first job run otherwise)
+
+    sample = home / "warm-up.bin"
+    sample.write_bytes(os.urandom(4096))
+    ingest_file(
+        runtime, sample, IngestMetadata(original_filename=sample.name), actor="test", source="cli"
+    )
+    sample.unlink()
+    finish_staged_uploads(runtime)
+    runtime.db.engine.dispose()  # no connection crosses the fork
+
+
 def main() -> None:
     home = sys.argv[1]
     settings = load_settings({"SUNLIGHT_HOME": home, "SUNLIGHT_WORKER_MODE": "eager"})
-    start(settings).close()  # migrate once; workers skip it
+    runtime = start(settings)
+    _warm_up(runtime, Path(home))
     _say("READY")
     for line in sys.stdin:
         command = json.loads(line)
-        status = _run(settings, list(command["files"]), command.get("kill_after"))
+        files = None if command.get("uploads") else list(command["files"])
+        status = _run(runtime, files, command.get("kill_after"))
         _say(f"EXIT {status}")
 
 

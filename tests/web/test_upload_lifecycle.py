@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,22 @@ def test_staged_upload_space_counts_in_the_real_app(
             },
         )
         assert no_room.status_code == 507
+
+
+def test_serve_walks_the_store_for_orphans_only_now_and_then(
+    embedded_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sunlight.web import maintenance
+
+    walks: list[datetime] = []
+
+    def counting(runtime: Runtime, *, now: datetime, grace: timedelta) -> Iterator[Any]:
+        walks.append(now)
+        return iter(())
+
+    monkeypatch.setattr(maintenance, "find_orphans", counting)
+    schedule = maintenance.server_schedule(embedded_runtime, retention=False)
+    [task] = [t for t in schedule.tasks if t.name == "reconcile"]
+    task.action()
+    task.action()
+    assert len(walks) == 1  # the cheap passes ran twice, the store walk once

@@ -96,6 +96,7 @@ def find_orphans(
     cutoff = now - grace
     for batch in _batches(store.iter_objects(), batch_size):
         known = referenced(runtime, batch)
+        candidates: list[Orphan] = []
         for sha256 in batch:
             if sha256 in known:
                 continue
@@ -104,9 +105,10 @@ def find_orphans(
                 size = store.size(sha256)
             except ObjectNotFound:
                 continue  # deleted since the listing (retention)
-            if stored_at > cutoff:
-                continue
-            # Referenced by now? A writer may have committed since the batch was read.
-            if referenced(runtime, [sha256]):
-                continue
-            yield Orphan(sha256, size, stored_at)
+            if stored_at <= cutoff:
+                candidates.append(Orphan(sha256, size, stored_at))
+        if not candidates:
+            continue
+        # Referenced by now? A writer may have committed since the batch was read.
+        late = referenced(runtime, [c.sha256 for c in candidates])
+        yield from (c for c in candidates if c.sha256 not in late)

@@ -1,9 +1,9 @@
 """What `sunlight serve` keeps doing in the background, in one place.
 
 - seal custody events into the ledger and sign a checkpoint (every few seconds);
-- reconcile (every 5 minutes): record fully received uploads whose completion failed,
-  re-enqueue playback and redaction jobs a crash lost, and report stored objects that
-  nothing refers to (with their SHA-256 and size);
+- reconcile (every 5 minutes): record fully received uploads whose completion failed and
+  re-enqueue playback and redaction jobs a crash lost; every 6 hours also report stored
+  objects that nothing refers to (with their SHA-256 and size);
 - remove expired, unfinished uploads (hourly; fully received ones are never removed);
 - run the published retention schedule (daily, first a minute after start-up, in small
   batches with a pause between them): deletions wait out the grace period,
@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,24 @@ log = logging.getLogger(__name__)
 
 #: Most orphans listed one by one in a report (all are counted and logged).
 MAX_LISTED_ORPHANS = 1000
+#: serve walks the whole store listing for orphans this often (the rest of the
+#: reconcile pass runs every 5 minutes).
+ORPHAN_SCAN_INTERVAL_S = 6 * 3600
+
+
+class _Reconciler:
+    """The scheduled reconcile: cheap passes every time, the orphan walk now and then."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.last_orphan_scan: float | None = None
+
+    def __call__(self) -> None:
+        at = time.monotonic()
+        scan = self.last_orphan_scan is None or at - self.last_orphan_scan >= ORPHAN_SCAN_INTERVAL_S
+        if scan:
+            self.last_orphan_scan = at
+        reconcile_all(self.runtime, now=utcnow(), orphans=scan)
 
 #: The daily retention pass starts this long after `serve` (never before it serves) ...
 RETENTION_START_DELAY_S = 60.0
@@ -69,9 +88,11 @@ def reconcile_all(
     *,
     now: datetime,
     idle_for: timedelta = timedelta(minutes=10),
+    orphans: bool = True,
 ) -> ReconcileReport:
     """Finish what a failure or crash left half done; ``idle_for`` leaves work that may
-    still be in progress (an upload being completed, a job just queued) to its owner."""
+    still be in progress (an upload being completed, a job just queued) to its owner.
+    ``orphans`` also walks the whole store listing for unreferenced objects."""
     from sunlight.redaction.service import reconcile as reconcile_redaction
 
     report = ReconcileReport()
@@ -96,6 +117,8 @@ def reconcile_all(
             )
     report.requeued = reconcile_derivatives(runtime, older_than=idle_for, now=now)
     report.redaction_jobs = reconcile_redaction(runtime, stalled_after=idle_for)
+    if not orphans:
+        return report
     for orphan in find_orphans(runtime, now=now, grace=idle_for):
         log.error("orphan: %s", orphan.describe())
         report.orphan_count += 1
@@ -120,7 +143,7 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
             Periodic(
                 "reconcile",
                 300,
-                lambda: reconcile_all(runtime, now=utcnow()),
+                _Reconciler(runtime),
                 run_at_start=False,
             ),
             Periodic("uploads", 3600, lambda: sweep_uploads(runtime)),

@@ -260,7 +260,9 @@ def tus_router(
                     # Only the empty "finish" PATCH reaches here (a body would not fit);
                     # answer it again so a client that lost the first reply gets the result.
                     pass
-                elif content_length == 0:
+                elif content_length == 0 or info.received:
+                    # A received upload takes no more bytes (its staged file may already be
+                    # linked into the store, read-only): this is a retried completion.
                     if length_set:
                         await run_in_threadpool(write_info, config, info)
                 else:

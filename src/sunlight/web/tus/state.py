@@ -220,30 +220,36 @@ def sweep_expired(config: TusConfig, *, now: float | None = None) -> list[str]:
     grace = config.expiry.total_seconds()
     removed: list[str] = []
     try:
-        entries = list(os.scandir(config.staging_dir))
+        entries = os.scandir(config.staging_dir)
     except FileNotFoundError:
         return removed
-    for entry in entries:
-        name = entry.name
-        upload_id, _, suffix = name.partition(".")
-        if not ID_RE.fullmatch(upload_id):
-            continue
-        if suffix == "json":
-            try:
-                with upload_lock(config, upload_id):
-                    info = read_info(config, upload_id)
-                    if info is not None and info.expired(now):
-                        remove_upload_files(config, upload_id)
-                        removed.append(upload_id)
-            except TusError as exc:
-                if exc.status != 423:  # unreadable state or lost lock file: go by file age
-                    _remove_if_stale(config, upload_id, entry, now, grace, removed)
-            except OSError as exc:
-                log.warning("tus sweep could not check upload %s: %s", upload_id, exc)
-        elif suffix.startswith("json.tmp-") or not _info_path(config, upload_id).exists():
-            # An info write or a creation cut short by a crash.
-            _remove_if_stale(config, upload_id, entry, now, grace, removed)
+    with entries:  # streamed: memory does not grow with the folder
+        for entry in entries:
+            _sweep_entry(config, entry, now, grace, removed)
     return removed
+
+
+def _sweep_entry(
+    config: TusConfig, entry: os.DirEntry[str], now: float, grace: float, removed: list[str]
+) -> None:
+    upload_id, _, suffix = entry.name.partition(".")
+    if not ID_RE.fullmatch(upload_id):
+        return
+    if suffix == "json":
+        try:
+            with upload_lock(config, upload_id):
+                info = read_info(config, upload_id)
+                if info is not None and info.expired(now):
+                    remove_upload_files(config, upload_id)
+                    removed.append(upload_id)
+        except TusError as exc:
+            if exc.status != 423:  # unreadable state or lost lock file: go by file age
+                _remove_if_stale(config, upload_id, entry, now, grace, removed)
+        except OSError as exc:
+            log.warning("tus sweep could not check upload %s: %s", upload_id, exc)
+    elif suffix.startswith("json.tmp-") or not _info_path(config, upload_id).exists():
+        # An info write or a creation cut short by a crash.
+        _remove_if_stale(config, upload_id, entry, now, grace, removed)
 
 
 def _remove_if_stale(
