@@ -67,6 +67,8 @@ INSERT_GRACE = timedelta(minutes=10)
 MAX_PAIRING = 2000
 #: Checkpoints and leaves whose proofs from the stored subtree hashes are spot-checked.
 NODE_SAMPLES = 64
+#: Replay differences listed per table; the rest are counted.
+MAX_REPLAY_FINDINGS = 1000
 
 
 @dataclass
@@ -411,9 +413,16 @@ def audit_objects(
 
 
 def audit_replay(runtime: Runtime, report: AuditReport) -> None:
-    """Replay every custody event (sealed or not) and compare the evidence tables with it."""
+    """Replay every custody event (sealed or not) and compare the evidence tables with it.
+
+    At most ``MAX_REPLAY_FINDINGS`` differences per table are listed (memory stays bounded
+    when a whole table was rewritten); a last finding per table counts the rest."""
+    per_table: dict[str, int] = {}
 
     def found(diff: Difference) -> None:
+        seen = per_table[diff.table] = per_table.get(diff.table, 0) + 1
+        if seen > MAX_REPLAY_FINDINGS:
+            return
         report.findings.append(
             Finding(
                 "replay",
@@ -433,6 +442,12 @@ def audit_replay(runtime: Runtime, report: AuditReport) -> None:
         stats = replay(session, found)
     report.events_replayed = stats.events
     report.rows_checked = stats.rows
+    for table, count in sorted(per_table.items()):
+        if count > MAX_REPLAY_FINDINGS:
+            more = count - MAX_REPLAY_FINDINGS
+            report.findings.append(
+                Finding("replay", f"{table}: {more} more differences not listed", table=table)
+            )
 
 
 Check = Callable[[Runtime, AuditReport], None]
