@@ -176,7 +176,12 @@ def _check_checkpoints(runtime: Runtime, session: Session, report: AuditReport) 
     """Verify every checkpoint's signature; return {size: signed root} of the good ones."""
     ident = identity(runtime)
     roots: dict[int, bytes] = {}
-    for cp in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
+    query = (
+        select(LedgerCheckpoint.size, LedgerCheckpoint.root, LedgerCheckpoint.note)
+        .order_by(LedgerCheckpoint.size)
+        .execution_options(yield_per=1000)
+    )
+    for cp in session.execute(query):  # columns, streamed: no ORM objects piling up
         report.checkpoints_checked += 1
         try:
             parsed, _ = open_checkpoint(cp.note, ident.verifier_key, origin=ident.origin)
