@@ -465,6 +465,22 @@ def _event_deleted(copy: Copy) -> None:
     dba(copy.rt, off, f"DELETE FROM custody_events WHERE id = {event}")
 
 
+def _replayed_without_its_ingest(copy: Copy) -> Callable[[Finding], bool]:
+    """The same deletion, seen by the replay: the row outlives the event that created it
+    (its later events, the derivatives', remain)."""
+    _event_deleted.apply(copy)
+    label = str(copy.built.recordings["c2"])
+    return lambda f: (
+        f.kind == "replay"
+        and (f.table, f.row, f.field)
+        == (
+            "recordings",
+            label,
+            None,
+        )
+    )
+
+
 @log_mutation("log:leaf-deleted", {"deleted", "checkpoint"})
 def _leaf_deleted(copy: Copy) -> None:
     dba(copy.rt, "DELETE FROM ledger_leaves WHERE leaf_index = 5")
@@ -556,6 +572,7 @@ def _nodes_damaged(copy: Copy) -> None:
 
 LOG_MUTATIONS = [
     _event_deleted,
+    Mutation("log:ingest-event-deleted:replay", _replayed_without_its_ingest),
     _leaf_deleted,
     _unsealed_tail_dropped,
     _tail_rolled_back,

@@ -42,6 +42,8 @@ ANY = "<set>"
 GONE = "_gone"
 #: The id of the last event that shaped a document (for the finding's text).
 EVENT = "_event"
+#: Set on a document an event created (a row only updated by events has no origin).
+CREATED = "_created"
 
 EVENT_BATCH = 5000
 ROW_BATCH = 5000
@@ -215,12 +217,17 @@ class State:
         return doc
 
     def put(self, table: str, key: int | Key, doc: Doc) -> None:
-        """Set the expected row (replacing any before it)."""
+        """Set the expected row (replacing any before it); see also :meth:`create`."""
         k = self._key(table, key)
         if self.current is not None:
             doc[EVENT] = self.current.id
         self._remember(k, doc)
         self._dirty.add(k)
+
+    def create(self, table: str, key: int | Key, doc: Doc) -> None:
+        """An event created the row: set its expected fields."""
+        doc[CREATED] = True
+        self.put(table, key, doc)
 
     def update(self, table: str, key: int | Key, **fields: Any) -> None:
         """Change fields of an expected row; a row no event created is started here."""
@@ -387,6 +394,19 @@ def _compare(
                 )
             )
         else:
+            if check.require_event and not doc.get(CREATED):
+                sink(
+                    Difference(
+                        what,
+                        label,
+                        None,
+                        None,
+                        _values(check, values),
+                        event_id,
+                        f"{what} row {names}={label} has no custody event creating it "
+                        f"(only later events, the last {event_id})",
+                    )
+                )
             for name, want in doc.items():
                 if name.startswith("_") or name not in columns:
                     continue
