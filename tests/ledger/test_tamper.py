@@ -49,7 +49,8 @@ import sunlight.models  # noqa: F401  (registers every domain's replay projector
 from sunlight.cli.main import cli
 from sunlight.db.base import Base
 from sunlight.evidence.models import CustodyEvent
-from sunlight.evidence.replay import TableCheck, registered_tables
+from sunlight.evidence.replay import Difference, TableCheck, registered_tables, replay
+from sunlight.ledger import audit
 from sunlight.ledger import service as ledger
 from sunlight.ledger.audit import AuditReport, Finding, run_audit
 from sunlight.runtime import Runtime, start
@@ -464,6 +465,22 @@ def _event_deleted(copy: Copy) -> None:
     dba(copy.rt, off, f"DELETE FROM custody_events WHERE id = {event}")
 
 
+def _replayed_without_its_ingest(copy: Copy) -> Callable[[Finding], bool]:
+    """The same deletion, seen by the replay: the row outlives the event that created it
+    (its later events, the derivatives', remain)."""
+    _event_deleted.apply(copy)
+    label = str(copy.built.recordings["c2"])
+    return lambda f: (
+        f.kind == "replay"
+        and (f.table, f.row, f.field)
+        == (
+            "recordings",
+            label,
+            None,
+        )
+    )
+
+
 @log_mutation("log:leaf-deleted", {"deleted", "checkpoint"})
 def _leaf_deleted(copy: Copy) -> None:
     dba(copy.rt, "DELETE FROM ledger_leaves WHERE leaf_index = 5")
@@ -555,6 +572,7 @@ def _nodes_damaged(copy: Copy) -> None:
 
 LOG_MUTATIONS = [
     _event_deleted,
+    Mutation("log:ingest-event-deleted:replay", _replayed_without_its_ingest),
     _leaf_deleted,
     _unsealed_tail_dropped,
     _tail_rolled_back,
@@ -634,3 +652,29 @@ def test_the_cli_names_table_row_and_field(fresh: Copy) -> None:
     assert "recordings row id=1: sha256 is" in result.output
     assert f"({fresh.built.unsealed} not yet sealed)" in result.output
     del match
+
+
+def test_tiny_batches_and_cache_give_the_same_answer(fresh: Copy) -> None:
+    """Paging events and rows and evicting the expected-state cache change nothing."""
+    swap_mutation("officer_id").apply(fresh)
+    column_mutation("incident_recordings", "how", "change").apply(fresh)
+    answers = []
+    for sizes in ({}, {"event_batch": 3, "row_batch": 2, "cache_limit": 4}):
+        found: list[Difference] = []
+        with fresh.rt.db.session() as session:
+            stats = replay(session, found.append, **sizes)
+        answers.append((stats, sorted((d.table, d.row, d.field) for d in found)))
+    assert answers[0] == answers[1]
+    assert len(answers[0][1]) == 3, answers[0][1]
+
+
+def test_findings_per_table_are_capped(fresh: Copy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit, "MAX_REPLAY_FINDINGS", 2)
+    recordings = table_of("recordings")
+    with fresh.rt.db.engine.begin() as conn:
+        total = conn.scalar(select(func.count()).select_from(recordings))
+        conn.execute(update(recordings).values(original_filename="renamed.mp4"))
+    report = run_audit(fresh.rt, objects=False)
+    listed = [f for f in report.findings if f.table == "recordings"]
+    assert len(listed) == 3
+    assert listed[-1].detail == f"recordings: {total - 2} more differences not listed"

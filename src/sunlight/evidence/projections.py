@@ -66,7 +66,7 @@ def _ingest(event: Event, state: State) -> None:
             doc[name] = d[name]
     if "recorded_at" in d:
         doc["recorded_at"] = moment(d["recorded_at"])
-    state.put(RECORDINGS, key, doc)
+    state.create(RECORDINGS, key, doc)
 
 
 @projects(Action.METADATA_CHANGE)
@@ -90,7 +90,7 @@ def _metadata(event: Event, state: State) -> None:
         if isinstance(created, dict):
             field = "badge_number" if event.object_type == "officer" else "serial"
             if field in created:
-                state.put(event.object_type + "s", key, {field: created[field]})
+                state.create(event.object_type + "s", key, {field: created[field]})
 
 
 @projects(Action.FLAG)
@@ -98,7 +98,7 @@ def _flag(event: Event, state: State) -> None:
     key, flag_id = event.object_key, event.details.get("flag_id")
     if event.object_type != "recording" or key is None or not isinstance(flag_id, int):
         return
-    state.put(
+    state.create(
         FLAGS,
         flag_id,
         {

@@ -42,6 +42,8 @@ ANY = "<set>"
 GONE = "_gone"
 #: The id of the last event that shaped a document (for the finding's text).
 EVENT = "_event"
+#: Set on a document an event created (a row only updated by events has no origin).
+CREATED = "_created"
 
 EVENT_BATCH = 5000
 ROW_BATCH = 5000
@@ -53,7 +55,6 @@ class Event:
     """A custody event as the projectors see it (successful events only)."""
 
     id: int
-    occurred_at: datetime
     actor: str
     action: str
     object_type: str
@@ -147,9 +148,9 @@ def moment(value: Any) -> str | None:
     when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
     if not isinstance(when, datetime):
         raise TypeError(f"not a date-time: {value!r}")
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.isoformat(timespec="microseconds")
 
 
 def day(value: Any) -> str | None:
@@ -216,12 +217,17 @@ class State:
         return doc
 
     def put(self, table: str, key: int | Key, doc: Doc) -> None:
-        """Set the expected row (replacing any before it)."""
+        """Set the expected row (replacing any before it); see also :meth:`create`."""
         k = self._key(table, key)
         if self.current is not None:
             doc[EVENT] = self.current.id
         self._remember(k, doc)
         self._dirty.add(k)
+
+    def create(self, table: str, key: int | Key, doc: Doc) -> None:
+        """An event created the row: set its expected fields."""
+        doc[CREATED] = True
+        self.put(table, key, doc)
 
     def update(self, table: str, key: int | Key, **fields: Any) -> None:
         """Change fields of an expected row; a row no event created is started here."""
@@ -269,7 +275,6 @@ def _events(session: Session, actions: list[str], batch: int) -> Iterator[Event]
         rows = session.execute(
             select(
                 c.id,
-                c.occurred_at,
                 c.actor,
                 c.action,
                 c.object_type,
@@ -284,7 +289,6 @@ def _events(session: Session, actions: list[str], batch: int) -> Iterator[Event]
         for row in rows:
             yield Event(
                 id=row.id,
-                occurred_at=row.occurred_at,
                 actor=row.actor,
                 action=row.action,
                 object_type=row.object_type,
@@ -297,7 +301,8 @@ def _events(session: Session, actions: list[str], batch: int) -> Iterator[Event]
         last = rows[-1].id
 
 
-def _table_rows(session: Session, check: TableCheck, batch: int) -> Iterator[tuple[Key, Doc]]:
+def _table_rows(session: Session, check: TableCheck, batch: int) -> Iterator[tuple[Key, Any]]:
+    """The table's rows in key order: (key, row) where ``row[name]`` is a column's value."""
     table: Table = Base.metadata.tables[check.table]
     keys = [table.c[name] for name in check.key]
     columns = [table.c[name] for name in check.columns]
@@ -310,14 +315,14 @@ def _table_rows(session: Session, check: TableCheck, batch: int) -> Iterator[tup
             )
         rows = session.execute(query).all()
         for row in rows:
-            key = (int(row[0]), int(row[1]) if len(keys) == 2 else 0)
-            values = {
-                name: _column_value(row[len(keys) + i]) for i, name in enumerate(check.columns)
-            }
-            yield key, values
+            yield (int(row[0]), int(row[1]) if len(keys) == 2 else 0), row._mapping
         if len(rows) < batch:
             return
         last = tuple(int(v) for v in rows[-1][: len(keys)])
+
+
+def _values(check: TableCheck, row: Any) -> Doc:
+    return {name: _column_value(row[name]) for name in check.columns}
 
 
 def _label(check: TableCheck, key: Key) -> str:
@@ -327,7 +332,7 @@ def _label(check: TableCheck, key: Key) -> str:
 def _compare(
     check: TableCheck,
     expected: Iterator[tuple[Key, Doc]],
-    found: Iterator[tuple[Key, Doc]],
+    found: Iterator[tuple[Key, Any]],
     sink: Callable[[Difference], None],
     stats: ReplayStats,
 ) -> None:
@@ -336,6 +341,7 @@ def _compare(
     row = next(found, sentinel)
     what = check.table
     names = "/".join(check.key)
+    columns = set(check.columns)
     while exp is not sentinel or row is not sentinel:
         if row is not sentinel and (exp is sentinel or row[0] < exp[0]):
             stats.rows += 1
@@ -347,7 +353,7 @@ def _compare(
                         label,
                         None,
                         None,
-                        row[1],
+                        _values(check, row[1]),
                         None,
                         f"{what} row {names}={label} has no custody event behind it",
                     )
@@ -382,29 +388,43 @@ def _compare(
                     label,
                     None,
                     None,
-                    values,
+                    _values(check, values),
                     event_id,
                     f"{what} row {names}={label} exists, but custody event {event_id} removed it",
                 )
             )
         else:
-            for name, want in doc.items():
-                if name.startswith("_") or name not in values:
-                    continue
-                have = values[name]
-                if not _same(want, have):
-                    sink(
-                        Difference(
-                            what,
-                            label,
-                            name,
-                            want,
-                            have,
-                            event_id,
-                            f"{what} row {names}={label}: {name} is {have!r}; the custody "
-                            f"events give {want!r} (last event {event_id})",
-                        )
+            if check.require_event and not doc.get(CREATED):
+                sink(
+                    Difference(
+                        what,
+                        label,
+                        None,
+                        None,
+                        _values(check, values),
+                        event_id,
+                        f"{what} row {names}={label} has no custody event creating it "
+                        f"(only later events, the last {event_id})",
                     )
+                )
+            for name, want in doc.items():
+                if name.startswith("_") or name not in columns:
+                    continue
+                have = _column_value(values[name])
+                if (want == have and type(want) is type(have)) or _same(want, have):
+                    continue
+                sink(
+                    Difference(
+                        what,
+                        label,
+                        name,
+                        want,
+                        have,
+                        event_id,
+                        f"{what} row {names}={label}: {name} is {have!r}; the custody "
+                        f"events give {want!r} (last event {event_id})",
+                    )
+                )
         exp = next(expected, sentinel)
         row = next(found, sentinel)
 

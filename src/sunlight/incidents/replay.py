@@ -46,7 +46,7 @@ def _create(event: Event, state: State) -> None:
     for name in ("started_at", "ended_at"):
         if name in d:
             doc[name] = moment(d[name])
-    state.put(INCIDENTS, key, doc)
+    state.create(INCIDENTS, key, doc)
 
 
 @projects(Action.INCIDENT_CHANGE)
@@ -94,7 +94,7 @@ def _transfer(event: Event, state: State) -> None:
         state.update(CUSTODY, returned, returned_at=when, returned_by=event.actor)
     assigned = d.get("assignment_id")
     if isinstance(assigned, int):
-        state.put(
+        state.create(
             CUSTODY,
             assigned,
             {
@@ -116,7 +116,7 @@ def _link(event: Event, state: State) -> None:
     doc: dict[str, object] = {"linked_by": event.actor}
     if "how" in event.details:
         doc["how"] = event.details["how"]
-    state.put(LINKS, (incident_id, key), doc)
+    state.create(LINKS, (incident_id, key), doc)
 
 
 @projects(Action.INCIDENT_UNLINK)

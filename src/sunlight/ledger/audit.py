@@ -70,6 +70,8 @@ INSERT_GRACE = timedelta(minutes=10)
 MAX_PAIRING = 2000
 #: Checkpoints and leaves whose proofs from the stored subtree hashes are spot-checked.
 NODE_SAMPLES = 64
+#: Replay differences listed per table; the rest are counted.
+MAX_REPLAY_FINDINGS = 1000
 
 
 @dataclass
@@ -177,7 +179,12 @@ def _check_checkpoints(runtime: Runtime, session: Session, report: AuditReport) 
     """Verify every checkpoint's signature; return {size: signed root} of the good ones."""
     ident = None
     roots: dict[int, bytes] = {}
-    for cp in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
+    query = (
+        select(LedgerCheckpoint.size, LedgerCheckpoint.root, LedgerCheckpoint.note)
+        .order_by(LedgerCheckpoint.size)
+        .execution_options(yield_per=1000)
+    )
+    for cp in session.execute(query):  # columns, streamed: no ORM objects piling up
         ident = ident or identity(runtime)  # no key is needed (nor created) for an empty log
         report.checkpoints_checked += 1
         try:
@@ -428,9 +435,16 @@ def audit_orphans(runtime: Runtime, report: AuditReport, *, now: datetime | None
 
 
 def audit_replay(runtime: Runtime, report: AuditReport) -> None:
-    """Replay every custody event (sealed or not) and compare the evidence tables with it."""
+    """Replay every custody event (sealed or not) and compare the evidence tables with it.
+
+    At most ``MAX_REPLAY_FINDINGS`` differences per table are listed (memory stays bounded
+    when a whole table was rewritten); a last finding per table counts the rest."""
+    per_table: dict[str, int] = {}
 
     def found(diff: Difference) -> None:
+        seen = per_table[diff.table] = per_table.get(diff.table, 0) + 1
+        if seen > MAX_REPLAY_FINDINGS:
+            return
         report.findings.append(
             Finding(
                 "replay",
@@ -450,6 +464,12 @@ def audit_replay(runtime: Runtime, report: AuditReport) -> None:
         stats = replay(session, found)
     report.events_replayed = stats.events
     report.rows_checked = stats.rows
+    for table, count in sorted(per_table.items()):
+        if count > MAX_REPLAY_FINDINGS:
+            more = count - MAX_REPLAY_FINDINGS
+            report.findings.append(
+                Finding("replay", f"{table}: {more} more differences not listed", table=table)
+            )
 
 
 Check = Callable[[Runtime, AuditReport], None]

@@ -46,7 +46,7 @@ def _plan(event: Event, state: State) -> None:
     ):
         if source in d:
             doc[name] = d[source]
-    state.put(PLANS, plan_id, doc)
+    state.create(PLANS, plan_id, doc)
 
 
 @projects(Action.REDACT)

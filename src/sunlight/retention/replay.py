@@ -57,7 +57,7 @@ def _hold(event: Event, state: State) -> None:
         target = {"recording_id": key, "incident_id": None}
     else:
         return  # one recording of a hold on an incident: the incident's event says it
-    state.put(
+    state.create(
         HOLDS,
         hold_id,
         {
@@ -104,7 +104,7 @@ def _scheduled(event: Event, state: State) -> None:
     for name in ("due_on", "scheduled_on", "grace_until"):
         if name in d:
             doc[name] = day(d[name])
-    state.put(DELETIONS, deletion_id, doc)
+    state.create(DELETIONS, deletion_id, doc)
 
 
 @projects(Action.RETENTION_UNDONE, Action.RETENTION_CANCELLED, Action.TOMBSTONE)
