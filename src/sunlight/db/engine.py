@@ -88,6 +88,9 @@ def make_engine(url: str, *, busy_timeout_s: float | None = None, **kwargs: Any)
         # pysqlite's own transaction handling defers BEGIN; we issue BEGIN ourselves so
         # that writers take the lock up front and SAVEPOINTs behave.
         event.listen(engine, "begin", _sqlite_begin)
+        # A read session leaves query_only on its connection: turn it off when the
+        # connection goes back to the pool, so nothing else inherits it.
+        event.listen(engine, "checkin", _sqlite_writable)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
         event.listen(engine, "begin", partial(_postgres_begin, int(busy_timeout_s * 1000)))
@@ -104,6 +107,11 @@ def _sqlite_pragmas(busy_timeout_ms: int, dbapi_conn: Any, _record: Any) -> None
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.close()
+
+
+def _sqlite_writable(dbapi_conn: Any, _record: Any) -> None:
+    if dbapi_conn is not None:
+        dbapi_conn.execute("PRAGMA query_only=OFF")
 
 
 def _read_only(conn: Connection) -> bool:

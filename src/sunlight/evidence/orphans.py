@@ -78,7 +78,7 @@ def referenced(runtime: Runtime, digests: Sequence[str]) -> set[str]:
     """Which of ``digests`` some row refers to (one short read)."""
     if not digests:
         return set()
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return set(session.scalars(_referenced_query(digests)))
 
 

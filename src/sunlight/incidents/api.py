@@ -112,7 +112,7 @@ def api_list(
     status: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[dict[str, Any]]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         found = service.list_incidents(session, type=type, status=status, text=q)
         return [service.incident_summary(i) for i in found]
 
@@ -242,7 +242,7 @@ def api_events(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
 ) -> list[dict[str, Any]]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return [
             {
                 "id": e.id,
@@ -262,7 +262,7 @@ def api_agencies(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.AGENCY_VIEW))],
 ) -> list[dict[str, Any]]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return [
             {"id": a.id, "name": a.name, "short_name": a.short_name, "default": a.is_default}
             for a in service.list_agencies(session)
@@ -304,7 +304,7 @@ def incidents_page(
     status: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         found = service.list_incidents(
             session, type=type or None, status=status or None, text=q or None
         )
@@ -355,7 +355,7 @@ def incident_page(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
 ) -> HTMLResponse:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         incident = service.get_incident(session, incident_id)
         return render(
             request,

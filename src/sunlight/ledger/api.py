@@ -68,7 +68,7 @@ def checkpoint(
         bool, Query(description="Only a checkpoint cosigned by the witness quorum.")
     ] = False,
 ) -> Response:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         cp = (
             service.latest_witnessed(runtime, session)
             if witnessed
@@ -93,7 +93,7 @@ def key(runtime: RuntimeDep) -> Response:
     except service.NoLogKey as exc:
         raise HTTPException(404, str(exc)) from exc
     vkey = ident.verifier_key
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         latest = service.latest_checkpoint(session)
     if latest is not None:
         try:
@@ -110,7 +110,7 @@ def key(runtime: RuntimeDep) -> Response:
 
 @router.get("/log/witnesses", summary="Witness keys whose cosignatures this log counts")
 def witnesses(runtime: RuntimeDep) -> Response:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         keys = service.witness_keys(runtime, session)
     quorum = ledger_settings(runtime.settings).witness_quorum
     return _json({"quorum": quorum, "witnesses": keys}, LATEST)
@@ -132,7 +132,7 @@ def inclusion(
     if (leaf_hash is None) == (index is None):
         raise HTTPException(422, "give exactly one of leaf_hash and index")
     tree_size = size if size is not None else _latest_size(runtime)
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         if index is None:
             assert leaf_hash is not None
             index = service.leaf_index_of(session, bytes.fromhex(leaf_hash))
@@ -157,7 +157,7 @@ def consistency(
     ] = None,
 ) -> Response:
     size2 = to_size if to_size is not None else _latest_size(runtime)
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         proof = service.consistency_proof(session, from_size, size2)
     return _json(
         {"from": from_size, "to": size2, "proof": [p.hex() for p in proof]},
@@ -173,7 +173,7 @@ def entries(
     start: Annotated[int, Query(ge=0, le=MAX_ID)],
     end: Annotated[int, Query(ge=1, le=MAX_ID)],
 ) -> Response:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         leaves = service.entries(session, start, end)
         full = len(leaves) == min(end - start, service.MAX_ENTRIES)
     document = {
@@ -189,7 +189,7 @@ def entries(
 def lookup(
     runtime: RuntimeDep, sha256: Annotated[str, Query(pattern="^[0-9a-f]{64}$")]
 ) -> Response:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         leaves = service.leaves_for_sha256(session, sha256)
         found = [
             {
@@ -246,7 +246,7 @@ def recording_proof(
 def log_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     from sunlight.web.pages import render
 
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         cp = service.latest_checkpoint(session)
         cosigs = service.witnessed_by(runtime, session, cp) if cp is not None else []
         note = service.note_with_cosignatures(runtime, session, cp) if cp is not None else None

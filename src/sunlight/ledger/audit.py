@@ -203,7 +203,7 @@ def _check_checkpoints(runtime: Runtime, session: Session, report: AuditReport) 
 
 
 def audit_ledger(runtime: Runtime, report: AuditReport) -> None:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         signed = _check_checkpoints(runtime, session, report)
         pending = sorted(signed)
         acc = RootAccumulator()
@@ -413,7 +413,7 @@ def audit_objects(
     deleted_at = getattr(Recording, "deleted_at", None)
     if deleted_at is not None:  # bytes disposed of under the retention schedule
         query = query.where(deleted_at.is_(None))
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         for rec_id, sha in session.execute(query.execution_options(yield_per=5000)):
             if not store.exists(sha):
                 report.findings.append(
@@ -458,7 +458,7 @@ def audit_replay(runtime: Runtime, report: AuditReport) -> None:
             )
         )
 
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         if runtime.db.dialect == "postgresql":  # events and rows from one snapshot
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         stats = replay(session, found)
@@ -473,6 +473,7 @@ def audit_replay(runtime: Runtime, report: AuditReport) -> None:
 
 
 Check = Callable[[Runtime, AuditReport], None]
+
 
 #: The audit's checks, run in order. Another module may append one (e.g. the published
 #: checkpoint and cosignature checks); each adds its findings to the report.
@@ -499,5 +500,5 @@ def run_audit(runtime: Runtime, *, objects: bool = True) -> AuditReport:
 
 
 def count_events(runtime: Runtime) -> int:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return int(session.scalar(select(func.count()).select_from(CustodyEvent)) or 0)

@@ -49,7 +49,7 @@ def findings(runtime: Runtime) -> list[Finding]:
     except NoLogKey:
         return []  # nothing to check signatures with; the checkpoint audit says so
     found: list[Finding] = []
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         found += _checkpoint_file(session, ident)
         found += _cosignatures(runtime, session)
     return found
@@ -65,7 +65,7 @@ def signing_state(runtime: Runtime) -> str:
         return f"refused: this host holds no log key ({ident.settings.key_file})"
     if ident.settings.drill:
         return "refused: drill mode (SUNLIGHT_LEDGER_DRILL)"
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         latest = session.scalar(
             select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)
         )

@@ -109,7 +109,7 @@ def api_decision(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
 ) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         decision = service.decision_for(session, recording_id)
         if decision is None:
             raise HTTPException(404, f"no live recording {recording_id}")
@@ -125,7 +125,7 @@ def api_holds(
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
     open_only: bool = True,
 ) -> list[dict[str, Any]]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return [_hold(h) for h in service.list_holds(session, open_only=open_only)]
 
 
@@ -163,7 +163,7 @@ def api_deletions(
     actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
     status: str | None = "pending",
 ) -> list[dict[str, Any]]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return [_deletion(d) for d in service.list_deletions(session, status or None)]
 
 
@@ -198,7 +198,7 @@ def retention_page(
         raise HTTPException(422, "as_of must be YYYY-MM-DD") from exc
     loaded = load_policy()
     report = service.run(runtime, as_of=day, dry_run=True, actor=actor.id)
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return render(
             request,
             "retention.html",

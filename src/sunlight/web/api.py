@@ -58,7 +58,7 @@ def list_recordings(
         status=status,
         text=q,
     )
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         result = service.list_recordings(session, filters, page=page, per_page=per_page)
         return RecordingPage(
             items=[RecordingSummary.of(r) for r in result.items],
@@ -76,7 +76,7 @@ def get_recording(
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
 ) -> RecordingDetail:
     """Metadata of one recording, including the SHA-256 of its original bytes."""
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         detail = RecordingDetail.of(service.get_recording(session, recording_id))
     log_read(runtime, actor, Action.VIEW, recording_id)
     return detail
@@ -121,7 +121,7 @@ def get_original(
     download: bool = False,
     reason: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         recording = service.get_recording(session, recording_id)
         sha256, filename = recording.sha256, recording.original_filename
     action = Action.DOWNLOAD if download else Action.STREAM
@@ -145,7 +145,7 @@ def custody_events(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
 ) -> list[CustodyEventOut]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         service.get_recording(session, recording_id)
         return [CustodyEventOut.of(e) for e in events_for(session, "recording", recording_id)]
 
@@ -165,7 +165,7 @@ def get_derivative(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_STREAM))],
 ) -> Response:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         recording = service.get_recording(session, recording_id)
         sha256 = {
             "proxy": recording.proxy_sha256,
@@ -212,7 +212,7 @@ def clear_flag(
 def list_officers(
     runtime: RuntimeDep, actor: Annotated[Actor, Depends(require(Permission.OFFICER_VIEW))]
 ) -> list[OfficerOut]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return [OfficerOut.of(o) for o in service.list_officers(session)]
 
 
@@ -237,7 +237,7 @@ def create_officer(
 def list_devices(
     runtime: RuntimeDep, actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))]
 ) -> list[DeviceOut]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         last = service.last_upload_by_device(session)
         return [DeviceOut.of(d, last.get(d.id)) for d in service.list_devices(session)]
 

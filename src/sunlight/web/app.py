@@ -126,6 +126,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         # Other writers held the lock too long; nothing changed, so the client may retry.
         retry = {"Retry-After": str(exc.retry_after_s)}
         return await http_error(request, HTTPException(503, detail=str(exc), headers=retry))
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = _documented_errors(_integral_bounds(get_openapi_schema()))

@@ -49,6 +49,7 @@ class _Reconciler:
             self.last_orphan_scan = at
         reconcile_all(self.runtime, now=utcnow(), orphans=scan)
 
+
 #: The daily retention pass starts this long after `serve` (never before it serves) ...
 RETENTION_START_DELAY_S = 60.0
 #: ... and rests this long between batches, leaving the database to requests and sealing.

@@ -95,7 +95,7 @@ def recordings(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     error = None
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         officers = service.list_officers(session)
         devices = service.list_devices(session)
         try:
@@ -195,10 +195,10 @@ def recording(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
 ) -> HTMLResponse:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         rec = service.get_recording(session, recording_id)
     log_read(runtime, actor, Action.VIEW, recording_id)
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         rec = service.get_recording(session, recording_id)
         events = events_for(session, "recording", recording_id)
         leaves = leaves_for_events(session, [e.id for e in events])
@@ -267,7 +267,7 @@ def upload_page(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.RECORDING_UPLOAD))],
 ) -> HTMLResponse:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return render(
             request,
             "upload.html",
@@ -283,7 +283,7 @@ def officers_page(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.OFFICER_VIEW))],
 ) -> HTMLResponse:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return render(request, "officers.html", officers=service.list_officers(session))
 
 
@@ -308,7 +308,7 @@ def devices_page(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
 ) -> HTMLResponse:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return render(
             request,
             "devices.html",
