@@ -53,6 +53,7 @@ from sunlight.evidence.replay import Difference, TableCheck, registered_tables, 
 from sunlight.ledger import audit
 from sunlight.ledger import service as ledger
 from sunlight.ledger.audit import AuditReport, Finding, run_audit
+from sunlight.ledger.models import LedgerCheckpoint
 from sunlight.runtime import Runtime, start
 
 TODAY = date(2026, 12, 3)
@@ -142,6 +143,13 @@ def fresh(
         settings = embedded_settings(home, database_url=url)
         env["SUNLIGHT_DATABASE_URL"] = url
     rt = start(settings, migrate=False)
+    # A copied home is a restored host: show it the latest checkpoint, as an operator would.
+    with rt.db.session(read_only=True) as session:
+        latest = session.scalars(
+            select(LedgerCheckpoint.note).order_by(LedgerCheckpoint.size.desc()).limit(1)
+        ).first()
+    if latest is not None:
+        ledger.restore_check(rt, latest)
     yield Copy(rt, source.built, home, env)
     rt.close()
     if dbname is not None:
@@ -548,6 +556,8 @@ def _event_rewritten(copy: Copy) -> None:
     """Swap two recordings' bytes and rewrite their ingest events to match."""
     c1, c2 = copy.built.recordings["c1"], copy.built.recordings["c2"]
     rec = table_of("recordings")
+    # Looked up first: a session opened inside the DBA's transaction would wait for its lock.
+    ingest_events = {rid: _ingest_event_of(copy, rid) for rid in (c1, c2)}
     with copy.rt.db.engine.begin() as conn:
         sha = dict(conn.execute(select(rec.c.id, rec.c.sha256).where(rec.c.id.in_([c1, c2]))).all())
         conn.execute(update(rec).where(rec.c.id == c1).values(sha256="0" * 64))
@@ -555,7 +565,7 @@ def _event_rewritten(copy: Copy) -> None:
         conn.execute(update(rec).where(rec.c.id == c1).values(sha256=sha[c2]))
         events = table_of("custody_events")
         for rid, new in ((c1, sha[c2]), (c2, sha[c1])):
-            event = _ingest_event_of(copy, rid)
+            event = ingest_events[rid]
             details = conn.scalar(select(events.c.details).where(events.c.id == event))
             conn.execute(
                 update(events)

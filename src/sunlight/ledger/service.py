@@ -586,7 +586,10 @@ def issue_checkpoint(runtime: Runtime, *, create_key: bool = True) -> LedgerChec
         else:
             row = _sign(session, ident, tree, latest, size)
         chain = _cosignature_chain(session, state.cosignatures if state else None)
-    log_state.write_state(ls.state_file, row.note, chain)
+        # Written before the commit, while the writer lock is held: another signer never
+        # sees a checkpoint row that the file does not cover yet. (A commit that fails
+        # after this leaves the file ahead of the database: signing then stops, safely.)
+        log_state.write_state(ls.state_file, row.note, chain)
     return row
 
 
