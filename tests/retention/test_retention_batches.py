@@ -75,7 +75,9 @@ def test_batches_of_three_give_the_same_run_as_one_batch(runtime: Runtime) -> No
     assert [i["recording_id"] for i in predicted["blocked"]] == [recs[7], recs[9]]
     assert predicted["kept"] == 2
 
-    first = service.run(runtime, as_of=DAY_180, actor="test:retention", batch_size=3).to_dict()
+    first = service.run(
+        runtime, as_of=DAY_180, actor="test:retention", batch_size=3, write_batch=2
+    ).to_dict()
     assert _outcome(first) == _outcome(predicted)
     with runtime.db.session() as session:  # one undone: blocked on the next runs
         undone = next(d for d in service.list_deletions(session) if d.recording_id == recs[0])
@@ -86,7 +88,9 @@ def test_batches_of_three_give_the_same_run_as_one_batch(runtime: Runtime) -> No
         assert _dry(runtime, day, 3) == _dry(runtime, day, ONE_BATCH)
     predicted = _dry(runtime, grace_end, ONE_BATCH)
     assert sorted(i["recording_id"] for i in predicted["to_delete"]) == recs[1:6]
-    done = service.run(runtime, as_of=grace_end, actor="test:retention", batch_size=3).to_dict()
+    done = service.run(
+        runtime, as_of=grace_end, actor="test:retention", batch_size=3, write_batch=2
+    ).to_dict()
     assert _outcome(done) == _outcome(predicted) and done["errors"] == []
     assert [i["recording_id"] for i in done["blocked"]] == [recs[0], recs[7], recs[9]]
     after = _dry(runtime, grace_end + timedelta(days=1), 3)

@@ -37,6 +37,13 @@ from sunlight.retention.rules import BATCH_SIZE, Decision, decisions_for, live_b
 from sunlight.runtime import Runtime
 
 SYSTEM_ACTOR = "system:retention"
+#: Most recordings changed in one write transaction: how long the write lock is held.
+WRITE_BATCH = 200
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 @contextmanager
@@ -124,6 +131,7 @@ def _settle_pending(
     dry_run: bool,
     actor: str,
     batch_size: int,
+    write_batch: int,
     pause_s: float,
 ) -> set[int]:
     """Every pending deletion, newest first, a batch per transaction; returns the
@@ -145,10 +153,20 @@ def _settle_pending(
             had_pending.update(recording_id for _, recording_id in batch)
             settled = _settle(session, loaded, ids, as_of, dry_run=True, actor=actor)
         if not dry_run and settled.acts:
-            with write_session(runtime) as session:
-                settled = _settle(session, loaded, ids, as_of, dry_run=False, actor=actor)
-            for hashes in settled.dispose:  # after the tombstones committed
-                delete_bytes(runtime, hashes, report)
+            acting = sorted(
+                (int(item["deletion_id"]) for item in settled.cancelled + settled.to_delete),
+                reverse=True,
+            )
+            written = _Settled(pending=settled.pending)
+            for chunk in _chunks(acting, write_batch):
+                with write_session(runtime) as session:
+                    part = _settle(session, loaded, chunk, as_of, dry_run=False, actor=actor)
+                for hashes in part.dispose:  # after the tombstones committed
+                    delete_bytes(runtime, hashes, report)
+                written.pending.extend(part.pending)
+                written.cancelled.extend(part.cancelled)
+                written.to_delete.extend(part.to_delete)
+            settled = written
         report.pending.extend(settled.pending)
         report.cancelled.extend(settled.cancelled)
         report.to_delete.extend(settled.to_delete)
@@ -197,17 +215,19 @@ def run(
     dry_run: bool = False,
     actor: str = SYSTEM_ACTOR,
     batch_size: int = BATCH_SIZE,
+    write_batch: int = WRITE_BATCH,
     pause_s: float = 0.0,
 ) -> RunReport:
     """One pass of the schedule on ``as_of`` (default today, UTC).
 
     With ``dry_run`` nothing changes: the report says what would be scheduled, what
     would be deleted (grace period over) and what a hold or investigation blocks.
-    ``batch_size`` recordings are read (and at most changed) per transaction, with
-    ``pause_s`` seconds between batches for other work.
+    ``batch_size`` recordings are read per (read-only) transaction, at most
+    ``write_batch`` changed per write transaction, with ``pause_s`` seconds between
+    batches for other work.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
+    if batch_size < 1 or write_batch < 1:
+        raise ValueError("batch_size and write_batch must be at least 1")
     loaded = load_policy()
     policy = loaded.policy
     as_of = as_of or datetime.now(UTC).date()
@@ -228,6 +248,7 @@ def run(
         dry_run=dry_run,
         actor=actor,
         batch_size=batch_size,
+        write_batch=write_batch,
         pause_s=pause_s,
     )
     grace_until = (as_of + timedelta(days=policy.grace_period_days)).isoformat()
@@ -241,16 +262,18 @@ def run(
             sorted_ = _sort(session, batch, had_pending, undone, as_of)
             held = held_among(session, [d.recording_id for d in batch]) if lock else set()
         if sorted_.due and not dry_run:
-            with write_session(runtime) as session:  # re-check what is about to change
-                fresh = decisions_for(session, loaded, [d.recording_id for d in sorted_.due])
-                now = _sort(session, fresh, had_pending, undone, as_of)
-                for decision in now.due:
-                    schedule(session, decision, loaded, as_of, actor)
-            sorted_.kept += now.kept
-            sorted_.blocked = sorted(
-                sorted_.blocked + now.blocked, key=lambda item: int(item["recording_id"])
-            )
-            sorted_.due = now.due
+            scheduled: list[Decision] = []
+            for chunk in _chunks([d.recording_id for d in sorted_.due], write_batch):
+                with write_session(runtime) as session:  # re-check what is about to change
+                    fresh = decisions_for(session, loaded, chunk)
+                    now = _sort(session, fresh, had_pending, undone, as_of)
+                    for decision in now.due:
+                        schedule(session, decision, loaded, as_of, actor)
+                sorted_.kept += now.kept
+                sorted_.blocked.extend(now.blocked)
+                scheduled.extend(now.due)
+            sorted_.blocked.sort(key=lambda item: int(item["recording_id"]))
+            sorted_.due = scheduled
         report.kept += sorted_.kept
         report.blocked.extend(sorted_.blocked)
         report.to_schedule.extend(
