@@ -310,13 +310,13 @@ class Clip:
     frames: int
 
 
-def _make_clips(work: Path, quick: bool) -> list[Clip]:
+def _make_clips(work: Path, long_seconds: int) -> list[Clip]:
     clips = []
     short = work / "short.mp4"
     clips.append(
         Clip("5 s", short, write_clip(default_clip(1920, 1080, 150, seed=1080), short), 150)
     )
-    scenes = 3 if quick else 12
+    scenes = max(1, long_seconds // 5)
     long = work / "long.mp4"
     truth = write_clips([default_clip(1920, 1080, 150, seed=2000 + k) for k in range(scenes)], long)
     clips.append(Clip(f"{scenes * 5} s", long, truth, scenes * 150))
@@ -329,14 +329,18 @@ def _ratio(a: float, b: float) -> str:
 
 def command_main(args: argparse.Namespace) -> None:
     load = os.getloadavg()
-    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; cpus: {os.cpu_count()}")
+    print(
+        f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; cpus: {os.cpu_count()}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        clips = _make_clips(work, args.quick)
+        clips = _make_clips(work, args.long_seconds or (15 if args.quick else 60))
         print(
             f"clips built in {time.perf_counter() - t0:.0f} s: "
-            + ", ".join(f"{c.name} = {c.frames} frames" for c in clips)
+            + ", ".join(f"{c.name} = {c.frames} frames" for c in clips),
+            flush=True,
         )
         repeats = {clips[0].name: args.repeats_short, clips[1].name: args.repeats_long}
         # A cold first run fills the detector cache (self-check, compiled networks); later
@@ -344,6 +348,7 @@ def command_main(args: argparse.Namespace) -> None:
         cold_home = _fresh_home(work, "cold", None)
         rid = _ingest(cold_home, clips[0].path)
         cold_s, _ = run_command(cold_home, rid)
+        print(f"cold first run (empty detector cache, 5 s clip): {cold_s:.1f} s", flush=True)
         cache = cold_home / "cache"
         rows: list[dict[str, object]] = []
         plans: dict[str, tuple[Path, str]] = {}
@@ -363,6 +368,12 @@ def command_main(args: argparse.Namespace) -> None:
                 theirs = run_deface(clip.path, out)
                 deface_out.setdefault(clip.name, out)
                 ratios[clip.name].append(theirs / ours)
+                load_now = os.getloadavg()[0]
+                print(
+                    f"  {clip.name} pair {r + 1}: sunlight {ours:.1f} s, deface {theirs:.1f} s"
+                    f" ({theirs / ours:.1f}x); load {load_now:.2f}",
+                    flush=True,
+                )
                 rows.append(
                     {
                         "clip": clip.name,
@@ -391,12 +402,14 @@ def command_main(args: argparse.Namespace) -> None:
                 )
             )
     load = os.getloadavg()
-    print(f"\ncold first run (empty detector cache, 5 s clip): {cold_s:.1f} s\n")
+    print()
     print(table(rows))
     print()
     for clip in clips:
         got = sorted(ratios[clip.name])
-        print(f"{clip.name}: median ratio {got[len(got) // 2]:.1f}x over {len(got)} interleaved pair(s)")
+        print(
+            f"{clip.name}: median ratio {got[len(got) // 2]:.1f}x over {len(got)} interleaved pair(s)"
+        )
     print()
     print(table(bins))
     print(
@@ -455,6 +468,7 @@ def main() -> None:
     parser.add_argument("--inprocess", action="store_true", help="in-process detect + render")
     parser.add_argument("--repeats-short", type=int, default=None, help="A B pairs, 5 s clip")
     parser.add_argument("--repeats-long", type=int, default=None, help="A B pairs, long clip")
+    parser.add_argument("--long-seconds", type=int, default=None, help="long clip (60)")
     parser.add_argument("--frames", type=int, default=None, help="--inprocess: frames")
     parser.add_argument("--sizes", default="1920x1080,1280x720", help="--inprocess: sizes")
     parser.add_argument("--no-deface", action="store_true", help="--inprocess: no baseline")

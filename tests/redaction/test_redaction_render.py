@@ -185,3 +185,24 @@ def test_vectorised_pixelation_matches_cell_by_cell_averaging() -> None:
         outside = np.ones_like(plane, dtype=bool)
         outside[y1:y2, x1:x2] = False
         assert (got[outside] == plane[outside]).all(), "nothing outside the box changes"
+
+
+def test_boxes_end_and_begin_at_a_cut_instead_of_sweeping_across_it(tmp_path: Path) -> None:
+    from sunlight.redaction.synthetic import Clip, Face, write_clips
+
+    # Two scenes (other backgrounds, other people) back to back; the cut is at frame 20
+    # and falls between two scheduled whole-frame runs (every 8 frames: 16 and 24).
+    scenes = [
+        Clip(640, 360, 20, 15, [Face(0, 0, 20, 60, 60, 0.5, 0.0, 100, 100)], seed=1),
+        Clip(640, 360, 20, 15, [Face(1, 0, 20, 440, 180, -0.5, 0.0, 90, 90)], seed=2),
+    ]
+    path = tmp_path / "cut.mp4"
+    truth = write_clips(scenes, path, audio=False)
+    plan = analyze(path, recording_sha256=SHA)
+    for frame, faces in enumerate(truth):
+        boxes = plan.boxes_at(frame)
+        for _fid, face in faces:
+            assert any(iou(b, face) > 0.3 for b in boxes), f"face uncovered on frame {frame}"
+        # No box on a frame lies away from that frame's own face (no sweep, no leftover).
+        for box in boxes:
+            assert any(iou(box, face) > 0.1 for _fid, face in faces), (frame, box)

@@ -54,6 +54,8 @@ class Schedule:
     motion_low: float = 2.0  # below: no region runs (interpolation is exact enough)
     motion_high: float = 8.0  # above: every 2nd frame; between: every 3rd frame
     motion_extreme: float = 20.0  # above (a whip pan, a struggle): every frame
+    # Against the previous frame, above this is a cut: whole-frame runs on both sides.
+    cut_motion: float = 40.0
     roi_size: int = 192
     # Region side in face sizes: a face is scaled to roi_size / roi_context (64) px.
     roi_context: float = 3.0
@@ -258,6 +260,16 @@ def analyze(
             since_anchor = schedule.anchor_interval  # first frame is an anchor
             since_run = 0
             index = -1
+            prev: tuple[av.VideoFrame, npt.NDArray[np.float32], bool] | None = None
+
+            def anchor(frame: av.VideoFrame, at: int) -> None:
+                image = np.asarray(
+                    frame.to_ndarray(format="rgb24", width=full[0], height=full[1]),
+                    dtype=np.uint8,
+                )
+                scale = (width / full[0], height / full[1])
+                jobs.put(_Job(at, FrameRegions(frame), image, scale))
+
             try:
                 for frame in container.decode(stream):
                     index += 1
@@ -267,15 +279,21 @@ def analyze(
                     )
                     since_anchor += 1
                     since_run += 1
+                    if prev is not None and (
+                        float(np.mean(np.abs(small - prev[1]))) >= schedule.cut_motion
+                    ):
+                        # A cut (or the lens uncovered): the picture changed at once. A
+                        # whole-frame run on each side of it ends the old scene's tracks
+                        # on its last frame and starts the new one's on its first, instead
+                        # of sweeping boxes across the cut by interpolation.
+                        if not prev[2]:
+                            anchor(prev[0], index - 1)
+                        since_anchor = schedule.anchor_interval
+                    ran = True
                     if since_anchor >= schedule.anchor_interval:
                         since_anchor = since_run = 0
                         last_ref = small
-                        image = np.asarray(
-                            frame.to_ndarray(format="rgb24", width=full[0], height=full[1]),
-                            dtype=np.uint8,
-                        )
-                        scale = (width / full[0], height / full[1])
-                        jobs.put(_Job(index, FrameRegions(frame), image, scale))
+                        anchor(frame, index)
                     elif (
                         motion >= schedule.motion_extreme
                         or (motion >= schedule.motion_high and since_run >= 2)
@@ -283,6 +301,9 @@ def analyze(
                         since_run = 0
                         last_ref = small
                         jobs.put(_Job(index, FrameRegions(frame), None, (1.0, 1.0)))
+                    else:
+                        ran = False
+                    prev = (frame, small, ran)
             except (av.FFmpegError, OSError) as exc:
                 # A damaged tail still yields a plan for what decoded; the renderer stops
                 # at the same point. An unreadable head is an error below.

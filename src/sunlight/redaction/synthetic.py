@@ -259,9 +259,10 @@ def write_clips(clips: list[Clip], path: Path, *, audio: bool = True, crf: int =
             ast.layout = "mono"
         samples_per_frame = 16000 // first.fps
         index = 0
-        for clip in clips:
+        for scene, clip in enumerate(clips):
             for image, gt in _frames(clip):
-                truth.append(gt)
+                # Each scene's faces are other people: their ids must not repeat.
+                truth.append([(fid + 1000 * scene, box) for fid, box in gt])
                 vf = av.VideoFrame.from_ndarray(image, format="rgb24")
                 vf.pts = index
                 vf.time_base = Fraction(1, first.fps)

@@ -11,11 +11,14 @@ least reliable exactly when motion is large.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # plans, reviews and the web pages need no numpy at run time
+    import numpy as np
+    import numpy.typing as npt
 
 Box = tuple[float, float, float, float]
 
@@ -99,7 +102,7 @@ def _centre_shift(a: Box, b: Box) -> float:
     size = max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1], 1.0)
     dx = (a[0] + a[2] - b[0] - b[2]) / 2
     dy = (a[1] + a[3] - b[1] - b[3]) / 2
-    return float(np.hypot(dx, dy)) / size
+    return math.hypot(dx, dy) / size
 
 
 class Tracker:
@@ -195,7 +198,7 @@ class Tracker:
         for t in self._active:
             if due_only:
                 vx, vy = _velocity(t.hits[-2:])
-                relative = float(np.hypot(vx, vy)) / max(_size(t.last.box), 1.0)
+                relative = math.hypot(vx, vy) / max(_size(t.last.box), 1.0)
                 interval = 1 if relative > 0.03 else 2 if relative > 0.01 else 3
                 if frame - t.last.frame < interval and t.missed == 0:
                     continue
