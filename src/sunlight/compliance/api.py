@@ -69,7 +69,7 @@ def api_report(
     actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_VIEW))],
     month: str | None = None,
 ) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return service.report(session, _month(month))
 
 
@@ -82,7 +82,7 @@ def api_public(
     actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_PUBLIC))],
     month: str | None = None,
 ) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         document: dict[str, Any] = service.report(session, _month(month))["public"]
         return document
 
@@ -94,7 +94,7 @@ def api_queue(
     month: str | None = None,
     open_only: bool = False,
 ) -> list[dict[str, Any]]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         which = _month(month) if month else None
         return [_item(i) for i in service.review_queue(session, which, open_only=open_only)]
 
@@ -161,7 +161,7 @@ def api_fleet(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
 ) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return fleet.fleet(session)
 
 
@@ -170,7 +170,7 @@ def api_docks(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
 ) -> list[dict[str, Any]]:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return [
             {"id": d.id, "name": d.name, "location": d.location, "unit": d.unit}
             for d in fleet.list_docks(session)
@@ -304,7 +304,7 @@ def fleet_page(
     runtime: RuntimeDep,
     actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
 ) -> HTMLResponse:
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         return render(
             request,
             "fleet.html",

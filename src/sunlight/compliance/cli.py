@@ -82,7 +82,7 @@ def report_command(month: str | None, as_json: bool) -> None:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
     runtime = _runtime()
     try:
-        with runtime.db.session() as session:
+        with runtime.db.session(read_only=True) as session:
             document = report(session, which)
     finally:
         runtime.close()

@@ -48,13 +48,9 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
 
 @contextmanager
 def write_session(runtime: Runtime) -> Iterator[Session]:
-    """A unit of work that takes SQLite's write lock when it begins (``BEGIN IMMEDIATE``),
-    so that a read followed by a write waits on the busy timeout instead of failing."""
+    """A unit of work that holds the database's writer lock from its first statement
+    (see ``Database.session``), so a read followed by a write waits instead of failing."""
     with runtime.db.session() as session:
-        conn = session.connection()
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("ROLLBACK")
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
         yield session
 
 
@@ -139,7 +135,7 @@ def _settle_pending(
     had_pending: set[int] = set()
     before: int | None = None
     while True:
-        with runtime.db.session() as session:
+        with runtime.db.session(read_only=True) as session:
             query = select(RetentionDeletion.id, RetentionDeletion.recording_id).where(
                 RetentionDeletion.status == "pending"
             )
@@ -238,7 +234,7 @@ def run(
         policy_sha256=loaded.sha256,
         grace_period_days=policy.grace_period_days,
     )
-    with runtime.db.session() as session:
+    with runtime.db.session(read_only=True) as session:
         undone = recently_undone(session, policy.grace_period_days, as_of)
     had_pending = _settle_pending(
         runtime,
@@ -255,7 +251,7 @@ def run(
     lock = not dry_run and policy.object_lock.enabled
     after = 0
     while True:
-        with runtime.db.session() as session:
+        with runtime.db.session(read_only=True) as session:
             batch = live_batch(session, loaded, after_id=after, limit=batch_size)
             if not batch:
                 break
