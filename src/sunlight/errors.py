@@ -69,6 +69,9 @@ class Unavailable(SunlightError):
 class Busy(Unavailable):
     """Another writer holds what this request needs; retry shortly (HTTP 503, Retry-After)."""
 
+    #: Seconds a client should wait before retrying (the Retry-After header).
+    retry_after_s = 1
+
 
 class InsufficientStorage(Unavailable):
     """There is not room to store what the request would store (HTTP 507)."""

@@ -27,6 +27,8 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from sunlight.errors import Busy
+
 # How long a writer waits for the lock (and a request for a pooled connection) by default.
 DEFAULT_BUSY_TIMEOUT_S = 30.0
 # What a client is told to wait before retrying after DatabaseBusy.
@@ -44,7 +46,7 @@ _SQLITE_READONLY = 8
 _POSTGRES_READ_ONLY_TRANSACTION = "25006"
 
 
-class DatabaseBusy(Exception):
+class DatabaseBusy(Busy):
     """Other writers held the database past the wait limit. The transaction was rolled
     back, so nothing changed: retry the whole operation a little later."""
 

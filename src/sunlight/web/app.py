@@ -17,7 +17,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sunlight import __version__
 from sunlight.compliance import api as compliance_api
-from sunlight.db import DatabaseBusy
 from sunlight.errors import Busy, SunlightError, Unavailable, http_status
 from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
@@ -110,7 +109,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         status = http_status(exc)
         if status >= 500 and not isinstance(exc, Unavailable):
             raise exc  # the bare base is a bug: let it be logged as one
-        headers = {"Retry-After": "1"} if isinstance(exc, Busy) else None
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Busy) else None
         if exc.diagnostics and "text/html" not in request.headers.get("accept", ""):
             return JSONResponse(
                 {"detail": exc.message, "diagnostics": exc.diagnostics},
@@ -120,12 +119,6 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         return await http_error(
             request, HTTPException(status_code=status, detail=exc.message, headers=headers)
         )
-
-    @app.exception_handler(DatabaseBusy)
-    async def database_busy(request: Request, exc: DatabaseBusy) -> Response:
-        # Other writers held the lock too long; nothing changed, so the client may retry.
-        retry = {"Retry-After": str(exc.retry_after_s)}
-        return await http_error(request, HTTPException(503, detail=str(exc), headers=retry))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
