@@ -238,3 +238,18 @@ def test_audit_detects_damaged_subtree_hashes(any_db_runtime: Runtime) -> None:
     )
     report = run_audit(rt)
     assert [f.kind for f in report.findings] == ["node"]
+
+
+def test_findings_are_counted_but_listed_only_up_to_a_bound() -> None:
+    from sunlight.ledger.audit import MAX_LISTED_PER_KIND, AuditReport, Finding
+
+    report = AuditReport()
+    report.findings += [Finding("edited", f"e{i}") for i in range(MAX_LISTED_PER_KIND + 5)]
+    report.findings.append(Finding("deleted", "d"))
+    assert not report.ok
+    assert len(report.findings) == MAX_LISTED_PER_KIND + 1
+    assert report.findings.counts == {"edited": MAX_LISTED_PER_KIND + 5, "deleted": 1}
+    document = report.as_dict()
+    assert document["findings_not_listed"] == 5
+    assert document["finding_counts"]["edited"] == MAX_LISTED_PER_KIND + 5
+    assert AuditReport().ok

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,6 +68,8 @@ from sunlight.storage import StorageError
 INSERT_GRACE = timedelta(minutes=10)
 #: Most mismatching leaves examined pairwise to tell a reorder from an edit.
 MAX_PAIRING = 2000
+#: Findings of one kind listed one by one in a report; the rest are counted.
+MAX_LISTED_PER_KIND = 1000
 #: Checkpoints and leaves whose proofs from the stored subtree hashes are spot-checked.
 NODE_SAMPLES = 64
 #: Replay differences listed per table; the rest are counted.
@@ -88,6 +90,37 @@ class Finding:
     found: Any = None
 
 
+class FindingList(list[Finding]):
+    """The audit's findings, at most :data:`MAX_LISTED_PER_KIND` of each kind listed;
+    every finding is counted (``counts``), so a log edited wholesale cannot make the
+    audit's memory grow with the archive."""
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        super().__init__(items)
+        self.counts: dict[str, int] = {}
+        for item in self:
+            if isinstance(item, Finding):
+                self.counts[item.kind] = self.counts.get(item.kind, 0) + 1
+
+    def append(self, finding: Finding) -> None:
+        seen = self.counts.get(finding.kind, 0)
+        self.counts[finding.kind] = seen + 1
+        if seen < MAX_LISTED_PER_KIND:
+            super().append(finding)
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        for finding in findings:
+            self.append(finding)
+
+    def __iadd__(self, findings: Iterable[Finding]) -> FindingList:  # type: ignore[override,misc]
+        self.extend(findings)
+        return self
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
 @dataclass
 class AuditReport:
     log_size: int = 0
@@ -101,14 +134,19 @@ class AuditReport:
     checkpoints_checked: int = 0
     objects_checked: int = 0
     seconds: float = 0.0
-    findings: list[Finding] = field(default_factory=list)
+    findings: FindingList = field(default_factory=FindingList)
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return self.findings.total == 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        return {
+            **asdict(self),
+            "ok": self.ok,
+            "finding_counts": dict(self.findings.counts),
+            "findings_not_listed": self.findings.total - len(self.findings),
+        }
 
 
 class RootAccumulator:

@@ -578,7 +578,11 @@ def audit(as_json: bool, no_objects: bool) -> None:
             where = f" leaf {f.leaf_index}" if f.leaf_index is not None else ""
             event = f" event {f.event_id}" if f.event_id is not None else ""
             click.echo(f"FINDING {f.kind}:{where}{event}: {f.detail}", err=True)
-        click.echo("OK: no findings" if report.ok else f"{len(report.findings)} findings")
+        total = report.findings.total
+        if total > len(report.findings):
+            by_kind = ", ".join(f"{k}: {n}" for k, n in sorted(report.findings.counts.items()))
+            click.echo(f"{total - len(report.findings)} more findings not listed ({by_kind})")
+        click.echo("OK: no findings" if report.ok else f"{total} findings")
     if not report.ok:
         sys.exit(1)
 
