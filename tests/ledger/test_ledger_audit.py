@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select, text, update
 from tests.ledger.conftest import add_events
+from tests.support.dba import dba
 
 from sunlight.evidence.models import CustodyEvent
 from sunlight.ledger import service
@@ -22,18 +23,6 @@ from sunlight.runtime import Runtime
 from sunlight.storage import LocalObjectStore
 
 EVENT_TABLE = CustodyEvent.__table__
-
-
-def dba(rt: Runtime, *statements: str) -> None:
-    """Run SQL outside the application, in autocommit, as a DBA at a psql prompt would."""
-    raw = rt.db.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for statement in statements:
-            cursor.execute(statement)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def drop_event_triggers(rt: Runtime) -> None:

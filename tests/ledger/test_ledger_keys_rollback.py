@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from tests.ledger.conftest import add_events
+from tests.support.dba import dba
 from tests.support.server import live_server
 
 from sunlight.cli.main import cli
@@ -31,18 +32,6 @@ from sunlight.ledger.audit import run_audit
 from sunlight.ledger.config import ledger_settings
 from sunlight.ledger.verify import cosign_checkpoint
 from sunlight.runtime import Runtime, start
-
-
-def dba(rt: Runtime, *statements: str) -> None:
-    """SQL run outside the application, in autocommit, as a DBA at a psql prompt would."""
-    raw = rt.db.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for statement in statements:
-            cursor.execute(statement)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def drop_triggers(rt: Runtime, *tables: str) -> None:

@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from tests.conftest import embedded_settings
 from tests.ledger.tamper_workload import Built, build
+from tests.support.dba import dba
 from tests.support.services import POSTGRES_URL, PostgresTemplate
 
 import sunlight.models  # noqa: F401  (registers every domain's replay projectors)
@@ -158,18 +159,6 @@ def fresh(
 
 
 # -- helpers ----------------------------------------------------------------------------
-
-
-def dba(rt: Runtime, *statements: str) -> None:
-    """SQL outside the application, in autocommit, as at a psql prompt."""
-    raw = rt.db.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for statement in statements:
-            cursor.execute(statement)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def drop_triggers(rt: Runtime) -> None:
