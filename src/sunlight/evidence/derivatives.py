@@ -118,7 +118,7 @@ def reconcile(
     pending: list[int] = []
     after = 0
     while True:
-        with runtime.db.session() as session:
+        with runtime.db.session(read_only=True) as session:
             batch = list(
                 session.scalars(
                     select(Recording.id)
