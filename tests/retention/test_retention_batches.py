@@ -10,26 +10,10 @@ from sunlight.incidents import service as incidents
 from sunlight.retention import service
 from sunlight.retention.policy import load_policy
 from sunlight.runtime import Runtime
+from tests.retention.support import DAY_180, RECORDED, claiming_incident
 from tests.support.evidence_data import add_officer, add_recording
 
-RECORDED = datetime(2025, 1, 10, 15, 0, tzinfo=UTC)
-DAY_180 = RECORDED.date() + timedelta(days=180)
 ONE_BATCH = 10_000
-
-
-def _link(runtime: Runtime, cad: str, type: str, rec: int) -> int:
-    """A new incident that claims ``rec``."""
-    with runtime.db.session() as session:
-        incident = incidents.create_incident(
-            session,
-            cad_number=cad,
-            type=type,
-            started_at=RECORDED,
-            ended_at=RECORDED + timedelta(hours=1),
-            actor="test:clerk",
-        )
-        incidents.link_recording(session, incident.id, rec, actor="test:clerk")
-        return incident.id
 
 
 def _archive(runtime: Runtime) -> list[int]:
@@ -41,9 +25,9 @@ def _archive(runtime: Runtime) -> list[int]:
     with runtime.db.session() as session:
         service.place_hold(session, recording_id=held, reason="subpoena 26-9", actor="t")
     arrest = add_recording(runtime, recorded_at=RECORDED)
-    _link(runtime, "B-1", "arrest", arrest)
+    claiming_incident(runtime, "B-1", "arrest", arrest)
     blocked = add_recording(runtime, recorded_at=RECORDED)
-    incident_id = _link(runtime, "B-2", "non-evidentiary", blocked)
+    incident_id = claiming_incident(runtime, "B-2", "non-evidentiary", blocked)
     with runtime.db.session() as session:
         incidents.set_investigation_status(session, incident_id, status="active", actor="t")
     return [*recs, held, arrest, blocked]

@@ -15,24 +15,8 @@ from sunlight.retention import service
 from sunlight.retention.models import RetentionDeletion
 from sunlight.retention.policy import PolicyError, load_policy
 from sunlight.runtime import Runtime
+from tests.retention.support import DAY_180, RECORDED, claiming_incident
 from tests.support.evidence_data import add_officer, add_recording
-
-RECORDED = datetime(2025, 1, 10, 15, 0, tzinfo=UTC)
-DAY_180 = RECORDED.date() + timedelta(days=180)
-
-
-def _incident(runtime: Runtime, cad: str, type: str, rec: int) -> int:
-    with runtime.db.session() as session:
-        incident = incidents.create_incident(
-            session,
-            cad_number=cad,
-            type=type,
-            started_at=RECORDED,
-            ended_at=RECORDED + timedelta(hours=1),
-            actor="test:clerk",
-        )
-        incidents.link_recording(session, incident.id, rec, actor="test:clerk")
-        return incident.id
 
 
 def _close(runtime: Runtime, incident_id: int, on: date) -> None:
@@ -56,9 +40,9 @@ def test_longest_retention_wins(runtime: Runtime) -> None:
     assert "no incident claims it" in d.why
 
     rec = add_recording(runtime, recorded_at=RECORDED)
-    _incident(runtime, "C-1", "non-evidentiary", rec)
+    claiming_incident(runtime, "C-1", "non-evidentiary", rec)
     assert _decision(runtime, rec).delete_on == DAY_180
-    arrest = _incident(runtime, "C-2", "arrest", rec)
+    arrest = claiming_incident(runtime, "C-2", "arrest", rec)
     d = _decision(runtime, rec)  # evidentiary, case still open: kept
     assert (d.rule, d.delete_on) == ("evidentiary", None)
     assert "investigation active" in d.why
@@ -66,7 +50,7 @@ def test_longest_retention_wins(runtime: Runtime) -> None:
     d = _decision(runtime, rec)
     assert (d.rule, d.delete_on) == ("evidentiary", date(2025, 3, 1) + timedelta(days=1095))
     assert {c.category for c in d.categories} == {"non-evidentiary", "evidentiary"}
-    _incident(runtime, "C-3", "officer-involved-shooting", rec)
+    claiming_incident(runtime, "C-3", "officer-involved-shooting", rec)
     d = _decision(runtime, rec)
     assert (d.rule, d.delete_on) == ("officer-involved-shooting", None)
     assert d.why == "kept indefinitely"
@@ -156,7 +140,7 @@ def test_hold_blocks_deletion_even_during_grace(runtime: Runtime) -> None:
     assert report.blocked[0]["recording_id"] == held
     assert "legal hold" in report.blocked[0]["blocked_by"]
     # a hold placed on the incident during the grace period stops the deletion too
-    incident_id = _incident(runtime, "C-9", "non-evidentiary", in_grace)
+    incident_id = claiming_incident(runtime, "C-9", "non-evidentiary", in_grace)
     with runtime.db.session() as session:
         service.place_hold(session, incident_id=incident_id, reason="complaint 77", actor="t")
     end = _run(runtime, DAY_180 + timedelta(days=30))
@@ -175,7 +159,7 @@ def test_hold_blocks_deletion_even_during_grace(runtime: Runtime) -> None:
 def test_active_investigation_and_outside_custody_block_deletion(runtime: Runtime) -> None:
     officer = add_officer(runtime, "4417", "Dana Whitfield")
     rec = add_recording(runtime, recorded_at=RECORDED, officer_id=officer)
-    incident_id = _incident(runtime, "C-20", "non-evidentiary", rec)
+    incident_id = claiming_incident(runtime, "C-20", "non-evidentiary", rec)
     with runtime.db.session() as session:
         incidents.set_investigation_status(session, incident_id, status="active", actor="t")
     report = _run(runtime, DAY_180 + timedelta(days=1))
@@ -237,7 +221,7 @@ def test_object_lock_for_held_and_evidentiary(
     plain = add_recording(runtime, recorded_at=RECORDED)
     held = add_recording(runtime, recorded_at=RECORDED)
     shooting = add_recording(runtime, recorded_at=RECORDED)
-    _incident(runtime, "C-30", "officer-involved-shooting", shooting)
+    claiming_incident(runtime, "C-30", "officer-involved-shooting", shooting)
     with runtime.db.session() as session:
         service.place_hold(session, recording_id=held, reason="subpoena", actor="t")
     as_of = date(2025, 2, 1)
