@@ -5,9 +5,13 @@ register with the evidence core when imported; the runtime imports this module a
 start-up, so they are always active.
 """
 
+from sunlight.access import models as access_models
+from sunlight.access import sharing_rules as access_sharing_rules
 from sunlight.compliance import models as compliance_models
+from sunlight.evidence import access_rules as evidence_access_rules
 from sunlight.evidence import models as evidence_models
 from sunlight.evidence import projections as evidence_projections
+from sunlight.incidents import access_rules as incidents_access_rules
 from sunlight.incidents import guards as incidents_guards
 from sunlight.incidents import models as incidents_models
 from sunlight.incidents import replay as incidents_replay
@@ -19,9 +23,13 @@ from sunlight.retention import models as retention_models
 from sunlight.retention import replay as retention_replay
 
 __all__ = [
+    "access_models",
+    "access_sharing_rules",
     "compliance_models",
+    "evidence_access_rules",
     "evidence_models",
     "evidence_projections",
+    "incidents_access_rules",
     "incidents_guards",
     "incidents_models",
     "incidents_replay",

@@ -1,59 +1,161 @@
-"""Permissions are named ``resource:action``; routes declare the one they need.
+"""The published access policy: who may do what, under which condition, and why.
 
-Accounts, roles across agencies and MFA arrive with the access-control work. Until then the
-only actor is the local administrator, and ``can`` admits it to everything, so that adding
-real rules changes this module and nothing else.
+``access/policy.yaml`` is the default; ``SUNLIGHT_ACCESS_POLICY`` names another file. It is
+validated at start-up against the permission enum, the role list and the registered
+conditions: an unknown permission, role or condition stops Sunlight from starting, and every
+permission must be granted by some rule or listed as deliberately unused. Default deny.
+
+Rules have one of three effects, evaluated in this order:
+
+1. ``deny``: refuses outright when its condition holds (``unless_roles`` are exempt);
+2. ``allow``: the first allow rule whose roles, permission and condition match grants, with
+   what it ``needs`` (a reason; a purpose tied to a criminal investigation or complaint);
+3. ``require``: adds what it ``needs`` to a granted decision when its condition holds.
+
+No rule matching is a denial by ``default-deny``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sunlight.access import conditions
+from sunlight.access.permissions import INFO, Permission, matching
+from sunlight.config import ConfigError
+from sunlight.policyfile import LoadedPolicyFile, load_policy_file, policy_path
+
+PACKAGED = Path(__file__).with_name("policy.yaml")
+ENV_VAR = "SUNLIGHT_ACCESS_POLICY"
+
+Need = Literal["reason", "purpose"]
 
 
-class Permission(StrEnum):
-    RECORDING_LIST = "recording:list"
-    RECORDING_VIEW = "recording:view"
-    RECORDING_STREAM = "recording:stream"
-    RECORDING_DOWNLOAD = "recording:download"
-    RECORDING_UPLOAD = "recording:upload"
-    RECORDING_EDIT = "recording:edit"
-    RECORDING_FLAG = "recording:flag"
-    CUSTODY_VIEW = "custody:view"
-    OFFICER_VIEW = "officer:view"
-    OFFICER_MANAGE = "officer:manage"
-    DEVICE_VIEW = "device:view"
-    DEVICE_MANAGE = "device:manage"
-    INCIDENT_VIEW = "incident:view"
-    INCIDENT_MANAGE = "incident:manage"
-    INCIDENT_LINK = "incident:link"
-    INCIDENT_ASSIGN = "incident:assign"
-    INCIDENT_STATUS = "incident:status"
-    INCIDENT_IMPORT = "incident:import"
-    AGENCY_VIEW = "agency:view"
-    AGENCY_MANAGE = "agency:manage"
-    RETENTION_VIEW = "retention:view"
-    RETENTION_HOLD = "retention:hold"
-    RETENTION_RUN = "retention:run"
-    RETENTION_UNDO = "retention:undo"
-    COMPLIANCE_VIEW = "compliance:view"
-    COMPLIANCE_PUBLIC = "compliance:public"
-    COMPLIANCE_REVIEW = "compliance:review"
-    REDACTION_VIEW = "redaction:view"
-    REDACTION_EDIT = "redaction:edit"
-    REDACTION_RENDER = "redaction:render"
+class AccessPolicyError(ConfigError):
+    """The access policy file is missing or invalid."""
 
 
-@dataclass(frozen=True)
-class Actor:
-    id: str  # recorded in custody events, e.g. "admin:local", "user:1234"
-    display_name: str
-    roles: frozenset[str] = field(default_factory=frozenset)
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-LOCAL_ADMINISTRATOR = Actor("admin:local", "Local administrator", frozenset({"administrator"}))
+class RoleDef(_Strict):
+    label: str
+    description: str
+    #: a staff role: its users must use a second factor to sign in
+    staff: bool = True
 
 
-def can(actor: Actor, permission: Permission, resource: object | None = None) -> bool:
-    """The single policy decision point."""
-    return "administrator" in actor.roles
+class ReasonDef(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    label: str
+    #: a purpose tied to a criminal investigation or a complaint (First Amendment footage)
+    purpose: bool = False
+
+
+class SessionRules(_Strict):
+    idle_minutes: int = Field(default=30, ge=1, le=30)
+    absolute_hours: int = Field(default=12, ge=1, le=24)
+    reauth_minutes: int = Field(default=10, ge=1, le=60)
+    lock_after_failures: int = Field(default=5, ge=1, le=10)
+    lock_minutes: int = Field(default=30, ge=1)
+    password_min_length: int = Field(default=12, ge=8, le=64)
+
+
+class ShareRules(_Strict):
+    max_days: int = Field(default=90, ge=1, le=730)
+    default_days: int = Field(default=30, ge=1, le=730)
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]{1,60}$")
+    effect: Literal["allow", "deny", "require"]
+    roles: list[str] = Field(min_length=1)
+    unless_roles: list[str] = Field(default_factory=list)
+    permissions: list[str] = Field(min_length=1)
+    condition: str = "always"
+    needs: list[Need] = Field(default_factory=list)
+    explanation: str
+    basis: str = ""
+
+    def expanded(self) -> list[Permission]:
+        return [p for pattern in self.permissions for p in matching(pattern)]
+
+    def applies_to_roles(self, roles: frozenset[str]) -> bool:
+        if roles & set(self.unless_roles):
+            return False
+        return "*" in self.roles or bool(roles & set(self.roles))
+
+
+class AccessPolicy(_Strict):
+    version: str
+    effective: date
+    title: str
+    default: Literal["deny"]
+    roles: dict[str, RoleDef]
+    reasons: list[ReasonDef] = Field(min_length=1)
+    session: SessionRules = SessionRules()
+    shares: ShareRules = ShareRules()
+    unused_permissions: list[Permission] = Field(default_factory=list)
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AccessPolicy:
+        ids = [r.id for r in self.rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError("rule ids must be unique")
+        granted: set[Permission] = set()
+        for rule in self.rules:
+            for role in [*rule.roles, *rule.unless_roles]:
+                if role != "*" and role not in self.roles:
+                    raise ValueError(f"rule {rule.id}: unknown role {role!r}")
+            for pattern in rule.permissions:
+                if not matching(pattern):
+                    raise ValueError(f"rule {rule.id}: unknown permission {pattern!r}")
+            if rule.effect != "allow" and not rule.needs and rule.effect == "require":
+                raise ValueError(f"rule {rule.id}: a require rule must say what it needs")
+            if rule.effect == "allow":
+                granted.update(rule.expanded())
+        both = granted & set(self.unused_permissions)
+        if both:
+            raise ValueError(f"listed as unused but granted: {sorted(both)}")
+        missing = set(Permission) - granted - set(self.unused_permissions)
+        if missing:
+            raise ValueError(
+                f"permissions granted by no rule and not listed as unused: {sorted(missing)}"
+            )
+        return self
+
+    def check_conditions(self) -> None:
+        """Every rule's condition exists for every resource type its permissions check.
+        Run once the domains have registered their conditions (``sunlight.models``)."""
+        for rule in self.rules:
+            if rule.condition != "always" and rule.condition not in conditions.CONDITIONS:
+                raise ValueError(f"rule {rule.id}: unknown condition {rule.condition!r}")
+            for permission in rule.expanded():
+                resource = INFO[permission].resource
+                if not conditions.supports(rule.condition, resource):
+                    raise ValueError(
+                        f"rule {rule.id}: condition {rule.condition!r} cannot be checked "
+                        f"for {permission} (resource type {resource or 'none'})"
+                    )
+
+    def reason_def(self, reason_id: str) -> ReasonDef | None:
+        return next((r for r in self.reasons if r.id == reason_id), None)
+
+
+def load_access_policy(path: Path | None = None) -> LoadedPolicyFile[AccessPolicy]:
+    loaded = load_policy_file(
+        AccessPolicy,
+        path or policy_path(PACKAGED, ENV_VAR),
+        what="access policy",
+        error=AccessPolicyError,
+    )
+    try:
+        loaded.policy.check_conditions()
+    except ValueError as exc:
+        raise AccessPolicyError(f"access policy {loaded.path} is invalid: {exc}") from exc
+    return loaded

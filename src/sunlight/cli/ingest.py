@@ -20,7 +20,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from sunlight.access import LOCAL_ADMINISTRATOR
+from sunlight.access import Principal
 from sunlight.evidence.ingest import (
     IngestError,
     IngestMetadata,
@@ -135,7 +135,7 @@ def run_ingest(
                     runtime,
                     path,
                     meta,
-                    actor=LOCAL_ADMINISTRATOR.id,
+                    actor=Principal.cli().id,
                     source="cli",
                     progress=lambda n: progress.advance(task, n),
                 )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, field_validator
 
-from sunlight.access import Actor, Permission
+from sunlight.access import Permission, Principal
 from sunlight.compliance import fleet, imports, service
 from sunlight.compliance.models import Dock, ReviewItem
 from sunlight.compliance.policy import load_policy
@@ -66,7 +66,7 @@ def _item(item: ReviewItem) -> dict[str, Any]:
 @router.get("/api/compliance/report", summary="Compliance report for a month (staff)")
 def api_report(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_VIEW))],
     month: str | None = None,
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
@@ -79,7 +79,7 @@ def api_report(
 )
 def api_public(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_PUBLIC))],
+    actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_PUBLIC))],
     month: str | None = None,
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
@@ -90,7 +90,7 @@ def api_public(
 @router.get("/api/compliance/review", summary="The random-review queue")
 def api_queue(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
     month: str | None = None,
     open_only: bool = False,
 ) -> list[dict[str, Any]]:
@@ -103,7 +103,7 @@ def api_queue(
 def api_draw(
     body: DrawIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
 ) -> list[dict[str, Any]]:
     with runtime.db.session() as session:
         drawn = service.draw_review_sample(
@@ -117,7 +117,7 @@ def api_review(
     item_id: SmallId,
     body: ReviewIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         item = service.complete_review(
@@ -134,7 +134,7 @@ async def api_import(
     kind: ImportKind,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_IMPORT))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_IMPORT))],
 ) -> Response:
     data = await request.body()
     result = imports.import_all_or_nothing(runtime.db, kind, data, actor=actor.id)
@@ -159,7 +159,7 @@ class DeviceDockIn(BaseModel):
 @router.get("/api/fleet", summary="Camera fleet: status, funding, dock, holder, last upload")
 def api_fleet(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_VIEW))],
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
         return fleet.fleet(session)
@@ -168,7 +168,7 @@ def api_fleet(
 @router.get("/api/docks", summary="Docking stations")
 def api_docks(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_VIEW))],
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
         return [
@@ -181,7 +181,7 @@ def api_docks(
 def api_add_dock(
     body: DockIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         dock = fleet.create_dock(
@@ -195,7 +195,7 @@ def api_device_status(
     device_id: SmallId,
     body: DeviceStatusIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         device = evidence.set_device_status(
@@ -209,7 +209,7 @@ def api_device_dock(
     device_id: SmallId,
     body: DeviceDockIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         link = fleet.assign_dock(session, device_id=device_id, dock_id=body.dock_id, actor=actor.id)
@@ -244,7 +244,7 @@ def _page(
 def compliance_page(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_VIEW))],
     month: str | None = None,
 ) -> HTMLResponse:
     return _page(request, runtime, _month(month))
@@ -254,7 +254,7 @@ def compliance_page(
 async def import_form(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_IMPORT))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_IMPORT))],
     kind: Annotated[ImportKind, Form()],
     file: UploadFile,
 ) -> HTMLResponse:
@@ -273,7 +273,7 @@ async def import_form(
 @router.post("/compliance/review/draw", include_in_schema=False)
 def draw_form(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
     month: Annotated[str, Form()],
 ) -> Response:
     which = _month(month)
@@ -286,7 +286,7 @@ def draw_form(
 def review_form(
     item_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.COMPLIANCE_REVIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
     outcome: Annotated[str, Form()],
     notes: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
@@ -302,7 +302,7 @@ def review_form(
 def fleet_page(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_VIEW))],
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         return render(
@@ -317,7 +317,7 @@ def fleet_page(
 @router.post("/fleet/docks", include_in_schema=False)
 def dock_form(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
     name: Annotated[str, Form(max_length=100)],
     location: Annotated[str, Form(max_length=300)] = "",
     unit: Annotated[str, Form(max_length=100)] = "",
@@ -331,7 +331,7 @@ def dock_form(
 def device_status_form(
     device_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
     status: Annotated[str, Form()],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
@@ -344,7 +344,7 @@ def device_status_form(
 def device_dock_form(
     device_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
     dock_id: Annotated[SmallId, Form()],
 ) -> Response:
     with runtime.db.session() as session:

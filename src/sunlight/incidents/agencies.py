@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from sunlight.access.models import Agency
 from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.service import InvalidChange, NotFound
-from sunlight.incidents.models import Agency, CustodyAssignment, Incident
+from sunlight.incidents.models import CustodyAssignment, Incident
 from sunlight.incidents.records import get_incident
 from sunlight.incidents.terms import DEFAULT_AGENCY, DEPARTMENT, need_reason
 

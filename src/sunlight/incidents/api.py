@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from sunlight.access import Actor, Permission
+from sunlight.access import Permission, Principal
+from sunlight.access.models import Agency
 from sunlight.evidence.custody import events_for
 from sunlight.evidence.models import Officer
 from sunlight.incidents import service
-from sunlight.incidents.models import Agency, Incident
+from sunlight.incidents.models import Incident
 from sunlight.runtime import Runtime
 from sunlight.validation import (
     Day,
@@ -107,7 +108,7 @@ def _detail(runtime: Runtime, incident_id: SmallId) -> dict[str, Any]:
 @router.get("/api/incidents", summary="List incidents")
 def api_list(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_VIEW))],
     type: str | None = None,
     status: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -121,7 +122,7 @@ def api_list(
 def api_create(
     body: IncidentIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         incident = service.create_incident(
@@ -144,7 +145,7 @@ def api_create(
 def api_get(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_VIEW))],
 ) -> dict[str, Any]:
     return _detail(runtime, incident_id)
 
@@ -154,7 +155,7 @@ def api_link(
     incident_id: SmallId,
     body: LinkIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_LINK))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.link_recording(
@@ -176,7 +177,7 @@ def api_unlink(
     recording_id: Id,
     body: ReasonIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_LINK))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.unlink_recording(
@@ -193,7 +194,7 @@ def api_assign(
     incident_id: SmallId,
     body: CustodyIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_ASSIGN))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.assign_to_agency(
@@ -209,7 +210,7 @@ def api_return(
     incident_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_ASSIGN))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.return_custody(session, incident_id, actor=actor.id, reason=body.reason)
@@ -221,7 +222,7 @@ def api_status(
     incident_id: SmallId,
     body: StatusIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_STATUS))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.set_investigation_status(
@@ -240,7 +241,7 @@ def api_status(
 def api_events(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.CUSTODY_VIEW))],
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
         return [
@@ -260,7 +261,7 @@ def api_events(
 @router.get("/api/agencies", summary="Investigating agencies")
 def api_agencies(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.AGENCY_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.AGENCY_VIEW))],
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
         return [
@@ -273,7 +274,7 @@ def api_agencies(
 def api_add_agency(
     body: AgencyIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.AGENCY_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.AGENCY_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         agency = service.create_agency(
@@ -299,7 +300,7 @@ def _form_time(value: str, name: str) -> datetime:
 def incidents_page(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_VIEW))],
     type: str | None = None,
     status: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -321,7 +322,7 @@ def incidents_page(
 @router.post("/incidents", include_in_schema=False)
 def create_form(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_MANAGE))],
     cad_number: Annotated[str, Form(max_length=40)],
     type: Annotated[str, Form()],
     started_at: Annotated[str, Form()],
@@ -353,7 +354,7 @@ def incident_page(
     request: Request,
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_VIEW))],
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         incident = service.get_incident(session, incident_id)
@@ -380,7 +381,7 @@ def _back(incident_id: SmallId, anchor: str = "") -> Response:
 def link_form(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_LINK))],
     recording_id: Annotated[Id, Form()],
     how: Annotated[Literal["manual", "suggested"], Form()] = "manual",
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -397,7 +398,7 @@ def unlink_form(
     incident_id: SmallId,
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_LINK))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_LINK))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
@@ -409,7 +410,7 @@ def unlink_form(
 def assign_form(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_ASSIGN))],
     agency_id: Annotated[SmallId, Form()],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
@@ -424,7 +425,7 @@ def assign_form(
 def return_form(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_ASSIGN))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_ASSIGN))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
@@ -436,7 +437,7 @@ def return_form(
 def status_form(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.INCIDENT_STATUS))],
+    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_STATUS))],
     status: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
     on: Annotated[str, Form()] = "",

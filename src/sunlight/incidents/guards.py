@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sunlight.access.models import Agency
 from sunlight.evidence.guards import Operation, change_guard
-from sunlight.incidents.models import Agency, Incident, IncidentRecording
+from sunlight.incidents.models import Incident, IncidentRecording
 
 # While an outside agency holds custody the department can neither alter nor delete the
 # footage (nor unlink it from that incident: ``service.unlink_recording`` refuses that, while

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -15,20 +14,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from sunlight.access.models import Agency
 from sunlight.db.base import Base, BigId, UTCDateTime, utcnow
 from sunlight.evidence.models import Officer, Recording
-
-
-class Agency(Base):
-    """An agency that can hold custody of an investigation (default: Missouri Highway Patrol)."""
-
-    __tablename__ = "agencies"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    short_name: Mapped[str] = mapped_column(String(40))
-    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Incident(Base):
@@ -72,6 +60,9 @@ class IncidentOfficer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    #: Report before review: when the officer's initial statement was recorded, and by whom.
+    statement_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    statement_by: Mapped[str | None] = mapped_column(String(100))
 
     incident: Mapped[Incident] = relationship(back_populates="officers")
     officer: Mapped[Officer] = relationship()
@@ -125,3 +116,22 @@ class UseOfForceReport(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     incident: Mapped[Incident] = relationship(back_populates="reports")
+
+
+class Complaint(Base):
+    """A misconduct complaint about an incident, handled by an agency (civilian oversight).
+    Its handlers see the incident's footage; the person who filed it can be given a share."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    complainant: Mapped[str] = mapped_column(String(200))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    incident: Mapped[Incident] = relationship()
+    agency: Mapped[Agency] = relationship()

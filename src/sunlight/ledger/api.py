@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from sunlight.access import Actor, Permission
+from sunlight.access import Permission, Principal
 from sunlight.evidence.custody import Action
 from sunlight.ledger import service
 from sunlight.ledger.config import ledger_settings
@@ -226,7 +226,7 @@ def submit_cosignature(runtime: RuntimeDep, body: CosignatureIn) -> Response:
 def recording_proof(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_VIEW))],
 ) -> Response:
     # The bundle discloses the salt and the private fields of the ingest event (who
     # ingested, the filename, officer and camera), so it is staff-only until release.

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from sunlight.access import Actor, Permission
+from sunlight.access import Permission, Principal
 from sunlight.evidence.models import Recording
 from sunlight.redaction import service
 from sunlight.redaction.plan import AUDIO_MODES, KINDS, PLAN_JSON_SCHEMA, STATUTES
@@ -32,7 +32,7 @@ class PlanIn(BaseModel):
 
 @router.get("/api/redaction/schema", summary="JSON Schema of a redaction plan")
 def plan_schema(
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
     return PLAN_JSON_SCHEMA
 
@@ -41,7 +41,7 @@ def plan_schema(
 def list_plans(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> list[dict[str, Any]]:
     return [v.__dict__ for v in service.plan_versions(runtime, recording_id)]
 
@@ -55,7 +55,7 @@ def save_plan(
     recording_id: Id,
     body: PlanIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_EDIT))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_EDIT))],
 ) -> dict[str, Any]:
     plan = parse_plan_document(body.plan)
     version = service.save_plan(
@@ -74,7 +74,7 @@ def save_plan(
 def get_plan(
     plan_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
     version, plan = service.get_plan(runtime, plan_id)
     return {"version": version.__dict__, "plan": plan.to_dict()}
@@ -88,7 +88,7 @@ def get_plan(
 def detect(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_EDIT))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_EDIT))],
 ) -> dict[str, Any]:
     return service.request_detection(runtime, recording_id, actor=actor.id).to_dict()
 
@@ -101,7 +101,7 @@ def detect(
 def render_plan(
     plan_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_RENDER))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_RENDER))],
 ) -> dict[str, Any]:
     return service.request_render(runtime, plan_id, actor=actor.id).to_dict()
 
@@ -110,7 +110,7 @@ def render_plan(
 def get_job(
     job_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
     return service.get_job(runtime, job_id).to_dict()
 
@@ -119,7 +119,7 @@ def get_job(
 def list_jobs(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> list[dict[str, Any]]:
     return [j.to_dict() for j in service.jobs_for(runtime, recording_id)]
 
@@ -129,7 +129,7 @@ def editor_page(
     recording_id: Id,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.REDACTION_EDIT))],
+    actor: Annotated[Principal, Depends(require(Permission.REDACTION_EDIT))],
     plan: Id | None = None,
 ) -> Response:
     with runtime.db.session() as session:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from sunlight.access import Actor, Permission
+from sunlight.access import Permission, Principal
 from sunlight.errors import InvalidInput
 from sunlight.retention import service
 from sunlight.retention.guards import open_holds
@@ -74,7 +74,7 @@ def _deletion(d: RetentionDeletion) -> dict[str, Any]:
 
 @router.get("/api/retention/policy", summary="The published retention policy")
 def api_policy(
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
 ) -> dict[str, Any]:
     loaded = load_policy()
     return {"sha256": loaded.sha256, **loaded.policy.model_dump(mode="json")}
@@ -83,7 +83,7 @@ def api_policy(
 @router.get("/api/retention/report", summary="Dry run: what the schedule would do on a day")
 def api_report(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     as_of: Day | None = None,
 ) -> dict[str, Any]:
     return service.run(runtime, as_of=as_of, dry_run=True, actor=actor.id).to_dict()
@@ -93,7 +93,7 @@ def api_report(
 def api_run(
     body: RunIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_RUN))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_RUN))],
 ) -> dict[str, Any]:
     # A real run deletes on the schedule's own clock, never on a day the caller names.
     if not body.dry_run and body.as_of is not None:
@@ -107,7 +107,7 @@ def api_run(
 def api_decision(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
         decision = service.decision_for(session, recording_id)
@@ -122,7 +122,7 @@ def api_decision(
 @router.get("/api/retention/holds", summary="Legal holds")
 def api_holds(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     open_only: bool = True,
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
@@ -133,7 +133,7 @@ def api_holds(
 def api_place_hold(
     body: HoldIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_HOLD))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         hold = service.place_hold(
@@ -151,7 +151,7 @@ def api_release_hold(
     hold_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_HOLD))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         return _hold(service.release_hold(session, hold_id, actor=actor.id, reason=body.reason))
@@ -160,7 +160,7 @@ def api_release_hold(
 @router.get("/api/retention/deletions", summary="Scheduled deletions (default: pending)")
 def api_deletions(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     status: str | None = "pending",
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
@@ -174,7 +174,7 @@ def api_undo(
     deletion_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_UNDO))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         return _deletion(
@@ -189,7 +189,7 @@ def api_undo(
 def retention_page(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     as_of: str | None = None,
 ) -> HTMLResponse:
     try:
@@ -227,7 +227,7 @@ def _back(anchor: str) -> Response:
 @router.post("/retention/holds", include_in_schema=False)
 def hold_form(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_HOLD))],
     reason: Annotated[str, Form(max_length=2000)],
     recording_id: Annotated[str, Form()] = "",
     incident_id: Annotated[str, Form()] = "",
@@ -248,7 +248,7 @@ def hold_form(
 def release_form(
     hold_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_HOLD))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_HOLD))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
@@ -260,7 +260,7 @@ def release_form(
 def undo_form(
     deletion_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_UNDO))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_UNDO))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
@@ -271,7 +271,7 @@ def undo_form(
 @router.post("/retention/run", include_in_schema=False)
 def run_form(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RETENTION_RUN))],
+    actor: Annotated[Principal, Depends(require(Permission.RETENTION_RUN))],
 ) -> Response:
     """Run today's schedule now (what the daily job does)."""
     service.run(runtime, dry_run=False, actor=actor.id)

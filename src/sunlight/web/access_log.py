@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from sunlight.access import Actor
+from sunlight.access import Principal
 from sunlight.evidence.custody import Action, recently_recorded, record
 from sunlight.runtime import Runtime
 
@@ -16,7 +16,7 @@ READ_DEDUP_WINDOW = timedelta(minutes=5)
 
 def log_read(
     runtime: Runtime,
-    actor: Actor,
+    actor: Principal,
     action: Action,
     recording_id: int,
     *,

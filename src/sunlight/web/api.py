@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from sunlight.access import Actor, Permission
+from sunlight.access import Permission, Principal
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
 from sunlight.validation import Id, SmallId, Timestamp
@@ -40,7 +40,7 @@ _DERIVATIVE_TYPES = {"proxy": "video/mp4", "poster": "image/jpeg", "thumbnails":
 @router.get("/recordings", response_model=RecordingPage, summary="List and filter recordings")
 def list_recordings(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_LIST))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_LIST))],
     officer_id: SmallId | None = None,
     device_id: SmallId | None = None,
     recorded_from: Annotated[Timestamp | None, Query(alias="from")] = None,
@@ -73,7 +73,7 @@ def list_recordings(
 def get_recording(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_VIEW))],
 ) -> RecordingDetail:
     """Metadata of one recording, including the SHA-256 of its original bytes."""
     with runtime.db.session(read_only=True) as session:
@@ -87,7 +87,7 @@ def update_recording(
     recording_id: Id,
     body: RecordingPatch,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_EDIT))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_EDIT))],
 ) -> RecordingDetail:
     """Change descriptive metadata with a reason; the custody event keeps before and after."""
     changes = body.model_dump(exclude_unset=True)
@@ -117,7 +117,7 @@ def get_original(
     recording_id: Id,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_STREAM))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_STREAM))],
     download: bool = False,
     reason: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
@@ -143,7 +143,7 @@ def get_original(
 def custody_events(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.CUSTODY_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.CUSTODY_VIEW))],
 ) -> list[CustodyEventOut]:
     with runtime.db.session(read_only=True) as session:
         service.get_recording(session, recording_id)
@@ -163,7 +163,7 @@ def get_derivative(
     kind: DerivativeKind,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_STREAM))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_STREAM))],
 ) -> Response:
     with runtime.db.session(read_only=True) as session:
         recording = service.get_recording(session, recording_id)
@@ -184,7 +184,7 @@ def add_flag(
     recording_id: Id,
     body: FlagIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_FLAG))],
 ) -> FlagOut:
     with runtime.db.session() as session:
         flag = service.flag_recording(
@@ -199,7 +199,7 @@ def clear_flag(
     flag_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_FLAG))],
 ) -> FlagOut:
     with runtime.db.session() as session:
         flag = service.clear_flag(
@@ -210,7 +210,7 @@ def clear_flag(
 
 @router.get("/officers", response_model=list[OfficerOut], tags=["registry"])
 def list_officers(
-    runtime: RuntimeDep, actor: Annotated[Actor, Depends(require(Permission.OFFICER_VIEW))]
+    runtime: RuntimeDep, actor: Annotated[Principal, Depends(require(Permission.OFFICER_VIEW))]
 ) -> list[OfficerOut]:
     with runtime.db.session(read_only=True) as session:
         return [OfficerOut.of(o) for o in service.list_officers(session)]
@@ -220,7 +220,7 @@ def list_officers(
 def create_officer(
     body: OfficerIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.OFFICER_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.OFFICER_MANAGE))],
 ) -> OfficerOut:
     with runtime.db.session() as session:
         officer = service.create_officer(
@@ -235,7 +235,7 @@ def create_officer(
 
 @router.get("/devices", response_model=list[DeviceOut], tags=["registry"])
 def list_devices(
-    runtime: RuntimeDep, actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))]
+    runtime: RuntimeDep, actor: Annotated[Principal, Depends(require(Permission.DEVICE_VIEW))]
 ) -> list[DeviceOut]:
     with runtime.db.session(read_only=True) as session:
         last = service.last_upload_by_device(session)
@@ -246,7 +246,7 @@ def list_devices(
 def create_device(
     body: DeviceIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> DeviceOut:
     with runtime.db.session() as session:
         device = service.create_device(session, **body.model_dump(), actor=actor.id)
@@ -263,7 +263,7 @@ def assign_device(
     device_id: SmallId,
     body: AssignmentIn,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> DeviceOut:
     if body.at.tzinfo is None:
         raise HTTPException(422, "'at' needs a timezone offset")

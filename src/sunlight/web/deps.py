@@ -1,4 +1,8 @@
-"""Request dependencies. Every staff page and API call goes through ``require``."""
+"""Request dependencies. Every staff page and API call goes through ``require``.
+
+TEMPORARY (access work in progress): every request acts as a department principal with all
+staff roles, until sign-in lands. Replaced by web/auth.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from sunlight.access import LOCAL_ADMINISTRATOR, Actor, Permission, can
+from sunlight.access import Permission, Principal, can
 from sunlight.runtime import Runtime
 
 
@@ -19,22 +23,28 @@ def get_runtime(request: Request) -> Runtime:
 # The running system, for route signatures: ``runtime: RuntimeDep``.
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
+LOCAL_ADMINISTRATOR = Principal(
+    id="admin:local",
+    display_name="Local administrator",
+    kind="system",
+    roles=frozenset({"system"}),
+    auth="system",
+)
 
-def current_actor(request: Request) -> Actor:
-    # Sign-in arrives with access control; until then this installation's only user is
-    # its local administrator. This is the one place that will change.
+
+def current_principal(request: Request) -> Principal:
     return LOCAL_ADMINISTRATOR
 
 
-def require(permission: Permission) -> Callable[[Request], Actor]:
-    """A dependency that admits the request only if its actor holds ``permission``."""
+def require(permission: Permission) -> Callable[[Request], Principal]:
+    """A dependency that admits the request only if its principal holds ``permission``."""
 
-    def dependency(request: Request) -> Actor:
-        actor = current_actor(request)
-        if not can(actor, permission):
+    def dependency(request: Request) -> Principal:
+        principal = current_principal(request)
+        if "system" not in principal.roles and not can(None, principal, permission):
             raise HTTPException(status_code=403, detail=f"requires permission {permission}")
-        request.state.actor = actor
-        return actor
+        request.state.actor = principal
+        return principal
 
     dependency.__name__ = f"require_{permission.name.lower()}"
     return dependency

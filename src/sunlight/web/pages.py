@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight import __version__
-from sunlight.access import Actor, Permission
+from sunlight.access import Permission, Principal
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
 from sunlight.evidence.models import Recording
@@ -85,7 +85,7 @@ def home() -> Response:
 def recordings(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_LIST))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_LIST))],
     officer_id: Annotated[str | None, Query()] = None,
     device_id: Annotated[str | None, Query()] = None,
     date_from: Annotated[str | None, Query(alias="from")] = None,
@@ -193,7 +193,7 @@ def recording(
     request: Request,
     recording_id: int,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_VIEW))],
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         rec = service.get_recording(session, recording_id)
@@ -219,7 +219,7 @@ def recording(
 def flag_form(
     recording_id: int,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_FLAG))],
     kind: Annotated[str, Form(max_length=40)],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
@@ -233,7 +233,7 @@ def clear_flag_form(
     recording_id: int,
     flag_id: int,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_FLAG))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_FLAG))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
@@ -245,7 +245,7 @@ def clear_flag_form(
 def metadata_form(
     recording_id: int,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_EDIT))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_EDIT))],
     reason: Annotated[str, Form(max_length=2000)],
     title: Annotated[str, Form(max_length=255)] = "",
     notes: Annotated[str, Form(max_length=10000)] = "",
@@ -265,7 +265,7 @@ def metadata_form(
 def upload_page(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.RECORDING_UPLOAD))],
+    actor: Annotated[Principal, Depends(require(Permission.RECORDING_UPLOAD))],
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         return render(
@@ -281,7 +281,7 @@ def upload_page(
 def officers_page(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.OFFICER_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.OFFICER_VIEW))],
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         return render(request, "officers.html", officers=service.list_officers(session))
@@ -290,7 +290,7 @@ def officers_page(
 @router.post("/officers")
 def create_officer_form(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.OFFICER_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.OFFICER_MANAGE))],
     badge_number: Annotated[str, Form(max_length=32)],
     name: Annotated[str, Form(max_length=200)],
     unit: Annotated[str, Form(max_length=100)] = "",
@@ -306,7 +306,7 @@ def create_officer_form(
 def devices_page(
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_VIEW))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_VIEW))],
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         return render(
@@ -321,7 +321,7 @@ def devices_page(
 @router.post("/devices")
 def create_device_form(
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
     serial: Annotated[str, Form(max_length=64)],
     vendor: Annotated[str, Form(max_length=100)],
     model: Annotated[str, Form(max_length=100)],
@@ -345,7 +345,7 @@ def create_device_form(
 def assign_device_form(
     device_id: int,
     runtime: RuntimeDep,
-    actor: Annotated[Actor, Depends(require(Permission.DEVICE_MANAGE))],
+    actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
     officer_id: Annotated[int, Form()],
 ) -> Response:
     with runtime.db.session() as session:

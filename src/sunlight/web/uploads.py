@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends
 
-from sunlight.access import LOCAL_ADMINISTRATOR, Permission
+from sunlight.access import Permission
 from sunlight.evidence.ingest import (
     IngestError,
     IngestMetadata,
@@ -25,7 +25,7 @@ from sunlight.evidence.ingest import (
     parse_timestamp,
 )
 from sunlight.runtime import Runtime
-from sunlight.web.deps import require
+from sunlight.web.deps import LOCAL_ADMINISTRATOR, require
 from sunlight.web.tus import CompletedUpload, TusConfig, sweep_expired, tus_router
 from sunlight.web.tus.service import Finished, finish_received
 
