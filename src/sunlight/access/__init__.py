@@ -4,7 +4,7 @@
 decided and why; ``visible`` answers "which may it see?" as SQL from the same rules.
 """
 
-from sunlight.access.decide import Decision, Reason, can, decide, visible
+from sunlight.access.decide import Decision, Reason, can, decide, may_ever, visible
 from sunlight.access.permissions import INFO, Permission, PermissionInfo
 from sunlight.access.policy import AccessPolicy, AccessPolicyError, load_access_policy
 from sunlight.access.principal import Principal
@@ -21,5 +21,6 @@ __all__ = [
     "can",
     "decide",
     "load_access_policy",
+    "may_ever",
     "visible",
 ]

@@ -215,3 +215,12 @@ def can(
     reason: Reason | str | None = None,
 ) -> bool:
     return decide(session, principal, permission, resource_id, reason=reason).allowed
+
+
+def may_ever(principal: Principal, permission: Permission) -> bool:
+    """The coarse gate a route applies before loading anything: does some rule grant
+    ``permission`` to this principal on some resource? The resource check follows."""
+    if _token_blocks(principal, permission):
+        return False
+    policy, _ = _policy()
+    return any(r.effect == "allow" for r in _rules(policy, principal, permission))

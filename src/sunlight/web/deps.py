@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from sunlight.access import Permission, Principal, can
+from sunlight.access import Permission, Principal, may_ever
 from sunlight.runtime import Runtime
 
 
@@ -41,7 +41,7 @@ def require(permission: Permission) -> Callable[[Request], Principal]:
 
     def dependency(request: Request) -> Principal:
         principal = current_principal(request)
-        if "system" not in principal.roles and not can(None, principal, permission):
+        if not may_ever(principal, permission):
             raise HTTPException(status_code=403, detail=f"requires permission {permission}")
         request.state.actor = principal
         return principal
