@@ -224,13 +224,13 @@ class SecurityMiddleware:
         # A read first: most requests need no write (the touch is throttled).
         with self.runtime.db.session(read_only=True) as session:
             found = sessions.resolve(session, raw, now=now, touch=False)
-            needs_write = not isinstance(found, sessions.Resolved) and found is not None
+            needs_write = found not in (None, "ended")
             if isinstance(found, sessions.Resolved):
                 needs_write = now - found.auth_session.last_seen_at >= sessions.TOUCH_EVERY
                 if not needs_write:
                     return _state_for(found, https)
-        if found is None:
-            return AuthState(https=https)
+        if found is None or found == "ended":
+            return AuthState(https=https, ended=found)
         with self.runtime.db.session() as session:
             found = sessions.resolve(session, raw, now=now, touch=True)
             if isinstance(found, sessions.Resolved):
