@@ -40,7 +40,7 @@ API_DOCS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sunlight API</title>
 <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
 <link rel="icon" href="/api/docs/assets/favicon-32x32.png"></head>
-<body><div id="swagger-ui"></div>
+<body><div id="swagger-ui" data-openapi="/api/openapi.json"></div>
 <script src="/api/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script></body></html>
 """
