@@ -72,7 +72,7 @@ def next_path(request: Request) -> str:
         referer = urlsplit(request.headers.get("referer", ""))
         if referer.netloc == request.headers.get("host") and referer.path.startswith("/"):
             path = referer.path + (f"?{referer.query}" if referer.query else "")
-    return quote(path, safe="/?=&")
+    return quote(path, safe="/")
 
 
 def wants_page(request: Request) -> bool:
