@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from sunlight.access import sessions, totp, users
 from sunlight.access import webauthn as passkeys
@@ -142,26 +143,32 @@ def sign_in(
 # ---- second factor ----------------------------------------------------------------------
 
 
-def _second_factor(request: Request, check: Any, method: MfaMethod, next: str) -> Response:
-    """Run ``check(session, user, now) -> bool`` for the pending session; sign in on success."""
+def _verify_factor(request: Request, check: Any, method: MfaMethod) -> str | None:
+    """Run ``check(session, user, now) -> bool`` for the pending session. Returns the new
+    cookie value when it passes (the session is signed in), None when there is no pending
+    session or the check fails (a failure counts toward the lock)."""
     state = auth_state(request)
-    target = safe_next(next)
-    now = now_for(request)
     if state.stage != "mfa":
-        return _redirect(f"/sign-in?next={quote(target, safe='/')}")
-    raw: str | None = None
+        return None
+    now = now_for(request)
     with _runtime(request).db.session() as session:
         loaded = _load(session, state)
         if loaded is None:
-            return _redirect(f"/sign-in?next={quote(target, safe='/')}")
+            return None
         auth_session, user = loaded
-        ok = not sessions.is_locked(user, now) and bool(check(session, user, now))
-        if ok:
-            raw = sessions.complete(session, auth_session, method=method, now=now)
-        else:
-            if sessions.count_failure(session, user, now, why=f"wrong {method}", step=method):
-                auth_session.ended_at = now
-                auth_session.end_reason = "locked"
+        if not sessions.is_locked(user, now) and check(session, user, now):
+            return sessions.complete(session, auth_session, method=method, now=now)
+        if sessions.count_failure(session, user, now, why=f"wrong {method}", step=method):
+            auth_session.ended_at = now
+            auth_session.end_reason = "locked"
+    return None
+
+
+def _second_factor(request: Request, check: Any, method: MfaMethod, next: str) -> Response:
+    target = safe_next(next)
+    if auth_state(request).stage != "mfa":
+        return _redirect(f"/sign-in?next={quote(target, safe='/')}")
+    raw = _verify_factor(request, check, method)
     if raw is None:
         return render(
             request,
@@ -210,28 +217,21 @@ def sign_in_passkey_options(request: Request) -> Response:
 
 @router.post("/sign-in/passkey")
 async def sign_in_passkey(request: Request, next: str | None = None) -> Response:
+    if auth_state(request).stage != "mfa":
+        return JSONResponse({"detail": "sign in with your password first"}, status_code=401)
     credential = await _json_body(request)
     rp_id, origin = _rp(request)
-    holder: dict[str, AuthSession] = {}
 
     def check(session: Session, user: User, now: datetime) -> bool:
         auth_session = session.get(AuthSession, auth_state(request).session_id)
-        assert auth_session is not None
-        holder["s"] = auth_session
-        return passkeys.finish_authentication(
+        return auth_session is not None and passkeys.finish_authentication(
             session, auth_session, user, credential, rp_id=rp_id, origin=origin, now=now
         )
 
-    from starlette.concurrency import run_in_threadpool
-
-    response = await run_in_threadpool(_second_factor, request, check, "passkey", next or "")
-    if isinstance(response, RedirectResponse):
-        location = response.headers["location"]
-        answer = JSONResponse({"next": location})
-        for value in response.headers.getlist("set-cookie"):
-            answer.headers.append("set-cookie", value)
-        return answer
-    return JSONResponse({"detail": "that passkey did not verify"}, status_code=401)
+    raw = await run_in_threadpool(_verify_factor, request, check, "passkey")
+    if raw is None:
+        return JSONResponse({"detail": "that passkey did not verify"}, status_code=401)
+    return _with_cookie(JSONResponse({"next": safe_next(next)}), request, raw)
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -376,8 +376,6 @@ async def passkey_register(request: Request, next: str | None = None) -> Respons
             return JSONResponse({"detail": "that passkey did not verify"}, status_code=422)
         answer = JSONResponse({"id": key.id, "next": safe_next(next)})
         return _with_cookie(answer, request, raw)
-
-    from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(work)
 
