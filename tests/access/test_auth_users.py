@@ -114,3 +114,36 @@ def test_disable_and_reset_mfa_end_sessions(runtime: Runtime) -> None:
         ).all()
         assert open_sessions == []
         assert [e.outcome for e in events(session, "user.disable")] == ["success"]
+
+
+def test_open_sessions_and_last_sign_in(runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    from sunlight.access import sessions
+
+    with runtime.db.session() as session:
+        user = users.create_user(
+            session,
+            username="sgt",
+            display_name="Sergeant",
+            agency_id=department(session),
+            roles=["supervisor"],
+            actor=ADMIN,
+        )
+        assert sessions.last_sign_in(session, user) is None
+        session.add(
+            AuthSession(
+                token_sha256="a" * 64,
+                user_id=user.id,
+                csrf_token="c",
+                created_at=NOW,
+                last_seen_at=NOW,
+                mfa_at=NOW,
+            )
+        )
+        session.flush()
+        assert sessions.last_sign_in(session, user) == NOW
+        assert len(sessions.open_sessions(session, user, now=NOW + timedelta(minutes=5))) == 1
+        assert sessions.open_sessions(session, user, now=NOW + timedelta(minutes=31)) == []
+        assert users.end_sessions(session, user, actor=ADMIN, reason="lost phone", now=NOW) == 1
+        assert sessions.open_sessions(session, user, now=NOW) == []

@@ -361,3 +361,22 @@ def test_sign_out_ends_the_session(runtime: Runtime, client: TestClient) -> None
     assert client.post("/sign-out").status_code == 303
     assert client.get("/api/recordings").status_code == 401
     assert [e.outcome for e in events(runtime, "sign-out")] == ["success"]
+
+
+def test_require_honours_a_dependency_override(runtime: Runtime) -> None:
+    """Suites may build principals directly and override current_principal."""
+    from sunlight.web.deps import current_principal
+
+    app = create_app(runtime, start_worker=False)
+    officer = Principal(
+        id="user:99",
+        display_name="Officer",
+        kind="user",
+        roles=frozenset({"officer"}),
+        auth="session",
+        reauth_at=T0,
+    )
+    app.dependency_overrides[current_principal] = lambda: officer
+    with TestClient(app) as test_client:
+        assert test_client.get("/api/officers").status_code in (200, 403)
+        assert test_client.get("/api/recordings").status_code == 200

@@ -330,3 +330,23 @@ def csrf_matches(auth_session: AuthSession, presented: str | None) -> bool:
     if not presented:
         return False
     return hmac.compare_digest(auth_session.csrf_token.encode(), presented.encode())
+
+
+def open_sessions(session: Session, user: User, *, now: datetime) -> list[AuthSession]:
+    """The user's sessions that are still usable at ``now`` (admin pages, the account page)."""
+    rows = session.scalars(
+        select(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
+        .order_by(AuthSession.created_at.desc())
+    ).all()
+    return [row for row in rows if end_reason_for(row, user, now) is None]
+
+
+def last_sign_in(session: Session, user: User) -> datetime | None:
+    """When the user last completed signing in (None: never)."""
+    return session.scalar(
+        select(AuthSession.mfa_at)
+        .where(AuthSession.user_id == user.id, AuthSession.mfa_at.is_not(None))
+        .order_by(AuthSession.mfa_at.desc())
+        .limit(1)
+    )

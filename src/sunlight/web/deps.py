@@ -81,12 +81,14 @@ def wants_page(request: Request) -> bool:
     )
 
 
-def require(permission: Permission) -> Callable[[Request], Principal]:
+def require(permission: Permission) -> Callable[..., Principal]:
     """A dependency that admits the request only if its principal may ever hold
-    ``permission`` (and, for a step-up permission, has re-authenticated recently)."""
+    ``permission`` (and, for a step-up permission, has re-authenticated recently). The
+    principal comes through ``Depends(current_principal)``, so tests may override it."""
 
-    def dependency(request: Request) -> Principal:
-        principal = current_principal(request)
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
         if not principal.is_authenticated:
             state = auth_state(request)
             detail = "sign in first"
@@ -112,9 +114,10 @@ def require(permission: Permission) -> Callable[[Request], Principal]:
     return dependency
 
 
-def signed_in(request: Request) -> Principal:
+def signed_in(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> Principal:
     """Any signed-in principal (account pages); no permission needed."""
-    principal = current_principal(request)
     if not principal.is_authenticated:
         raise AuthenticationRequired("sign in first", f"/sign-in?next={next_path(request)}")
     return principal
