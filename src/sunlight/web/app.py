@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,7 +27,7 @@ from sunlight.validation import MAX_ID
 from sunlight.web import api, auth, pages
 from sunlight.web.deps import AuthenticationRequired, wants_page
 from sunlight.web.input_guard import InputGuard
-from sunlight.web.security import SecurityMiddleware, install_template_globals
+from sunlight.web.security import SecurityMiddleware, auth_state, install_template_globals
 from sunlight.web.uploads import upload_router
 
 try:  # FastAPI >= 0.165 nests included routers; this walks them in matching order
@@ -39,7 +40,8 @@ SWAGGER_UI = Path(swagger_ui_bundle.swagger_ui_path)
 API_DOCS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sunlight API</title>
 <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
-<link rel="icon" href="/api/docs/assets/favicon-32x32.png"></head>
+<link rel="icon" href="/api/docs/assets/favicon-32x32.png">
+<meta name="csrf-token" content="{csrf}"></head>
 <body><div id="swagger-ui" data-openapi="/api/openapi.json"></div>
 <script src="/api/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script></body></html>
@@ -73,10 +75,12 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.add_middleware(SecurityMiddleware, runtime=runtime)
 
     @app.get("/api/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
+    def api_docs(request: Request) -> HTMLResponse:
         # Swagger UI from the swagger-ui-bundle wheel: the docs work without internet. Its
-        # start-up script is a static file (/static/api-docs.js): the CSP allows no inline one.
-        return HTMLResponse(API_DOCS_HTML)
+        # start-up script is a static file (/static/api-docs.js): the CSP allows no inline
+        # one. "Try it out" sends the session's CSRF token from the meta tag.
+        token = html.escape(auth_state(request).csrf_token or "")
+        return HTMLResponse(API_DOCS_HTML.replace("{csrf}", token))
 
     # First: /api/recordings/{id}/proof must win over /api/recordings/{id}/{derivative}.
     app.include_router(ledger_api.router)

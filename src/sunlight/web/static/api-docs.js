@@ -9,4 +9,10 @@ window.ui = SwaggerUIBundle({
   showExtensions: true,
   showCommonExtensions: true,
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  // "Try it out" from a signed-in browser: cookie-authenticated writes need the CSRF token.
+  requestInterceptor: function (request) {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && meta.content) request.headers["X-CSRF-Token"] = meta.content;
+    return request;
+  },
 });
