@@ -25,6 +25,7 @@ from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
 from sunlight.web import api, pages
+from sunlight.web import policy as policy_pages
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.uploads import upload_router
 
@@ -79,6 +80,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(compliance_api.router)
     app.include_router(redaction_api.router)
     app.include_router(api.router)
+    app.include_router(policy_pages.router)
     app.include_router(upload_router(runtime))
     app.include_router(pages.router)
 
