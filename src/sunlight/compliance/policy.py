@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sunlight.config import ConfigError
 from sunlight.incidents.service import INCIDENT_TYPES
+from sunlight.policyfile import load_policy_file, policy_path
 
 PACKAGED = Path(__file__).with_name("policy.yaml")
 ENV_VAR = "SUNLIGHT_COMPLIANCE_POLICY"
@@ -37,18 +35,10 @@ class CompliancePolicy(BaseModel):
         return value
 
 
-@cache
-def _load(path: str, mtime_ns: int) -> CompliancePolicy:
-    try:
-        return CompliancePolicy.model_validate(yaml.safe_load(Path(path).read_bytes()))
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise CompliancePolicyError(f"compliance policy {path} is invalid:\n{exc}") from exc
-
-
 def load_policy() -> CompliancePolicy:
-    path = Path(os.environ.get(ENV_VAR) or PACKAGED)
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError as exc:
-        raise CompliancePolicyError(f"cannot read compliance policy {path}: {exc}") from exc
-    return _load(str(path), mtime)
+    return load_policy_file(
+        CompliancePolicy,
+        policy_path(PACKAGED, ENV_VAR),
+        what="compliance policy",
+        error=CompliancePolicyError,
+    ).policy

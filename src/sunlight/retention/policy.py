@@ -6,18 +6,15 @@ file. A policy that does not validate stops Sunlight from starting, with the rea
 
 from __future__ import annotations
 
-import hashlib
-import os
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sunlight.config import ConfigError
 from sunlight.incidents.service import INCIDENT_TYPES
+from sunlight.policyfile import LoadedPolicyFile, load_policy_file, policy_path
 
 PACKAGED = Path(__file__).with_name("policy.yaml")
 ENV_VAR = "SUNLIGHT_RETENTION_POLICY"
@@ -104,43 +101,14 @@ class RetentionPolicy(_Strict):
         return self.category(self.unclaimed_category)
 
 
-class LoadedPolicy(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    policy: RetentionPolicy
-    path: str
-    sha256: str
-    text: str
-
-
-def policy_path() -> Path:
-    configured = os.environ.get(ENV_VAR)
-    return Path(configured) if configured else PACKAGED
-
-
-@cache
-def _load(path: str, mtime_ns: int) -> LoadedPolicy:
-    raw = Path(path).read_bytes()
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"retention policy {path}: not valid YAML: {exc}") from exc
-    try:
-        policy = RetentionPolicy.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(f"retention policy {path} is invalid:\n{exc}") from exc
-    return LoadedPolicy(
-        policy=policy,
-        path=path,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        text=raw.decode("utf-8"),
-    )
+#: The loaded file: ``policy``, ``path``, ``sha256`` and ``text`` (one loader for all policies).
+LoadedPolicy = LoadedPolicyFile[RetentionPolicy]
 
 
 def load_policy(path: Path | None = None) -> LoadedPolicy:
-    path = path or policy_path()
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError as exc:
-        raise PolicyError(f"cannot read retention policy {path}: {exc}") from exc
-    return _load(str(path), mtime)
+    return load_policy_file(
+        RetentionPolicy,
+        path or policy_path(PACKAGED, ENV_VAR),
+        what="retention policy",
+        error=PolicyError,
+    )

@@ -25,6 +25,7 @@ from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
 from sunlight.web import api, auth, pages
+from sunlight.web import policy as policy_pages
 from sunlight.web.deps import AuthenticationRequired, wants_page
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.security import SecurityMiddleware, auth_state, install_template_globals
@@ -90,6 +91,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(compliance_api.router)
     app.include_router(redaction_api.router)
     app.include_router(api.router)
+    app.include_router(policy_pages.router)
     app.include_router(upload_router(runtime))
     app.include_router(auth.router)
     app.include_router(pages.router)
