@@ -48,6 +48,10 @@ class Action(StrEnum):
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"
+    # access (routes helper): refusals, statements, complaints
+    ACCESS_DENIED = "access.denied"
+    INCIDENT_STATEMENT = "incident.statement"
+    COMPLAINT_CREATE = "complaint.create"
 
 
 class Outcome(StrEnum):
