@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -25,6 +25,7 @@ from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
 from sunlight.web import api, pages
+from sunlight.web.guard import public
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.uploads import upload_router
 
@@ -60,7 +61,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.mount("/api/docs/assets", StaticFiles(directory=SWAGGER_UI), name="api-docs-assets")
     app.add_middleware(InputGuard)
 
-    @app.get("/api/docs", include_in_schema=False)
+    @app.get("/api/docs", include_in_schema=False, dependencies=[Depends(public())])
     def api_docs() -> HTMLResponse:
         # Swagger UI from the swagger-ui-bundle wheel: the docs work without internet.
         return get_swagger_ui_html(
@@ -128,7 +129,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     get_openapi_schema = app.openapi
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, dependencies=[Depends(public())])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
