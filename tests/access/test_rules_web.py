@@ -266,9 +266,9 @@ def test_department_cannot_unlink_or_return_while_mshp_holds(
     denied = _denials(world.runtime, "incident", world.shooting)
     assert [e.details["rule"] for e in denied] == ["outside-custody-lock"] * 2
     assert {e.details["permission"] for e in denied} == {"incident:link", "incident:assign"}
-    assert [e.details["rule"] for e in _denials(world.runtime, "recording", world.shooting_rec)] == [
-        "outside-custody-lock"
-    ]
+    assert [
+        e.details["rule"] for e in _denials(world.runtime, "recording", world.shooting_rec)
+    ] == ["outside-custody-lock"]
     with acting_as(client, world.who("mshp")):
         back = client.post(
             f"/api/incidents/{world.shooting}/custody/return", json={"reason": "closed"}
@@ -456,9 +456,7 @@ def test_suggestions_are_scoped(client: TestClient, world: World) -> None:
 # -- the recording page's reason form ------------------------------------------------------
 
 
-def test_recording_page_asks_for_a_reason_then_carries_it(
-    client: TestClient, world: World
-) -> None:
+def test_recording_page_asks_for_a_reason_then_carries_it(client: TestClient, world: World) -> None:
     with acting_as(client, world.who("custodian")):
         page = client.get(f"/recordings/{world.west_rec}")
         assert page.status_code == 200
@@ -481,9 +479,7 @@ def test_recording_page_asks_for_a_reason_then_carries_it(
 
 def test_refusal_page_shows_the_rule(client: TestClient, world: World) -> None:
     with acting_as(client, world.who("officer-east")):
-        page = client.get(
-            f"/recordings/{world.shooting_rec}", headers={"Accept": "text/html"}
-        )
+        page = client.get(f"/recordings/{world.shooting_rec}", headers={"Accept": "text/html"})
         assert page.status_code in (403, 404)
     with acting_as(client, world.who("mshp")):
         client.post(f"/api/incidents/{world.shooting}/custody/return", json={"reason": "done"})
