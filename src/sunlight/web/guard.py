@@ -68,10 +68,9 @@ def public() -> Callable[[], None]:
 
 
 async def raw_reason(request: Request) -> str | None:
-    """The stated reason of a request, as sent: header, query, then form field."""
-    header = request.headers.get(REASON_HEADER)
-    if header and header.strip():
-        return header
+    """The stated reason of a request, as sent: the ``reason`` query parameter (or the
+    reason form's two fields), then a ``reason`` form field, then the ``Sunlight-Reason``
+    header (a client's standing reason yields to one given for this very request)."""
     query = request.query_params.get("reason")
     if query and query.strip():
         return query
@@ -86,6 +85,9 @@ async def raw_reason(request: Request) -> str | None:
         value = form.get("reason")
         if isinstance(value, str) and value.strip():
             return value
+    header = request.headers.get(REASON_HEADER)
+    if header and header.strip():
+        return header
     return None
 
 
