@@ -487,3 +487,18 @@ def test_refusal_page_shows_the_rule(client: TestClient, world: World) -> None:
         page = client.get(f"/recordings/{world.shooting_rec}", headers={"Accept": "text/html"})
         assert page.status_code == 403
         assert "report-before-review" in page.text
+
+
+def test_retention_report_and_lists_are_scoped(client: TestClient, world: World) -> None:
+    as_of = {"as_of": "2027-12-01"}
+    with acting_as(client, world.who("custodian")):
+        report = client.get("/api/retention/report", params=as_of).json()
+        ids = {row["recording_id"] for row in report["to_schedule"]}
+        assert {world.east_rec, world.west_rec} <= ids
+        retention = client.get(f"/api/recordings/{world.east_rec}/retention")
+        assert retention.status_code == 200
+    with acting_as(client, world.who("administrator")):  # accounts, not footage
+        report = client.get("/api/retention/report", params=as_of).json()
+        assert report["to_schedule"] == [] and report["counts"]["to_schedule"] == 0
+        assert client.get(f"/api/recordings/{world.east_rec}/retention").status_code == 404
+        assert client.get("/api/retention/deletions", params={"status": ""}).json() == []
