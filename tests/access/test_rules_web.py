@@ -354,6 +354,20 @@ def test_vulnerable_footage_is_restricted_to_named_roles(client: TestClient, wor
         with acting_as(client, world.who(role)):
             assert client.get(f"/api/recordings/{world.east_rec}").status_code == 200
             assert world.east_rec in _listed(client)
+    # an incident the supervisor sees does not show its restricted recording either
+    with world.runtime.db.session() as session:
+        evidence.flag_recording(
+            session, world.shooting_rec, kind="sex-crime-victim", reason="victim", actor="t"
+        )
+    with acting_as(client, world.who("supervisor-east")):
+        shown = client.get(f"/api/incidents/{world.shooting}").json()["recordings"]
+        assert shown == []
+        assert client.get("/api/incidents").json()[0]["recordings"] == []
+        page = client.get(f"/incidents/{world.shooting}")
+        assert page.status_code == 200 and f"/recordings/{world.shooting_rec}" not in page.text
+    with acting_as(client, world.who("custodian")):
+        shown = client.get(f"/api/incidents/{world.shooting}").json()["recordings"]
+        assert [r["recording_id"] for r in shown] == [world.shooting_rec]
 
 
 # -- complaints and civilian oversight -------------------------------------------------------

@@ -11,12 +11,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sunlight.access import Permission, Principal, decide, may_ever, visible
 from sunlight.access.models import Agency
 from sunlight.errors import NotFound
 from sunlight.evidence.custody import events_for
-from sunlight.evidence.models import Officer
+from sunlight.evidence.models import Officer, Recording
 from sunlight.incidents import complaints_api, service
 from sunlight.incidents.models import Incident
 from sunlight.runtime import Runtime
@@ -80,7 +82,7 @@ class AgencyIn(BaseModel):
 def _detail(runtime: Runtime, incident_id: SmallId, principal: Principal) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
         incident = service.get_incident(session, incident_id)
-        doc = service.incident_summary(incident)
+        doc = _summary(incident, _listable(session, principal, [incident]))
         doc["allowed_transitions"] = service.allowed_transitions(incident)
         doc["suggestions"] = [
             {
@@ -104,6 +106,27 @@ def _detail(runtime: Runtime, incident_id: SmallId, principal: Principal) -> dic
             for a in service.custody_history(session, incident_id)
         ]
         return doc
+
+
+def _listable(session: Session, principal: Principal, found: list[Incident]) -> set[int]:
+    """Of the incidents' linked recordings, those the principal may list: an incident
+    shows only those (one query for a whole list)."""
+    ids = sorted({link.recording_id for incident in found for link in incident.links})
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Recording.id).where(
+                Recording.id.in_(ids), visible(principal, Permission.RECORDING_LIST)
+            )
+        )
+    )
+
+
+def _summary(incident: Incident, listable: set[int]) -> dict[str, Any]:
+    doc = service.incident_summary(incident)
+    doc["recordings"] = [r for r in doc["recordings"] if r["recording_id"] in listable]
+    return doc
 
 
 def _recording_in_scope(runtime: Runtime, principal: Principal, recording_id: int) -> None:
@@ -133,7 +156,8 @@ def api_list(
             text=q,
             where=visible(actor, Permission.INCIDENT_VIEW),
         )
-        return [service.incident_summary(i) for i in found]
+        listable = _listable(session, actor, found)
+        return [_summary(i, listable) for i in found]
 
 
 @router.post("/api/incidents", status_code=201, summary="Create an incident")
@@ -385,6 +409,7 @@ def incident_page(
             request,
             "incident.html",
             incident=incident,
+            shown_links=_listable(session, access.principal, [incident]),
             types=service.INCIDENT_TYPES,
             reasons=service.INACTIVE_REASONS,
             transitions=service.allowed_transitions(incident),
