@@ -30,6 +30,10 @@ def test_list_open_and_play(
     page.goto(f"{base_url_live}/recordings")
     expect(page.get_by_role("heading", name="Recordings")).to_be_visible()
     page.get_by_role("link", name="Traffic stop on Troost").click()
+    # a records custodian's viewing needs a reason: the form takes the player's place
+    page.select_option("#reason-id", "records-request")
+    page.fill("#reason-text", "PRR 26-114")
+    page.get_by_role("button", name="View footage").click()
     video = page.locator("video#player")
     expect(video).to_be_visible()
     page.evaluate(
@@ -40,6 +44,7 @@ def test_list_open_and_play(
     page.reload()  # the custody log now shows the view and the stream
     expect(page.locator("table.events")).to_contain_text("stream")
     expect(page.locator("table.events")).to_contain_text("view")
+    expect(page.locator("table.events")).to_contain_text("records-request: PRR 26-114")
 
 
 def test_upload_page_sends_a_file_and_links_the_recording(

@@ -11,6 +11,7 @@ import pytest
 
 from sunlight.redaction.synthetic import Clip, Face, GroundTruth, write_clip
 from sunlight.runtime import Runtime
+from tests.support.auth import browser_sign_in
 from tests.support.server import live_server
 from tests.support.services import unavailable
 
@@ -57,6 +58,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture
-def base_url_live(embedded_runtime: Runtime) -> Iterator[str]:
+def base_url_live(embedded_runtime: Runtime, context: Any) -> Iterator[str]:
+    """The live app, the browser signed in as a records custodian (and administrator) who
+    states a reason with every request, as the access policy asks for footage."""
     with live_server(embedded_runtime) as url:
+        browser_sign_in(context, url, embedded_runtime)
+        context.set_extra_http_headers({"Sunlight-Reason": "records-request: redaction tests"})
         yield url

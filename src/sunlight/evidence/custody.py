@@ -49,6 +49,10 @@ class Action(StrEnum):
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"
+    # access (routes helper): refusals, statements, complaints
+    ACCESS_DENIED = "access.denied"
+    INCIDENT_STATEMENT = "incident.statement"
+    COMPLAINT_CREATE = "complaint.create"
     # auth: sign-in, accounts, second factors and API tokens (sunlight.access.audit.AuthAction)
     USER_CREATE = "user.create"
     USER_ROLES = "user.roles"

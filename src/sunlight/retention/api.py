@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from copy import copy
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sqlalchemy import ColumnElement, select
 
-from sunlight.access import Permission, Principal
+from sunlight.access import Permission, Principal, decide, visible
 from sunlight.errors import InvalidInput
+from sunlight.evidence.models import Recording
 from sunlight.retention import service
 from sunlight.retention.guards import open_holds
 from sunlight.retention.models import LegalHold, RetentionDeletion
 from sunlight.retention.policy import load_policy
+from sunlight.retention.report import RunReport
+from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID, MAX_SMALL_ID, Day, Id, SmallId, parse_date
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["retention"])
@@ -39,6 +45,48 @@ class RunIn(BaseModel):
         default=None, description="Only with dry_run: report the schedule as on this day"
     )
     dry_run: StrictBool = True
+
+
+def _scope(actor: Principal) -> ColumnElement[bool]:
+    """Lists of recordings (deletions) show only what the principal may list."""
+    return visible(actor, Permission.RECORDING_LIST)
+
+
+_REPORT_LISTS = ("to_schedule", "to_delete", "blocked", "cancelled", "pending", "locked")
+_SCOPE_BATCH = 500
+
+
+def _scoped(runtime: Runtime, actor: Principal, report: RunReport) -> RunReport:
+    """The report's rows about recordings the principal may not list are left out (its
+    ``kept`` total is a bare number and stays)."""
+    ids = {
+        row["recording_id"]
+        for name in _REPORT_LISTS
+        for row in getattr(report, name)
+        if isinstance(row.get("recording_id"), int)
+    }
+    if not ids:
+        return report
+    scope = _scope(actor)
+    seen: set[int] = set()
+    ordered = sorted(ids)
+    with runtime.db.session(read_only=True) as session:
+        for start in range(0, len(ordered), _SCOPE_BATCH):
+            batch = ordered[start : start + _SCOPE_BATCH]
+            seen.update(session.scalars(select(Recording.id).where(Recording.id.in_(batch), scope)))
+    scoped = copy(report)
+    for name in _REPORT_LISTS:
+        rows = getattr(report, name)
+        setattr(
+            scoped,
+            name,
+            [
+                r
+                for r in rows
+                if not isinstance(r.get("recording_id"), int) or r["recording_id"] in seen
+            ],
+        )
+    return scoped
 
 
 def _hold(h: LegalHold) -> dict[str, Any]:
@@ -86,7 +134,8 @@ def api_report(
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     as_of: Day | None = None,
 ) -> dict[str, Any]:
-    return service.run(runtime, as_of=as_of, dry_run=True, actor=actor.id).to_dict()
+    report = service.run(runtime, as_of=as_of, dry_run=True, actor=actor.id)
+    return _scoped(runtime, actor, report).to_dict()
 
 
 @router.post("/api/retention/run", summary="Run the schedule (dry run unless dry_run=false)")
@@ -100,7 +149,8 @@ def api_run(
         raise InvalidInput(
             "as_of is for dry runs only: a real retention run always uses the present time"
         )
-    return service.run(runtime, as_of=body.as_of, dry_run=body.dry_run, actor=actor.id).to_dict()
+    report = service.run(runtime, as_of=body.as_of, dry_run=body.dry_run, actor=actor.id)
+    return _scoped(runtime, actor, report).to_dict()
 
 
 @router.get("/api/recordings/{recording_id}/retention", summary="Which rule keeps a recording")
@@ -110,6 +160,8 @@ def api_decision(
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
+        if not decide(session, actor, Permission.RECORDING_LIST, recording_id).allowed:
+            raise HTTPException(404, f"no live recording {recording_id}")
         decision = service.decision_for(session, recording_id)
         if decision is None:
             raise HTTPException(404, f"no live recording {recording_id}")
@@ -126,7 +178,13 @@ def api_holds(
     open_only: bool = True,
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
-        return [_hold(h) for h in service.list_holds(session, open_only=open_only)]
+        holds = service.list_holds(
+            session,
+            open_only=open_only,
+            recordings=visible(actor, Permission.RECORDING_LIST),
+            incidents=visible(actor, Permission.INCIDENT_VIEW),
+        )
+        return [_hold(h) for h in holds]
 
 
 @router.post("/api/retention/holds", status_code=201, summary="Place a legal hold")
@@ -164,7 +222,10 @@ def api_deletions(
     status: str | None = "pending",
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
-        return [_deletion(d) for d in service.list_deletions(session, status or None)]
+        return [
+            _deletion(d)
+            for d in service.list_deletions(session, status or None, where=_scope(actor))
+        ]
 
 
 @router.post(
@@ -197,7 +258,7 @@ def retention_page(
     except InvalidInput as exc:
         raise HTTPException(422, "as_of must be YYYY-MM-DD") from exc
     loaded = load_policy()
-    report = service.run(runtime, as_of=day, dry_run=True, actor=actor.id)
+    report = _scoped(runtime, actor, service.run(runtime, as_of=day, dry_run=True, actor=actor.id))
     with runtime.db.session(read_only=True) as session:
         return render(
             request,
@@ -205,9 +266,13 @@ def retention_page(
             loaded=loaded,
             policy=loaded.policy,
             report=report,
-            holds=service.list_holds(session),
-            pending=service.list_deletions(session, "pending"),
-            recent=service.list_deletions(session, None)[:50],
+            holds=service.list_holds(
+                session,
+                recordings=visible(actor, Permission.RECORDING_LIST),
+                incidents=visible(actor, Permission.INCIDENT_VIEW),
+            ),
+            pending=service.list_deletions(session, "pending", where=_scope(actor)),
+            recent=service.list_deletions(session, None, where=_scope(actor))[:50],
         )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +27,7 @@ from sunlight.validation import MAX_ID
 from sunlight.web import api, auth, pages
 from sunlight.web import policy as policy_pages
 from sunlight.web.deps import AuthenticationRequired, wants_page
+from sunlight.web.guard import public
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.security import SecurityMiddleware, auth_state, install_template_globals
 from sunlight.web.uploads import upload_router
@@ -75,7 +76,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     # Outermost: the Host check, who is asking, CSRF and Origin, and security headers.
     app.add_middleware(SecurityMiddleware, runtime=runtime)
 
-    @app.get("/api/docs", include_in_schema=False)
+    @app.get("/api/docs", include_in_schema=False, dependencies=[Depends(public())])
     def api_docs(request: Request) -> HTMLResponse:
         # Swagger UI from the swagger-ui-bundle wheel: the docs work without internet. Its
         # start-up script is a static file (/static/api-docs.js): the CSP allows no inline
@@ -150,7 +151,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     get_openapi_schema = app.openapi
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, dependencies=[Depends(public())])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from sunlight.access.sessions import MfaMethod
 from sunlight.errors import InvalidInput
 from sunlight.runtime import Runtime
 from sunlight.web.deps import now_for
+from sunlight.web.guard import public
 from sunlight.web.pages import render
 from sunlight.web.security import (
     AuthState,
@@ -33,7 +34,8 @@ from sunlight.web.security import (
     set_session_cookie,
 )
 
-router = APIRouter(include_in_schema=False)
+#: Declared public in the route table (tests/access/routes.txt); each route checks its session.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 FormStr = Annotated[str, Form(max_length=1000)]
 NextField = Annotated[str, Form(max_length=2000)]
 

@@ -111,6 +111,7 @@ def require(permission: Permission) -> Callable[..., Principal]:
         return principal
 
     dependency.__name__ = f"require_{permission.name.lower()}"
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by the route table
     return dependency
 
 
