@@ -48,6 +48,11 @@ class Action(StrEnum):
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"
+    # shares (and the audit views, whose reading is itself recorded: CJIS AU-2)
+    SHARE_CREATE = "share.create"
+    SHARE_REVOKE = "share.revoke"
+    SHARE_USE = "share.use"
+    AUDIT_VIEW = "audit.view"
 
 
 class Outcome(StrEnum):
