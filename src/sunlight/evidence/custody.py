@@ -48,6 +48,10 @@ class Action(StrEnum):
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"
+    # access (routes helper): refusals, statements, complaints
+    ACCESS_DENIED = "access.denied"
+    INCIDENT_STATEMENT = "incident.statement"
+    COMPLAINT_CREATE = "complaint.create"
     # shares (and the audit views, whose reading is itself recorded: CJIS AU-2)
     SHARE_CREATE = "share.create"
     SHARE_REVOKE = "share.revoke"

@@ -36,15 +36,17 @@ def current_principal(request: Request) -> Principal:
     return LOCAL_ADMINISTRATOR
 
 
-def require(permission: Permission) -> Callable[[Request], Principal]:
+def require(permission: Permission) -> Callable[..., Principal]:
     """A dependency that admits the request only if its principal holds ``permission``."""
 
-    def dependency(request: Request) -> Principal:
-        principal = current_principal(request)
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
         if not may_ever(principal, permission):
             raise HTTPException(status_code=403, detail=f"requires permission {permission}")
         request.state.actor = principal
         return principal
 
     dependency.__name__ = f"require_{permission.name.lower()}"
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by the route table
     return dependency
