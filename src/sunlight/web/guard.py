@@ -13,7 +13,8 @@ The reason for an access travels in a ``Sunlight-Reason`` header or a ``reason``
 form parameter (``criminal-investigation: case 24-1``, or free text).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: the loaders' parameter annotations name the
+# closure's ``permission``, which FastAPI must see evaluated, not as a string.
 
 from collections.abc import Callable
 from dataclasses import dataclass
