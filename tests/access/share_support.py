@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -23,6 +24,8 @@ from sunlight.web.app import create_app
 from tests.support.evidence_data import add_recording
 
 AsPrincipal = Callable[[Principal], Principal]
+#: the dependency the routes name (the module attribute is replaced during a test)
+_CURRENT_PRINCIPAL = deps.current_principal
 
 
 @contextmanager
@@ -35,9 +38,13 @@ def acting(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> AsPrincipal:
     """Returns ``act(principal)``: from then on, ``client``'s requests act as ``principal``."""
 
     def act(principal: Principal) -> Principal:
-        monkeypatch.setattr(deps, "current_principal", lambda request: principal)
         overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
-        overrides[deps.current_principal] = lambda: principal
+
+        def current(request: Request) -> Principal:
+            return principal
+
+        overrides[_CURRENT_PRINCIPAL] = current
+        monkeypatch.setattr(deps, "current_principal", current)
         return principal
 
     return act

@@ -28,9 +28,9 @@ from sunlight.evidence import service as evidence
 from sunlight.evidence.custody import Action, recently_recorded, record
 from sunlight.runtime import Runtime
 from sunlight.validation import Id
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import Access, recording_for, require
 from sunlight.web.pages import render
-from sunlight.web.shares import check_recording
 
 router = APIRouter(tags=["audit"])
 
@@ -320,14 +320,7 @@ def denied_audit_csv(
     return _csv(runtime, views.denied_where(filters), "denied-attempts.csv")
 
 
-def _report(runtime: Runtime, actor: Principal, request: Request, recording_id: int) -> Any:
-    check_recording(
-        runtime,
-        actor,
-        Permission.CUSTODY_VIEW,
-        recording_id,
-        reason=request.headers.get("sunlight-reason") or request.query_params.get("reason"),
-    )
+def _report(runtime: Runtime, actor: Principal, recording_id: int) -> Any:
     _note_read(runtime, actor, "recording", recording_id, "custody report")
     with runtime.db.session(read_only=True) as session:
         return custody_report(runtime, session, recording_id)
@@ -336,13 +329,12 @@ def _report(runtime: Runtime, actor: Principal, request: Request, recording_id: 
 @router.get("/api/recordings/{recording_id}/custody-report", response_model=CustodyReportOut)
 def custody_report_json(
     recording_id: Id,
-    request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.CUSTODY_VIEW))],
+    access: Annotated[Access, Depends(recording_for(Permission.CUSTODY_VIEW))],
 ) -> Response:
     """The chain-of-custody report of one recording, with each event's ledger proof
     (check it offline: each event's proof is a standard proof bundle)."""
-    document = CustodyReportOut.model_validate(_report(runtime, actor, request, recording_id))
+    document = CustodyReportOut.model_validate(_report(runtime, access.principal, recording_id))
     return Response(
         document.model_dump_json(),
         media_type="application/json",
@@ -504,11 +496,15 @@ def custody_report_page(
     recording_id: Id,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.CUSTODY_VIEW))],
+    access: Annotated[Access, Depends(recording_for(Permission.CUSTODY_VIEW))],
 ) -> HTMLResponse:
-    report = _report(runtime, actor, request, recording_id)
+    report = _report(runtime, access.principal, recording_id)
     response = render(
-        request, "custody_report.html", report=report, printed_by=actor, produced_at=utcnow()
+        request,
+        "custody_report.html",
+        report=report,
+        printed_by=access.principal,
+        produced_at=utcnow(),
     )
     response.headers.update(NO_STORE)
     return response

@@ -1,9 +1,10 @@
 """Sharing: the staff API and forms, and the share-link pages a recipient opens.
 
-Staff routes take the principal from ``require(P)`` and check the recording with
-``access.decide`` (out of scope: 404, as for a recording that does not exist; refused: 403
-and a ``denied`` custody event). A link page needs no sign-in: the link is the credential,
-and its visitor acts as ``share:ID`` for that one recording. An unknown, expired or
+Staff routes check the recording through ``web.guard`` (``recording_for(P)``, or
+``guard.check`` where the recording comes from a share): out of scope answers 404, as for
+a recording that does not exist; refused answers 403 and leaves a ``denied`` custody
+event. A link page needs no sign-in (``public()``): the link is the credential, and its
+visitor acts as ``share:ID`` for that one recording. An unknown, expired or
 revoked link answers 404 (an expired or revoked one also leaves a ``denied`` event).
 """
 
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from sunlight.access import Decision, Permission, Principal, Reason, decide, visible
+from sunlight.access import Permission, Principal, decide, visible
 from sunlight.access import load_access_policy as _load_policy
 from sunlight.access.conditions import resource_table
 from sunlight.access.models import Agency, Share
@@ -25,11 +26,12 @@ from sunlight.db.base import utcnow
 from sunlight.errors import Forbidden, NotFound
 from sunlight.evidence import service as evidence
 from sunlight.evidence import shares
-from sunlight.evidence.custody import Action, Outcome, record
+from sunlight.evidence.custody import Outcome
 from sunlight.runtime import Runtime
 from sunlight.validation import Id
-from sunlight.web import deps
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web import deps, guard
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import Access, public, raw_reason, recording_for, require
 from sunlight.web.pages import render, templates
 from sunlight.web.ranges import object_response
 
@@ -42,57 +44,7 @@ NO_STORE = {
 }
 LINK_PATH = r"[A-Za-z0-9_-]{20,100}"
 
-_DENIED_ACTION = {
-    Permission.SHARE_CREATE: Action.SHARE_CREATE,
-    Permission.RECORDING_STREAM: Action.STREAM,
-    Permission.RECORDING_DOWNLOAD: Action.DOWNLOAD,
-}
-
 # -- checking a recording -----------------------------------------------------------------
-
-
-def reason_of(request: Request) -> str | None:
-    """The reason a request gives: the ``Sunlight-Reason`` header or a ``reason`` parameter."""
-    return request.headers.get("sunlight-reason") or request.query_params.get("reason")
-
-
-def check_recording(
-    runtime: Runtime,
-    principal: Principal,
-    permission: Permission,
-    recording_id: int,
-    *,
-    reason: Reason | str | None = None,
-) -> Decision:
-    """Decide ``permission`` on a recording: NotFound when it is out of the principal's
-    scope (or missing), Forbidden when refused, after committing a ``denied`` custody
-    event that names the rule and why."""
-    with runtime.db.session() as session:
-        decision = decide(session, principal, permission, recording_id, reason=reason)
-        if decision.in_scope and not decision.allowed:
-            record(
-                session,
-                actor=principal.id,
-                action=_DENIED_ACTION.get(permission, Action.VIEW),
-                object_type="recording",
-                object_id=recording_id,
-                outcome=Outcome.DENIED,
-                reason=decision.reason,
-                details=decision.as_details(),
-            )
-    if not decision.in_scope:
-        raise NotFound(f"no recording {recording_id}")
-    if not decision.allowed:
-        raise Forbidden(
-            decision.reason,
-            diagnostics={
-                "rule": decision.rule,
-                "reason": decision.reason,
-                "obligations": list(decision.obligations),
-                "policy_version": decision.policy_version,
-            },
-        )
-    return decision
 
 
 def _in_scope(runtime: Runtime, principal: Principal, recording_id: int) -> None:
@@ -219,12 +171,11 @@ def create_share(
     body: ShareIn,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.SHARE_CREATE))],
+    access: Annotated[Access, Depends(recording_for(Permission.SHARE_CREATE))],
 ) -> ShareCreated:
     """Share a recording with an agency and/or through a link. A link's token is shown
     once, in this answer."""
-    check_recording(runtime, actor, Permission.SHARE_CREATE, recording_id, reason=body.reason)
-    share, raw = _create(runtime, actor, recording_id, body)
+    share, raw = _create(runtime, access.principal, recording_id, body)
     return _created(request, share, raw)
 
 
@@ -304,12 +255,11 @@ def reshare(
     request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.SHARE_CREATE))],
+    raw: Annotated[str | None, Depends(raw_reason)],
 ) -> ShareCreated:
     """Share on from a share that allows it: never for longer, never with more."""
     parent = _visible_share(runtime, actor, share_id)
-    check_recording(
-        runtime, actor, Permission.SHARE_CREATE, parent.recording_id, reason=body.reason
-    )
+    guard.check(runtime, actor, Permission.SHARE_CREATE, parent.recording_id, raw)
     share, raw = _create(runtime, actor, parent.recording_id, body, parent_id=share_id)
     return _created(request, share, raw)
 
@@ -360,7 +310,7 @@ def create_share_form(
     recording_id: Id,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.SHARE_CREATE))],
+    access: Annotated[Access, Depends(recording_for(Permission.SHARE_CREATE))],
     recipient: Annotated[str, Form(min_length=1, max_length=200)],
     recipient_kind: Annotated[Literal["prosecutor", "defence", "complainant"], Form()],
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
@@ -380,8 +330,7 @@ def create_share_form(
         expires_days=expires_days,
         reason=reason,
     )
-    check_recording(runtime, actor, Permission.SHARE_CREATE, recording_id, reason=reason)
-    share, raw = _create(runtime, actor, recording_id, body)
+    share, raw = _create(runtime, access.principal, recording_id, body)
     created = _created(request, share, raw)
     response = render(request, "share_created.html", share=created, status_code=201)
     response.headers.update(NO_STORE)
@@ -474,9 +423,11 @@ LinkToken = Annotated[str, Path(pattern=LINK_PATH)]
 
 
 @router.get("/s/{link}", response_class=HTMLResponse, include_in_schema=False)
-def share_link_page(link: LinkToken, request: Request, runtime: RuntimeDep) -> Response:
+def share_link_page(
+    link: LinkToken, request: Request, runtime: RuntimeDep, _: Annotated[None, Depends(public())]
+) -> Response:
     """The recipient's page: the recording's facts and a player, no staff pages."""
-    share, _ = _visit(runtime, link, Permission.RECORDING_VIEW, "view", dedup=False)
+    share, _visitor = _visit(runtime, link, Permission.RECORDING_VIEW, "view", dedup=False)
     with runtime.db.session(read_only=True) as session:
         rec = evidence.get_recording(session, share.recording_id)
         facts = {
@@ -500,7 +451,7 @@ def _media(request: Request, runtime: Runtime, link: str, *, download: bool) -> 
     permission = Permission.RECORDING_DOWNLOAD if download else Permission.RECORDING_STREAM
     use: shares.ShareUse = "download" if download else "stream"
     # A player's Range requests for one viewing are one use; HEAD is not a use.
-    share, _ = _visit(
+    share, _visitor = _visit(
         runtime, link, permission, use, dedup=not download or request.method == "HEAD"
     )
     with runtime.db.session(read_only=True) as session:
@@ -528,13 +479,17 @@ _MEDIA: dict[str, Any] = {"response_class": Response, "include_in_schema": False
 
 @router.get("/s/{link}/media", **_MEDIA)
 @router.head("/s/{link}/media", **_MEDIA)
-def share_link_media(link: LinkToken, request: Request, runtime: RuntimeDep) -> Response:
+def share_link_media(
+    link: LinkToken, request: Request, runtime: RuntimeDep, _: Annotated[None, Depends(public())]
+) -> Response:
     """Play the shared recording (its browser copy where there is one); HTTP Range."""
     return _media(request, runtime, link, download=False)
 
 
 @router.get("/s/{link}/download", **_MEDIA)
-def share_link_download(link: LinkToken, request: Request, runtime: RuntimeDep) -> Response:
+def share_link_download(
+    link: LinkToken, request: Request, runtime: RuntimeDep, _: Annotated[None, Depends(public())]
+) -> Response:
     """The exact original bytes, where the share allows downloads."""
     return _media(request, runtime, link, download=True)
 
