@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy import select
 
 from sunlight.access import Permission, Principal, decide, visible
@@ -68,9 +68,9 @@ class ShareIn(BaseModel):
     agency_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
         default=None, description="Share with an agency: its accounts see the recording"
     )
-    link: bool = Field(default=True, description="Make a link (the link is the credential)")
-    can_download: bool = False
-    can_reshare: bool = False
+    link: StrictBool = Field(default=True, description="Make a link (the link is the credential)")
+    can_download: StrictBool = False
+    can_reshare: StrictBool = False
     expires_days: Annotated[int, Field(ge=1, le=730)] | None = Field(
         default=None, description="Default and maximum: the access policy's shares section"
     )
@@ -315,18 +315,18 @@ def create_share_form(
     recipient_kind: Annotated[Literal["prosecutor", "defence", "complainant"], Form()],
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
     agency_id: Annotated[str, Form(max_length=12)] = "",
-    link: Annotated[bool, Form()] = False,
-    can_download: Annotated[bool, Form()] = False,
-    can_reshare: Annotated[bool, Form()] = False,
+    link: Annotated[str, Form(max_length=5)] = "",
+    can_download: Annotated[str, Form(max_length=5)] = "",
+    can_reshare: Annotated[str, Form(max_length=5)] = "",
     expires_days: Annotated[int | None, Form(ge=1, le=730)] = None,
 ) -> HTMLResponse:
     body = ShareIn(
         recipient=recipient,
         recipient_kind=recipient_kind,
         agency_id=int(agency_id) if agency_id.strip().isdigit() else None,
-        link=link,
-        can_download=can_download,
-        can_reshare=can_reshare,
+        link=link == "true",
+        can_download=can_download == "true",
+        can_reshare=can_reshare == "true",
         expires_days=expires_days,
         reason=reason,
     )
