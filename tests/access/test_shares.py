@@ -93,7 +93,7 @@ def test_link_share_opens_its_recording_and_each_use_is_an_event(
     assert data_sha in page.text and f"/s/{token}/media" in page.text
     assert "/recordings" not in page.text  # no staff pages
     assert "<script" not in page.text
-    assert page.headers["cache-control"] == "private, no-store"
+    assert "no-store" in page.headers["cache-control"]
     assert page.headers["referrer-policy"] == "no-referrer"
     assert 'id="download"' not in page.text  # no download link
 
@@ -484,7 +484,7 @@ def test_recording_page_lists_shares_with_a_revoke_button(
         },
     )
     assert made.status_code == 201 and 'id="share-link"' in made.text
-    assert made.headers["cache-control"] == "private, no-store"
+    assert "no-store" in made.headers["cache-control"]
     revoke = client.post(
         f"/recordings/{rid}/shares/{created['id']}/revoke",
         data={"reason": "sent in error"},
