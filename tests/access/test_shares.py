@@ -110,8 +110,9 @@ def test_link_share_opens_its_recording_and_each_use_is_an_event(
     ]
     assert all(e.reason == "court: discovery in case 24-1" for e in uses)
     assert uses[0].details["rule"] == "share-links"
-    # a second page view is a second use
+    # a second page view is a second use; a HEAD request is none
     assert client.get(f"/s/{token}").status_code == 200
+    assert client.head(f"/s/{token}/media").status_code == 200
     assert len(events(runtime, rid, "share.use")) == 3
 
 

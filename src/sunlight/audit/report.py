@@ -20,7 +20,7 @@ from sunlight.evidence import service as evidence
 from sunlight.evidence.models import CustodyEvent
 from sunlight.ledger import service as ledger
 from sunlight.ledger.bundle import BUNDLE_FORMAT, BundleReport, check_bundle
-from sunlight.ledger.entry import private_part
+from sunlight.ledger.entry import EventFields, private_part
 from sunlight.ledger.models import LedgerCheckpoint
 from sunlight.ledger.verify import VerificationError
 from sunlight.runtime import Runtime
@@ -64,6 +64,20 @@ def _recording_facts(session: Session, recording_id: int) -> dict[str, Any]:
         ),
         "deleted_at": _when(rec.deleted_at),
     }
+
+
+def _fields(event: CustodyEvent) -> EventFields:
+    return EventFields(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        outcome=event.outcome,
+        reason=event.reason,
+        details=event.details or {},
+    )
 
 
 def _checkpoint(runtime: Runtime, session: Session) -> tuple[LedgerCheckpoint | None, bool]:
@@ -126,7 +140,7 @@ def custody_report(runtime: Runtime, session: Session, recording_id: int) -> dic
                 "leaf_hash": leaf.leaf_hash.hex(),
                 "entry": leaf.entry.decode("utf-8"),
                 "salt": leaf.salt.hex(),
-                "private": private_part(ledger._event_fields(event)).decode("utf-8"),
+                "private": private_part(_fields(event)).decode("utf-8"),
                 "inclusion": [p.hex() for p in proof],
             }
         rows.append(row)

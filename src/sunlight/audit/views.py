@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from sunlight.evidence.custody import Action, Outcome
@@ -112,17 +112,20 @@ class AuditPage:
     next_before: int | None
 
 
+def page_query(
+    where: list[ColumnElement[bool]], before: int | None, limit: int
+) -> Select[CustodyEvent]:
+    """One page, newest first, one row more than ``limit`` (to know whether there is more)."""
+    if before is not None:
+        where = [*where, CustodyEvent.id < before]
+    return select(CustodyEvent).where(*where).order_by(CustodyEvent.id.desc()).limit(limit + 1)
+
+
 def _page(
     session: Session, where: list[ColumnElement[bool]], before: int | None, limit: int
 ) -> AuditPage:
     limit = max(1, min(limit, MAX_PAGE))
-    if before is not None:
-        where = [*where, CustodyEvent.id < before]
-    rows = list(
-        session.scalars(
-            select(CustodyEvent).where(*where).order_by(CustodyEvent.id.desc()).limit(limit + 1)
-        )
-    )
+    rows = list(session.scalars(page_query(where, before, limit)))
     more = len(rows) > limit
     rows = rows[:limit]
     return AuditPage([AuditRow.of(e) for e in rows], rows[-1].id if more and rows else None)

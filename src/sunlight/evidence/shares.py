@@ -194,7 +194,7 @@ def create_share(
         # A link that the policy's restrictions would refuse anyway (footage of vulnerable
         # people, say) is refused now rather than handed out broken.
         opened = decide(session, link_principal(share), Permission.RECORDING_VIEW, recording_id)
-        if not opened.allowed and opened.rule != DEFAULT_DENY and share.expires_at > utcnow():
+        if not opened.allowed and opened.rule != DEFAULT_DENY:
             raise Forbidden(
                 f"a share link cannot open this recording: {opened.reason}",
                 diagnostics={"rule": opened.rule},

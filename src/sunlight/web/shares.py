@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy import select
 
-from sunlight.access import Permission, Principal, decide, visible
+from sunlight.access import Decision, Permission, Principal, decide, visible
 from sunlight.access import load_access_policy as _load_policy
 from sunlight.access.conditions import resource_table
 from sunlight.access.models import Agency, Share
@@ -364,48 +364,46 @@ def _visit(
     use: shares.ShareUse,
     *,
     dedup: bool,
+    count: bool = True,
 ) -> tuple[Share, Principal]:
     """Resolve a link and decide ``permission`` for its visitor; record the use (or the
-    refused attempt). Unknown, expired, revoked or out of scope: NotFound."""
+    refused attempt; a HEAD request, ``count=False``, is neither). Unknown, expired,
+    revoked or out of scope: NotFound."""
     now = utcnow()
+    decision: Decision | None = None
     with runtime.db.session() as session:
         visit = shares.resolve_link(session, link, now=now)
         if visit is None:
             raise NotFound("no such share link")
         share = visit.share
-        if not visit.usable:
-            shares.record_use(
-                session,
-                share,
-                use,
-                outcome=Outcome.DENIED,
-                why=f"the link is {visit.state}",
-                dedup=True,
-                now=now,
-            )
-            decision = None
-        else:
-            principal = shares.link_principal(share)
+        outcome = Outcome.DENIED
+        why: str | None = f"the link is {visit.state}"
+        rule: str | None = None
+        if visit.usable:
             decision = decide(
                 session,
-                principal,
+                shares.link_principal(share),
                 permission,
                 share.recording_id,
                 reason=shares.share_reason(share),
             )
+            rule = decision.rule
             if decision.allowed:
-                shares.record_use(session, share, use, rule=decision.rule, dedup=dedup, now=now)
+                outcome, why = Outcome.SUCCESS, None
             else:
-                shares.record_use(
-                    session,
-                    share,
-                    use,
-                    outcome=Outcome.DENIED,
-                    why=decision.reason,
-                    rule=decision.rule,
-                    dedup=True,
-                    now=now,
-                )
+                why = decision.reason
+        if count:
+            refused = outcome == Outcome.DENIED
+            shares.record_use(
+                session,
+                share,
+                use,
+                outcome=outcome,
+                why=why,
+                rule=rule,
+                dedup=dedup or refused,  # a refused link hammered leaves one event per window
+                now=now,
+            )
         session.expunge(share)
     if decision is None or not decision.in_scope:
         raise NotFound("no such share link (it may have expired or been revoked)")
@@ -452,7 +450,7 @@ def _media(request: Request, runtime: Runtime, link: str, *, download: bool) -> 
     use: shares.ShareUse = "download" if download else "stream"
     # A player's Range requests for one viewing are one use; HEAD is not a use.
     share, _visitor = _visit(
-        runtime, link, permission, use, dedup=not download or request.method == "HEAD"
+        runtime, link, permission, use, dedup=not download, count=request.method != "HEAD"
     )
     with runtime.db.session(read_only=True) as session:
         rec = evidence.get_recording(session, share.recording_id)
