@@ -329,6 +329,13 @@ def test_reshare_limits_and_revoking_a_parent_revokes_its_children(
     more = client.post(f"/api/shares/{parent['id']}/reshare", json={**body, "can_download": True})
     assert more.status_code == 403
 
+    # outside the department, a share of one's own is not a reshare: refused
+    fresh = client.post(f"/api/recordings/{rid}/shares", json=body)
+    assert fresh.status_code == 403 and "reshare" in fresh.json()["detail"]
+    seen_page = client.get(f"/recordings/{rid}")
+    assert seen_page.status_code == 200 and 'id="shares"' in seen_page.text
+    assert f'action="/recordings/{rid}/shares"' not in seen_page.text  # no share form
+
     child = client.post(f"/api/shares/{parent['id']}/reshare", json=body)
     assert child.status_code == 201, child.text
     child_doc = child.json()

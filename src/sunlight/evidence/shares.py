@@ -167,6 +167,11 @@ def create_share(
             raise InvalidInput("the department sees its own footage; share with another agency")
 
     parent = None
+    if parent_id is None and is_outsider(actor):
+        raise Forbidden(
+            "outside the department, footage is shared on only from a share made to your "
+            "agency that allows resharing (POST /api/shares/{id}/reshare)"
+        )
     if parent_id is not None:
         parent = _reshare_parent(session, parent_id, recording_id, actor, now)
         if can_download and not parent.can_download:
@@ -212,6 +217,11 @@ def create_share(
     return share, raw
 
 
+def is_outsider(principal: Principal) -> bool:
+    """Not the department (nor one of Sunlight's own jobs): a partner agency, a token, a link."""
+    return principal.kind != "system" and principal.agency_kind != "department"
+
+
 def _reshare_parent(
     session: Session, parent_id: int, recording_id: int, actor: Principal, now: datetime
 ) -> Share:
@@ -222,8 +232,7 @@ def _reshare_parent(
         raise Forbidden(f"share {parent.id} is {state_of(parent, now)}: it cannot be reshared")
     if not parent.can_reshare:
         raise Forbidden(f"share {parent.id} does not allow resharing")
-    outsider = actor.kind != "system" and actor.agency_kind != "department"
-    if outsider and (parent.agency_id is None or parent.agency_id != actor.agency_id):
+    if is_outsider(actor) and (parent.agency_id is None or parent.agency_id != actor.agency_id):
         raise Forbidden(f"share {parent.id} was not made to your agency")
     return parent
 
@@ -397,7 +406,7 @@ def share_reason(share: Share) -> Reason | None:
 
 def visible_shares(principal: Principal) -> ColumnElement[bool]:
     """Shares a principal outside the department may list: those made to its agency."""
-    if principal.kind == "system" or principal.agency_kind == "department":
+    if not is_outsider(principal):
         return true()
     if principal.agency_id is None:
         return false()

@@ -275,7 +275,9 @@ def shares_panel(request: Request, recording_id: int) -> dict[str, Any]:
 
     panel: dict[str, Any] = {
         "can_view": may_ever(principal, Permission.SHARE_VIEW),
-        "can_create": may_ever(principal, Permission.SHARE_CREATE),
+        # outside the department, sharing on goes through a share's reshare (API)
+        "can_create": may_ever(principal, Permission.SHARE_CREATE)
+        and not shares.is_outsider(principal),
         "can_revoke": may_ever(principal, Permission.SHARE_REVOKE),
         "shares": [],
         "agencies": [],
