@@ -328,6 +328,8 @@ def test_reshare_limits_and_revoking_a_parent_revokes_its_children(
     assert longer.status_code == 422 and "outlast" in longer.json()["detail"]
     more = client.post(f"/api/shares/{parent['id']}/reshare", json={**body, "can_download": True})
     assert more.status_code == 403
+    onward = {**body, "agency_id": agency_id(runtime, "OCC"), "link": False}
+    assert client.post(f"/api/shares/{parent['id']}/reshare", json=onward).status_code == 403
 
     # outside the department, a share of one's own is not a reshare: refused
     fresh = client.post(f"/api/recordings/{rid}/shares", json=body)

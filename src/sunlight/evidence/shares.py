@@ -174,6 +174,8 @@ def create_share(
         )
     if parent_id is not None:
         parent = _reshare_parent(session, parent_id, recording_id, actor, now)
+        if agency_id is not None and is_outsider(actor):
+            raise Forbidden("outside the department, footage is shared on through a link only")
         if can_download and not parent.can_download:
             raise Forbidden(f"share {parent.id} does not allow downloads, so a reshare cannot")
     expires_at = _days(expires_days, now, parent)
