@@ -482,6 +482,8 @@ def test_recording_page_lists_shares_with_a_revoke_button(
     assert 'id="shares"' in page.text and f'id="share-{created["id"]}"' in page.text
     assert f'action="/recordings/{rid}/shares/{created["id"]}/revoke"' in page.text
     assert "J. Doe, defence counsel" in page.text
+    assert f'href="/recordings/{rid}/custody-report"' in page.text
+    assert f'href="/audit/recordings/{rid}"' in page.text
 
     made = client.post(
         f"/recordings/{rid}/shares",

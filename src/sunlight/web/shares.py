@@ -279,6 +279,7 @@ def shares_panel(request: Request, recording_id: int) -> dict[str, Any]:
         "can_create": may_ever(principal, Permission.SHARE_CREATE)
         and not shares.is_outsider(principal),
         "can_revoke": may_ever(principal, Permission.SHARE_REVOKE),
+        "can_audit": may_ever(principal, Permission.AUDIT_VIEW),
         "shares": [],
         "agencies": [],
         "policy": _load_policy().policy.shares,
