@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from sunlight.access import Principal
 from sunlight.access.models import Agency
+from sunlight.db.base import utcnow
 from sunlight.runtime import Runtime
 from sunlight.web.guard import current_principal
 
@@ -49,6 +50,7 @@ def principal(
         officer_id=officer_id,
         user_id=uid,
         auth="session",
+        reauth_at=utcnow(),  # just re-authenticated: step-up permissions are not in the way
     )
 
 
