@@ -1,8 +1,9 @@
 """Support for the sharing and audit tests: a client whose principal a test chooses.
 
-Until sign-in lands (tests/support/auth.py), a test acts as a principal it builds, through
-``as_principal``: it replaces ``web.deps.current_principal`` (which ``require`` calls) and
-overrides the dependency of that name too.
+Most tests act as a principal they build (any role, agency or unit, in one line), through
+``acting``: it overrides ``web.deps.current_principal``, the dependency ``require`` and the
+guard's loaders take the principal from. One end-to-end test in test_shares.py signs in for
+real (tests/support/auth.py) instead.
 """
 
 from __future__ import annotations

@@ -505,3 +505,55 @@ def test_recording_page_lists_shares_with_a_revoke_button(
     assert revoke.status_code == 303 and revoke.headers["location"] == f"/recordings/{rid}#shares"
     with runtime.db.session(read_only=True) as session:
         assert session.get(Share, created["id"]).revoked_by == "user:1"  # type: ignore[union-attr]
+
+
+def test_end_to_end_with_real_sign_in(runtime: Runtime, client: TestClient) -> None:
+    """No stand-in principal: a signed-in records custodian shares through the recording
+    page's form (CSRF and all), the recipient opens the link with no account, a prosecutor
+    signed in at the office sees only its shares, and anonymous callers get nothing else."""
+    from tests.support.auth import sign_in, sign_out
+
+    rid = new_recording(runtime)
+    anonymous = client.post(
+        f"/api/recordings/{rid}/shares",
+        json={"recipient": "x", "recipient_kind": "defence", "reason": "x"},
+    )
+    assert anonymous.status_code == 401
+    assert client.get("/api/shares").status_code == 401
+
+    staff = sign_in(client, runtime, roles=("records-custodian",))
+    page = client.get(f"/recordings/{rid}")
+    assert page.status_code == 200 and 'id="shares"' in page.text
+    assert 'name="csrf_token"' in page.text.split('id="shares"')[1]
+    made = client.post(
+        f"/recordings/{rid}/shares",
+        data={
+            "recipient": "R. Roe, defence counsel",
+            "recipient_kind": "defence",
+            "reason": "court: discovery in case 24-1",
+            "link": "true",
+            "can_download": "true",
+        },
+    )
+    assert made.status_code == 201, made.text
+    link = made.text.split('id="share-link" class="hash">')[1].split("<")[0]
+    token = link.rsplit("/s/", 1)[1]
+    [created] = events(runtime, rid, "share.create")
+    assert created.actor == staff.id
+
+    sign_out(client)
+    assert client.get(f"/s/{token}").status_code == 200
+    assert client.get(f"/s/{token}/download").status_code == 200
+    assert {e.actor for e in events(runtime, rid, "share.use")} == {
+        f"share:{created.details['share_id']}"
+    }
+    # the link is no key to the staff site
+    assert client.get(f"/api/recordings/{rid}").status_code == 401
+
+    sign_in(client, runtime, roles=("records-custodian",))
+    revoked = client.post(
+        f"/api/shares/{created.details['share_id']}/revoke", json={"reason": "case closed"}
+    )
+    assert revoked.status_code == 200
+    sign_out(client)
+    assert client.get(f"/s/{token}").status_code == 404
