@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy import select
 
-from sunlight.access import Decision, Permission, Principal, decide, visible
+from sunlight.access import Decision, Permission, Principal, decide, may_ever, visible
 from sunlight.access import load_access_policy as _load_policy
 from sunlight.access.conditions import resource_table
 from sunlight.access.models import Agency, Share
@@ -30,6 +30,7 @@ from sunlight.evidence.custody import Outcome
 from sunlight.runtime import Runtime
 from sunlight.validation import Id
 from sunlight.web import deps, guard
+from sunlight.web.api import _guess_video_type as guess_video_type
 from sunlight.web.deps import RuntimeDep
 from sunlight.web.guard import Access, public, raw_reason, recording_for, require
 from sunlight.web.pages import render, templates
@@ -271,7 +272,6 @@ def shares_panel(request: Request, recording_id: int) -> dict[str, Any]:
     """What the recording page's shares panel shows to the signed-in principal (a Jinja
     global, so the recording page needs nothing but the include)."""
     principal = deps.current_principal(request)
-    from sunlight.access import may_ever
 
     panel: dict[str, Any] = {
         "can_view": may_ever(principal, Permission.SHARE_VIEW),
@@ -460,7 +460,7 @@ def _media(request: Request, runtime: Runtime, link: str, *, download: bool) -> 
         if rec.deleted_at is not None:
             raise NotFound("the recording's bytes were deleted under the retention schedule")
         if download or rec.proxy_sha256 is None:
-            sha256, media_type = rec.sha256, _video_type(rec.original_filename)
+            sha256, media_type = rec.sha256, guess_video_type(rec.original_filename)
         else:
             sha256, media_type = rec.proxy_sha256, "video/mp4"
         filename = rec.original_filename
@@ -493,9 +493,3 @@ def share_link_download(
 ) -> Response:
     """The exact original bytes, where the share allows downloads."""
     return _media(request, runtime, link, download=True)
-
-
-def _video_type(filename: str) -> str:
-    from sunlight.web.api import _guess_video_type
-
-    return _guess_video_type(filename)
