@@ -71,6 +71,11 @@ class Action(StrEnum):
     TOKEN_CREATE = "token.create"  # noqa: S105
     TOKEN_REVOKE = "token.revoke"  # noqa: S105
     TOKEN_REFUSED = "token.refused"  # noqa: S105
+    # shares (and the audit views, whose reading is itself recorded: CJIS AU-2)
+    SHARE_CREATE = "share.create"
+    SHARE_REVOKE = "share.revoke"
+    SHARE_USE = "share.use"
+    AUDIT_VIEW = "audit.view"
 
 
 class Outcome(StrEnum):
