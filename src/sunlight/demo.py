@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from sunlight.access.principal import Principal
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.evidence.models import Device, Officer, Recording
@@ -43,7 +44,7 @@ from sunlight.media.synth import ContainerName, make_clip
 from sunlight.redaction import provenance
 from sunlight.runtime import Runtime
 
-DEMO_ACTOR = "system:demo"
+DEMO_ACTOR = Principal.system("demo").id
 
 # The demo's fixed anchor: every demo recording, incident and CAD call happens on this day.
 DEMO_DAY = datetime(2026, 5, 8, tzinfo=UTC)

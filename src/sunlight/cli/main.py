@@ -55,6 +55,9 @@ DOMAIN_COMMANDS = {
     "import": "sunlight.compliance.cli:import_command",
     "compliance": "sunlight.compliance.cli:compliance",
     "redact": "sunlight.redaction.cli:redact",
+    "users": "sunlight.access.cli:users",
+    "agencies": "sunlight.access.cli:agencies",
+    "tokens": "sunlight.access.cli:tokens",
 }
 
 
@@ -76,7 +79,16 @@ def cli(ctx: click.Context) -> None:
 
 
 #: Commands that write custody events: they leave their events sealed when they end.
-SEALING_COMMANDS = {"ingest", "import", "retention", "redact", "demo"}
+SEALING_COMMANDS = {
+    "ingest",
+    "import",
+    "retention",
+    "redact",
+    "demo",
+    "users",
+    "agencies",
+    "tokens",
+}
 HELP_FLAGS = {"-h", "--help"}
 
 
@@ -138,10 +150,14 @@ def serve(host: str, port: int, demo: bool, retention: bool) -> None:
         schedule.stop()
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def demo(as_json: bool) -> None:
-    """Fill the data folder with demo officers, cameras and recordings (idempotent)."""
+@click.pass_context
+def demo(ctx: click.Context, as_json: bool) -> None:
+    """Fill the data folder with demo officers, cameras, recordings and one demo account
+    per role (idempotent). `sunlight demo totp USERNAME` prints a demo account's code."""
+    if ctx.invoked_subcommand is not None:
+        return
     from sunlight.demo import load_demo
 
     runtime = open_runtime(worker_mode="eager")
@@ -152,6 +168,23 @@ def demo(as_json: bool) -> None:
         for line in demo_report(summary, runtime.settings.home):
             click.echo(line)
         click.echo("Start with: uv run sunlight serve")
+
+
+@demo.command("totp")
+@click.argument("username")
+def demo_totp(username: str) -> None:
+    """Print the current sign-in code of a DEMO account (refused for any other account)."""
+    from sunlight.demo import DemoOnly, demo_totp_code
+    from sunlight.errors import SunlightError
+
+    runtime = open_runtime()
+    try:
+        code = demo_totp_code(runtime, username)
+    except (DemoOnly, SunlightError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        runtime.close()
+    click.echo(code)
 
 
 def demo_report(summary: dict[str, Any], home: Path) -> list[str]:

@@ -48,6 +48,9 @@ class Action(StrEnum):
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"
+    # accounts (access/agencies.py): agencies and their units
+    AGENCY_CREATE = "agency.create"
+    UNIT_CREATE = "unit.create"
 
 
 class Outcome(StrEnum):
