@@ -9,6 +9,7 @@ from sunlight.access import models as access_models
 from sunlight.access import sharing_rules as access_sharing_rules
 from sunlight.compliance import models as compliance_models
 from sunlight.evidence import access_rules as evidence_access_rules
+from sunlight.evidence import custody as evidence_custody
 from sunlight.evidence import models as evidence_models
 from sunlight.evidence import projections as evidence_projections
 from sunlight.incidents import access_rules as incidents_access_rules
@@ -27,6 +28,7 @@ __all__ = [
     "access_sharing_rules",
     "compliance_models",
     "evidence_access_rules",
+    "evidence_custody",
     "evidence_models",
     "evidence_projections",
     "incidents_access_rules",

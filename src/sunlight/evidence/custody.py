@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sunlight.access import audit as access_audit
 from sunlight.db.base import utcnow
 from sunlight.evidence.models import CustodyEvent
 
@@ -48,6 +49,24 @@ class Action(StrEnum):
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"
+    # auth: sign-in, accounts, second factors and API tokens (sunlight.access.audit.AuthAction)
+    USER_CREATE = "user.create"
+    USER_ROLES = "user.roles"
+    USER_PASSWORD = "user.password"  # noqa: S105 - an action name
+    USER_DISABLE = "user.disable"
+    USER_ENABLE = "user.enable"
+    USER_LOCK = "user.lock"
+    USER_UNLOCK = "user.unlock"
+    SIGN_IN = "sign-in"
+    SIGN_OUT = "sign-out"
+    REAUTH = "reauth"
+    SESSIONS_END = "sessions.end"
+    MFA_ENROL = "mfa.enrol"
+    MFA_RESET = "mfa.reset"
+    RECOVERY_CODES = "mfa.recovery-codes"
+    TOKEN_CREATE = "token.create"  # noqa: S105
+    TOKEN_REVOKE = "token.revoke"  # noqa: S105
+    TOKEN_REFUSED = "token.refused"  # noqa: S105
     # accounts (access/agencies.py): agencies and their units
     AGENCY_CREATE = "agency.create"
     UNIT_CREATE = "unit.create"
@@ -135,3 +154,31 @@ def events_for(session: Session, object_type: str, object_id: str | int) -> list
             .order_by(CustodyEvent.id)
         )
     )
+
+
+def _record_for_access(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    outcome: str,
+    reason: str | None,
+    details: dict[str, Any] | None,
+    at: datetime | None,
+) -> CustodyEvent:
+    return record(
+        session,
+        actor=actor,
+        action=Action(action),
+        object_type=object_type,
+        object_id=object_id,
+        outcome=Outcome(outcome),
+        reason=reason,
+        details=details,
+        at=at,
+    )
+
+
+access_audit.register_recorder(_record_for_access)
