@@ -222,8 +222,8 @@ def users_list(agency: str | None, as_json: bool) -> None:
     for d in documents:
         flags = [f for f in ("disabled", "locked") if d[f]]
         click.echo(
-            f"{d['username']:<20} {d['agency']:<6} {', '.join(d['roles']) or '(no roles)'}"
-            f"  mfa: {d['mfa'] or 'none'}"
+            f"{d['username']:<20} {d['agency']:<6} {', '.join(d['roles']) or '(no roles)':<22}"
+            f" mfa: {d['mfa'] or 'none':<13}"
             f"  last sign-in: {d['last_sign_in'] or 'never'}"
             + (f"  [{', '.join(flags)}]" if flags else "")
         )

@@ -118,7 +118,7 @@ def serve(host: str, port: int, demo: bool, retention: bool) -> None:
         from sunlight.demo import load_demo
 
         summary = load_demo(runtime, log=lambda msg: click.echo(msg, err=True))
-        for line in demo_report(summary, runtime.settings.home):
+        for line in demo_report(summary, runtime.settings.home, f"http://{host}:{port}"):
             click.echo(line, err=True)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         click.secho(
@@ -174,7 +174,7 @@ def demo(ctx: click.Context, as_json: bool) -> None:
 @click.argument("username")
 def demo_totp(username: str) -> None:
     """Print the current sign-in code of a DEMO account (refused for any other account)."""
-    from sunlight.demo import DemoOnly, demo_totp_code
+    from sunlight.demo_accounts import DemoOnly, demo_totp_code
     from sunlight.errors import SunlightError
 
     runtime = open_runtime()
@@ -187,9 +187,12 @@ def demo_totp(username: str) -> None:
     click.echo(code)
 
 
-def demo_report(summary: dict[str, Any], home: Path) -> list[str]:
+def demo_report(
+    summary: dict[str, Any], home: Path, base_url: str = "http://127.0.0.1:8000"
+) -> list[str]:
     """What the demo loaded and where, for people (the README lists what to try)."""
     from sunlight.demo import DEMO_DAY, FACES_RECORDING_ID
+    from sunlight.demo_accounts import sign_in_lines
 
     return [
         f"demo data ready in {home}: {summary['ingested']} recordings ingested "
@@ -201,6 +204,7 @@ def demo_report(summary: dict[str, Any], home: Path) -> list[str]:
         f"(it cosigned checkpoint {summary['witness']})"
         + (f" and a C2PA chain in {home / 'c2pa'}." if summary["c2pa_key"] == "demo" else "."),
         "Every example in the README runs on this data.",
+        *sign_in_lines(base_url),
     ]
 
 
