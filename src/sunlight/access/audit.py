@@ -59,6 +59,9 @@ class Recorder(Protocol):
 
 _recorder: Recorder | None = None
 
+#: Who did it: a principal, or its id.
+Actor = Principal | str
+
 
 def register_recorder(recorder: Recorder) -> None:
     global _recorder

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from sunlight.access.audit import AuthAction, actor_id, record
+from sunlight.access.audit import Actor, AuthAction, actor_id, record
 from sunlight.access.models import (
     Agency,
     AuthSession,
@@ -27,13 +27,10 @@ from sunlight.access.models import (
 )
 from sunlight.access.passwords import check_new_password, hash_password
 from sunlight.access.policy import AccessPolicy, load_access_policy
-from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
 from sunlight.errors import Conflict, InvalidInput, NotFound
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-
-Actor = Principal | str
 
 
 def _policy() -> tuple[AccessPolicy, str]:

@@ -1,0 +1,170 @@
+"""Scoped API tokens for camera docks and integrations.
+
+A token acts as its own principal (``token:ID``, role ``integration``) holding exactly the
+permissions it was given, which must be ones an API token may hold (``INFO[p].token_ok``);
+by default it may only upload. The raw token is shown once; the table keeps its SHA-256.
+Tokens expire and can be revoked; creation and revocation are custody events on the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sunlight.access.audit import Actor, AuthAction, actor_id, record
+from sunlight.access.models import Agency, ApiToken
+from sunlight.access.permissions import DEFAULT_TOKEN_PERMISSIONS, INFO, Permission
+from sunlight.access.principal import Principal
+from sunlight.db.base import utcnow
+from sunlight.errors import InvalidInput, NotFound
+
+PREFIX = "sunlight_"  # recognisable to secret scanners
+MAX_DAYS = 730
+DEFAULT_DAYS = 365
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def grantable() -> list[Permission]:
+    return [p for p in Permission if INFO[p].token_ok]
+
+
+def _permissions(permissions: Iterable[str] | None) -> list[Permission]:
+    if permissions is None:
+        return list(DEFAULT_TOKEN_PERMISSIONS)
+    chosen: list[Permission] = []
+    for raw in permissions:
+        try:
+            permission = Permission(raw)
+        except ValueError:
+            raise InvalidInput(f"unknown permission {raw!r}") from None
+        if not INFO[permission].token_ok:
+            allowed = ", ".join(grantable())
+            raise InvalidInput(
+                f"an API token may not hold {permission}; tokens may hold: {allowed}"
+            )
+        if permission not in chosen:
+            chosen.append(permission)
+    if not chosen:
+        raise InvalidInput("a token needs at least one permission")
+    return sorted(chosen)
+
+
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    permissions: Iterable[str] | None = None,
+    expires_days: int | None = DEFAULT_DAYS,
+    actor: Actor,
+    agency_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it and the raw value (shown once, never stored)."""
+    now = now or utcnow()
+    name = " ".join(name.split())
+    if not name or len(name) > 100:
+        raise InvalidInput("a token's name is 1-100 characters")
+    chosen = _permissions(permissions)
+    if expires_days is not None and not 1 <= expires_days <= MAX_DAYS:
+        raise InvalidInput(f"a token expires after 1 to {MAX_DAYS} days")
+    if agency_id is not None and session.get(Agency, agency_id) is None:
+        raise InvalidInput(f"no agency {agency_id}")
+    raw = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name,
+        token_sha256=digest(raw),
+        permissions=[str(p) for p in chosen],
+        agency_id=agency_id,
+        created_by=actor_id(actor),
+        created_at=now,
+        expires_at=now + timedelta(days=expires_days) if expires_days is not None else None,
+    )
+    session.add(token)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=AuthAction.TOKEN_CREATE,
+        object_type="token",
+        object_id=token.id,
+        details={
+            "name": name,
+            "permissions": token.permissions,
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            "agency_id": agency_id,
+        },
+        at=now,
+    )
+    return token, raw
+
+
+def list_tokens(session: Session, *, include_revoked: bool = True) -> Sequence[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return session.scalars(query).all()
+
+
+def revoke_token(
+    session: Session, token_id: int, *, actor: Actor, now: datetime | None = None
+) -> ApiToken:
+    now = now or utcnow()
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        token.revoked_by = actor_id(actor)
+        record(
+            session,
+            actor=actor,
+            action=AuthAction.TOKEN_REVOKE,
+            object_type="token",
+            object_id=token.id,
+            at=now,
+        )
+    return token
+
+
+def token_status(token: ApiToken, now: datetime) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and now >= token.expires_at:
+        return "expired"
+    return "active"
+
+
+def principal_for_token(session: Session, token: ApiToken) -> Principal:
+    agency = session.get(Agency, token.agency_id) if token.agency_id is not None else None
+    return Principal(
+        id=f"token:{token.id}",
+        display_name=f"API token {token.name!r}",
+        kind="token",
+        roles=frozenset({"integration"}),
+        agency_id=token.agency_id,
+        agency_kind=agency.kind if agency is not None else None,
+        token_id=token.id,
+        granted=frozenset(p for p in Permission if str(p) in token.permissions),
+        auth="token",
+    )
+
+
+def authenticate(session: Session, raw: str | None, now: datetime) -> Principal | None:
+    """The principal of a bearer token, or None for an unknown, expired or revoked one."""
+    if not raw or len(raw) > 200:
+        return None
+    token = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == digest(raw))).first()
+    if token is None or token_status(token, now) != "active":
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+        token.last_used_at = now
+    return principal_for_token(session, token)
