@@ -463,10 +463,9 @@ def units_list(agency: str | None, as_json: bool) -> None:
 
 
 def token_document(token: ApiToken, *, now: datetime | None = None) -> dict[str, Any]:
+    from sunlight.access.tokens import token_status
     from sunlight.db.base import utcnow
 
-    now = now or utcnow()
-    expired = token.expires_at is not None and token.expires_at <= now
     return {
         "id": token.id,
         "principal": f"token:{token.id}",
@@ -478,7 +477,7 @@ def token_document(token: ApiToken, *, now: datetime | None = None) -> dict[str,
         "expires_at": _iso(token.expires_at),
         "last_used_at": _iso(token.last_used_at),
         "revoked_at": _iso(token.revoked_at),
-        "state": "revoked" if token.revoked_at else "expired" if expired else "active",
+        "state": token_status(token, now or utcnow()),
     }
 
 
@@ -497,9 +496,9 @@ def tokens() -> None:
 )
 @click.option(
     "--expires-days",
-    type=click.IntRange(1, 3650),
+    type=click.IntRange(1, 730),
     default=None,
-    help="Days until the token stops working (default: the token service's default).",
+    help="Days until the token stops working (default: 365).",
 )
 @click.option("--agency", help="The agency the token acts for (short name).")
 @_json_option
@@ -524,9 +523,9 @@ def tokens_create(
             session,
             name=name,
             permissions=list(permissions) or None,
-            expires_days=expires_days,
             actor=_actor(),
             agency_id=agency_id,
+            **({"expires_days": expires_days} if expires_days is not None else {}),
         )
         token_id = token.id
         granted = list(token.permissions)

@@ -24,7 +24,7 @@ from sunlight.redaction import api as redaction_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
-from sunlight.web import api, pages
+from sunlight.web import admin, api, pages
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.uploads import upload_router
 
@@ -80,6 +80,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(redaction_api.router)
     app.include_router(api.router)
     app.include_router(upload_router(runtime))
+    app.include_router(admin.router)
     app.include_router(pages.router)
 
     @app.exception_handler(StarletteHTTPException)
