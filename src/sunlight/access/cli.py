@@ -272,7 +272,7 @@ def users_roles(
                 )
             set_roles(session, user, sorted(wanted), actor=_actor())
             session.refresh(user)
-        document = {
+        document: dict[str, Any] = {
             "id": user.id,
             "username": user.username,
             "before": before,
@@ -515,7 +515,7 @@ def tokens_create(
     `Authorization: Bearer TOKEN`.
     """
     from sunlight.access.agencies import find_agency
-    from sunlight.access.tokens import create_token
+    from sunlight.access.tokens import DEFAULT_DAYS, create_token
 
     with _unit_of_work() as (_runtime, session):
         agency_id = find_agency(session, agency).id if agency else None
@@ -525,7 +525,7 @@ def tokens_create(
             permissions=list(permissions) or None,
             actor=_actor(),
             agency_id=agency_id,
-            **({"expires_days": expires_days} if expires_days is not None else {}),
+            expires_days=expires_days if expires_days is not None else DEFAULT_DAYS,
         )
         token_id = token.id
         granted = list(token.permissions)

@@ -18,7 +18,6 @@ from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
 
 
-
 def _resolve(runtime: Runtime, ref: str) -> int:
     with runtime.db.session() as session:
         if ref.isascii() and ref.isdigit():
@@ -92,7 +91,9 @@ def redact(recording: str, plan_file: Path | None, do_render: bool, as_json: boo
                 "audio_mutes": version.mute_count,
             }
             if do_render:
-                job = service.request_render(runtime, version.id, actor=Principal.cli().id, enqueue=False)
+                job = service.request_render(
+                    runtime, version.id, actor=Principal.cli().id, enqueue=False
+                )
                 if job.status != "done":
                     job = service.run_render(runtime, job.id, echo=_echo_progress("render"))
                 if job.status != "done":
