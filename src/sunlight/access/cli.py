@@ -260,7 +260,7 @@ def users_roles(
     from sunlight.access.users import set_roles
 
     if set_roles_ and (add or remove):
-        raise click.UsageError("use --set alone, or --add/--remove")
+        raise click.ClickException("use --set alone, or --add/--remove")
     with _unit_of_work() as (_runtime, session):
         user = _find_user(session, username)
         before = sorted(user.role_names)
@@ -377,8 +377,8 @@ def agencies() -> None:
 @click.option(
     "--kind",
     required=True,
-    type=click.Choice(["department", "investigator", "prosecutor", "oversight", "other"]),
-    help="What the agency is to the department; the access policy reads it.",
+    help="department, investigator, prosecutor, oversight or other: what the agency is to "
+    "the department (the access policy reads it).",
 )
 @_json_option
 def agencies_create(name: str, short_name: str, kind: str, as_json: bool) -> None:
@@ -496,7 +496,7 @@ def tokens() -> None:
 )
 @click.option(
     "--expires-days",
-    type=click.IntRange(1, 730),
+    type=int,
     default=None,
     help="Days until the token stops working (default: 365).",
 )
@@ -558,16 +558,20 @@ def tokens_list(as_json: bool) -> None:
 
 
 @tokens.command("revoke")
-@click.argument("token_id", type=click.IntRange(1, 2**63 - 1))
+@click.argument("token_id")
 @_json_option
-def tokens_revoke(token_id: int, as_json: bool) -> None:
-    """Revoke token TOKEN_ID at once."""
+def tokens_revoke(token_id: str, as_json: bool) -> None:
+    """Revoke token TOKEN_ID (a number, or token:NUMBER) at once."""
     from sunlight.access.tokens import revoke_token
+    from sunlight.validation import MAX_ID
 
+    number = token_id.removeprefix("token:")
+    if not (number.isascii() and number.isdigit() and 1 <= int(number) <= MAX_ID):
+        raise click.ClickException(f"not a token id: {token_id!r} (see `sunlight tokens list`)")
     with _unit_of_work() as (_runtime, session):
-        token = revoke_token(session, token_id, actor=_actor())
+        token = revoke_token(session, int(number), actor=_actor())
         document = token_document(token)
     if as_json:
         emit_json(document)
     else:
-        click.echo(f"revoked token:{token_id}")
+        click.echo(f"revoked token:{number}")
