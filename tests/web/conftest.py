@@ -10,11 +10,13 @@ from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.media.synth import make_clip
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+from tests.support.auth import sign_in
 
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime, start_worker=False)) as test_client:
+        sign_in(test_client, runtime)
         yield test_client
 
 

@@ -240,9 +240,10 @@ def end_reason_for(auth_session: AuthSession, user: User, now: datetime) -> EndR
 def resolve(
     session: Session, raw: str | None, *, now: datetime, touch: bool = True
 ) -> Resolved | EndReason | None:
-    """The session a cookie names: ``Resolved`` if usable (its ``last_seen_at`` touched),
-    the reason it ended (``"idle"``, ``"absolute"``...; ended now if it just ran out), or
-    None for no such session."""
+    """The session a cookie names: ``Resolved`` if usable, the reason it ended (``"idle"``,
+    ``"absolute"``...), or None for no such session. With ``touch`` (a write session) its
+    ``last_seen_at`` moves to ``now`` and a session that just ran out is ended; without,
+    nothing is written."""
     if not raw or len(raw) > 200:
         return None
     auth_session = session.scalars(
@@ -253,7 +254,7 @@ def resolve(
     user = auth_session.user
     why = end_reason_for(auth_session, user, now)
     if why is not None:
-        if auth_session.ended_at is None:
+        if touch and auth_session.ended_at is None:
             auth_session.ended_at = now
             auth_session.end_reason = why
         return why

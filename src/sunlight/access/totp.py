@@ -170,6 +170,17 @@ def use_recovery_code(session: Session, user: User, code: str, *, now: datetime)
     return True
 
 
+def is_enrolled(session: Session, user: User) -> bool:
+    return (
+        session.scalar(
+            select(TotpCredential.id).where(
+                TotpCredential.user_id == user.id, TotpCredential.confirmed_at.is_not(None)
+            )
+        )
+        is not None
+    )
+
+
 def recovery_codes_left(session: Session, user: User) -> int:
     return len(
         session.scalars(

@@ -10,8 +10,7 @@ from typing import Any
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,8 +23,10 @@ from sunlight.redaction import api as redaction_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
-from sunlight.web import admin, api, pages
+from sunlight.web import admin, api, auth, pages
+from sunlight.web.deps import AuthenticationRequired, wants_page
 from sunlight.web.input_guard import InputGuard
+from sunlight.web.security import SecurityMiddleware, install_template_globals
 from sunlight.web.uploads import upload_router
 
 try:  # FastAPI >= 0.165 nests included routers; this walks them in matching order
@@ -35,6 +36,14 @@ except ImportError:  # pragma: no cover - older FastAPI
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER_UI = Path(swagger_ui_bundle.swagger_ui_path)
+API_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sunlight API</title>
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
+<link rel="icon" href="/api/docs/assets/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>
+"""
 
 
 def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
@@ -56,20 +65,18 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    install_template_globals(pages.templates.env)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=SWAGGER_UI), name="api-docs-assets")
     app.add_middleware(InputGuard)
+    # Outermost: the Host check, who is asking, CSRF and Origin, and security headers.
+    app.add_middleware(SecurityMiddleware, runtime=runtime)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        # Swagger UI from the swagger-ui-bundle wheel: the docs work without internet.
-        return get_swagger_ui_html(
-            openapi_url="/api/openapi.json",
-            title="Sunlight API",
-            swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
-            swagger_css_url="/api/docs/assets/swagger-ui.css",
-            swagger_favicon_url="/api/docs/assets/favicon-32x32.png",
-        )
+        # Swagger UI from the swagger-ui-bundle wheel: the docs work without internet. Its
+        # start-up script is a static file (/static/api-docs.js): the CSP allows no inline one.
+        return HTMLResponse(API_DOCS_HTML)
 
     # First: /api/recordings/{id}/proof must win over /api/recordings/{id}/{derivative}.
     app.include_router(ledger_api.router)
@@ -80,8 +87,17 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(redaction_api.router)
     app.include_router(api.router)
     app.include_router(upload_router(runtime))
+    app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
+
+    @app.exception_handler(AuthenticationRequired)
+    async def authentication_required(request: Request, exc: AuthenticationRequired) -> Response:
+        if wants_page(request):
+            return RedirectResponse(exc.location, status_code=303)
+        body: dict[str, str] = {"detail": exc.detail}
+        body["reauth" if exc.reauth else "sign_in"] = exc.location
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -263,7 +263,10 @@
   }
 
   async function api(method, url, body) {
-    const res = await fetch(url, { method, headers: body ? { "Content-Type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
+    const csrf = document.querySelector('meta[name="csrf-token"]');
+    const headers = body ? { "Content-Type": "application/json" } : {};
+    if (csrf && csrf.content) headers["X-CSRF-Token"] = csrf.content;
+    const res = await fetch(url, { method, headers, body: body ? JSON.stringify(body) : undefined });
     const data = await res.json().catch(() => ({}));
     if (!res.ok) throw new Error(data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : res.statusText);
     return data;

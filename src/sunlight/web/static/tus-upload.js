@@ -48,6 +48,12 @@
       .join(",");
   }
 
+  // Cookie-authenticated writes carry the session's CSRF token (base.html's meta tag).
+  function csrfHeader() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta && meta.content ? { "X-CSRF-Token": meta.content } : {};
+  }
+
   function headersToObject(headers) {
     const result = {};
     headers.forEach((value, name) => {
@@ -85,7 +91,7 @@
     function request(method, target, headers, body) {
       return fetch(target, {
         method,
-        headers: Object.assign({ "Tus-Resumable": TUS_VERSION }, headers),
+        headers: Object.assign({ "Tus-Resumable": TUS_VERSION }, csrfHeader(), headers),
         body,
         signal: controller.signal,
       });
