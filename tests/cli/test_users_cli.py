@@ -316,3 +316,30 @@ def test_help_lists_the_commands(group: str) -> None:
     result = CliRunner().invoke(cli, [group, "--help"])
     assert result.exit_code == 0
     assert "create" in result.output and "list" in result.output
+
+
+def test_a_cli_token_uploads_as_itself_and_only_uploads(runtime: Runtime) -> None:
+    from fastapi.testclient import TestClient
+
+    from sunlight.web.app import create_app
+
+    dock = ok_json(runtime, "tokens", "create", "--name", "Dock 1")
+    viewer = ok_json(runtime, "tokens", "create", "--name", "Roster", "--permission",
+                     "officer:view")  # fmt: skip
+    import base64
+
+    name = base64.b64encode(b"dock.mp4").decode()
+    tus = {"Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Metadata": f"filename {name}"}
+    with TestClient(create_app(runtime, start_worker=False)) as client:
+        assert client.post("/api/uploads", headers=tus).status_code == 401  # no token
+
+        def as_token(raw: str) -> dict[str, str]:
+            return {**tus, "Authorization": f"Bearer {raw}"}
+
+        created = client.post("/api/uploads", headers=as_token(dock["token"]))
+        assert created.status_code == 201, created.text
+        assert client.post("/api/uploads", headers=as_token(viewer["token"])).status_code == 403
+        assert client.get("/api/officers", headers=as_token(viewer["token"])).status_code == 200
+        assert client.get("/api/recordings", headers=as_token(dock["token"])).status_code == 403
+        ok_json(runtime, "tokens", "revoke", str(dock["id"]))
+        assert client.post("/api/uploads", headers=as_token(dock["token"])).status_code == 401
