@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+from tests.access.principals import acting_as, principal
 from tests.support.evidence_data import add_officer, add_recording
 
 T0 = datetime(2026, 5, 8, 14, 0, tzinfo=UTC)
@@ -53,22 +54,31 @@ def test_incident_json_flow(client: TestClient, runtime: Runtime) -> None:
     refused = client.post(
         f"/api/incidents/{iid}/recordings/{rec}/unlink", json={"reason": "mistake"}
     )
-    assert refused.status_code == 409
+    # the access policy refuses the department first (403, its rule), before the 409 guards
+    assert refused.status_code == 403
+    assert refused.json()["diagnostics"]["rule"] == "outside-custody-lock"
     edit = client.patch(f"/api/recordings/{rec}", json={"title": "x", "reason": "typo"})
-    assert edit.status_code == 409 and "Highway Patrol" in edit.text
-    bad = client.post(f"/api/incidents/{iid}/status", json={"status": "active"})
-    assert bad.status_code == 422 and "from active to active" in bad.text
-    status = client.post(
-        f"/api/incidents/{iid}/status",
-        json={"status": "inactive", "reason": "not-pursued", "on": "2026-05-09"},
-    )
+    assert edit.status_code == 403 and "outside agency" in edit.text
+    # the Highway Patrol holds it: its investigator sets the status; the 409 guard still stands
+    with acting_as(client, principal(runtime, "outside-investigator", agency_kind="investigator")):
+        edit = client.patch(f"/api/recordings/{rec}", json={"title": "x", "reason": "typo"})
+        assert edit.status_code == 409 and "Highway Patrol" in edit.text
+        bad = client.post(f"/api/incidents/{iid}/status", json={"status": "active"})
+        assert bad.status_code == 422 and "from active to active" in bad.text
+        status = client.post(
+            f"/api/incidents/{iid}/status",
+            json={"status": "inactive", "reason": "not-pursued", "on": "2026-05-09"},
+        )
     assert status.json()["investigation"]["reason"] == "not-pursued"
     events = client.get(f"/api/incidents/{iid}/events").json()
     assert [e["action"] for e in events] == [
         "incident.create",
         "custody.transfer",
+        "access.denied",  # the department's refused unlink, with its rule
         "investigation.status",
     ]
+    assert events[2]["outcome"] == "denied"
+    assert events[2]["details"]["rule"] == "outside-custody-lock"
     assert client.get("/api/incidents", params={"type": "officer-involved-shooting"}).json()
     assert client.get("/api/incidents/999").status_code == 404
     page = client.get(f"/recordings/{rec}")

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sunlight.evidence.models import Recording
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+from tests.access.principals import acting_as, principal
 from tests.support.evidence_data import add_officer, add_recording
 
 T0 = datetime(2025, 1, 10, 15, 0, tzinfo=UTC)
@@ -76,12 +77,23 @@ def test_no_unlink_while_an_investigation_is_active_or_an_agency_holds(
 
     assert client.post(f"/api/incidents/{iid}/custody", json={"reason": "OIS"}).is_success
     held = client.post(unlink, json={"reason": "wrong call"})
-    assert held.status_code == 409
-    assert "custody of Missouri Highway Patrol" in held.json()["detail"]
+    # the access policy's outside-custody lock answers first (403); the agency itself meets
+    # the 409 guard
+    assert held.status_code == 403
+    assert held.json()["diagnostics"]["rule"] == "outside-custody-lock"
+    patrol = principal(runtime, "outside-investigator", agency_kind="investigator")
+    with acting_as(client, patrol):
+        held = client.post(unlink, json={"reason": "wrong call"})
+        assert held.status_code == 409
+        assert "custody of Missouri Highway Patrol" in held.json()["detail"]
     # still claimed: the retention schedule keeps it under the incident's rule
     assert client.get(f"/api/recordings/{rec}/retention").json()["rule"] != "non-evidentiary"
 
-    assert client.post(f"/api/incidents/{iid}/custody/return", json={"reason": "done"}).is_success
+    refused = client.post(f"/api/incidents/{iid}/custody/return", json={"reason": "done"})
+    assert refused.status_code == 403  # only the holding agency returns custody
+    with acting_as(client, patrol):
+        back = client.post(f"/api/incidents/{iid}/custody/return", json={"reason": "done"})
+        assert back.is_success, back.text
     assert client.post(unlink, json={"reason": "wrong call"}).status_code == 409  # still active
     closed = client.post(
         f"/api/incidents/{iid}/status",

@@ -70,6 +70,15 @@ class Action(StrEnum):
     # accounts (access/agencies.py): agencies and their units
     AGENCY_CREATE = "agency.create"
     UNIT_CREATE = "unit.create"
+    # access (routes helper): refusals, statements, complaints
+    ACCESS_DENIED = "access.denied"
+    INCIDENT_STATEMENT = "incident.statement"
+    COMPLAINT_CREATE = "complaint.create"
+    # shares (and the audit views, whose reading is itself recorded: CJIS AU-2)
+    SHARE_CREATE = "share.create"
+    SHARE_REVOKE = "share.revoke"
+    SHARE_USE = "share.use"
+    AUDIT_VIEW = "audit.view"
 
 
 class Outcome(StrEnum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sunlight import errors
@@ -105,13 +105,23 @@ def _apply_filter(query: Select[Any], f: RecordingFilter) -> Select[Any]:
 
 
 def list_recordings(
-    session: Session, filters: RecordingFilter, *, page: int = 1, per_page: int = 25
+    session: Session,
+    filters: RecordingFilter,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+    where: ColumnElement[bool] | None = None,
 ) -> Page:
+    """One page of recordings matching ``filters``. ``where`` is the caller's access scope
+    (``access.visible(principal, Permission.RECORDING_LIST)``), applied before the count
+    and the page, so totals and page counts are scoped too."""
     if page < 1:
         raise InvalidChange("page starts at 1")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidChange(f"per_page must be between 1 and {MAX_PER_PAGE}")
     base = _apply_filter(select(Recording), filters)
+    if where is not None:
+        base = base.where(where)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     items = session.scalars(
         base.options(

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from sunlight.access import Permission, Principal
+from sunlight.access import Permission, Principal, decide, may_ever, visible
 from sunlight.access.models import Agency
+from sunlight.errors import NotFound
 from sunlight.evidence.custody import events_for
 from sunlight.evidence.models import Officer
-from sunlight.incidents import service
+from sunlight.incidents import complaints_api, service
 from sunlight.incidents.models import Incident
 from sunlight.runtime import Runtime
 from sunlight.validation import (
@@ -28,7 +29,8 @@ from sunlight.validation import (
     check_datetime,
     column_length,
 )
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import Access, incident_for, require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["incidents"])
@@ -75,8 +77,8 @@ class AgencyIn(BaseModel):
     short_name: str = Field(min_length=1, max_length=column_length(Agency.short_name))
 
 
-def _detail(runtime: Runtime, incident_id: SmallId) -> dict[str, Any]:
-    with runtime.db.session() as session:
+def _detail(runtime: Runtime, incident_id: SmallId, principal: Principal) -> dict[str, Any]:
+    with runtime.db.session(read_only=True) as session:
         incident = service.get_incident(session, incident_id)
         doc = service.incident_summary(incident)
         doc["allowed_transitions"] = service.allowed_transitions(incident)
@@ -87,7 +89,9 @@ def _detail(runtime: Runtime, incident_id: SmallId) -> dict[str, Any]:
                 "duration_s": r.duration_s,
                 "officer": r.officer.badge_number if r.officer else None,
             }
-            for r in service.suggestions(session, incident)
+            for r in service.suggestions(
+                session, incident, where=visible(principal, Permission.RECORDING_LIST)
+            )
         ]
         doc["custody_history"] = [
             {
@@ -102,6 +106,14 @@ def _detail(runtime: Runtime, incident_id: SmallId) -> dict[str, Any]:
         return doc
 
 
+def _recording_in_scope(runtime: Runtime, principal: Principal, recording_id: int) -> None:
+    """Linking names a recording too: one the principal cannot see answers 404."""
+    with runtime.db.session(read_only=True) as session:
+        decision = decide(session, principal, Permission.RECORDING_LIST, recording_id)
+    if not decision.allowed:
+        raise NotFound(f"no recording {recording_id}")
+
+
 # -- JSON -------------------------------------------------------------------------------
 
 
@@ -114,7 +126,13 @@ def api_list(
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
-        found = service.list_incidents(session, type=type, status=status, text=q)
+        found = service.list_incidents(
+            session,
+            type=type,
+            status=status,
+            text=q,
+            where=visible(actor, Permission.INCIDENT_VIEW),
+        )
         return [service.incident_summary(i) for i in found]
 
 
@@ -138,16 +156,16 @@ def api_create(
             actor=actor.id,
         )
         incident_id = incident.id
-    return _detail(runtime, incident_id)
+    return _detail(runtime, incident_id, actor)
 
 
 @router.get("/api/incidents/{incident_id}", summary="An incident with suggested recordings")
 def api_get(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_VIEW))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_VIEW))],
 ) -> dict[str, Any]:
-    return _detail(runtime, incident_id)
+    return _detail(runtime, incident_id, access.principal)
 
 
 @router.post("/api/incidents/{incident_id}/recordings", summary="Link a recording")
@@ -155,18 +173,19 @@ def api_link(
     incident_id: SmallId,
     body: LinkIn,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_LINK))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_LINK))],
 ) -> dict[str, Any]:
+    _recording_in_scope(runtime, access.principal, body.recording_id)
     with runtime.db.session() as session:
         service.link_recording(
             session,
             incident_id,
             body.recording_id,
-            actor=actor.id,
+            actor=access.actor,
             how=body.how,
             reason=body.reason,
         )
-    return _detail(runtime, incident_id)
+    return _detail(runtime, incident_id, access.principal)
 
 
 @router.post(
@@ -177,13 +196,13 @@ def api_unlink(
     recording_id: Id,
     body: ReasonIn,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_LINK))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_LINK))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.unlink_recording(
-            session, incident_id, recording_id, actor=actor.id, reason=body.reason
+            session, incident_id, recording_id, actor=access.actor, reason=body.reason
         )
-    return _detail(runtime, incident_id)
+    return _detail(runtime, incident_id, access.principal)
 
 
 @router.post(
@@ -194,13 +213,13 @@ def api_assign(
     incident_id: SmallId,
     body: CustodyIn,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_ASSIGN))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_ASSIGN))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.assign_to_agency(
-            session, incident_id, agency_id=body.agency_id, actor=actor.id, reason=body.reason
+            session, incident_id, agency_id=body.agency_id, actor=access.actor, reason=body.reason
         )
-    return _detail(runtime, incident_id)
+    return _detail(runtime, incident_id, access.principal)
 
 
 @router.post(
@@ -210,11 +229,11 @@ def api_return(
     incident_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_ASSIGN))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_ASSIGN))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        service.return_custody(session, incident_id, actor=actor.id, reason=body.reason)
-    return _detail(runtime, incident_id)
+        service.return_custody(session, incident_id, actor=access.actor, reason=body.reason)
+    return _detail(runtime, incident_id, access.principal)
 
 
 @router.post("/api/incidents/{incident_id}/status", summary="Investigation status (RSMo 610.100)")
@@ -222,7 +241,7 @@ def api_status(
     incident_id: SmallId,
     body: StatusIn,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_STATUS))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_STATUS))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.set_investigation_status(
@@ -232,16 +251,16 @@ def api_status(
             reason=body.reason,
             on=body.on,
             note=body.note,
-            actor=actor.id,
+            actor=access.actor,
         )
-    return _detail(runtime, incident_id)
+    return _detail(runtime, incident_id, access.principal)
 
 
 @router.get("/api/incidents/{incident_id}/events", summary="Custody events of an incident")
 def api_events(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.CUSTODY_VIEW))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_VIEW))],
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
         return [
@@ -307,7 +326,11 @@ def incidents_page(
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         found = service.list_incidents(
-            session, type=type or None, status=status or None, text=q or None
+            session,
+            type=type or None,
+            status=status or None,
+            text=q or None,
+            where=visible(actor, Permission.INCIDENT_VIEW),
         )
         return render(
             request,
@@ -354,7 +377,7 @@ def incident_page(
     request: Request,
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_VIEW))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_VIEW))],
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         incident = service.get_incident(session, incident_id)
@@ -365,7 +388,10 @@ def incident_page(
             types=service.INCIDENT_TYPES,
             reasons=service.INACTIVE_REASONS,
             transitions=service.allowed_transitions(incident),
-            suggestions=service.suggestions(session, incident),
+            suggestions=service.suggestions(
+                session, incident, where=visible(access.principal, Permission.RECORDING_LIST)
+            ),
+            may_record_statement=may_ever(access.principal, Permission.INCIDENT_STATEMENT),
             agencies=service.list_agencies(session),
             history=service.custody_history(session, incident_id),
             events=events_for(session, "incident", incident_id),
@@ -381,14 +407,15 @@ def _back(incident_id: SmallId, anchor: str = "") -> Response:
 def link_form(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_LINK))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_LINK))],
     recording_id: Annotated[Id, Form()],
     how: Annotated[Literal["manual", "suggested"], Form()] = "manual",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    _recording_in_scope(runtime, access.principal, recording_id)
     with runtime.db.session() as session:
         service.link_recording(
-            session, incident_id, recording_id, actor=actor.id, how=how, reason=reason or None
+            session, incident_id, recording_id, actor=access.actor, how=how, reason=reason or None
         )
     return _back(incident_id, "#recordings")
 
@@ -398,11 +425,13 @@ def unlink_form(
     incident_id: SmallId,
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_LINK))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_LINK))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        service.unlink_recording(session, incident_id, recording_id, actor=actor.id, reason=reason)
+        service.unlink_recording(
+            session, incident_id, recording_id, actor=access.actor, reason=reason
+        )
     return _back(incident_id, "#recordings")
 
 
@@ -410,13 +439,13 @@ def unlink_form(
 def assign_form(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_ASSIGN))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_ASSIGN))],
     agency_id: Annotated[SmallId, Form()],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
         service.assign_to_agency(
-            session, incident_id, agency_id=agency_id, actor=actor.id, reason=reason
+            session, incident_id, agency_id=agency_id, actor=access.actor, reason=reason
         )
     return _back(incident_id, "#custody")
 
@@ -425,11 +454,11 @@ def assign_form(
 def return_form(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_ASSIGN))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_ASSIGN))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        service.return_custody(session, incident_id, actor=actor.id, reason=reason)
+        service.return_custody(session, incident_id, actor=access.actor, reason=reason)
     return _back(incident_id, "#custody")
 
 
@@ -437,7 +466,7 @@ def return_form(
 def status_form(
     incident_id: SmallId,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.INCIDENT_STATUS))],
+    access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_STATUS))],
     status: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
     on: Annotated[str, Form()] = "",
@@ -455,6 +484,9 @@ def status_form(
             reason=reason or None,
             on=day,
             note=note or None,
-            actor=actor.id,
+            actor=access.actor,
         )
     return _back(incident_id, "#investigation")
+
+
+router.include_router(complaints_api.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from sunlight.evidence.custody import Action, record
@@ -24,10 +24,13 @@ def _recording_end(recording: Recording) -> datetime | None:
     return recording.recorded_at + timedelta(seconds=recording.duration_s or 0)
 
 
-def suggestions(session: Session, incident: Incident) -> list[Recording]:
+def suggestions(
+    session: Session, incident: Incident, *, where: ColumnElement[bool] | None = None
+) -> list[Recording]:
     """Recordings by the incident's officers that overlap its time span, not yet linked.
 
-    A person confirms each one; nothing is linked automatically.
+    A person confirms each one; nothing is linked automatically. ``where`` is the caller's
+    access scope over recordings (``access.visible(principal, Permission.RECORDING_LIST)``).
     """
     officer_ids = [io.officer_id for io in incident.officers]
     if not officer_ids:
@@ -45,6 +48,7 @@ def suggestions(session: Session, incident: Incident) -> list[Recording]:
             # a day is longer than any body-camera recording; the exact end is checked below
             Recording.recorded_at >= window_start - timedelta(days=1),
             Recording.deleted_at.is_(None),
+            *([] if where is None else [where]),
         )
         .order_by(Recording.recorded_at)
     ).all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sunlight.evidence.custody import Action, record
@@ -160,12 +160,17 @@ def list_incidents(
     status: str | None = None,
     text: str | None = None,
     limit: int = 200,
+    where: ColumnElement[bool] | None = None,
 ) -> list[Incident]:
+    """Incidents matching the filters, newest first. ``where`` is the caller's access scope
+    (``access.visible(principal, Permission.INCIDENT_VIEW)``)."""
     query = select(Incident).options(
         selectinload(Incident.agency),
         selectinload(Incident.links),
         selectinload(Incident.officers).selectinload(IncidentOfficer.officer),
     )
+    if where is not None:
+        query = query.where(where)
     if type:
         query = query.where(Incident.type == _check_type(type))
     if status:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from sunlight.access import Permission, Principal
+from sunlight.access import Permission
 from sunlight.evidence.custody import Action
 from sunlight.ledger import service
 from sunlight.ledger.config import ledger_settings
@@ -22,8 +22,11 @@ from sunlight.ledger.verify import VerificationError, open_checkpoint
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID, Id
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import Access, public, recording_for
 
+#: The transparency log is public: anyone may check the archive's custody record.
+_PUBLIC = [Depends(public())]
 router = APIRouter(tags=["ledger"])
 
 LATEST = "public, max-age=5"
@@ -59,6 +62,7 @@ def _latest_size(runtime: Runtime) -> int:
 
 @router.get(
     "/log/checkpoint",
+    dependencies=_PUBLIC,
     response_class=PlainTextResponse,
     summary="Latest signed checkpoint with witness cosignatures (C2SP tlog-checkpoint)",
 )
@@ -82,6 +86,7 @@ def checkpoint(
 
 @router.get(
     "/log/key",
+    dependencies=_PUBLIC,
     response_class=PlainTextResponse,
     summary="The log's verifier key (name+keyid+base64, Go sumdb/note format)",
 )
@@ -108,7 +113,11 @@ def key(runtime: RuntimeDep) -> Response:
     return PlainTextResponse(vkey + "\n", headers={"Cache-Control": STABLE})
 
 
-@router.get("/log/witnesses", summary="Witness keys whose cosignatures this log counts")
+@router.get(
+    "/log/witnesses",
+    dependencies=_PUBLIC,
+    summary="Witness keys whose cosignatures this log counts",
+)
 def witnesses(runtime: RuntimeDep) -> Response:
     with runtime.db.session(read_only=True) as session:
         keys = service.witness_keys(runtime, session)
@@ -118,6 +127,7 @@ def witnesses(runtime: RuntimeDep) -> Response:
 
 @router.get(
     "/log/proof/inclusion",
+    dependencies=_PUBLIC,
     response_model=ProofOut,
     summary="RFC 9162 inclusion proof of a leaf (by hash or index) in the tree of `size`",
 )
@@ -146,6 +156,7 @@ def inclusion(
 
 @router.get(
     "/log/proof/consistency",
+    dependencies=_PUBLIC,
     response_model=ProofOut,
     summary="RFC 9162 consistency proof between two tree sizes",
 )
@@ -166,7 +177,9 @@ def consistency(
 
 
 @router.get(
-    "/log/entries", summary=f"Entries by leaf index, [start, end), at most {service.MAX_ENTRIES}"
+    "/log/entries",
+    dependencies=_PUBLIC,
+    summary=f"Entries by leaf index, [start, end), at most {service.MAX_ENTRIES}",
 )
 def entries(
     runtime: RuntimeDep,
@@ -185,7 +198,11 @@ def entries(
     return _json(document, IMMUTABLE if full else LATEST)
 
 
-@router.get("/log/lookup", summary="Leaves whose entry names a SHA-256 (find a file's ingest)")
+@router.get(
+    "/log/lookup",
+    dependencies=_PUBLIC,
+    summary="Leaves whose entry names a SHA-256 (find a file's ingest)",
+)
 def lookup(
     runtime: RuntimeDep, sha256: Annotated[str, Query(pattern="^[0-9a-f]{64}$")]
 ) -> Response:
@@ -204,6 +221,7 @@ def lookup(
 
 @router.post(
     "/log/cosignatures",
+    dependencies=_PUBLIC,
     status_code=201,
     summary="A witness submits its cosignature of a checkpoint (verified before storing)",
 )
@@ -226,13 +244,20 @@ def submit_cosignature(runtime: RuntimeDep, body: CosignatureIn) -> Response:
 def recording_proof(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_VIEW))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_VIEW))],
 ) -> Response:
     # The bundle discloses the salt and the private fields of the ingest event (who
     # ingested, the filename, officer and camera), so it is staff-only until release.
     bundle = service.recording_bundle(runtime, recording_id)
     # Reading the custody record is itself an access to record (CJIS AU-2).
-    log_read(runtime, actor, Action.VIEW, recording_id, details={"what": "ledger proof bundle"})
+    log_read(
+        runtime,
+        access.principal,
+        Action.VIEW,
+        recording_id,
+        reason=access.reason_text,
+        details={"what": "ledger proof bundle", **access.log_details()},
+    )
     return JSONResponse(
         bundle,
         headers={
@@ -242,7 +267,7 @@ def recording_proof(
     )
 
 
-@router.get("/log", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/log", dependencies=_PUBLIC, response_class=HTMLResponse, include_in_schema=False)
 def log_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     from sunlight.web.pages import render
 

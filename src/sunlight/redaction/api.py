@@ -7,18 +7,22 @@ Plans are edited in the browser and saved as new versions; nothing here changes 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from sunlight.access import Permission, Principal
+from sunlight.errors import NotFound
 from sunlight.evidence.models import Recording
 from sunlight.redaction import service
 from sunlight.redaction.plan import AUDIO_MODES, KINDS, PLAN_JSON_SCHEMA, STATUTES
 from sunlight.redaction.plan import parse_plan as parse_plan_document
+from sunlight.runtime import Runtime
 from sunlight.validation import Id
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import Access, check, recording_for, require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["redaction"])
@@ -28,6 +32,20 @@ class PlanIn(BaseModel):
     plan: dict[str, Any] = Field(description="A plan document (see /api/redaction/schema)")
     parent_id: Id | None = Field(default=None, description="The version this one edits")
     note: str | None = Field(default=None, max_length=2000)
+
+
+def _reason_query(access: Access) -> str:
+    """The stated reason, carried on the editor's media requests."""
+    return "?" + urlencode({"reason": access.reason_text}) if access.reason_text else ""
+
+
+def _in_scope(runtime: Runtime, actor: Principal, recording_id: int, missing: str) -> None:
+    """A plan or job is seen by whoever may see its recording's redaction (404 otherwise,
+    as for a nonexistent id; 403, recorded, when in scope but refused)."""
+    try:
+        check(runtime, actor, Permission.REDACTION_VIEW, recording_id, None)
+    except NotFound:
+        raise NotFound(missing) from None
 
 
 @router.get("/api/redaction/schema", summary="JSON Schema of a redaction plan")
@@ -41,7 +59,7 @@ def plan_schema(
 def list_plans(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
+    access: Annotated[Access, Depends(recording_for(Permission.REDACTION_VIEW))],
 ) -> list[dict[str, Any]]:
     return [v.__dict__ for v in service.plan_versions(runtime, recording_id)]
 
@@ -55,14 +73,14 @@ def save_plan(
     recording_id: Id,
     body: PlanIn,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.REDACTION_EDIT))],
+    access: Annotated[Access, Depends(recording_for(Permission.REDACTION_EDIT))],
 ) -> dict[str, Any]:
     plan = parse_plan_document(body.plan)
     version = service.save_plan(
         runtime,
         recording_id,
         plan,
-        actor=actor.id,
+        actor=access.actor,
         source="review",
         parent_id=body.parent_id,
         note=body.note,
@@ -77,6 +95,7 @@ def get_plan(
     actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
     version, plan = service.get_plan(runtime, plan_id)
+    _in_scope(runtime, actor, version.recording_id, f"no redaction plan {plan_id}")
     return {"version": version.__dict__, "plan": plan.to_dict()}
 
 
@@ -88,9 +107,9 @@ def get_plan(
 def detect(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.REDACTION_EDIT))],
+    access: Annotated[Access, Depends(recording_for(Permission.REDACTION_EDIT))],
 ) -> dict[str, Any]:
-    return service.request_detection(runtime, recording_id, actor=actor.id).to_dict()
+    return service.request_detection(runtime, recording_id, actor=access.actor).to_dict()
 
 
 @router.post(
@@ -103,6 +122,8 @@ def render_plan(
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.REDACTION_RENDER))],
 ) -> dict[str, Any]:
+    version, _ = service.get_plan(runtime, plan_id)
+    _in_scope(runtime, actor, version.recording_id, f"no redaction plan {plan_id}")
     return service.request_render(runtime, plan_id, actor=actor.id).to_dict()
 
 
@@ -112,14 +133,16 @@ def get_job(
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
-    return service.get_job(runtime, job_id).to_dict()
+    job = service.get_job(runtime, job_id)
+    _in_scope(runtime, actor, job.recording_id, f"no redaction job {job_id}")
+    return job.to_dict()
 
 
 @router.get("/api/redaction/recordings/{recording_id}/jobs", summary="Jobs of a recording")
 def list_jobs(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
+    access: Annotated[Access, Depends(recording_for(Permission.REDACTION_VIEW))],
 ) -> list[dict[str, Any]]:
     return [j.to_dict() for j in service.jobs_for(runtime, recording_id)]
 
@@ -129,7 +152,7 @@ def editor_page(
     recording_id: Id,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.REDACTION_EDIT))],
+    access: Annotated[Access, Depends(recording_for(Permission.REDACTION_EDIT))],
     plan: Id | None = None,
 ) -> Response:
     with runtime.db.session() as session:
@@ -145,7 +168,7 @@ def editor_page(
             "height": rec.height,
             "fps": rec.fps,
             "playable": rec.playable and (rec.browser_playable or bool(rec.proxy_sha256)),
-            "video_url": f"/api/recordings/{rec.id}/{source}",
+            "video_url": f"/api/recordings/{rec.id}/{source}" + _reason_query(access),
         }
     versions = [v.__dict__ for v in service.plan_versions(runtime, recording_id)]
     config = {

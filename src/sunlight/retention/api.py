@@ -9,14 +9,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from sunlight.access import Permission, Principal
+from sunlight.access import Permission, Principal, decide
 from sunlight.errors import InvalidInput
 from sunlight.retention import service
 from sunlight.retention.guards import open_holds
 from sunlight.retention.models import LegalHold, RetentionDeletion
 from sunlight.retention.policy import load_policy
 from sunlight.validation import MAX_ID, MAX_SMALL_ID, Day, Id, SmallId, parse_date
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["retention"])
@@ -110,6 +111,8 @@ def api_decision(
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
+        if not decide(session, actor, Permission.RECORDING_LIST, recording_id).allowed:
+            raise HTTPException(404, f"no live recording {recording_id}")
         decision = service.decision_for(session, recording_id)
         if decision is None:
             raise HTTPException(404, f"no live recording {recording_id}")

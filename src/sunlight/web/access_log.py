@@ -1,17 +1,39 @@
-"""Custody logging for reads: who looked at or fetched which evidence, and why."""
+"""Custody logging for reads: who looked at or fetched which evidence, why, and under
+which rule of the access policy."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlight.access import Principal
-from sunlight.evidence.custody import Action, recently_recorded, record
+from sunlight.db.base import utcnow
+from sunlight.evidence.custody import Action, record
+from sunlight.evidence.models import CustodyEvent
 from sunlight.runtime import Runtime
 
 # A player's many Range requests for one viewing count as one access.
 READ_DEDUP_WINDOW = timedelta(minutes=5)
+
+
+def _seen(
+    session: Session, actor: str, action: Action, recording_id: int, reason: str | None
+) -> bool:
+    """The same actor did the same read of the same recording, for the same stated
+    reason, within the window."""
+    query = select(CustodyEvent.id).where(
+        CustodyEvent.actor == actor,
+        CustodyEvent.action == str(action),
+        CustodyEvent.object_type == "recording",
+        CustodyEvent.object_id == str(recording_id),
+        CustodyEvent.occurred_at >= utcnow() - READ_DEDUP_WINDOW,
+    )
+    query = query.where(
+        CustodyEvent.reason.is_(None) if reason is None else CustodyEvent.reason == reason
+    )
+    return session.execute(query.limit(1)).first() is not None
 
 
 def log_read(
@@ -23,30 +45,21 @@ def log_read(
     reason: str | None = None,
     details: dict[str, str] | None = None,
 ) -> None:
-    """Commit the access record before any bytes are served.
+    """Commit the access record (with the stated reason and the deciding rule, in
+    ``details``) before any bytes are served.
 
-    A player's repeated Range requests within the window are answered from a read-only
-    look (no writer lock); only a new viewing takes the lock, and it looks again under
-    the lock so that ten clients starting at once still leave one record each.
+    A player's repeated Range requests within the window (same actor, read and reason)
+    are answered from a read-only look (no writer lock); only a new viewing takes the
+    lock, and it looks again under the lock so that ten clients starting at once still
+    leave one record each. Every download is recorded.
     """
-    dedup = action != Action.DOWNLOAD and reason is None
-
-    def seen(session: Session) -> bool:
-        return recently_recorded(
-            session,
-            actor=actor.id,
-            action=action,
-            object_type="recording",
-            object_id=recording_id,
-            within=READ_DEDUP_WINDOW,
-        )
-
+    dedup = action != Action.DOWNLOAD
     if dedup:
         with runtime.db.session(read_only=True) as session:
-            if seen(session):
+            if _seen(session, actor.id, action, recording_id, reason):
                 return
     with runtime.db.session() as session:
-        if dedup and seen(session):
+        if dedup and _seen(session, actor.id, action, recording_id, reason):
             return
         record(
             session,

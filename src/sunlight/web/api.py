@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from sunlight.access import Permission, Principal
+from sunlight.access import Permission, Principal, visible
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
 from sunlight.validation import Id, SmallId, Timestamp
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import Access, check, recording_for, require
 from sunlight.web.ranges import object_response
 from sunlight.web.schemas import (
     AssignmentIn,
@@ -59,7 +60,13 @@ def list_recordings(
         text=q,
     )
     with runtime.db.session(read_only=True) as session:
-        result = service.list_recordings(session, filters, page=page, per_page=per_page)
+        result = service.list_recordings(
+            session,
+            filters,
+            page=page,
+            per_page=per_page,
+            where=visible(actor, Permission.RECORDING_LIST),
+        )
         return RecordingPage(
             items=[RecordingSummary.of(r) for r in result.items],
             total=result.total,
@@ -73,12 +80,19 @@ def list_recordings(
 def get_recording(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_VIEW))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_VIEW))],
 ) -> RecordingDetail:
     """Metadata of one recording, including the SHA-256 of its original bytes."""
     with runtime.db.session(read_only=True) as session:
         detail = RecordingDetail.of(service.get_recording(session, recording_id))
-    log_read(runtime, actor, Action.VIEW, recording_id)
+    log_read(
+        runtime,
+        access.principal,
+        Action.VIEW,
+        recording_id,
+        reason=access.reason_text,
+        details=access.log_details(),
+    )
     return detail
 
 
@@ -87,9 +101,10 @@ def update_recording(
     recording_id: Id,
     body: RecordingPatch,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_EDIT))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_EDIT))],
 ) -> RecordingDetail:
     """Change descriptive metadata with a reason; the custody event keeps before and after."""
+    actor = access.principal
     changes = body.model_dump(exclude_unset=True)
     reason = changes.pop("reason")
     with runtime.db.session() as session:
@@ -117,16 +132,35 @@ def get_original(
     recording_id: Id,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_STREAM))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_STREAM))],
     download: bool = False,
-    reason: Annotated[str | None, Query(max_length=2000)] = None,
+    reason: Annotated[
+        str | None,
+        Query(max_length=2000, description="Why (`<reason id>: <text>`), where policy asks"),
+    ] = None,
 ) -> Response:
+    """Play (or, with ``download=1``, download: recording:download) the original."""
+    if download:  # downloading is its own permission, decided on the same recording
+        access = check(
+            runtime,
+            access.principal,
+            Permission.RECORDING_DOWNLOAD,
+            recording_id,
+            access.reason_text,
+        )
     with runtime.db.session(read_only=True) as session:
         recording = service.get_recording(session, recording_id)
         sha256, filename = recording.sha256, recording.original_filename
     action = Action.DOWNLOAD if download else Action.STREAM
     if request.method == "GET":
-        log_read(runtime, actor, action, recording_id, reason=reason, details={"copy": "original"})
+        log_read(
+            runtime,
+            access.principal,
+            action,
+            recording_id,
+            reason=access.reason_text,
+            details={"copy": "original", **access.log_details()},
+        )
     media_type = _guess_video_type(filename)
     return object_response(
         request,
@@ -143,7 +177,7 @@ def get_original(
 def custody_events(
     recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.CUSTODY_VIEW))],
+    access: Annotated[Access, Depends(recording_for(Permission.CUSTODY_VIEW))],
 ) -> list[CustodyEventOut]:
     with runtime.db.session(read_only=True) as session:
         service.get_recording(session, recording_id)
@@ -163,8 +197,9 @@ def get_derivative(
     kind: DerivativeKind,
     request: Request,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_STREAM))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_STREAM))],
 ) -> Response:
+    """A derivative of the footage; the same permission (and reason) as playing it."""
     with runtime.db.session(read_only=True) as session:
         recording = service.get_recording(session, recording_id)
         sha256 = {
@@ -175,7 +210,14 @@ def get_derivative(
     if sha256 is None:
         raise HTTPException(404, f"no {kind} for recording {recording_id} (yet)")
     if kind == "proxy" and request.method == "GET":
-        log_read(runtime, actor, Action.STREAM, recording_id, details={"copy": "proxy"})
+        log_read(
+            runtime,
+            access.principal,
+            Action.STREAM,
+            recording_id,
+            reason=access.reason_text,
+            details={"copy": "proxy", **access.log_details()},
+        )
     return object_response(request, runtime.store, sha256, media_type=_DERIVATIVE_TYPES[kind])
 
 
@@ -184,11 +226,11 @@ def add_flag(
     recording_id: Id,
     body: FlagIn,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_FLAG))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_FLAG))],
 ) -> FlagOut:
     with runtime.db.session() as session:
         flag = service.flag_recording(
-            session, recording_id, kind=body.kind, reason=body.reason, actor=actor.id
+            session, recording_id, kind=body.kind, reason=body.reason, actor=access.actor
         )
         return FlagOut.of(flag)
 
@@ -199,11 +241,11 @@ def clear_flag(
     flag_id: SmallId,
     body: ReasonIn,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_FLAG))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_FLAG))],
 ) -> FlagOut:
     with runtime.db.session() as session:
         flag = service.clear_flag(
-            session, recording_id, flag_id, actor=actor.id, reason=body.reason
+            session, recording_id, flag_id, actor=access.actor, reason=body.reason
         )
         return FlagOut.of(flag)
 

@@ -23,7 +23,7 @@ from sunlight.redaction import api as redaction_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
-from sunlight.web import admin, api, auth, pages
+from sunlight.web import admin, api, audit, auth, pages, shares
 from sunlight.web.deps import AuthenticationRequired, wants_page
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.security import SecurityMiddleware, install_template_globals
@@ -85,6 +85,9 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(retention_api.router)
     app.include_router(compliance_api.router)
     app.include_router(redaction_api.router)
+    # Before api.router: /api/recordings/{id}/shares and /custody-report are not derivatives.
+    app.include_router(shares.router)
+    app.include_router(audit.router)
     app.include_router(api.router)
     app.include_router(upload_router(runtime))
     app.include_router(auth.router)

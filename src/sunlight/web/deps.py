@@ -81,12 +81,13 @@ def wants_page(request: Request) -> bool:
     )
 
 
-def require(permission: Permission) -> Callable[[Request], Principal]:
+def require(permission: Permission) -> Callable[..., Principal]:
     """A dependency that admits the request only if its principal may ever hold
     ``permission`` (and, for a step-up permission, has re-authenticated recently)."""
 
-    def dependency(request: Request) -> Principal:
-        principal = current_principal(request)
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
         if not principal.is_authenticated:
             state = auth_state(request)
             detail = "sign in first"
@@ -109,6 +110,7 @@ def require(permission: Permission) -> Callable[[Request], Principal]:
         return principal
 
     dependency.__name__ = f"require_{permission.name.lower()}"
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by the route table
     return dependency
 
 

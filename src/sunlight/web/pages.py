@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight import __version__
-from sunlight.access import Permission, Principal
+from sunlight.access import Permission, Principal, visible
+from sunlight.access.policy import load_access_policy
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
 from sunlight.evidence.models import Recording
@@ -22,8 +23,10 @@ from sunlight.ledger.service import leaves_for_events
 from sunlight.redaction.models import RedactionJob
 from sunlight.retention.service import recording_status
 from sunlight.runtime import Runtime
+from sunlight.validation import Id
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import Access, decide_quietly, public, recording_for, require
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -76,7 +79,7 @@ def _day(value: str | None, end: bool = False) -> datetime | None:
     return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=[Depends(public())])
 def home() -> Response:
     return RedirectResponse("/recordings", status_code=307)
 
@@ -95,6 +98,7 @@ def recordings(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     error = None
+    scope = visible(actor, Permission.RECORDING_LIST)
     with runtime.db.session(read_only=True) as session:
         officers = service.list_officers(session)
         devices = service.list_devices(session)
@@ -107,10 +111,18 @@ def recordings(
                 status=status or None,
                 text=q or None,
             )
-            result = service.list_recordings(session, filters, page=page, per_page=25)
+            result = service.list_recordings(session, filters, page=page, per_page=25, where=scope)
         except (service.InvalidChange, ValueError) as exc:
             error = str(exc)
-            result = service.list_recordings(session, service.RecordingFilter(), page=1)
+            result = service.list_recordings(
+                session, service.RecordingFilter(), page=1, where=scope
+            )
+        posters = {
+            r.id
+            for r in result.items
+            if r.poster_sha256
+            and decide_quietly(session, actor, Permission.RECORDING_STREAM, r.id, None).allowed
+        }
         query = {
             k: v
             for k, v in {
@@ -129,6 +141,7 @@ def recordings(
             query_string=urlencode(query),
             status_code=422 if error else 200,
             page=result,
+            posters=posters,
             officers=officers,
             devices=devices,
             query=query,
@@ -188,24 +201,68 @@ def redaction_lineage(session: Session, recording_id: int) -> dict[str, Any]:
     return {"copies": copies, "source": source}
 
 
+def footage_panel(
+    session: Session, actor: Principal, recording_id: int, raw_reason: str | None
+) -> dict[str, Any]:
+    """What the player area shows: the player (with the reason carried on every media
+    link), a form asking for a reason or purpose, or the refusal with its rule."""
+    stream = decide_quietly(session, actor, Permission.RECORDING_STREAM, recording_id, raw_reason)
+    download = decide_quietly(
+        session, actor, Permission.RECORDING_DOWNLOAD, recording_id, raw_reason
+    )
+    ask = None
+    if not stream.allowed and {"purpose", "reason"} & set(stream.obligations):
+        # a missing purpose is checked first, and a purpose also satisfies a reason
+        ask = "purpose" if "purpose" in stream.obligations else "reason"
+    policy = load_access_policy().policy
+    return {
+        "allowed": stream.allowed,
+        "download": download.allowed,
+        "ask": ask,
+        "refusal": None if stream.allowed else stream,
+        "reason": raw_reason or "",
+        "q": urlencode({"reason": raw_reason}) if raw_reason and stream.allowed else "",
+        "reasons": [
+            {"id": r.id, "label": r.label, "purpose": r.purpose}
+            for r in policy.reasons
+            if ask != "purpose" or r.purpose
+        ],
+    }
+
+
 @router.get("/recordings/{recording_id}", response_class=HTMLResponse)
 def recording(
     request: Request,
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_VIEW))],
-) -> HTMLResponse:
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_VIEW))],
+    reason_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    if reason_id and "reason" not in request.query_params and access.reason_text:
+        # the reason form was sent: reload with the one ``reason`` parameter
+        query = urlencode({"reason": access.reason_text})
+        return RedirectResponse(f"/recordings/{recording_id}?{query}", status_code=303)
+    actor = access.principal
+    log_read(
+        runtime,
+        actor,
+        Action.VIEW,
+        recording_id,
+        reason=access.reason_text,
+        details=access.log_details(),
+    )
     with runtime.db.session(read_only=True) as session:
         rec = service.get_recording(session, recording_id)
-    log_read(runtime, actor, Action.VIEW, recording_id)
-    with runtime.db.session(read_only=True) as session:
-        rec = service.get_recording(session, recording_id)
-        events = events_for(session, "recording", recording_id)
+        custody = decide_quietly(
+            session, actor, Permission.CUSTODY_VIEW, recording_id, access.reason_text
+        )
+        events = events_for(session, "recording", recording_id) if custody.allowed else []
         leaves = leaves_for_events(session, [e.id for e in events])
         return render(
             request,
             "recording.html",
             rec=rec,
+            footage=footage_panel(session, actor, recording_id, access.reason_text),
             events=events,
             leaves=leaves,
             retention=recording_status(session, recording_id),
@@ -217,35 +274,35 @@ def recording(
 
 @router.post("/recordings/{recording_id}/flags")
 def flag_form(
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_FLAG))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_FLAG))],
     kind: Annotated[str, Form(max_length=40)],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        service.flag_recording(session, recording_id, kind=kind, reason=reason, actor=actor.id)
+        service.flag_recording(session, recording_id, kind=kind, reason=reason, actor=access.actor)
     return RedirectResponse(f"/recordings/{recording_id}#flags", status_code=303)
 
 
 @router.post("/recordings/{recording_id}/flags/{flag_id}/clear")
 def clear_flag_form(
-    recording_id: int,
+    recording_id: Id,
     flag_id: int,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_FLAG))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_FLAG))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        service.clear_flag(session, recording_id, flag_id, actor=actor.id, reason=reason)
+        service.clear_flag(session, recording_id, flag_id, actor=access.actor, reason=reason)
     return RedirectResponse(f"/recordings/{recording_id}#flags", status_code=303)
 
 
 @router.post("/recordings/{recording_id}/metadata")
 def metadata_form(
-    recording_id: int,
+    recording_id: Id,
     runtime: RuntimeDep,
-    actor: Annotated[Principal, Depends(require(Permission.RECORDING_EDIT))],
+    access: Annotated[Access, Depends(recording_for(Permission.RECORDING_EDIT))],
     reason: Annotated[str, Form(max_length=2000)],
     title: Annotated[str, Form(max_length=255)] = "",
     notes: Annotated[str, Form(max_length=10000)] = "",
@@ -257,7 +314,7 @@ def metadata_form(
         "officer_id": int(officer_id) if officer_id.strip() else None,
     }
     with runtime.db.session() as session:
-        service.update_recording(session, recording_id, changes, actor=actor.id, reason=reason)
+        service.update_recording(session, recording_id, changes, actor=access.actor, reason=reason)
     return RedirectResponse(f"/recordings/{recording_id}", status_code=303)
 
 

@@ -10,12 +10,14 @@ schedule). Fully received uploads never expire.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from contextvars import ContextVar
 from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from sunlight.access import Permission
+from sunlight.access import Permission, Principal
 from sunlight.evidence.ingest import (
     IngestError,
     IngestMetadata,
@@ -25,7 +27,7 @@ from sunlight.evidence.ingest import (
     parse_timestamp,
 )
 from sunlight.runtime import Runtime
-from sunlight.web.deps import LOCAL_ADMINISTRATOR, require
+from sunlight.web.deps import require
 from sunlight.web.tus import CompletedUpload, TusConfig, sweep_expired, tus_router
 from sunlight.web.tus.service import Finished, finish_received
 
@@ -72,15 +74,45 @@ def sweep_uploads(runtime: Runtime) -> list[str]:
     return sweep_expired(tus_config(runtime))
 
 
-def ingest_upload(runtime: Runtime, upload: CompletedUpload) -> Mapping[str, str]:
+#: The principal of the tus request being served (a signed-in user or a dock's token): set
+#: by the upload routes' guard, read by ``on_complete`` in the same request.
+_UPLOADER: ContextVar[Principal | None] = ContextVar("sunlight_uploader", default=None)
+#: Who finishes an upload whose completion was cut off (``sunlight reconcile``, schedule).
+RECONCILER = Principal.system("uploads")
+
+
+def upload_guard() -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """recording:upload for every tus route; remembers the principal for ``on_complete``.
+
+    Async, so the context variable is set in the request's own context (a sync dependency
+    runs in a copied one) and reaches ``on_complete`` through ``run_in_threadpool``."""
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(require(Permission.RECORDING_UPLOAD))],
+    ) -> Principal:
+        _UPLOADER.set(principal)
+        return principal
+
+    dependency.__name__ = "upload_guard"
+    dependency.permission = Permission.RECORDING_UPLOAD  # type: ignore[attr-defined]
+    return dependency
+
+
+def ingest_upload(
+    runtime: Runtime, upload: CompletedUpload, *, actor: str | None = None
+) -> Mapping[str, str]:
     """on_complete: ingest the staged file, leaving it in place (the tus layer removes it
-    once the result is saved), and answer with the recording's id, hash and status."""
+    once the result is saved), and answer with the recording's id, hash and status.
+
+    The recording's uploader (its ingest custody event's actor) is the request's principal
+    (``user:N`` or ``token:N``), or ``actor`` when finishing outside a request."""
     meta = metadata_of(upload.metadata)
+    uploader = _UPLOADER.get()
     result = ingest_file(
         runtime,
         upload.path,
         meta,
-        actor=LOCAL_ADMINISTRATOR.id,
+        actor=actor or (uploader.id if uploader is not None else RECONCILER.id),
         source="upload",
         known_sha256=upload.sha256,
         link=True,
@@ -98,7 +130,7 @@ def finish_staged_uploads(
     """Record every fully received upload whose completion failed or was cut off."""
     return finish_received(
         tus_config(runtime),
-        lambda upload: ingest_upload(runtime, upload),
+        lambda upload: ingest_upload(runtime, upload, actor=RECONCILER.id),
         older_than_s=idle_for.total_seconds(),
     )
 
@@ -117,5 +149,5 @@ def upload_router(runtime: Runtime) -> APIRouter:
         on_complete,
         validate_metadata=validate,
         prefix="/api/uploads",
-        dependencies=[Depends(require(Permission.RECORDING_UPLOAD))],
+        dependencies=[Depends(upload_guard())],
     )
