@@ -28,7 +28,7 @@ import pyotp
 from sqlalchemy import select
 
 from sunlight.access.agencies import ensure_unit, find_agency
-from sunlight.access.models import TotpCredential, User
+from sunlight.access.models import Share, TotpCredential, User
 from sunlight.access.principal import Principal
 from sunlight.access.users import create_user, find_user
 from sunlight.db.base import utcnow
@@ -36,6 +36,9 @@ from sunlight.errors import Forbidden, NotFound
 from sunlight.evidence import service as evidence
 from sunlight.evidence.custody import Action
 from sunlight.evidence.models import CustodyEvent, Officer, Recording, RecordingFlag
+from sunlight.evidence.shares import create_share
+from sunlight.incidents.complaints import create_complaint
+from sunlight.incidents.models import Complaint, Incident
 from sunlight.runtime import Runtime
 
 DEMO_ACTOR = Principal.system("demo").id
@@ -212,6 +215,54 @@ def sign_in_lines(base_url: str = "http://127.0.0.1:8000") -> list[str]:
     return lines
 
 
-def ensure_demo_scenarios(runtime: Runtime) -> None:
-    """The data the access rules act on, beyond the incidents: a minor's footage."""
+#: The demo's complaint, handled by the Office of Community Complaints (civilian oversight).
+DEMO_COMPLAINT = "OCC-2026-0042"
+COMPLAINT_INCIDENT = "26-0508-0117"  # the traffic stop on Troost Ave
+#: The recording shared with the Jackson County Prosecutor's Office.
+SHARED_CLIP = "BWC0512_call_for_service.mp4"
+
+
+def ensure_demo_scenarios(runtime: Runtime, *, now: datetime | None = None) -> None:
+    """The data the access rules act on, beyond the incidents (idempotent): a complaint
+    handled by civilian oversight, a recording shared with the prosecutor's office, and a
+    recording flagged as depicting a minor."""
+    now = now or utcnow()
     ensure_vulnerable_flag(runtime)
+    with runtime.db.session() as session:
+        incident_id = session.scalar(
+            select(Incident.id).where(Incident.cad_number == COMPLAINT_INCIDENT)
+        )
+        has_complaint = session.scalar(
+            select(Complaint.id).where(Complaint.number == DEMO_COMPLAINT)
+        )
+        if incident_id is not None and has_complaint is None:
+            create_complaint(
+                session,
+                number=DEMO_COMPLAINT,
+                incident_id=incident_id,
+                agency_id=find_agency(session, "OCC").id,
+                complainant="The driver (demo)",
+                filed_at=now,
+                actor=DEMO_ACTOR,
+            )
+        jcpo = find_agency(session, "JCPO")
+        recording_id = session.scalar(
+            select(Recording.id).where(Recording.original_filename == SHARED_CLIP)
+        )
+        shared = session.scalar(
+            select(Share.id).where(Share.agency_id == jcpo.id, Share.recording_id == recording_id)
+        )
+        if recording_id is not None and shared is None:
+            create_share(
+                session,
+                recording_id=recording_id,
+                recipient=jcpo.name,
+                recipient_kind="prosecutor",
+                reason="court: disturbance case referred for a charging decision (demo)",
+                actor=Principal.system("demo"),
+                agency_id=jcpo.id,
+                link=False,
+                can_download=True,
+                expires_days=90,
+                now=now,
+            )

@@ -6,7 +6,8 @@ another partner. Its ``kind`` is what the access policy's conditions read. Units
 divisions) live inside an agency; users and officers name theirs.
 
 Creating an agency or a unit is a custody event (``agency.create``, ``unit.create``) under
-the acting principal's id. Hand-overs of an incident's custody to an agency stay with the
+the acting principal's id, through ``sunlight.access.audit`` (``access`` imports no
+domain). Hand-overs of an incident's custody to an agency stay with the
 incidents domain (``sunlight.incidents.agencies``).
 """
 
@@ -17,10 +18,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sunlight.access.audit import Actor, AuthAction, record
 from sunlight.access.models import AGENCY_KINDS, Agency, Unit
 from sunlight.db.base import utcnow
 from sunlight.errors import Conflict, InvalidInput, NotFound
-from sunlight.evidence.custody import Action, record
 
 MAX_NAME = 200
 MAX_SHORT_NAME = 40
@@ -73,7 +74,7 @@ def create_agency(
     name: str,
     short_name: str,
     kind: str = "investigator",
-    actor: str,
+    actor: Actor,
     now: datetime | None = None,
 ) -> Agency:
     """Add an agency; ``kind`` is one of ``AGENCY_KINDS``. Names and short names are unique."""
@@ -101,7 +102,7 @@ def create_agency(
     record(
         session,
         actor=actor,
-        action=Action.AGENCY_CREATE,
+        action=AuthAction.AGENCY_CREATE,
         object_type="agency",
         object_id=agency.id,
         details={"name": name, "short_name": short_name, "kind": kind},
@@ -122,7 +123,7 @@ def add_unit(
     agency: Agency,
     name: str,
     *,
-    actor: str,
+    actor: Actor,
     now: datetime | None = None,
 ) -> Unit:
     """Add a unit (a patrol division) to an agency; unit names are unique in an agency."""
@@ -143,7 +144,7 @@ def add_unit(
     record(
         session,
         actor=actor,
-        action=Action.UNIT_CREATE,
+        action=AuthAction.UNIT_CREATE,
         object_type="agency",
         object_id=agency.id,
         details={"unit_id": unit.id, "unit": name},
@@ -152,7 +153,7 @@ def add_unit(
     return unit
 
 
-def ensure_unit(session: Session, agency: Agency, name: str, *, actor: str) -> Unit:
+def ensure_unit(session: Session, agency: Agency, name: str, *, actor: Actor) -> Unit:
     """The agency's unit of that name, added if missing (the demo, imports)."""
     existing = session.scalar(
         select(Unit).where(Unit.agency_id == agency.id, func.lower(Unit.name) == name.lower())
