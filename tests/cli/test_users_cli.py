@@ -338,6 +338,19 @@ def test_a_cli_token_uploads_as_itself_and_only_uploads(runtime: Runtime) -> Non
 
         created = client.post("/api/uploads", headers=as_token(dock["token"]))
         assert created.status_code == 201, created.text
+        sent = client.patch(
+            created.headers["Location"],
+            headers={
+                "Tus-Resumable": "1.0.0",
+                "Upload-Offset": "0",
+                "Content-Type": "application/offset+octet-stream",
+                "Authorization": f"Bearer {dock['token']}",
+            },
+            content=b"0123456789",
+        )
+        assert sent.status_code == 204, sent.text
+        (ingested,) = events(runtime, "ingest")
+        assert ingested.actor == f"token:{dock['id']}"  # the dock, not an administrator
         assert client.post("/api/uploads", headers=as_token(viewer["token"])).status_code == 403
         assert client.get("/api/officers", headers=as_token(viewer["token"])).status_code == 200
         assert client.get("/api/recordings", headers=as_token(dock["token"])).status_code == 403
