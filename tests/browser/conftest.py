@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from sunlight.runtime import Runtime
+from tests.support.auth import browser_sign_in
 from tests.support.server import live_server
 from tests.support.services import unavailable
 
@@ -34,6 +35,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture
-def base_url_live(embedded_runtime: Runtime) -> Iterator[str]:
+def live_url(embedded_runtime: Runtime) -> Iterator[str]:
+    """The live app, with nobody signed in."""
     with live_server(embedded_runtime) as url:
+        yield url
+
+
+@pytest.fixture
+def base_url_live(embedded_runtime: Runtime, context: Any) -> Iterator[str]:
+    """The live app, with the browser signed in as a records custodian and administrator."""
+    with live_server(embedded_runtime) as url:
+        browser_sign_in(context, url, embedded_runtime)
         yield url

@@ -13,12 +13,14 @@ from sunlight.evidence import service as evidence
 from sunlight.evidence.custody import events_for
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+from tests.support.auth import sign_in
 from tests.support.evidence_data import add_officer, add_recording
 
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime, start_worker=False)) as test_client:
+        sign_in(test_client, runtime)
         yield test_client
 
 

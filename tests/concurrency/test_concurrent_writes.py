@@ -35,6 +35,8 @@ from sunlight.ledger.service import seal_and_checkpoint
 from sunlight.media.synth import make_clip
 from sunlight.runtime import Runtime
 from sunlight.web.maintenance import server_schedule
+from sunlight.web.security import COOKIE
+from tests.support.auth import make_session
 from tests.support.server import live_server
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -161,10 +163,20 @@ def test_writers_at_once_never_answer_500(
     # plus a second sealer every half second.
     schedule = server_schedule(runtime)
     schedule.add(Periodic("fast-sealer", 0.5, lambda: seal_and_checkpoint(runtime)))
+    signed = make_session(runtime)
     with live_server(runtime) as base, running(schedule):
 
         def client() -> httpx.Client:
-            return httpx.Client(base_url=base, timeout=120)
+            return httpx.Client(
+                base_url=base,
+                timeout=120,
+                cookies={COOKIE: signed.raw_token},
+                headers={
+                    "X-CSRF-Token": signed.csrf_token,
+                    "Origin": base,
+                    "Sunlight-Reason": "other: concurrency test",
+                },
+            )
 
         def upload_rounds() -> None:
             with ThreadPoolExecutor(UPLOADERS) as pool:

@@ -23,6 +23,7 @@ from sunlight.db import Database, DatabaseBusy, NestedWriteSession
 from sunlight.evidence.models import Officer, Recording
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+from tests.support.auth import sign_in
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTET = "application/offset+octet-stream"
@@ -139,8 +140,10 @@ def test_web_answers_503_with_retry_after_when_busy(runtime: Runtime) -> None:
         runtime, db=Database(runtime.settings.database_url, busy_timeout_s=0.3)
     )
     try:
-        with TestClient(create_app(impatient, start_worker=False)) as client, lock_held(runtime.db):
-            response = client.post("/api/officers", json={"badge_number": "77", "name": "N"})
+        with TestClient(create_app(impatient, start_worker=False)) as client:
+            sign_in(client, runtime)
+            with lock_held(runtime.db):
+                response = client.post("/api/officers", json={"badge_number": "77", "name": "N"})
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"] == str(DatabaseBusy.retry_after_s)
         assert "busy" in response.json()["detail"]
@@ -157,6 +160,7 @@ def test_upload_completion_when_busy_answers_503(runtime: Runtime) -> None:
     meta = "filename " + base64.b64encode(b"busy.bin").decode()
     try:
         with TestClient(create_app(impatient, start_worker=False)) as client:
+            sign_in(client, runtime)
             created = client.post(
                 "/api/uploads",
                 headers={**TUS, "Upload-Length": str(len(data)), "Upload-Metadata": meta},

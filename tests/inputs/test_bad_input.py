@@ -16,6 +16,7 @@ from sunlight.evidence.models import Recording
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
 from sunlight.web.app import create_app
+from tests.support.auth import sign_in
 from tests.support.evidence_data import add_officer, add_recording
 
 T0 = datetime(2026, 5, 8, 14, 0, tzinfo=UTC)
@@ -26,6 +27,7 @@ HUGE = 2**63  # one past the largest id
 def client(runtime: Runtime) -> Iterator[TestClient]:
     app = create_app(runtime, start_worker=False)
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        sign_in(test_client, runtime)
         yield test_client
 
 

@@ -13,6 +13,7 @@ from sunlight.evidence.models import Recording
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.access.principals import acting_as, principal
+from tests.support.auth import sign_in
 from tests.support.evidence_data import add_officer, add_recording
 
 T0 = datetime(2025, 1, 10, 15, 0, tzinfo=UTC)
@@ -21,6 +22,7 @@ T0 = datetime(2025, 1, 10, 15, 0, tzinfo=UTC)
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime, start_worker=False)) as test_client:
+        sign_in(test_client, runtime)
         yield test_client
 
 

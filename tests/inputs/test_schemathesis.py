@@ -23,6 +23,8 @@ import pytest
 from sunlight.evidence import service as evidence
 from sunlight.incidents import service as incidents
 from sunlight.runtime import Runtime
+from sunlight.web.security import COOKIE
+from tests.support.auth import make_session
 from tests.support.evidence_data import add_officer, add_recording
 from tests.support.server import live_server
 
@@ -58,12 +60,22 @@ def _seed(runtime: Runtime) -> None:
 def test_schemathesis_finds_no_server_error(runtime: Runtime, tmp_path: Path) -> None:
     _seed(runtime)
     cli = Path(sys.executable).with_name("schemathesis")
+    signed = make_session(runtime)
     with live_server(runtime) as base:
         run = subprocess.run(
             [
                 str(cli),
                 "run",
                 f"{base}/api/openapi.json",
+                # a signed-in records custodian and administrator, so routes are exercised
+                "--header",
+                f"Cookie: {COOKIE}={signed.raw_token}",
+                "--header",
+                f"X-CSRF-Token: {signed.csrf_token}",
+                "--header",
+                f"Origin: {base}",
+                "--header",
+                "Sunlight-Reason: other: schemathesis",
                 "--checks",
                 "all",
                 "--max-examples",

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import embedded_settings
 from tests.ledger.conftest import add_events
+from tests.support.auth import sign_in
 
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.ledger import service
@@ -44,6 +45,7 @@ def rt(tmp_path: Path) -> Iterator[Runtime]:
 @pytest.fixture
 def client(rt: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(rt, start_worker=False)) as test_client:
+        sign_in(test_client, rt)
         yield test_client
 
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sunlight.retention import service
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+from tests.support.auth import sign_in
 from tests.support.evidence_data import add_recording
 
 
@@ -17,6 +18,7 @@ def test_deleted_recording_page_and_bytes(runtime: Runtime) -> None:
     service.run(runtime, as_of=date(2025, 7, 1))
     assert service.run(runtime, as_of=date(2025, 8, 1)).to_delete
     with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime)
         page = client.get(f"/recordings/{rec}")
         assert page.status_code == 200
         assert "Deleted under the retention schedule" in page.text

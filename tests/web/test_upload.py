@@ -13,6 +13,7 @@ from sunlight.evidence import service
 from sunlight.media.synth import make_clip
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+from tests.support.auth import sign_in
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -56,6 +57,7 @@ def test_upload_in_chunks_then_interrupted_resume(runtime: Runtime, video: bytes
         service.create_officer(session, badge_number="4417", name="D. W.", unit=None, actor="t")
     third = len(video) // 3
     with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime)
         url = create(
             client,
             len(video),
@@ -76,6 +78,7 @@ def test_upload_in_chunks_then_interrupted_resume(runtime: Runtime, video: bytes
         assert client.head(url, headers=TUS).headers["upload-offset"] == str(third)
     # The "server restarts" (a new app, no in-memory hash); the client resumes from HEAD.
     with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime)
         offset = int(client.head(url, headers=TUS).headers["upload-offset"])
         assert offset == third
         assert patch(client, url, offset, video[offset : 2 * third]).status_code == 204
@@ -97,6 +100,7 @@ def test_upload_in_chunks_then_interrupted_resume(runtime: Runtime, video: bytes
 
 def test_same_bytes_uploaded_twice_is_a_duplicate(runtime: Runtime, video: bytes) -> None:
     with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime)
         first = patch(client, create(client, len(video), filename="a.mp4"), 0, video)
         second = patch(client, create(client, len(video), filename="b.mp4"), 0, video)
     assert first.headers["sunlight-status"] == "ingested"
@@ -118,6 +122,7 @@ def test_bad_metadata_is_refused_at_creation(
     runtime: Runtime, meta: dict[str, str], message: str
 ) -> None:
     with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime)
         response = client.post(
             "/api/uploads",
             headers={**TUS, "Upload-Length": "10", "Upload-Metadata": metadata(**meta)},

@@ -30,6 +30,7 @@ from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from sunlight.web.maintenance import reconcile_all
 from sunlight.web.tus import service as tus_service
+from tests.support.auth import sign_in
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTET = "application/offset+octet-stream"
@@ -102,6 +103,7 @@ def test_failed_commit_keeps_the_bytes_and_a_retry_finishes_like_a_first_success
     calls = _fail_commit_once(monkeypatch)
     sha = hashlib.sha256(video).hexdigest()
     with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime)
         url = _create(client, len(video), "bwc.mp4")
         failed = _patch(client, url, 0, video)
         assert failed.status_code == 500
@@ -136,6 +138,7 @@ def test_completion_cut_off_after_storing_is_recorded_by_reconcile(
     _fail_commit_once(monkeypatch)
     sha = hashlib.sha256(video).hexdigest()
     with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime)
         url = _create(client, len(video), "cut-off.mp4")
         assert _patch(client, url, 0, video).status_code == 500
         # The state a crash between storing the object and committing the row leaves.
@@ -201,6 +204,7 @@ def test_staged_upload_space_counts_in_the_real_app(
     settings = runtime.settings.with_overrides(max_upload_bytes=2 * 1024**3)
     runtime.settings = settings
     with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime)
         too_big = client.post(
             "/api/uploads",
             headers={

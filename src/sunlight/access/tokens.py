@@ -158,13 +158,27 @@ def principal_for_token(session: Session, token: ApiToken) -> Principal:
     )
 
 
-def authenticate(session: Session, raw: str | None, now: datetime) -> Principal | None:
-    """The principal of a bearer token, or None for an unknown, expired or revoked one."""
+def _find(session: Session, raw: str | None) -> ApiToken | None:
     if not raw or len(raw) > 200:
         return None
-    token = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == digest(raw))).first()
+    return session.scalars(select(ApiToken).where(ApiToken.token_sha256 == digest(raw))).first()
+
+
+def needs_touch(session: Session, raw: str, now: datetime) -> bool:
+    token = _find(session, raw)
+    return token is not None and (
+        token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
+    )
+
+
+def authenticate(
+    session: Session, raw: str | None, now: datetime, *, touch: bool = True
+) -> Principal | None:
+    """The principal of a bearer token, or None for an unknown, expired or revoked one.
+    With ``touch`` (a write session) its ``last_used_at`` is kept (at most once a minute)."""
+    token = _find(session, raw)
     if token is None or token_status(token, now) != "active":
         return None
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+    if touch and (token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY):
         token.last_used_at = now
     return principal_for_token(session, token)

@@ -102,17 +102,42 @@ HELP_FLAGS = {"-h", "--help"}
     show_default=True,
     help="Run the published retention schedule daily in this process.",
 )
-def serve(host: str, port: int, demo: bool, retention: bool) -> None:
+@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    envvar="SUNLIGHT_TRUSTED_PROXY",
+    help="The TLS-terminating reverse proxy's address(es), trusted for X-Forwarded-Proto "
+    "(also SUNLIGHT_TRUSTED_PROXY).",
+)
+def serve(
+    host: str,
+    port: int,
+    demo: bool,
+    retention: bool,
+    ssl_certfile: str | None,
+    ssl_keyfile: str | None,
+    forwarded_allow_ips: str | None,
+) -> None:
     """Run the web app (staff pages, API, uploads) with an embedded job worker.
 
     In the background it also seals the custody ledger, re-enqueues lost playback jobs,
     sweeps expired uploads and (unless --no-retention) runs the retention schedule daily.
+    Off the loopback address it starts only with TLS (--ssl-certfile/--ssl-keyfile) or
+    behind a trusted TLS proxy (--forwarded-allow-ips / SUNLIGHT_TRUSTED_PROXY).
     """
     import uvicorn
 
     from sunlight.evidence.derivatives import reconcile
     from sunlight.web.app import create_app
+    from sunlight.web.security import serve_refusal
 
+    refusal = serve_refusal(
+        host, certfile=ssl_certfile, keyfile=ssl_keyfile, trusted_proxy=forwarded_allow_ips
+    )
+    if refusal:
+        raise click.UsageError(refusal)
     runtime = open_runtime()
     if demo:
         from sunlight.demo import load_demo
@@ -120,13 +145,6 @@ def serve(host: str, port: int, demo: bool, retention: bool) -> None:
         summary = load_demo(runtime, log=lambda msg: click.echo(msg, err=True))
         for line in demo_report(summary, runtime.settings.home, f"http://{host}:{port}"):
             click.echo(line, err=True)
-    if host not in {"127.0.0.1", "localhost", "::1"}:
-        click.secho(
-            "warning: sign-in and access control are not built yet; every visitor acts as the "
-            "local administrator. Serve only on a trusted network.",
-            fg="yellow",
-            err=True,
-        )
     app = create_app(runtime, start_worker=runtime.settings.worker_mode == "thread")
     requeued = reconcile(runtime, older_than=timedelta(0))
     if requeued:
@@ -136,8 +154,9 @@ def serve(host: str, port: int, demo: bool, retention: bool) -> None:
     resumed = reconcile_redaction(runtime, stalled_after=timedelta(0))
     if resumed:
         click.echo(f"re-enqueued {len(resumed)} redaction jobs", err=True)
+    scheme = "https" if ssl_certfile else "http"
     click.echo(
-        f"Sunlight {__version__} on http://{host}:{port}/  (data: {runtime.settings.home})",
+        f"Sunlight {__version__} on {scheme}://{host}:{port}/  (data: {runtime.settings.home})",
         err=True,
     )
     from sunlight.web.maintenance import server_schedule
@@ -145,7 +164,16 @@ def serve(host: str, port: int, demo: bool, retention: bool) -> None:
     schedule = server_schedule(runtime, retention=retention)
     schedule.start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            proxy_headers=bool(forwarded_allow_ips),
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
     finally:
         schedule.stop()
 

@@ -9,14 +9,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import ColumnElement
 
-from sunlight.access import Permission, Principal
+from sunlight.access import Permission, Principal, decide, visible
 from sunlight.compliance import fleet, imports, service
 from sunlight.compliance.models import Dock, ReviewItem
 from sunlight.compliance.policy import load_policy
+from sunlight.errors import NotFound
 from sunlight.evidence import service as evidence
+from sunlight.runtime import Runtime
 from sunlight.validation import SmallId, check_date, column_length
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep
+from sunlight.web.guard import require
 from sunlight.web.pages import latest_recorded_month, render
 
 router = APIRouter(tags=["compliance"])
@@ -46,6 +50,22 @@ class DrawIn(BaseModel):
 class ReviewIn(BaseModel):
     outcome: Literal["compliant", "issue-found"]
     notes: str = Field(default="", max_length=5000)
+
+
+def _scope(actor: Principal) -> ColumnElement[bool]:
+    """The review queue holds the recordings the principal may list (a unit's, for its
+    supervisor)."""
+    return visible(actor, Permission.RECORDING_LIST)
+
+
+def _review_in_scope(runtime: Runtime, actor: Principal, item_id: int) -> None:
+    with runtime.db.session(read_only=True) as session:
+        item = session.get(ReviewItem, item_id)
+        if (
+            item is None
+            or not decide(session, actor, Permission.RECORDING_LIST, item.recording_id).allowed
+        ):
+            raise NotFound(f"no review item {item_id}")
 
 
 def _item(item: ReviewItem) -> dict[str, Any]:
@@ -96,7 +116,10 @@ def api_queue(
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
         which = _month(month) if month else None
-        return [_item(i) for i in service.review_queue(session, which, open_only=open_only)]
+        return [
+            _item(i)
+            for i in service.review_queue(session, which, open_only=open_only, where=_scope(actor))
+        ]
 
 
 @router.post("/api/compliance/review/draw", summary="Draw a random sample for supervisors")
@@ -119,6 +142,7 @@ def api_review(
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
 ) -> dict[str, Any]:
+    _review_in_scope(runtime, actor, item_id)
     with runtime.db.session() as session:
         item = service.complete_review(
             session, item_id, outcome=body.outcome, notes=body.notes, actor=actor.id
@@ -222,6 +246,7 @@ def api_device_dock(
 def _page(
     request: Request,
     runtime: RuntimeDep,
+    actor: Principal,
     month: service.Month,
     status_code: int = 200,
     **extra: Any,
@@ -232,7 +257,7 @@ def _page(
             "compliance.html",
             status_code=status_code,
             report=service.report(session, month),
-            queue=service.review_queue(session, month),
+            queue=service.review_queue(session, month, where=_scope(actor)),
             policy=load_policy(),
             month=str(month),
             latest_month=latest_recorded_month(session),
@@ -247,7 +272,7 @@ def compliance_page(
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_VIEW))],
     month: str | None = None,
 ) -> HTMLResponse:
-    return _page(request, runtime, _month(month))
+    return _page(request, runtime, actor, _month(month))
 
 
 @router.post("/compliance/import", response_class=HTMLResponse, include_in_schema=False)
@@ -263,6 +288,7 @@ async def import_form(
     return _page(
         request,
         runtime,
+        actor,
         service.Month.previous(),
         status_code=200 if result.imported else 422,
         result=result,
@@ -290,6 +316,7 @@ def review_form(
     outcome: Annotated[str, Form()],
     notes: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
+    _review_in_scope(runtime, actor, item_id)
     with runtime.db.session() as session:
         item = service.complete_review(
             session, item_id, outcome=outcome, notes=notes, actor=actor.id

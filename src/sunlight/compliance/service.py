@@ -388,11 +388,20 @@ def draw_review_sample(
 
 
 def review_queue(
-    session: Session, month: Month | None = None, *, open_only: bool = False
+    session: Session,
+    month: Month | None = None,
+    *,
+    open_only: bool = False,
+    where: ColumnElement[bool] | None = None,
 ) -> list[ReviewItem]:
+    """Drawn review items. ``where`` is the caller's scope over recordings
+    (``access.visible(principal, Permission.RECORDING_LIST)``): a supervisor's queue holds
+    the unit's recordings."""
     query = select(ReviewItem).options(
         selectinload(ReviewItem.recording).selectinload(Recording.officer)
     )
+    if where is not None:
+        query = query.where(ReviewItem.recording_id.in_(select(Recording.id).where(where)))
     if month is not None:
         query = query.where(ReviewItem.month == str(month))
     if open_only:

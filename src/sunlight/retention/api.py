@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sqlalchemy import ColumnElement
 
-from sunlight.access import Permission, Principal, decide
+from sunlight.access import Permission, Principal, decide, visible
 from sunlight.errors import InvalidInput
 from sunlight.retention import service
 from sunlight.retention.guards import open_holds
@@ -40,6 +41,11 @@ class RunIn(BaseModel):
         default=None, description="Only with dry_run: report the schedule as on this day"
     )
     dry_run: StrictBool = True
+
+
+def _scope(actor: Principal) -> ColumnElement[bool]:
+    """Lists of recordings (deletions) show only what the principal may list."""
+    return visible(actor, Permission.RECORDING_LIST)
 
 
 def _hold(h: LegalHold) -> dict[str, Any]:
@@ -129,7 +135,13 @@ def api_holds(
     open_only: bool = True,
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
-        return [_hold(h) for h in service.list_holds(session, open_only=open_only)]
+        holds = service.list_holds(
+            session,
+            open_only=open_only,
+            recordings=visible(actor, Permission.RECORDING_LIST),
+            incidents=visible(actor, Permission.INCIDENT_VIEW),
+        )
+        return [_hold(h) for h in holds]
 
 
 @router.post("/api/retention/holds", status_code=201, summary="Place a legal hold")
@@ -167,7 +179,10 @@ def api_deletions(
     status: str | None = "pending",
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
-        return [_deletion(d) for d in service.list_deletions(session, status or None)]
+        return [
+            _deletion(d)
+            for d in service.list_deletions(session, status or None, where=_scope(actor))
+        ]
 
 
 @router.post(
@@ -208,9 +223,13 @@ def retention_page(
             loaded=loaded,
             policy=loaded.policy,
             report=report,
-            holds=service.list_holds(session),
-            pending=service.list_deletions(session, "pending"),
-            recent=service.list_deletions(session, None)[:50],
+            holds=service.list_holds(
+                session,
+                recordings=visible(actor, Permission.RECORDING_LIST),
+                incidents=visible(actor, Permission.INCIDENT_VIEW),
+            ),
+            pending=service.list_deletions(session, "pending", where=_scope(actor)),
+            recent=service.list_deletions(session, None, where=_scope(actor))[:50],
         )
 
 

@@ -11,7 +11,7 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from sunlight.db.base import utcnow
@@ -27,8 +27,17 @@ from sunlight.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def list_deletions(session: Session, status: str | None = "pending") -> list[RetentionDeletion]:
+def list_deletions(
+    session: Session,
+    status: str | None = "pending",
+    *,
+    where: ColumnElement[bool] | None = None,
+) -> list[RetentionDeletion]:
+    """Scheduled deletions, newest first. ``where`` is the caller's scope over recordings
+    (``access.visible(principal, Permission.RECORDING_LIST)``)."""
     query = select(RetentionDeletion).options(selectinload(RetentionDeletion.recording))
+    if where is not None:
+        query = query.where(RetentionDeletion.recording_id.in_(select(Recording.id).where(where)))
     if status:
         query = query.where(RetentionDeletion.status == status)
     return list(session.scalars(query.order_by(RetentionDeletion.id.desc()).limit(500)))

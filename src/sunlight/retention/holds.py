@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sunlight.db.base import utcnow
@@ -103,10 +103,25 @@ def release_hold(session: Session, hold_id: int, *, actor: str, reason: str) -> 
     return hold
 
 
-def list_holds(session: Session, *, open_only: bool = True) -> list[LegalHold]:
+def list_holds(
+    session: Session,
+    *,
+    open_only: bool = True,
+    recordings: ColumnElement[bool] | None = None,
+    incidents: ColumnElement[bool] | None = None,
+) -> list[LegalHold]:
+    """Legal holds, newest first. ``recordings`` / ``incidents`` are the caller's scopes
+    (``access.visible``): a hold is listed when what it holds is visible."""
     query = select(LegalHold).options(
         selectinload(LegalHold.recording), selectinload(LegalHold.incident)
     )
+    if recordings is not None and incidents is not None:
+        query = query.where(
+            or_(
+                LegalHold.recording_id.in_(select(Recording.id).where(recordings)),
+                LegalHold.incident_id.in_(select(Incident.id).where(incidents)),
+            )
+        )
     if open_only:
         query = query.where(LegalHold.released_at.is_(None))
     return list(session.scalars(query.order_by(LegalHold.id.desc())))

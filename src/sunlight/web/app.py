@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -25,6 +25,7 @@ from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
 from sunlight.web import admin, api, audit, auth, pages, shares
 from sunlight.web.deps import AuthenticationRequired, wants_page
+from sunlight.web.guard import public
 from sunlight.web.input_guard import InputGuard
 from sunlight.web.security import SecurityMiddleware, install_template_globals
 from sunlight.web.uploads import upload_router
@@ -40,7 +41,7 @@ API_DOCS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sunlight API</title>
 <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
 <link rel="icon" href="/api/docs/assets/favicon-32x32.png"></head>
-<body><div id="swagger-ui"></div>
+<body><div id="swagger-ui" data-openapi="/api/openapi.json"></div>
 <script src="/api/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script></body></html>
 """
@@ -72,7 +73,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     # Outermost: the Host check, who is asking, CSRF and Origin, and security headers.
     app.add_middleware(SecurityMiddleware, runtime=runtime)
 
-    @app.get("/api/docs", include_in_schema=False)
+    @app.get("/api/docs", include_in_schema=False, dependencies=[Depends(public())])
     def api_docs() -> HTMLResponse:
         # Swagger UI from the swagger-ui-bundle wheel: the docs work without internet. Its
         # start-up script is a static file (/static/api-docs.js): the CSP allows no inline one.
@@ -148,7 +149,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     get_openapi_schema = app.openapi
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, dependencies=[Depends(public())])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from sunlight.access.sessions import MfaMethod
 from sunlight.errors import InvalidInput
 from sunlight.runtime import Runtime
 from sunlight.web.deps import now_for
+from sunlight.web.guard import public
 from sunlight.web.pages import render
 from sunlight.web.security import (
     AuthState,
@@ -32,7 +33,8 @@ from sunlight.web.security import (
     set_session_cookie,
 )
 
-router = APIRouter(include_in_schema=False)
+#: Declared public in the route table (tests/access/routes.txt); each route checks its session.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 FormStr = Annotated[str, Form(max_length=1000)]
 NextField = Annotated[str, Form(max_length=2000)]
 
@@ -89,12 +91,12 @@ def sign_in_page(request: Request, next: str | None = None) -> Response:
     if state.principal.is_authenticated:
         return _redirect(target)
     if state.stage == "enrol":
-        return _redirect(f"/account/enrol?next={target}")
+        return _redirect(f"/account/enrol?next={quote(target, safe='/')}")
     if state.stage == "mfa":
         with _runtime(request).db.session(read_only=True) as session:
             loaded = _load(session, state)
             has_passkey = bool(loaded and passkeys.credentials_of(session, loaded[1]))
-            has_totp = bool(loaded and users.has_second_factor(session, loaded[1]))
+            has_totp = bool(loaded and totp.is_enrolled(session, loaded[1]))
         return render(
             request,
             "sign_in_factor.html",
@@ -133,9 +135,9 @@ def sign_in(
     if result.stage == "done":
         location = target
     elif result.stage == "enrol":
-        location = f"/account/enrol?next={target}"
+        location = f"/account/enrol?next={quote(target, safe='/')}"
     else:
-        location = f"/sign-in?next={target}"
+        location = f"/sign-in?next={quote(target, safe='/')}"
     return _with_cookie(_redirect(location), request, result.raw_token)
 
 
@@ -148,12 +150,12 @@ def _second_factor(request: Request, check: Any, method: MfaMethod, next: str) -
     target = safe_next(next)
     now = now_for(request)
     if state.stage != "mfa":
-        return _redirect(f"/sign-in?next={target}")
+        return _redirect(f"/sign-in?next={quote(target, safe='/')}")
     raw: str | None = None
     with _runtime(request).db.session() as session:
         loaded = _load(session, state)
         if loaded is None:
-            return _redirect(f"/sign-in?next={target}")
+            return _redirect(f"/sign-in?next={quote(target, safe='/')}")
         auth_session, user = loaded
         ok = not sessions.is_locked(user, now) and bool(check(session, user, now))
         if ok:
@@ -270,7 +272,7 @@ def enrol_page(request: Request, next: str | None = None) -> Response:
         return _redirect(
             "/reauth?next=/account/enrol"
             if auth_state(request).principal.is_authenticated
-            else f"/sign-in?next={target}"
+            else f"/sign-in?next={quote(target, safe='/')}"
         )
     now = now_for(request)
     with _runtime(request).db.session() as session:
@@ -470,12 +472,12 @@ def reauth(
     state = auth_state(request)
     target = safe_next(next)
     if not state.principal.is_authenticated or state.session_id is None:
-        return _redirect(f"/sign-in?next={target}")
+        return _redirect(f"/sign-in?next={quote(target, safe='/')}")
     now = now_for(request)
     with _runtime(request).db.session() as session:
         loaded = _load(session, state)
         if loaded is None:
-            return _redirect(f"/sign-in?next={target}")
+            return _redirect(f"/sign-in?next={quote(target, safe='/')}")
         ok = sessions.reauthenticate(
             session, sessions.Resolved(loaded[0], loaded[1]), password, now=now
         )

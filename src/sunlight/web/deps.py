@@ -72,7 +72,7 @@ def next_path(request: Request) -> str:
         referer = urlsplit(request.headers.get("referer", ""))
         if referer.netloc == request.headers.get("host") and referer.path.startswith("/"):
             path = referer.path + (f"?{referer.query}" if referer.query else "")
-    return quote(path, safe="/?=&")
+    return quote(path, safe="/")
 
 
 def wants_page(request: Request) -> bool:
@@ -83,7 +83,8 @@ def wants_page(request: Request) -> bool:
 
 def require(permission: Permission) -> Callable[..., Principal]:
     """A dependency that admits the request only if its principal may ever hold
-    ``permission`` (and, for a step-up permission, has re-authenticated recently)."""
+    ``permission`` (and, for a step-up permission, has re-authenticated recently).
+    The principal comes through ``Depends(current_principal)``, so tests may override it."""
 
     def dependency(
         request: Request, principal: Annotated[Principal, Depends(current_principal)]

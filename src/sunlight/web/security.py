@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sunlight.access import sessions, tokens
 from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
+from sunlight.errors import Unavailable
 from sunlight.runtime import Runtime
 
 COOKIE = "sunlight_session"
@@ -217,25 +218,36 @@ class SecurityMiddleware:
         await self.app(scope, receive, send)
 
     def _token(self, raw: str, now: datetime) -> Principal | None:
-        with self.runtime.db.session() as session:
-            return tokens.authenticate(session, raw, now)
+        with self.runtime.db.session(read_only=True) as session:
+            principal = tokens.authenticate(session, raw, now, touch=False)
+            if principal is None or not tokens.needs_touch(session, raw, now):
+                return principal
+        try:  # best effort: a busy database does not refuse a valid token
+            with self.runtime.db.session() as session:
+                return tokens.authenticate(session, raw, now)
+        except Unavailable:
+            return principal
 
     def _session(self, raw: str, now: datetime, https: bool) -> AuthState:
         # A read first: most requests need no write (the touch is throttled).
         with self.runtime.db.session(read_only=True) as session:
             found = sessions.resolve(session, raw, now=now, touch=False)
-            needs_write = found not in (None, "ended")
+            if found is None or found == "ended":
+                return AuthState(https=https, ended=found)
             if isinstance(found, sessions.Resolved):
-                needs_write = now - found.auth_session.last_seen_at >= sessions.TOUCH_EVERY
-                if not needs_write:
+                state = _state_for(found, https)
+                if now - found.auth_session.last_seen_at < sessions.TOUCH_EVERY:
+                    return state
+            else:
+                state = AuthState(https=https, ended=found)
+        try:  # touch last_seen_at, or end a session that just ran out
+            with self.runtime.db.session() as session:
+                found = sessions.resolve(session, raw, now=now, touch=True)
+                if isinstance(found, sessions.Resolved):
                     return _state_for(found, https)
-        if found is None or found == "ended":
-            return AuthState(https=https, ended=found)
-        with self.runtime.db.session() as session:
-            found = sessions.resolve(session, raw, now=now, touch=True)
-            if isinstance(found, sessions.Resolved):
-                return _state_for(found, https)
-            return AuthState(https=https, ended=found)
+                return AuthState(https=https, ended=found)
+        except Unavailable:
+            return state  # the database is busy: the read's answer stands; touch next time
 
     def _with_headers(self, scope: Scope, send: Send, https: bool) -> Send:
         path: str = scope.get("path", "")
@@ -422,3 +434,48 @@ def install_template_globals(env: Environment) -> None:
     env.globals["csrf_field"] = _csrf_field
     env.globals["csrf_token"] = _csrf_token
     env.globals["principal"] = _principal
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_refusal(
+    host: str,
+    *,
+    certfile: str | None,
+    keyfile: str | None,
+    trusted_proxy: str | None,
+) -> str | None:
+    """Why ``sunlight serve`` must not start on ``host`` (None: it may). Off the loopback
+    address, passwords and session cookies would cross the network in clear text unless
+    Sunlight speaks TLS itself or sits behind a TLS-terminating proxy it trusts."""
+    if is_loopback(host):
+        return None
+    if certfile and keyfile:
+        return None
+    if certfile or keyfile:
+        return "give both --ssl-certfile and --ssl-keyfile to serve over TLS."
+    if trusted_proxy:
+        return None
+    return (
+        f"refusing to serve on {host}: off the loopback address, sign-in passwords and "
+        "session cookies would cross the network unencrypted.\n"
+        "Either serve over TLS:\n"
+        f"  sunlight serve --host {host} --ssl-certfile cert.pem --ssl-keyfile key.pem\n"
+        "or put a TLS-terminating reverse proxy in front and name it:\n"
+        f"  sunlight serve --host {host} --forwarded-allow-ips PROXY_IP\n"
+        "  (or SUNLIGHT_TRUSTED_PROXY=PROXY_IP; the proxy must send X-Forwarded-Proto: https)\n"
+        "Also list the site's host names in SUNLIGHT_ALLOWED_HOSTS (comma-separated)."
+    )

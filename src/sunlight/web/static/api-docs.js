@@ -2,7 +2,7 @@
 // inline script).
 "use strict";
 window.ui = SwaggerUIBundle({
-  url: "/api/openapi.json",
+  url: document.getElementById("swagger-ui").dataset.openapi,
   dom_id: "#swagger-ui",
   layout: "BaseLayout",
   deepLinking: true,

@@ -50,6 +50,7 @@
 
   // Cookie-authenticated writes carry the session's CSRF token (base.html's meta tag).
   function csrfHeader() {
+    if (typeof document === "undefined") return {};
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta && meta.content ? { "X-CSRF-Token": meta.content } : {};
   }
