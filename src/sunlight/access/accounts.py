@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight.access.models import AuthSession, TotpCredential, User, WebAuthnCredential
-from sunlight.access.policy import load_access_policy
+from sunlight.access.sessions import is_locked
 from sunlight.db.base import utcnow
 
 
@@ -60,20 +60,11 @@ def account_status(session: Session, user: User, *, now: datetime | None = None)
     return AccountStatus(
         mfa="+".join(factors),
         passkeys=passkeys,
-        locked=is_locked(user, now=now),
+        locked=is_locked(user, now),
         disabled=user.disabled_at is not None,
         open_sessions=open_sessions,
         last_sign_in=last,
     )
-
-
-def is_locked(user: User, *, now: datetime) -> bool:
-    """Locked after too many failed sign-ins, until the policy's lock time has passed or
-    an administrator unlocks the account."""
-    if user.locked_at is None:
-        return False
-    minutes = load_access_policy().policy.session.lock_minutes
-    return now < user.locked_at + timedelta(minutes=minutes)
 
 
 def statuses(
