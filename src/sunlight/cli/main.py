@@ -143,7 +143,9 @@ def serve(
         from sunlight.demo import load_demo
 
         summary = load_demo(runtime, log=lambda msg: click.echo(msg, err=True))
-        for line in demo_report(summary, runtime.settings.home, f"http://{host}:{port}"):
+        scheme = "https" if ssl_certfile else "http"
+        where = f"{scheme}://{host}:{port}"
+        for line in demo_report(summary, runtime.settings.home, where):
             click.echo(line, err=True)
     app = create_app(runtime, start_worker=runtime.settings.worker_mode == "thread")
     requeued = reconcile(runtime, older_than=timedelta(0))
