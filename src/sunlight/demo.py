@@ -17,7 +17,9 @@ Everything written under ``SUNLIGHT_HOME/demo/`` and the demo C2PA key are **dem
 - ``demo/calls.csv``: a CAD export (``sunlight import cad``);
 - ``demo/witness/``: a demo witness key that cosigns the demo's checkpoints;
 - ``keys/log.vkey``: the log's public verifier key (what ``verify --log-key`` pins);
-- ``c2pa/``: a demo certificate chain for signing redacted copies, not for evidence.
+- ``c2pa/``: a demo certificate chain for signing redacted copies, not for evidence;
+- one demo account per role, all with the password ``sunlight-demo-only`` and a TOTP second
+  factor whose current code ``sunlight demo totp USERNAME`` prints (``demo_accounts.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from sunlight.access.principal import Principal
+from sunlight.demo_accounts import ensure_demo_accounts, ensure_demo_scenarios
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.evidence.models import Device, Officer, Recording
@@ -43,7 +47,7 @@ from sunlight.media.synth import ContainerName, make_clip
 from sunlight.redaction import provenance
 from sunlight.runtime import Runtime
 
-DEMO_ACTOR = "system:demo"
+DEMO_ACTOR = Principal.system("demo").id
 
 # The demo's fixed anchor: every demo recording, incident and CAD call happens on this day.
 DEMO_DAY = datetime(2026, 5, 8, tzinfo=UTC)
@@ -293,6 +297,9 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
         counts["ingested" if result.status == "ingested" else "duplicates"] += 1
         counts["flagged"] += int(result.flagged and result.status == "ingested")
     counts["incidents"] = _ensure_incidents(runtime)
+    # One account per role, and the data that exercises the access rules (demo_accounts.py).
+    ensure_demo_accounts(runtime)
+    ensure_demo_scenarios(runtime)
     _write_calls(folder / "calls.csv")
     counts["c2pa_key"] = _ensure_c2pa_key(runtime)
     counts["witness"] = _ensure_witness(runtime)

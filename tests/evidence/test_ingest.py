@@ -188,7 +188,10 @@ def test_custody_events_are_append_only(runtime: Runtime, clip: Path) -> None:
         with pytest.raises(DBAPIError, match="append-only"), runtime.db.engine.begin() as conn:
             conn.execute(text(statement))
     with runtime.db.session() as session:
-        assert {e.actor for e in session.scalars(select(CustodyEvent))} == {ACTOR, "system:worker"}
+        assert {e.actor for e in session.scalars(select(CustodyEvent))} == {
+            ACTOR,
+            "system:derivatives",
+        }
 
 
 def test_sidecar_metadata(tmp_path: Path) -> None:

@@ -39,6 +39,9 @@ class AuthAction(StrEnum):
     TOKEN_CREATE = "token.create"  # noqa: S105
     TOKEN_REVOKE = "token.revoke"  # noqa: S105
     TOKEN_REFUSED = "token.refused"  # noqa: S105
+    # accounts: agencies and their units (object_type ``agency``)
+    AGENCY_CREATE = "agency.create"
+    UNIT_CREATE = "unit.create"
 
 
 class Recorder(Protocol):

@@ -55,6 +55,9 @@ DOMAIN_COMMANDS = {
     "import": "sunlight.compliance.cli:import_command",
     "compliance": "sunlight.compliance.cli:compliance",
     "redact": "sunlight.redaction.cli:redact",
+    "users": "sunlight.access.cli:users",
+    "agencies": "sunlight.access.cli:agencies",
+    "tokens": "sunlight.access.cli:tokens",
 }
 
 
@@ -76,7 +79,16 @@ def cli(ctx: click.Context) -> None:
 
 
 #: Commands that write custody events: they leave their events sealed when they end.
-SEALING_COMMANDS = {"ingest", "import", "retention", "redact", "demo"}
+SEALING_COMMANDS = {
+    "ingest",
+    "import",
+    "retention",
+    "redact",
+    "demo",
+    "users",
+    "agencies",
+    "tokens",
+}
 HELP_FLAGS = {"-h", "--help"}
 
 
@@ -131,7 +143,9 @@ def serve(
         from sunlight.demo import load_demo
 
         summary = load_demo(runtime, log=lambda msg: click.echo(msg, err=True))
-        for line in demo_report(summary, runtime.settings.home):
+        scheme = "https" if ssl_certfile else "http"
+        where = f"{scheme}://{host}:{port}"
+        for line in demo_report(summary, runtime.settings.home, where):
             click.echo(line, err=True)
     app = create_app(runtime, start_worker=runtime.settings.worker_mode == "thread")
     requeued = reconcile(runtime, older_than=timedelta(0))
@@ -166,10 +180,14 @@ def serve(
         schedule.stop()
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def demo(as_json: bool) -> None:
-    """Fill the data folder with demo officers, cameras and recordings (idempotent)."""
+@click.pass_context
+def demo(ctx: click.Context, as_json: bool) -> None:
+    """Fill the data folder with demo officers, cameras, recordings and one demo account
+    per role (idempotent). `sunlight demo totp USERNAME` prints a demo account's code."""
+    if ctx.invoked_subcommand is not None:
+        return
     from sunlight.demo import load_demo
 
     runtime = open_runtime(worker_mode="eager")
@@ -182,9 +200,29 @@ def demo(as_json: bool) -> None:
         click.echo("Start with: uv run sunlight serve")
 
 
-def demo_report(summary: dict[str, Any], home: Path) -> list[str]:
+@demo.command("totp")
+@click.argument("username")
+def demo_totp(username: str) -> None:
+    """Print the current sign-in code of a DEMO account (refused for any other account)."""
+    from sunlight.demo_accounts import DemoOnly, demo_totp_code
+    from sunlight.errors import SunlightError
+
+    runtime = open_runtime()
+    try:
+        code = demo_totp_code(runtime, username)
+    except (DemoOnly, SunlightError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        runtime.close()
+    click.echo(code)
+
+
+def demo_report(
+    summary: dict[str, Any], home: Path, base_url: str = "http://127.0.0.1:8000"
+) -> list[str]:
     """What the demo loaded and where, for people (the README lists what to try)."""
     from sunlight.demo import DEMO_DAY, FACES_RECORDING_ID
+    from sunlight.demo_accounts import sign_in_lines
 
     return [
         f"demo data ready in {home}: {summary['ingested']} recordings ingested "
@@ -196,6 +234,7 @@ def demo_report(summary: dict[str, Any], home: Path) -> list[str]:
         f"(it cosigned checkpoint {summary['witness']})"
         + (f" and a C2PA chain in {home / 'c2pa'}." if summary["c2pa_key"] == "demo" else "."),
         "Every example in the README runs on this data.",
+        *sign_in_lines(base_url),
     ]
 
 

@@ -35,12 +35,13 @@ def import_command(kind: str, file: Path, as_json: bool) -> None:
     All or nothing: every bad row is reported with its row and line number and nothing of
     the file is imported. Rows already imported (same CAD or report number) are skipped.
     """
+    from sunlight.access.principal import Principal
     from sunlight.compliance.imports import import_all_or_nothing
 
     runtime = _runtime()
     try:
         result = import_all_or_nothing(
-            runtime.db, kind, file.read_bytes(), actor="system:import-cli"
+            runtime.db, kind, file.read_bytes(), actor=Principal.cli().id
         )
     finally:
         runtime.close()

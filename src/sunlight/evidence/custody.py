@@ -71,6 +71,9 @@ class Action(StrEnum):
     TOKEN_CREATE = "token.create"  # noqa: S105
     TOKEN_REVOKE = "token.revoke"  # noqa: S105
     TOKEN_REFUSED = "token.refused"  # noqa: S105
+    # accounts (access/agencies.py): agencies and their units
+    AGENCY_CREATE = "agency.create"
+    UNIT_CREATE = "unit.create"
     # shares (and the audit views, whose reading is itself recorded: CJIS AU-2)
     SHARE_CREATE = "share.create"
     SHARE_REVOKE = "share.revoke"

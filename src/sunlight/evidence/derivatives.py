@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.evidence.models import Recording
@@ -21,7 +22,8 @@ from sunlight.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-SYSTEM_ACTOR = "system:worker"
+#: Playback copies are made by this named job, whichever worker runs it.
+SYSTEM_ACTOR = Principal.system("derivatives").id
 TASK_NAME = "sunlight.evidence.make_derivatives"
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from sunlight.access.agencies import create_agency, list_agencies
 from sunlight.access.models import Agency
 from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, record
@@ -17,9 +18,17 @@ from sunlight.incidents.models import CustodyAssignment, Incident
 from sunlight.incidents.records import get_incident
 from sunlight.incidents.terms import DEFAULT_AGENCY, DEPARTMENT, need_reason
 
-
-def list_agencies(session: Session) -> list[Agency]:
-    return list(session.scalars(select(Agency).order_by(Agency.is_default.desc(), Agency.name)))
+# Agencies themselves are the access domain's (sunlight.access.agencies); these two names stay
+# importable from here for the incidents API and older callers.
+__all__ = [
+    "assign_to_agency",
+    "create_agency",
+    "custody_history",
+    "default_agency",
+    "list_agencies",
+    "return_custody",
+    "transfer_event",
+]
 
 
 def default_agency(session: Session) -> Agency:
@@ -28,26 +37,6 @@ def default_agency(session: Session) -> Agency:
         agency = Agency(name=DEFAULT_AGENCY, short_name="MSHP", is_default=True)
         session.add(agency)
         session.flush()
-    return agency
-
-
-def create_agency(session: Session, *, name: str, short_name: str, actor: str) -> Agency:
-    name, short_name = name.strip(), short_name.strip()
-    if not name or not short_name:
-        raise InvalidChange("an agency needs a name and a short name")
-    if session.scalar(select(Agency).where(Agency.name == name)):
-        raise InvalidChange(f"agency {name!r} already exists")
-    agency = Agency(name=name, short_name=short_name)
-    session.add(agency)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action=Action.METADATA_CHANGE,
-        object_type="agency",
-        object_id=agency.id,
-        details={"created": {"name": name, "short_name": short_name}},
-    )
     return agency
 
 

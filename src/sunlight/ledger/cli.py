@@ -183,11 +183,12 @@ def restore_check(source: str, drill: bool) -> None:
 @click.argument("vkey")
 def add_witness(vkey: str) -> None:
     """Accept cosignatures from the witness with verifier key VKEY."""
+    from sunlight.access.principal import Principal
     from sunlight.ledger import service
 
     runtime = _runtime()
     try:
-        row = service.add_witness(runtime, vkey, actor="admin:local")
+        row = service.add_witness(runtime, vkey, actor=Principal.cli().id)
     except service.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

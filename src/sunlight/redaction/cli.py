@@ -9,14 +9,13 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from sunlight.access.principal import Principal
 from sunlight.cli.common import emit_json, open_runtime
 from sunlight.evidence.models import Recording
 from sunlight.redaction import service
 from sunlight.redaction.plan import PlanError, load_plan
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
-
-CLI_ACTOR = "cli:local"
 
 
 def _resolve(runtime: Runtime, ref: str) -> int:
@@ -70,14 +69,14 @@ def redact(recording: str, plan_file: Path | None, do_render: bool, as_json: boo
                     runtime,
                     recording_id,
                     plan,
-                    actor=CLI_ACTOR,
+                    actor=Principal.cli().id,
                     source="import",
                     parent_id=versions[-1].id if versions else None,
                     note=f"imported from {plan_file.name}",
                 )
             else:
                 job = service.request_detection(
-                    runtime, recording_id, actor=CLI_ACTOR, enqueue=False
+                    runtime, recording_id, actor=Principal.cli().id, enqueue=False
                 )
                 if job.status != "done":
                     job = service.run_detection(runtime, job.id, echo=_echo_progress("detect"))
@@ -92,7 +91,9 @@ def redact(recording: str, plan_file: Path | None, do_render: bool, as_json: boo
                 "audio_mutes": version.mute_count,
             }
             if do_render:
-                job = service.request_render(runtime, version.id, actor=CLI_ACTOR, enqueue=False)
+                job = service.request_render(
+                    runtime, version.id, actor=Principal.cli().id, enqueue=False
+                )
                 if job.status != "done":
                     job = service.run_render(runtime, job.id, echo=_echo_progress("render"))
                 if job.status != "done":

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sunlight import __version__, errors
+from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
@@ -39,7 +40,7 @@ from sunlight.runtime import Runtime
 log = logging.getLogger(__name__)
 
 TOOL_VERSION = f"sunlight-redaction {__version__} (centerface, plan schema 1)"
-SYSTEM_ACTOR = "system:redaction"
+SYSTEM_ACTOR = Principal.system("redaction").id
 DETECT_TASK = "sunlight.redaction.detect"
 RENDER_TASK = "sunlight.redaction.render"
 

@@ -59,9 +59,11 @@ def run_command(dry_run: bool, as_of: str | None, as_json: bool) -> None:
         day = parse_date(as_of, "--as-of") if as_of else None
     except InvalidInput as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from exc
+    from sunlight.access.principal import Principal
+
     runtime = _runtime()
     try:
-        report = service.run(runtime, as_of=day, dry_run=dry_run, actor="system:retention-cli")
+        report = service.run(runtime, as_of=day, dry_run=dry_run, actor=Principal.cli().id)
     finally:
         runtime.close()
     if as_json:

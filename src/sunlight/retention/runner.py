@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sunlight.access.principal import Principal
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.guards import Operation, refusal
 from sunlight.retention.deletions import (
@@ -36,7 +37,8 @@ from sunlight.retention.report import RunReport
 from sunlight.retention.rules import BATCH_SIZE, Decision, decisions_for, live_batch
 from sunlight.runtime import Runtime
 
-SYSTEM_ACTOR = "system:retention"
+#: Scheduled retention runs act as this named job; custody events record its id.
+SYSTEM_ACTOR = Principal.system("retention").id
 #: Most recordings changed in one write transaction: how long the write lock is held.
 WRITE_BATCH = 200
 

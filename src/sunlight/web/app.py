@@ -24,7 +24,7 @@ from sunlight.redaction import api as redaction_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
-from sunlight.web import api, audit, auth, pages, shares
+from sunlight.web import admin, api, audit, auth, pages, shares
 from sunlight.web import policy as policy_pages
 from sunlight.web.deps import AuthenticationRequired, wants_page
 from sunlight.web.guard import public
@@ -98,6 +98,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(policy_pages.router)
     app.include_router(upload_router(runtime))
     app.include_router(auth.router)
+    app.include_router(admin.router)
     app.include_router(pages.router)
 
     @app.exception_handler(AuthenticationRequired)
