@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from sunlight.access import conditions
 from sunlight.access.decide import Decision, decide, visible
+from sunlight.access.models import Agency
 from sunlight.access.permissions import INFO, Permission
 from sunlight.access.principal import Principal
 from sunlight.runtime import Runtime
@@ -130,7 +131,7 @@ def build_world(session: Session) -> World:
         "complaint-OCC": Resource(complained, complaint_incident),
     }
 
-    def user(name: str, role: str, agency: data.Agency, **kw: object) -> Principal:
+    def user(name: str, role: str, agency: Agency, **kw: object) -> Principal:
         return data.add_user(session, name, agency=agency, roles=[role], **kw)  # type: ignore[arg-type]
 
     principals = {
@@ -142,9 +143,7 @@ def build_world(session: Session) -> World:
         "prosecutor": user("prosecutor", "prosecutor", jcpo),
         "oversight": user("occ", "civilian-oversight", occ),
         "administrator": user("admin", "administrator", kcpd),
-        "token-upload": data.token_principal(
-            1, [Permission.RECORDING_UPLOAD], agency_id=kcpd.id
-        ),
+        "token-upload": data.token_principal(1, [Permission.RECORDING_UPLOAD], agency_id=kcpd.id),
         "share-link": data.share_principal(link_share),
         "system-job": Principal.system("retention", agency_id=kcpd.id),
         "public": Principal.public(),
@@ -232,17 +231,28 @@ def test_lists_equal_single_checks(runtime: Runtime) -> None:
                 kind = INFO[permission].resource
                 assert kind is not None
                 table = conditions.resource_table(kind)
-                listed = set(session.scalars(select(table.id_column).where(visible(principal, permission))))
-                ids = {r.id_for(permission) for r in world.resources.values()} - {None}
+                listed = set(
+                    session.scalars(select(table.id_column).where(visible(principal, permission)))
+                )
+                ids = {
+                    i for r in world.resources.values() if (i := r.id_for(permission)) is not None
+                }
                 allowed = {
-                    i for i in ids if decide(session, principal, permission, i, reason=PURPOSE).allowed
+                    i
+                    for i in ids
+                    if decide(session, principal, permission, i, reason=PURPOSE).allowed
                 }
                 if listed != allowed:
-                    mismatches.append(f"{who} {permission}: listed {sorted(listed)}, checks {sorted(allowed)}")
-                scope = Permission.RECORDING_LIST if kind == "recording" else Permission.INCIDENT_VIEW
-                in_scope = set(session.scalars(select(table.id_column).where(visible(principal, scope))))
+                    mismatches.append(
+                        f"{who} {permission}: listed {sorted(listed)}, checks {sorted(allowed)}"
+                    )
+                scope = (
+                    Permission.RECORDING_LIST if kind == "recording" else Permission.INCIDENT_VIEW
+                )
+                in_scope = set(
+                    session.scalars(select(table.id_column).where(visible(principal, scope)))
+                )
                 for i in ids:
-                    assert i is not None
                     decision = decide(session, principal, permission, i)
                     if decision.in_scope != (i in in_scope) and decision.rule != "token-scope":
                         mismatches.append(f"{who} {permission} {i}: in_scope {decision.in_scope}")
@@ -253,3 +263,76 @@ def test_lists_equal_single_checks(runtime: Runtime) -> None:
                     if bare != listed:
                         mismatches.append(f"{who} {permission} without a reason: {sorted(bare)}")
     assert not mismatches, "\n".join(mismatches)
+
+
+#: The issue's rules, cell by cell: a regenerated matrix that loses one of these fails here
+#: even if nobody reads its diff.
+ISSUE_RULES = {
+    # officers see their own recordings, and other officers' are not found (404)
+    ("officer-A", "recording:stream", "own-A"): "allow",
+    ("officer-A", "recording:view", "other-B"): "404:default-deny",
+    ("officer-A", "recording:list", "unit-C"): "404:default-deny",
+    # supervisors see their unit's, with a reason for footage; not other units'
+    ("supervisor", "recording:view", "unit-C"): "allow",
+    ("supervisor", "recording:stream", "unit-C"): (
+        "none=deny:supervisors-unit-footage reason=allow purpose=allow"
+    ),
+    ("supervisor", "recording:list", "other-B"): "404:default-deny",
+    # custodians and internal affairs see all footage, with a reason
+    ("custodian", "recording:stream", "other-B"): (
+        "none=deny:custodians-footage reason=allow purpose=allow"
+    ),
+    ("internal-affairs", "recording:download", "unassigned"): (
+        "none=deny:custodians-footage reason=allow purpose=allow"
+    ),
+    # report before review
+    ("officer-A", "recording:view", "shooting-A"): "deny:report-before-review",
+    ("officer-A", "recording:stream", "shooting-A"): "deny:report-before-review",
+    # the outside investigator: exactly the incidents assigned to it; only it returns custody
+    ("investigator", "recording:view", "assigned-MSHP"): "allow",
+    ("investigator", "recording:view", "unassigned"): "404:default-deny",
+    ("investigator", "incident:assign", "assigned-MSHP"): "allow",
+    ("custodian", "incident:assign", "assigned-MSHP"): "deny:outside-custody-lock",
+    ("custodian", "recording:edit", "assigned-MSHP"): "deny:outside-custody-lock",
+    ("custodian", "incident:link", "assigned-MSHP"): "deny:outside-custody-lock",
+    # prosecutors: what is shared with the office (not expired, not revoked shares)
+    ("prosecutor", "recording:view", "shared-JCPO"): "allow",
+    ("prosecutor", "recording:view", "other-B"): "404:default-deny",
+    ("prosecutor", "recording:view", "unit-C"): "404:default-deny",
+    # civilian oversight: the footage of its complaints
+    ("oversight", "recording:view", "complaint-OCC"): "allow",
+    ("oversight", "recording:view", "unassigned"): "404:default-deny",
+    # First Amendment assemblies: footage only with a purpose, even one's own
+    ("officer-A", "recording:stream", "protest"): (
+        "none=deny:first-amendment-purpose reason=deny:first-amendment-purpose purpose=allow"
+    ),
+    ("custodian", "recording:download", "protest"): (
+        "none=deny:first-amendment-purpose reason=deny:first-amendment-purpose purpose=allow"
+    ),
+    # vulnerable people: named roles only, even the officer who recorded it
+    ("officer-A", "recording:view", "vulnerable"): "404:vulnerable-people",
+    ("custodian", "recording:view", "vulnerable"): "allow",
+    # administrators manage accounts, not footage; tokens and the public see nothing
+    ("administrator", "recording:view", "own-A"): "404:default-deny",
+    ("token-upload", "recording:view", "own-A"): "deny:token-scope",
+    ("token-upload", "recording:upload", "-"): "allow",
+    ("public", "recording:list", "own-A"): "404:default-deny",
+    # a share link opens its one recording
+    ("share-link", "recording:download", "shared-JCPO"): "allow",
+    ("share-link", "recording:view", "other-B"): "404:default-deny",
+}
+
+
+def test_matrix_states_the_issue_rules() -> None:
+    cells = {}
+    for line in MATRIX.read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        who, permission, what, outcome = line.split(maxsplit=3)
+        cells[(who, permission, what)] = outcome
+    wrong = {
+        key: (cells.get(key), want) for key, want in ISSUE_RULES.items() if cells.get(key) != want
+    }
+    assert not wrong, "\n".join(
+        f"{k}: matrix says {got}, the issue says {want}" for k, (got, want) in wrong.items()
+    )

@@ -67,8 +67,9 @@ def add_recording(
     """A recording row without bytes (access tests never open the file)."""
     n = next(_counter)
     recording = Recording(
-        sha256=hashlib.sha256(f"access test recording {n} {secrets.token_hex(8)}".encode())
-        .hexdigest(),
+        sha256=hashlib.sha256(
+            f"access test recording {n} {secrets.token_hex(8)}".encode()
+        ).hexdigest(),
         size_bytes=100,
         original_filename=f"BWC_{n:05d}.mp4",
         officer_id=officer_id,
@@ -251,9 +252,7 @@ def token_principal(
 
 def share_principal(share_id: int, *, can_download: bool = True) -> Principal:
     """A share link's principal: the ``share-recipient`` role, for that one recording."""
-    granted = SHARE_VIEW_PERMISSIONS | (
-        {Permission.RECORDING_DOWNLOAD} if can_download else set()
-    )
+    granted = SHARE_VIEW_PERMISSIONS | ({Permission.RECORDING_DOWNLOAD} if can_download else set())
     return Principal(
         id=f"share:{share_id}",
         display_name=f"share link {share_id}",
