@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from sunlight.access import conditions
@@ -114,7 +114,11 @@ def visible(principal: Principal, permission: Permission) -> ColumnElement[bool]
         conditions.sql_for(r.condition, resource, principal) for r in rules if r.effect == "deny"
     ]
     allowed = or_(*allows)
-    return and_(allowed, not_(or_(*denies))) if denies else allowed
+    if not denies:
+        return allowed
+    # A condition may be NULL (``unit = :unit`` on a row without a unit); NOT NULL is NULL,
+    # which would hide a row that decide() (NULL: does not hold) allows. Unknown is "no".
+    return and_(allowed, not_(func.coalesce(or_(*denies), false())))
 
 
 def decide(

@@ -18,6 +18,7 @@ No rule matching is a denial by ``default-deny``.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -70,6 +71,12 @@ class ShareRules(_Strict):
     default_days: int = Field(default=30, ge=1, le=730)
 
 
+@cache
+def _matching(pattern: str) -> tuple[Permission, ...]:
+    """``matching``, remembered: every decision expands every rule's patterns."""
+    return tuple(matching(pattern))
+
+
 class Rule(_Strict):
     id: str = Field(pattern=r"^[a-z0-9-]{1,60}$")
     effect: Literal["allow", "deny", "require"]
@@ -82,7 +89,7 @@ class Rule(_Strict):
     basis: str = ""
 
     def expanded(self) -> list[Permission]:
-        return [p for pattern in self.permissions for p in matching(pattern)]
+        return [p for pattern in self.permissions for p in _matching(pattern)]
 
     def applies_to_roles(self, roles: frozenset[str]) -> bool:
         if roles & set(self.unless_roles):
@@ -154,8 +161,17 @@ def load_access_policy(path: Path | None = None) -> LoadedPolicyFile[AccessPolic
         what="access policy",
         error=AccessPolicyError,
     )
+    key = (loaded.path, loaded.sha256)
+    if key in _CHECKED:  # checked once per file version: decide() loads it on every call
+        return loaded
     try:
         loaded.policy.check_conditions()
     except ValueError as exc:
         raise AccessPolicyError(f"access policy {loaded.path} is invalid: {exc}") from exc
+    _CHECKED.add(key)
     return loaded
+
+
+#: Policy files (path, SHA-256) whose conditions were found registered (conditions are only
+#: ever added, so a file that passed once keeps passing).
+_CHECKED: set[tuple[str, str]] = set()

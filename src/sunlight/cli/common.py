@@ -24,7 +24,10 @@ def open_runtime(worker_mode: str | None = None) -> Runtime:
         settings = settings.with_overrides(worker_mode=worker_mode)
     from sunlight.runtime import start  # SQLAlchemy and friends: not needed for --help
 
-    return start(settings)
+    try:
+        return start(settings)
+    except ConfigError as exc:  # e.g. a published policy file that does not validate
+        raise click.ClickException(str(exc)) from exc
 
 
 def seal_written_events() -> None:
