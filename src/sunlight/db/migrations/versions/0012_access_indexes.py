@@ -1,6 +1,6 @@
 """access indexes: the recordings list in its own order, whole and per officer
 
-Revision ID: 0012_access_indexes
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-03 14:00:00
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_access_indexes"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """audit views: custody events by actor and by outcome, newest first
 
-Revision ID: 0012_shares
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 14:00:00
 
 The audit views page through millions of custody events; each reads one index range:
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012_shares"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
