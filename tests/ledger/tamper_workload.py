@@ -16,7 +16,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from sunlight.access import tokens, users
+from sunlight.access.models import Agency
+from sunlight.access.principal import Principal
 from sunlight.evidence import service as evidence
+from sunlight.evidence import shares
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.evidence.models import Recording
 from sunlight.incidents import service as incidents
@@ -112,7 +116,7 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
         county = incidents.create_agency(
             s, name="County Prosecutor", short_name="CP", actor=ACTOR
         ).id
-        del officer_a, dev1
+        del dev1
     with runtime.db.session() as s:
         i1 = incidents.create_incident(
             s,
@@ -193,6 +197,82 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
         copy_id = s.scalar(select(Recording.id).where(Recording.ingest_source == "redaction"))
         assert copy_id is not None
         rec["copy"] = copy_id
+    # Access: accounts with roles (one disabled, one re-roled), tokens (one revoked), shares
+    # (to an agency, by link, a reshare, one revoked).
+    with runtime.db.session() as s:
+        dept = s.scalar(select(Agency.id).where(Agency.kind == "department"))
+        prosecutor = s.scalar(select(Agency.id).where(Agency.kind == "prosecutor"))
+        assert dept is not None and prosecutor is not None
+        clerk = users.create_user(
+            s,
+            username="clerk",
+            display_name="Records clerk",
+            agency_id=dept,
+            roles=["records-custodian"],
+            unit="Records",
+            actor=ACTOR,
+        )
+        able = users.create_user(
+            s,
+            username="able",
+            display_name="A. Able",
+            agency_id=dept,
+            roles=["officer"],
+            officer_id=officer_a,
+            actor=ACTOR,
+        )
+        users.set_roles(s, able, ["officer", "supervisor"], actor=ACTOR)
+        users.set_roles(s, clerk, ["records-custodian", "internal-affairs"], actor=ACTOR)
+        users.set_roles(s, clerk, ["internal-affairs"], actor=ACTOR)
+        gone = users.create_user(
+            s, username="gone", display_name="Left", agency_id=dept, roles=["officer"], actor=ACTOR
+        )
+        users.disable_user(s, gone, actor=ACTOR)
+        tokens.create_token(s, name="Dock 1", expires_days=None, actor=ACTOR, agency_id=dept)
+        old_token, _ = tokens.create_token(
+            s, name="Dock 2", permissions=["recording:upload", "device:view"], actor=ACTOR
+        )
+        tokens.revoke_token(s, old_token.id, actor=ACTOR)
+        job = Principal.system("tamper-workload")
+        shares.create_share(
+            s,
+            recording_id=rec["c1"],
+            recipient="Jackson County Prosecutor",
+            recipient_kind="prosecutor",
+            agency_id=prosecutor,
+            link=False,
+            can_reshare=True,
+            reason="Charging review",
+            actor=job,
+        )
+        parent, _ = shares.create_share(
+            s,
+            recording_id=rec["c2"],
+            recipient="Defence counsel",
+            recipient_kind="defence",
+            can_download=True,
+            can_reshare=True,
+            reason="Discovery",
+            actor=job,
+        )
+        shares.create_share(
+            s,
+            recording_id=rec["c2"],
+            recipient="Expert witness",
+            recipient_kind="defence",
+            parent_id=parent.id,
+            reason="Expert review",
+            actor=job,
+        )
+        revoked, _ = shares.create_share(
+            s,
+            recording_id=rec["c4"],
+            recipient="Complainant",
+            recipient_kind="complainant",
+            reason="Complaint 7",
+            actor=job,
+        )
+        shares.revoke_share(s, revoked.id, actor=job, reason="Sent in error")
     ledger.seal_and_checkpoint(runtime)
     # An unsealed tail, as `sunlight ingest` or a web request leaves before the sealer runs.
     with runtime.db.session() as s:

@@ -231,6 +231,8 @@ def altered(conn: Connection, column: Column[Any], value: Any) -> Any:
         return not value
     if isinstance(value, int):
         return value + 100
+    if isinstance(value, list):
+        return [*value, "user:manage"]
     if isinstance(value, str):
         if column.name.endswith("sha256"):
             return hashlib.sha256(value.encode()).hexdigest()

@@ -98,6 +98,7 @@ def create_token(
         object_id=token.id,
         details={
             "name": name,
+            "token_sha256": token.token_sha256,
             "permissions": token.permissions,
             "expires_at": token.expires_at.isoformat() if token.expires_at else None,
             "agency_id": agency_id,
@@ -130,6 +131,7 @@ def revoke_token(
             action=AuthAction.TOKEN_REVOKE,
             object_type="token",
             object_id=token.id,
+            details={"revoked_at": now.isoformat()},
             at=now,
         )
     return token

@@ -173,6 +173,7 @@ def create_user(
             "unit": user.unit,
             "officer_id": officer_id,
             "roles": role_list,
+            "role_rows": {r.role: r.id for r in user.roles},
             "policy_version": policy.version,
             "policy_sha256": sha,
         },
@@ -196,6 +197,7 @@ def set_roles(
     before = sorted(user.role_names)
     who = actor_id(actor)
     keep = [r for r in user.roles if r.role in wanted]
+    removed = sorted(r.id for r in user.roles if r.role not in wanted)
     added = [UserRole(role=r, granted_by=who, granted_at=now) for r in wanted if r not in before]
     user.roles = keep + added
     session.flush()
@@ -207,6 +209,8 @@ def set_roles(
         details={
             "before": before,
             "after": wanted,
+            "role_rows": {r.role: r.id for r in user.roles},
+            "removed_rows": removed,
             "policy_version": policy.version,
             "policy_sha256": sha,
         },
@@ -263,7 +267,7 @@ def disable_user(
         action=AuthAction.USER_DISABLE,
         object_id=user.id,
         reason=reason,
-        details={"sessions_ended": ended},
+        details={"sessions_ended": ended, "disabled_at": user.disabled_at.isoformat()},
         at=now,
     )
     return ended

@@ -100,6 +100,7 @@ def _details(share: Share, **extra: Any) -> dict[str, Any]:
         "recipient_kind": share.recipient_kind,
         "agency_id": share.agency_id,
         "link": share.link_sha256 is not None,
+        "link_sha256": share.link_sha256,
         "can_download": share.can_download,
         "can_reshare": share.can_reshare,
         "expires_at": share.expires_at.isoformat(),
@@ -271,7 +272,8 @@ def revoke_share(
         )
     session.flush()
     for item in revoked:
-        extra = {} if item is share else {"because_parent_revoked": share.id}
+        extra: dict[str, Any] = {} if item is share else {"because_parent_revoked": share.id}
+        extra["revoked_at"] = now.isoformat()
         record(
             session,
             actor=actor.id,
