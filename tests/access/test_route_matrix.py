@@ -4,8 +4,9 @@ a critical incident, vulnerable people, shared, under a complaint), through the 
 
 The expectation is the policy's single check (``decide``) for the route's declared
 permission, computed from the database at the moment of the request: a refused request
-must answer 401/403/404 (404 exactly when the resource is out of scope), and an allowed one
-must get past the guard. So the web layer can't be looser than the policy: 0 unauthorized
+must answer 401/403/404 (403 for anyone no rule ever grants the permission, whatever the id;
+otherwise 404 exactly when the resource is out of scope), and an allowed one must get past
+the guard. So the web layer can't be looser than the policy: 0 unauthorized
 2xx, counted and printed.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -75,11 +75,11 @@ def resource_routes(app: FastAPI) -> list[ResourceRoute]:
 
 
 @pytest.fixture
-def world_app(embedded_runtime: Runtime) -> Iterator[tuple[Runtime, World, FastAPI]]:
+def world_app(embedded_runtime: Runtime) -> tuple[Runtime, World, FastAPI]:
     with embedded_runtime.db.session() as session:
         world = build_world(session)
     app = create_app(embedded_runtime, start_worker=False)
-    yield embedded_runtime, world, app
+    return embedded_runtime, world, app
 
 
 @pytest.mark.slow
