@@ -78,3 +78,24 @@ def test_a_principal_without_the_permission_is_refused(embedded_runtime: Runtime
     app.dependency_overrides[current_principal] = lambda: token
     with TestClient(app) as client:
         assert client.get("/api/policies/access").status_code == 403
+
+
+def test_the_menu_shows_what_the_principal_can_use(embedded_runtime: Runtime) -> None:
+    from tests.support.auth import sign_in
+
+    app = create_app(embedded_runtime, start_worker=False)
+    with TestClient(app) as officer_client:
+        sign_in(officer_client, embedded_runtime, roles=("officer",))
+        nav = officer_client.get("/recordings").text.split("<nav")[1].split("</nav>")[0]
+        assert 'href="/recordings"' in nav and 'href="/upload"' in nav
+        for hidden in ("/retention", "/audit", "/admin/users", "/compliance"):
+            assert f'href="{hidden}"' not in nav
+    with TestClient(app) as admin_client:
+        sign_in(admin_client, embedded_runtime, roles=("administrator",))
+        nav = admin_client.get("/admin/users").text.split("<nav")[1].split("</nav>")[0]
+        assert 'href="/admin/users"' in nav and 'href="/audit"' in nav
+        assert 'href="/recordings"' not in nav  # administrators do not see footage
+        home = admin_client.get("/", follow_redirects=False)
+        assert home.headers["location"] == "/admin/users"
+    with TestClient(app) as anonymous:
+        assert anonymous.get("/", follow_redirects=False).headers["location"] == "/sign-in"

@@ -36,6 +36,7 @@ PUBLIC_PREFIXES = (
     "/sign-out",
     "/reauth",
     "/account",
+    "/s/",  # share links: the link itself is the credential (checked by the route)
 )
 #: Public writes: witness cosignatures (signature-checked) and the sign-in pages' forms.
 PUBLIC_WRITES = ("/log/cosignatures", "/sign-in", "/sign-out", "/reauth", "/account")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight import __version__
-from sunlight.access import Permission, Principal, visible
+from sunlight.access import Permission, Principal, may_ever, visible
 from sunlight.access.policy import load_access_policy
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
@@ -25,7 +25,7 @@ from sunlight.retention.service import recording_status
 from sunlight.runtime import Runtime
 from sunlight.validation import Id
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, current_principal
 from sunlight.web.guard import Access, decide_quietly, public, recording_for, require
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -79,9 +79,21 @@ def _day(value: str | None, end: bool = False) -> datetime | None:
     return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
+#: Where "home" is, in order: the first of these the principal may use.
+HOMES = (
+    (Permission.RECORDING_LIST, "/recordings"),
+    (Permission.INCIDENT_VIEW, "/incidents"),
+    (Permission.USER_VIEW, "/admin/users"),
+    (Permission.POLICY_VIEW, "/policies/access"),
+)
+
+
 @router.get("/", response_class=HTMLResponse, dependencies=[Depends(public())])
-def home() -> Response:
-    return RedirectResponse("/recordings", status_code=307)
+def home(principal: Annotated[Principal, Depends(current_principal)]) -> Response:
+    if not principal.is_authenticated:
+        return RedirectResponse("/sign-in", status_code=303)
+    target = next((path for p, path in HOMES if may_ever(principal, p)), "/account")
+    return RedirectResponse(target, status_code=307)
 
 
 @router.get("/recordings", response_class=HTMLResponse)

@@ -36,6 +36,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sunlight.access import sessions, tokens
+from sunlight.access.decide import may_ever
+from sunlight.access.permissions import Permission
 from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
 from sunlight.errors import Unavailable
@@ -428,12 +430,20 @@ def _principal(context: Any) -> Principal:
     return auth_state(request).principal if request is not None else Principal.public()
 
 
+@pass_context
+def _may(context: Any, permission: str) -> bool:
+    """Whether some rule ever grants ``permission`` to whoever is asking (menus show only
+    what the principal can use; every route still checks for itself)."""
+    return may_ever(_principal(context), Permission(permission))
+
+
 def install_template_globals(env: Environment) -> None:
     """``{{ csrf_field() }}`` in every form that posts, ``{{ csrf_token() }}`` for the meta
     tag scripts read, ``principal()`` for who is signed in."""
     env.globals["csrf_field"] = _csrf_field
     env.globals["csrf_token"] = _csrf_token
     env.globals["principal"] = _principal
+    env.globals["may"] = _may
 
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
