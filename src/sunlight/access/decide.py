@@ -66,6 +66,8 @@ class Decision:
     obligations: tuple[str, ...] = ()
     #: the resource is in the principal's scope (False: answer 404, not 403)
     in_scope: bool = True
+    #: the resource exists at all (a refusal on a real one is recorded, even out of scope)
+    exists: bool = True
     policy_version: str = ""
     policy_sha256: str = ""
 
@@ -73,6 +75,7 @@ class Decision:
         return {
             "permission": str(self.permission),
             "rule": self.rule,
+            "in_scope": self.in_scope,
             "policy_version": self.policy_version,
             "policy_sha256": self.policy_sha256,
         }
@@ -169,7 +172,7 @@ def decide(
         columns.append(visible(principal, scope).label("in_scope"))
         row = session.execute(select(*columns).where(table.id_column == resource_id)).one_or_none()
         if row is None:
-            return decision(False, DEFAULT_DENY, "no such resource", in_scope=False)
+            return decision(False, DEFAULT_DENY, "no such resource", in_scope=False, exists=False)
         mapping = row._mapping
         holds = {r.id: bool(mapping[f"r{i}"]) for i, r in enumerate(rules)}
         in_scope = bool(mapping["in_scope"])

@@ -32,15 +32,6 @@ def get_runtime(request: Request) -> Runtime:
 # The running system, for route signatures: ``runtime: RuntimeDep``.
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
-#: Kept for callers that still name it; no request acts as it any more.
-LOCAL_ADMINISTRATOR = Principal(
-    id="admin:local",
-    display_name="Local administrator",
-    kind="system",
-    roles=frozenset({"system"}),
-    auth="system",
-)
-
 
 class AuthenticationRequired(Exception):
     """Sign in (``reauth`` False) or prove who you are again (``reauth`` True) first.

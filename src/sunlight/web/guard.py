@@ -178,6 +178,10 @@ def check(
     with runtime.db.session(read_only=True) as session:
         decision = decide(session, principal, permission, resource_id, reason=reason)
     if not decision.in_scope:
+        if decision.exists:
+            # Someone reached for a real resource outside their scope (ID guessing, a stale
+            # link): recorded like any refusal, answered exactly like a missing id.
+            deny(runtime, principal, resource, resource_id, decision, reason)
         raise NotFound(f"no {resource} {resource_id}")
     if not decision.allowed:
         raise deny(runtime, principal, resource, resource_id, decision, reason)
