@@ -129,7 +129,10 @@ def serve(
     """
     import uvicorn
 
+    from sunlight.access.principal import Principal
+    from sunlight.cli.policies import policies_in_force
     from sunlight.evidence.derivatives import reconcile
+    from sunlight.evidence.policies import record_adoptions
     from sunlight.web.app import create_app
     from sunlight.web.security import serve_refusal
 
@@ -147,6 +150,10 @@ def serve(
         where = f"{scheme}://{host}:{port}"
         for line in demo_report(summary, runtime.settings.home, where):
             click.echo(line, err=True)
+    with runtime.db.session() as session:
+        adopted = record_adoptions(session, policies_in_force(), actor=Principal.system("serve").id)
+    for name in adopted:
+        click.echo(f"Recorded the {name} policy now in force in the custody log.", err=True)
     app = create_app(runtime, start_worker=runtime.settings.worker_mode == "thread")
     requeued = reconcile(runtime, older_than=timedelta(0))
     if requeued:

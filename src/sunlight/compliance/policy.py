@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sunlight.config import ConfigError
 from sunlight.incidents.service import INCIDENT_TYPES
-from sunlight.policyfile import load_policy_file, policy_path
+from sunlight.policyfile import LoadedPolicyFile, load_policy_file, policy_path
 
 PACKAGED = Path(__file__).with_name("policy.yaml")
 ENV_VAR = "SUNLIGHT_COMPLIANCE_POLICY"
@@ -35,10 +35,15 @@ class CompliancePolicy(BaseModel):
         return value
 
 
-def load_policy() -> CompliancePolicy:
+def load_policy_file_info() -> LoadedPolicyFile[CompliancePolicy]:
+    """The loaded file with its path, SHA-256 and text."""
     return load_policy_file(
         CompliancePolicy,
         policy_path(PACKAGED, ENV_VAR),
         what="compliance policy",
         error=CompliancePolicyError,
-    ).policy
+    )
+
+
+def load_policy() -> CompliancePolicy:
+    return load_policy_file_info().policy

@@ -46,6 +46,8 @@ class Action(StrEnum):
     TOMBSTONE = "retention.tombstone"
     # compliance
     REVIEW = "review"
+    # published policies: a new version of a policy file taking effect (its sha256)
+    POLICY_ADOPT = "policy.adopt"
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"
