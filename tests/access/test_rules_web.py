@@ -170,8 +170,11 @@ def test_guessing_ids_of_other_peoples_recordings_finds_nothing(
                 if rid in own:
                     continue
                 assert answer.status_code == 404, (path, answer.text)
-    # guesses out of scope are not refusals of something that exists: nothing recorded
-    assert _denials(world.runtime, "recording", world.east_rec) == []
+    # a guess that hits someone else's real recording is recorded as a refusal (out of
+    # scope), though it is answered exactly like a missing id
+    guesses = _denials(world.runtime, "recording", world.east_rec)
+    assert len(guesses) == 4
+    assert all(not e.details["in_scope"] for e in guesses)
 
 
 def test_supervisor_sees_the_unit_and_needs_a_reason_to_view(

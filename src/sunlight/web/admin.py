@@ -24,7 +24,7 @@ from sunlight.access.permissions import DEFAULT_TOKEN_PERMISSIONS
 from sunlight.access.policy import load_access_policy
 from sunlight.db.base import utcnow
 from sunlight.errors import Conflict, InvalidInput, NotFound
-from sunlight.validation import MAX_ID
+from sunlight.validation import MAX_ID, SmallId
 from sunlight.web.deps import RuntimeDep, require
 from sunlight.web.pages import render
 
@@ -121,7 +121,7 @@ def create_user_form(
 
 @router.get("/admin/users/{user_id}", response_class=HTMLResponse)
 def user_page(
-    user_id: int,
+    user_id: SmallId,
     request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_VIEW],
@@ -144,7 +144,7 @@ def _back(user_id: int) -> RedirectResponse:
 
 @router.post("/admin/users/{user_id}/roles")
 def roles_form(
-    user_id: int,
+    user_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     role: Annotated[list[str] | None, Form()] = None,
@@ -163,7 +163,7 @@ def roles_form(
 
 @router.post("/admin/users/{user_id}/disable")
 def disable_form(
-    user_id: int,
+    user_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -196,7 +196,7 @@ def unlock_form(
 
 @router.post("/admin/users/{user_id}/reset-mfa")
 def reset_mfa_form(
-    user_id: int,
+    user_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -210,7 +210,7 @@ def reset_mfa_form(
 
 @router.post("/admin/users/{user_id}/end-sessions")
 def end_sessions_form(
-    user_id: int,
+    user_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -275,7 +275,7 @@ def create_agency_form(
 
 @router.post("/admin/agencies/{agency_id}/units")
 def add_unit_form(
-    agency_id: int,
+    agency_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AGENCY_MANAGE))],
     name: Annotated[str, Form(max_length=100)],
@@ -358,7 +358,7 @@ def create_token_form(
 
 @router.post("/admin/tokens/{token_id}/revoke")
 def revoke_token_form(
-    token_id: int,
+    token_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.TOKEN_MANAGE))],
 ) -> Response:

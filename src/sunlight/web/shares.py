@@ -28,7 +28,7 @@ from sunlight.evidence import service as evidence
 from sunlight.evidence import shares
 from sunlight.evidence.custody import Outcome
 from sunlight.runtime import Runtime
-from sunlight.validation import Id
+from sunlight.validation import Id, SmallId
 from sunlight.web import deps, guard
 from sunlight.web.api import _guess_video_type as guess_video_type
 from sunlight.web.deps import RuntimeDep
@@ -236,7 +236,7 @@ def _visible_share(runtime: Runtime, actor: Principal, share_id: int) -> Share:
 
 @router.post("/api/shares/{share_id}/revoke", response_model=list[ShareOut])
 def revoke_share(
-    share_id: Id,
+    share_id: SmallId,
     body: RevokeIn,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.SHARE_REVOKE))],
@@ -251,7 +251,7 @@ def revoke_share(
 
 @router.post("/api/shares/{share_id}/reshare", response_model=ShareCreated, status_code=201)
 def reshare(
-    share_id: Id,
+    share_id: SmallId,
     body: ShareIn,
     request: Request,
     runtime: RuntimeDep,
@@ -343,7 +343,7 @@ def create_share_form(
 @router.post("/recordings/{recording_id}/shares/{share_id}/revoke")
 def revoke_share_form(
     recording_id: Id,
-    share_id: Id,
+    share_id: SmallId,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.SHARE_REVOKE))],
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
