@@ -28,13 +28,13 @@ import pyotp
 from sqlalchemy import select
 
 from sunlight.access.agencies import ensure_unit, find_agency
+from sunlight.access.audit import AuthAction
 from sunlight.access.models import Share, TotpCredential, User
 from sunlight.access.principal import Principal
 from sunlight.access.users import create_user, find_user
 from sunlight.db.base import utcnow
 from sunlight.errors import Forbidden, NotFound
 from sunlight.evidence import service as evidence
-from sunlight.evidence.custody import Action
 from sunlight.evidence.models import CustodyEvent, Officer, Recording, RecordingFlag
 from sunlight.evidence.shares import create_share
 from sunlight.incidents.complaints import create_complaint
@@ -177,7 +177,7 @@ def is_demo_account(runtime: Runtime, user: User) -> bool:
             select(CustodyEvent.actor).where(
                 CustodyEvent.object_type == "user",
                 CustodyEvent.object_id == str(user.id),
-                CustodyEvent.action == str(Action.USER_CREATE),
+                CustodyEvent.action == str(AuthAction.USER_CREATE),
             )
         )
     return creator == DEMO_ACTOR

@@ -19,8 +19,9 @@ from sunlight.access.principal import Principal
 
 
 class AuthAction(StrEnum):
-    """The custody actions of sign-in and account management (object_type ``user`` or
-    ``token``). ``sunlight.evidence.custody.Action`` holds the same values."""
+    """The custody actions of sign-in and account management (object_type ``user``,
+    ``token`` or ``agency``): the access half of the custody vocabulary, beside
+    ``sunlight.evidence.custody.Action``; ``custody.record`` takes either."""
 
     USER_CREATE = "user.create"
     USER_ROLES = "user.roles"
