@@ -55,9 +55,9 @@ DOMAIN_COMMANDS = {
     "import": "sunlight.compliance.cli:import_command",
     "compliance": "sunlight.compliance.cli:compliance",
     "redact": "sunlight.redaction.cli:redact",
-    "users": "sunlight.access.cli:users",
-    "agencies": "sunlight.access.cli:agencies",
-    "tokens": "sunlight.access.cli:tokens",
+    "users": "sunlight.access.cli.users:users",
+    "agencies": "sunlight.access.cli.agencies:agencies",
+    "tokens": "sunlight.access.cli.tokens:tokens",
 }
 
 
