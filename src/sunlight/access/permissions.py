@@ -48,6 +48,14 @@ class Permission(StrEnum):
     REDACTION_EDIT = "redaction:edit"
     REDACTION_RENDER = "redaction:render"
     REDACTION_VIEW = "redaction:view"
+    RELEASE_COURT = "release:court"
+    RELEASE_DECIDE = "release:decide"
+    RELEASE_PREPARE = "release:prepare"
+    RELEASE_REVIEW = "release:review"
+    RELEASE_VIEW = "release:view"
+    REQUEST_MANAGE = "request:manage"
+    REQUEST_VERIFY = "request:verify"
+    REQUEST_VIEW = "request:view"
     RETENTION_HOLD = "retention:hold"
     RETENTION_RUN = "retention:run"
     RETENTION_UNDO = "retention:undo"
@@ -109,6 +117,34 @@ INFO: dict[Permission, PermissionInfo] = {
     _P.REDACTION_EDIT: PermissionInfo("Edit redaction plans", resource="recording"),
     _P.REDACTION_RENDER: PermissionInfo("Render a redacted copy"),
     _P.REDACTION_VIEW: PermissionInfo("See redaction plans and jobs", resource="recording"),
+    _P.RELEASE_COURT: PermissionInfo(
+        "Record court petitions to release closed footage, and the court's orders",
+        resource="incident",
+    ),
+    _P.RELEASE_DECIDE: PermissionInfo(
+        "Decide on release: release, withhold or set an embargo (the agency holding release"
+        " authority)",
+        resource="incident",
+        step_up=True,
+    ),
+    _P.RELEASE_PREPARE: PermissionInfo(
+        "Prepare a release: choose redacted candidates, hand them to the release authority",
+        resource="incident",
+    ),
+    _P.RELEASE_REVIEW: PermissionInfo(
+        "Sign off a redacted copy's plan version as reviewed for release", resource="incident"
+    ),
+    _P.RELEASE_VIEW: PermissionInfo(
+        "See an incident's release case and clocks", resource="incident"
+    ),
+    _P.REQUEST_MANAGE: PermissionInfo(
+        "Work records requests: acknowledge, match footage, delay, fulfil, deny, set fees"
+    ),
+    _P.REQUEST_VERIFY: PermissionInfo(
+        "Verify a depicted person's identity and relationship and give them an unaltered copy",
+        step_up=True,
+    ),
+    _P.REQUEST_VIEW: PermissionInfo("See records requests, their clocks and the staff queue"),
     _P.RETENTION_HOLD: PermissionInfo("Place and release legal holds"),
     _P.RETENTION_RUN: PermissionInfo("Run the retention schedule", step_up=True),
     _P.RETENTION_UNDO: PermissionInfo("Undo a scheduled deletion", step_up=True),
