@@ -63,6 +63,16 @@ class Action(StrEnum):
     SHARE_REVOKE = "share.revoke"
     SHARE_USE = "share.use"
     AUDIT_VIEW = "audit.view"
+    # release governance (release cases, review, embargo, court orders)
+    RELEASE_CASE = "release.case"
+    RELEASE_CANDIDATE = "release.candidate"
+    RELEASE_REVIEW = "release.review"
+    RELEASE_EXTENSION = "release.extension"
+    RELEASE_DECISION = "release.decision"
+    RELEASE_PUBLISH = "release.publish"
+    RELEASE_EMBARGO_WARNING = "release.embargo-warning"
+    COURT_PETITION = "release.court-petition"
+    COURT_ORDER = "release.court-order"
 
 
 class Outcome(StrEnum):
