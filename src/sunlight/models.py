@@ -21,6 +21,7 @@ from sunlight.ledger import models as ledger_models
 from sunlight.redaction import models as redaction_models
 from sunlight.redaction import replay as redaction_replay
 from sunlight.release import access_rules as release_access_rules
+from sunlight.release import keepers as release_keepers
 from sunlight.release import models as release_models
 from sunlight.retention import guards as retention_guards
 from sunlight.retention import models as retention_models
@@ -43,6 +44,7 @@ __all__ = [
     "redaction_models",
     "redaction_replay",
     "release_access_rules",
+    "release_keepers",
     "release_models",
     "retention_guards",
     "retention_models",

@@ -45,9 +45,11 @@ ORDER_OUTCOMES = ("release", "deny", "conditions")
 
 __all__ = [
     "InvalidReleaseChange",
+    "NotFound",
     "ReleasedCopy",
     "SweepReport",
     "add_candidate",
+    "candidate_of",
     "case_for",
     "clock_for",
     "decide_release",
@@ -57,6 +59,7 @@ __all__ = [
     "list_cases",
     "move",
     "open_case",
+    "petition",
     "record_order",
     "released_copies",
     "review_candidate",
@@ -393,7 +396,7 @@ def add_candidate(
     return candidate
 
 
-def _candidate(session: Session, candidate_id: int) -> tuple[ReleaseCandidate, ReleaseCase]:
+def candidate_of(session: Session, candidate_id: int) -> tuple[ReleaseCandidate, ReleaseCase]:
     candidate = session.get(ReleaseCandidate, candidate_id)
     if candidate is None:
         raise NotFound(f"no release candidate {candidate_id}")
@@ -413,7 +416,7 @@ def review_candidate(
 ) -> ReleaseCandidate:
     """A reviewer signs off the candidate's exact redaction plan version (a custody event
     on the redacted copy). Signing off another version than the copy's is refused."""
-    candidate, case = _candidate(session, candidate_id)
+    candidate, case = candidate_of(session, candidate_id)
     _authorize(session, principal, Permission.RELEASE_REVIEW, case.incident_id)
     if plan_version != candidate.plan_version:
         raise InvalidChange(
@@ -714,6 +717,13 @@ def file_petition(
         },
     )
     return petition
+
+
+def petition(session: Session, petition_id: int) -> CourtPetition:
+    found = session.get(CourtPetition, petition_id)
+    if found is None:
+        raise NotFound(f"no court petition {petition_id}")
+    return found
 
 
 def record_order(

@@ -52,7 +52,7 @@ def _scope(actor: Principal) -> ColumnElement[bool]:
     return visible(actor, Permission.RECORDING_LIST)
 
 
-_REPORT_LISTS = ("to_schedule", "to_delete", "blocked", "cancelled", "pending", "locked")
+_REPORT_LISTS = ("to_schedule", "to_delete", "blocked", "cancelled", "pending", "locked", "kept_by")
 _SCOPE_BATCH = 500
 
 

@@ -43,6 +43,9 @@ class Category(_Strict):
     label: str
     keep: Literal["indefinitely"] | KeepDays | KeepAfterClose
     incident_types: list[str]
+    #: keepers (registered by domains, see ``retention.keepers``) whose recordings this
+    #: category keeps: footage released or requested is never deleted
+    keepers: list[str] = Field(default_factory=list)
     basis: str = ""
 
     @property
@@ -86,6 +89,14 @@ class RetentionPolicy(_Strict):
                         f"incident type {kind!r} is in both {seen[kind]} and {category.name}"
                     )
                 seen[kind] = category.name
+        keepers: dict[str, str] = {}
+        for category in self.categories:
+            for keeper in category.keepers:
+                if keeper in keepers:
+                    raise ValueError(
+                        f"keeper {keeper!r} is in both {keepers[keeper]} and {category.name}"
+                    )
+                keepers[keeper] = category.name
         missing = sorted(set(INCIDENT_TYPES) - set(seen))
         if missing:
             raise ValueError(f"incident types without a retention category: {missing}")
@@ -93,6 +104,9 @@ class RetentionPolicy(_Strict):
 
     def category(self, name: str) -> Category:
         return next(c for c in self.categories if c.name == name)
+
+    def category_for_keeper(self, keeper: str) -> Category | None:
+        return next((c for c in self.categories if keeper in c.keepers), None)
 
     def category_for_type(self, incident_type: str) -> Category:
         for category in self.categories:

@@ -22,6 +22,8 @@ class RunReport:
     locked: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     kept: int = 0
+    #: recordings a domain keeps whatever the schedule says (released, requested), and why
+    kept_by: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -33,5 +35,6 @@ class RunReport:
             "cancelled": len(self.cancelled),
             "pending": len(self.pending),
             "kept": self.kept,
+            "kept_by": len(self.kept_by),
         }
         return doc

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from sunlight.evidence.models import Recording
 from sunlight.incidents.models import Incident, IncidentRecording
+from sunlight.retention.keepers import kept_among
 from sunlight.retention.models import RetentionDeletion
 from sunlight.retention.policy import Category, KeepAfterClose, KeepDays, LoadedPolicy, load_policy
 
@@ -43,6 +44,8 @@ class Decision:
     why: str
     blocked_by: str | None = None
     pending_deletion_id: int | None = None
+    #: the domains keeping it whatever the schedule says: [{"keeper", "why"}]
+    keepers: list[dict[str, str]] = field(default_factory=list)
 
     def due(self, as_of: date) -> bool:
         return self.delete_on is not None and self.delete_on <= as_of
@@ -118,9 +121,14 @@ def _outcome(
 
 
 def decide(
-    loaded: LoadedPolicy, recording: RecordingFacts, incidents: Sequence[IncidentFacts]
+    loaded: LoadedPolicy,
+    recording: RecordingFacts,
+    incidents: Sequence[IncidentFacts],
+    kept: Sequence[tuple[str, str]] = (),
 ) -> Decision:
-    """Apply every category the recording falls in; the longest retention wins."""
+    """Apply every category the recording falls in; the longest retention wins. ``kept``:
+    the (keeper, why) pairs of the domains that keep it (released, requested): each keeps
+    it indefinitely under the category that lists the keeper, and says why first."""
     policy = loaded.policy
     recorded_on = _recorded_on(recording)
     by_category: dict[str, list[IncidentFacts]] = defaultdict(list)
@@ -128,14 +136,19 @@ def decide(
         by_category[policy.category_for_type(incident.type).name].append(incident)
     if not by_category:  # a recording that no incident claims
         by_category[policy.unclaimed_category] = []
-    outcomes = [
+    keeps = []
+    for keeper, reason in kept:
+        category = policy.category_for_keeper(keeper)
+        # A keeper no category lists still keeps: nothing released or requested is deleted.
+        keeps.append(CategoryOutcome(category.name if category else keeper, None, reason))
+    outcomes = keeps + [
         _outcome(policy.category(name), recorded_on, claimed)
         for name, claimed in sorted(by_category.items())
     ]
     indefinite = [o for o in outcomes if o.delete_on is None]
     winner = indefinite[0] if indefinite else max(outcomes, key=lambda o: (o.delete_on, o.category))
     why = winner.why
-    if not incidents:
+    if not incidents and not keeps:
         why = f"no incident claims it, so {policy.unclaimed_category}: {why}"
     return Decision(
         recording_id=recording.id,
@@ -146,6 +159,7 @@ def decide(
         rule=winner.category,
         delete_on=winner.delete_on,
         why=why,
+        keepers=[{"keeper": keeper, "why": reason} for keeper, reason in kept],
     )
 
 
@@ -192,9 +206,12 @@ def _decisions(
             .order_by(RetentionDeletion.id)
         )
     }
+    kept = kept_among(session, ids)
     decisions = []
     for recording in recordings:
-        decision = decide(loaded, recording, incidents.get(recording.id, []))
+        decision = decide(
+            loaded, recording, incidents.get(recording.id, []), kept.get(recording.id, [])
+        )
         decision.pending_deletion_id = pending.get(recording.id)
         decisions.append(decision)
     return decisions

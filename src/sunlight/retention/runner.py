@@ -178,6 +178,7 @@ def _settle_pending(
 @dataclass
 class _Sorted:
     kept: int = 0
+    kept_by: list[dict[str, Any]] = field(default_factory=list)
     blocked: list[dict[str, Any]] = field(default_factory=list)
     due: list[Decision] = field(default_factory=list)
 
@@ -195,6 +196,16 @@ def _sort(
             continue
         if not decision.due(as_of):
             out.kept += 1
+            if decision.keepers:
+                out.kept_by.append(
+                    {
+                        "recording_id": decision.recording_id,
+                        "filename": decision.filename,
+                        "rule": decision.rule,
+                        "why": decision.why,
+                        "keepers": decision.keepers,
+                    }
+                )
             continue
         blocker = refusal(session, decision.recording_id, Operation.DELETE)
         if blocker or decision.recording_id in undone:
@@ -268,11 +279,13 @@ def run(
                     for decision in now.due:
                         schedule(session, decision, loaded, as_of, actor)
                 sorted_.kept += now.kept
+                sorted_.kept_by.extend(now.kept_by)
                 sorted_.blocked.extend(now.blocked)
                 scheduled.extend(now.due)
             sorted_.blocked.sort(key=lambda item: int(item["recording_id"]))
             sorted_.due = scheduled
         report.kept += sorted_.kept
+        report.kept_by.extend(sorted_.kept_by)
         report.blocked.extend(sorted_.blocked)
         report.to_schedule.extend(
             {**decision.to_dict(), "grace_until": grace_until} for decision in sorted_.due

@@ -5,6 +5,7 @@
   re-enqueue playback and redaction jobs a crash lost; every 6 hours also report stored
   objects that nothing refers to (with their SHA-256 and size);
 - remove expired, unfinished uploads (hourly; fully received ones are never removed);
+- publish embargoed releases when their embargo lifts, warning staff before (every minute);
 - run the published retention schedule (daily, first a minute after start-up, in small
   batches with a pause between them): deletions wait out the grace period,
   holds and investigations block them, and every deletion leaves a tombstone.
@@ -132,6 +133,7 @@ def reconcile_all(
 def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
     from sunlight.ledger.config import ledger_settings
     from sunlight.ledger.service import seal_tick
+    from sunlight.release import service as release_service
     from sunlight.retention import service as retention_service
 
     schedule = Schedule(
@@ -148,6 +150,8 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
                 run_at_start=False,
             ),
             Periodic("uploads", 3600, lambda: sweep_uploads(runtime)),
+            # embargoed releases: warn staff before, publish when the embargo lifts
+            Periodic("releases", 60, lambda: release_service.sweep(runtime.db, utcnow())),
         ]
     )
     if retention:
