@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, String, cast, literal, select, union_all
+from sqlalchemy import Select, String, cast, exists, literal, select, union_all
 
 from sunlight.release.models import Release, ReleaseCandidate
 from sunlight.retention.keepers import register_keeper
@@ -19,6 +19,8 @@ def _why(prefix: str, case_id: Any) -> Any:
 
 
 def kept_by_release() -> Select[Any]:
+    # a candidate once released is kept as released (one reason, the stronger one)
+    unreleased = ~exists().where(Release.candidate_id == ReleaseCandidate.id)
     return select(
         union_all(
             select(
@@ -32,14 +34,14 @@ def kept_by_release() -> Select[Any]:
             select(
                 ReleaseCandidate.derived_recording_id.label("recording_id"),
                 _why("prepared for release under release case ", ReleaseCandidate.case_id),
-            ),
+            ).where(unreleased),
             select(
                 ReleaseCandidate.original_recording_id.label("recording_id"),
                 _why(
                     "original of a copy prepared for release under release case ",
                     ReleaseCandidate.case_id,
                 ),
-            ),
+            ).where(unreleased),
         ).subquery()
     )
 
