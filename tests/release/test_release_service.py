@@ -157,7 +157,10 @@ def test_clocks_from_the_incident_and_pending_with_the_patrol(runtime: Runtime) 
         assert clock.summary.startswith("pending with Missouri Highway Patrol for 37 days")
         assert clock.decide_due_at == T0 + 22 * DAY and clock.decide_overdue
         assert clock.delivered_at == T0 + 8 * DAY and not clock.deliver_overdue
-        assert [(g.party, g.days) for g in clock.segments] == [("department", 2.0), ("authority", 37.0)]
+        assert [(g.party, g.days) for g in clock.segments] == [
+            ("department", 2.0),
+            ("authority", 37.0),
+        ]
         late = service.clock_for(session, s.incident_id, T0 + 50 * DAY)
         assert late.overdue and late.days_left == -5
         early = service.clock_for(session, s.incident_id, T0 + 8 * DAY)

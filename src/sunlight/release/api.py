@@ -722,7 +722,7 @@ def case_page(
         "release_case.html",
         incident_id=incident_id,
         case=view,
-        may=may,
+        can=may,
         types=INCIDENT_TYPES,
     )
 

@@ -1,0 +1,172 @@
+"""Release on the web: only the authority's accounts decide (a refusal is a recorded
+denial), staff pages and JSON, the published policy, and the public list and proof bundle
+(verifies offline with pinned keys, carries no private field)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from sunlight.evidence.models import CustodyEvent, Recording
+from sunlight.ledger import service as ledger
+from sunlight.ledger.bundle import check_bundle
+from sunlight.ledger.verify import VerificationError
+from sunlight.runtime import Runtime
+from sunlight.web.app import create_app
+from tests.release.support import make_inactive, scenario
+from tests.support.auth import sign_in, sign_in_outside, sign_out
+
+PRIVATE = {"disclosure", "salt", "actor", "reason", "details", "private_fields"}
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime, start_worker=False)) as test_client:
+        yield test_client
+
+
+def _keys(doc: Any) -> Iterator[str]:
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            yield key
+            yield from _keys(value)
+    elif isinstance(doc, list):
+        for item in doc:
+            yield from _keys(item)
+
+
+def _strings(doc: Any) -> Iterator[str]:
+    if isinstance(doc, dict):
+        for value in doc.values():
+            yield from _strings(value)
+    elif isinstance(doc, list):
+        for item in doc:
+            yield from _strings(item)
+    elif isinstance(doc, str):
+        yield doc
+
+
+def test_the_patrol_decides_the_department_prepares(runtime: Runtime, client: TestClient) -> None:
+    s = scenario(runtime)
+    make_inactive(runtime, s.incident_id)
+    base = f"/api/incidents/{s.incident_id}/release"
+    custodian = sign_in(client, runtime, roles=("records-custodian",))
+    assert client.post(base).status_code == 201
+    case = client.post(f"{base}/candidates", json={"recording_id": s.derived_id}).json()
+    candidate = case["candidates"][0]
+    assert candidate["plan_version"] == 2 and candidate["provenance"]["c2pa"]["signed"] is True
+    reviewed = client.post(
+        f"{base}/candidates/{candidate['id']}/review", json={"plan_version": 2, "note": "ok"}
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    ready = client.post(f"{base}/state", json={"to": "ready"}).json()
+    assert ready["state"] == "ready" and ready["clock"]["authority"] == "Missouri Highway Patrol"
+    assert ready["clock"]["pending_with"] == "Missouri Highway Patrol"
+
+    refused = client.post(
+        f"{base}/decision", json={"action": "release", "candidate_ids": [candidate["id"]]}
+    )
+    assert refused.status_code == 403
+    assert "no rule grants release:decide" in refused.json()["detail"]
+    with runtime.db.session(read_only=True) as session:
+        denial = session.scalars(
+            select(CustodyEvent).where(
+                CustodyEvent.action == "access.denied",
+                CustodyEvent.object_type == "incident",
+                CustodyEvent.object_id == str(s.incident_id),
+                CustodyEvent.actor == custodian.id,
+            )
+        ).one()
+    assert denial.outcome == "denied" and denial.details["permission"] == "release:decide"
+    page = client.get(f"/incidents/{s.incident_id}/release")
+    assert page.status_code == 200 and "Missouri Highway Patrol" in page.text
+    assert 'id="decide"' not in page.text  # the form is for the authority only
+
+    sign_out(client)
+    mshp = sign_in_outside(client, runtime)
+    page = client.get(f"/incidents/{s.incident_id}/release")
+    assert page.status_code == 200 and 'id="decide"' in page.text
+    decided = client.post(
+        f"{base}/decision", json={"action": "release", "candidate_ids": [candidate["id"]]}
+    )
+    assert decided.status_code == 200, decided.text
+    body = decided.json()
+    assert body["state"] == "released" and body["releases"][0]["released_at"]
+    assert body["transitions"][-1]["actor"] == mshp.id
+    listed = client.get("/api/releases").json()
+    assert [c["incident_id"] for c in listed] == [s.incident_id]
+    assert client.get("/releases").status_code == 200
+
+
+def test_public_list_and_proof_verify_offline_without_private_fields(
+    runtime: Runtime, client: TestClient
+) -> None:
+    s = scenario(runtime, type="arrest", cad="KC26-000555", assign=False)
+    make_inactive(runtime, s.incident_id)
+    base = f"/api/incidents/{s.incident_id}/release"
+    sign_in(client, runtime, roles=("records-custodian",))
+    client.post(base)
+    candidate = client.post(f"{base}/candidates", json={"recording_id": s.derived_id}).json()[
+        "candidates"
+    ][0]
+    client.post(f"{base}/candidates/{candidate['id']}/review", json={"plan_version": 2})
+    client.post(f"{base}/state", json={"to": "ready"})
+    case = client.post(
+        f"{base}/decision", json={"action": "release", "candidate_ids": [candidate["id"]]}
+    ).json()
+    release_id = case["releases"][0]["id"]
+    sign_out(client)
+
+    assert client.get(f"/api/public/releases/{release_id}/proof").status_code == 404  # unsealed
+    assert client.get("/api/public/releases/999/proof").status_code == 404
+    ledger.seal_and_checkpoint(runtime)
+    log_key = ledger.identity(runtime).verifier_key
+
+    listed = client.get("/api/public/releases")
+    assert listed.status_code == 200
+    assert listed.json() == [
+        {
+            "id": release_id,
+            "incident_type": "arrest",
+            "incident_date": "2026-05-08",
+            "released_at": listed.json()[0]["released_at"],
+        }
+    ]
+    response = client.get(f"/api/public/releases/{release_id}/proof")
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert not set(_keys(doc)) & PRIVATE
+    with runtime.db.session(read_only=True) as session:
+        original = session.get(Recording, s.original_id)
+        derived = session.get(Recording, s.derived_id)
+        assert original is not None and derived is not None
+        private_values = {original.original_filename, derived.original_filename, "test:clerk"}
+    assert not private_values & set(_strings(doc))
+    assert "KC26-000555" not in response.text and "Officer" not in response.text
+
+    released = check_bundle(
+        doc["released"], log_key=log_key, min_witnesses=0, file_sha256=derived.sha256
+    )
+    origin = check_bundle(
+        doc["original"], log_key=log_key, min_witnesses=0, file_sha256=original.sha256
+    )
+    assert released.entry["object"] == {"type": "recording", "id": str(s.derived_id)}
+    assert origin.entry["action"] == "ingest" and origin.private is None
+    with pytest.raises(VerificationError):
+        check_bundle(doc["released"], log_key=log_key, min_witnesses=0, file_sha256=original.sha256)
+
+
+def test_release_policy_is_published_to_staff(runtime: Runtime, client: TestClient) -> None:
+    sign_in(client, runtime, roles=("records-custodian",))
+    doc = client.get("/api/policies/release").json()
+    assert doc["version"] == 1 and len(doc["sha256"]) == 64
+    shooting = next(r for r in doc["rules"] if r["id"] == "critical-shooting")
+    assert shooting["authority"] == "investigating-agency" and shooting["release_days"] == 45
+    text = client.get("/api/policies/release.yaml")
+    assert text.headers["x-policy-sha256"] == doc["sha256"] and "critical-shooting" in text.text
+    page = client.get("/policies/release")
+    assert page.status_code == 200 and "RSMo 610.100.2(3)" in page.text
