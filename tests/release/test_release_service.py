@@ -66,11 +66,11 @@ def test_only_the_authority_decides(runtime: Runtime) -> None:
         assert made[0].released_at is not None
         case = service.get_case(session, s.incident_id)
         assert case.state == "released"
-        decision = [
+        decision = next(
             e
             for e in events_for(session, "incident", s.incident_id)
             if e.action == "release.decision"
-        ][0]
+        )
         assert decision.actor == mshp.id
         assert decision.details["rule_id"] == "critical-shooting"
         assert decision.details["policy_version"] == 1
@@ -206,24 +206,21 @@ def test_extensions_need_basis_and_date_and_stop_at_the_cap(runtime: Runtime) ->
                 estimated_release=date(2026, 7, 1),
                 now=now,
             )
-    granted = 0
     with runtime.db.session() as session:
-        while True:
-            due = (T0 + timedelta(days=45 + 30 * (granted + 1))).date()
-            try:
-                service.extend(
-                    session,
-                    s.incident_id,
-                    principal=mshp,
-                    basis=basis,
-                    estimated_release=due,
-                    now=now,
-                )
-            except InvalidChange as exc:
-                assert "capped at 365 days" in str(exc)
-                break
-            granted += 1
-        assert granted == 12  # 12 x 30 = 360 <= 365; a 13th step would pass the cap
+        for granted in range(1, 13):  # 12 x 30 = 360 days: within the 365-day cap
+            due = (T0 + timedelta(days=45 + 30 * granted)).date()
+            service.extend(
+                session, s.incident_id, principal=mshp, basis=basis, estimated_release=due, now=now
+            )
+        with pytest.raises(InvalidChange, match="capped at 365 days in all; 360 days"):
+            service.extend(
+                session,
+                s.incident_id,
+                principal=mshp,
+                basis=basis,
+                estimated_release=date(2027, 6, 1),
+                now=now,
+            )
         clock = service.clock_for(session, s.incident_id, now)
         assert clock.extension_days == 360 and clock.due_at == T0 + timedelta(days=405)
 

@@ -55,6 +55,7 @@ DOMAIN_COMMANDS = {
     "import": "sunlight.compliance.cli:import_command",
     "compliance": "sunlight.compliance.cli:compliance",
     "redact": "sunlight.redaction.cli:redact",
+    "releases": "sunlight.release.cli:releases",
     "users": "sunlight.access.cli.users:users",
     "agencies": "sunlight.access.cli.agencies:agencies",
     "tokens": "sunlight.access.cli.tokens:tokens",
