@@ -37,6 +37,7 @@ PUBLIC_PREFIXES = (
     "/reauth",
     "/account",
     "/s/",  # share links: the link itself is the credential (checked by the route)
+    "/api/public/",  # the public portal's data (released footage, proofs): public fields only
 )
 #: Public writes: witness cosignatures (signature-checked) and the sign-in pages' forms.
 PUBLIC_WRITES = ("/log/cosignatures", "/sign-in", "/sign-out", "/reauth", "/account")
