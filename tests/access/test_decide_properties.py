@@ -37,6 +37,7 @@ from sunlight.access.models import Agency
 from sunlight.access.permissions import INFO, Permission, ResourceType
 from sunlight.access.policy import AccessPolicy, load_access_policy
 from sunlight.access.principal import Principal
+from sunlight.release.policy import load_release_policy
 from sunlight.runtime import Runtime
 from tests.support import access_data as data
 
@@ -66,6 +67,8 @@ FIRST_AMENDMENT = {"first-amendment-assembly"}
 VULNERABLE_KINDS = {"vulnerable", "minor", "sex-crime-victim"}
 FLAG_KINDS = ("minor", "vulnerable", "sex-crime-victim", "missing-metadata")
 AGENCIES = ("KCPD", "MSHP", "JCPO", "OCC")
+#: incident types whose release authority is the investigating agency (release policy)
+RELEASE_AGENCY_TYPES = frozenset(load_release_policy().policy.agency_types())
 REASONS = (
     None,
     "",
@@ -308,6 +311,13 @@ class Reference:
             return who.agency is not None and any(
                 s.agency == who.agency for r in inc.recordings for s in self._active_shares(r)
             )
+        if name == "holds_release_authority":
+            # the release policy: the investigating agency for its types once assigned,
+            # else the department
+            to_agency = inc.type in RELEASE_AGENCY_TYPES and inc.agency is not None
+            if who.agency is None or who.agency == "KCPD":
+                return not to_agency
+            return to_agency and inc.agency == who.agency
         raise AssertionError(f"the reference does not know condition {name!r} for incidents")
 
     # conditions on a recording
@@ -532,6 +542,7 @@ def test_the_reference_knows_every_registered_condition() -> None:
         "complaint_handled_by_agency",
         "involved_before_statement",
         "involved_officer",
+        "holds_release_authority",
     }
     assert set(conditions.CONDITIONS) == known
 

@@ -93,7 +93,7 @@ def test_dry_run_then_grace_then_bytes_gone_and_tombstone_remains(runtime: Runti
         assert actions[-2:] == ["retention.scheduled", "retention.tombstone"]
         tombstone = events_for(session, "recording", rec)[-1]
         assert tombstone.details["sha256"] == sha
-        assert tombstone.details["policy_version"] == 1
+        assert tombstone.details["policy_version"] == 2
         with pytest.raises(evidence.ChangeRefused, match="deleted under the retention"):
             evidence.update_recording(session, rec, {"title": "x"}, actor="t", reason="r")
     assert runtime.store.exists(_sha(runtime, kept))
