@@ -393,3 +393,35 @@ def test_retention_keeps_released_footage_and_says_why(runtime: Runtime) -> None
         f"original of a copy released under release case {case_id}"
     }
     assert report.to_dict()["counts"]["kept_by"] >= 2
+
+
+def test_nonpublic_location_is_closed_by_default(runtime: Runtime) -> None:
+    s = scenario(runtime, cad="KC26-000904")
+    candidate_id = _ready(runtime, s)
+    mshp = person(runtime, 50, "outside-investigator", agency_id=s.agency_id)
+    with runtime.db.session() as session:
+        session.add(
+            RecordingFlag(
+                recording_id=s.original_id,
+                kind="nonpublic-location",
+                reason="inside a residence",
+                created_by="t",
+            )
+        )
+    with (
+        runtime.db.session() as session,
+        pytest.raises(InvalidChange, match=r"nonpublic location: closed by default \(RSMo 610"),
+    ):
+        service.decide_release(
+            session, s.incident_id, principal=mshp, candidate_ids=[candidate_id], now=T0 + 9 * DAY
+        )
+    with runtime.db.session() as session:
+        flag = session.scalars(
+            select(RecordingFlag).where(RecordingFlag.recording_id == s.original_id)
+        ).one()
+        flag.cleared_at, flag.cleared_by = T0 + 9 * DAY, "test:clerk"
+    with runtime.db.session() as session:
+        made = service.decide_release(
+            session, s.incident_id, principal=mshp, candidate_ids=[candidate_id], now=T0 + 9 * DAY
+        )
+        assert made[0].released_at == T0 + 9 * DAY
