@@ -170,3 +170,32 @@ def test_release_policy_is_published_to_staff(runtime: Runtime, client: TestClie
     assert text.headers["x-policy-sha256"] == doc["sha256"] and "critical-shooting" in text.text
     page = client.get("/policies/release")
     assert page.status_code == 200 and "RSMo 610.100.2(3)" in page.text
+
+
+def test_staff_pages_forms_end_to_end_with_an_embargo(runtime: Runtime, client: TestClient) -> None:
+    s = scenario(runtime, cad="KC26-000556")
+    make_inactive(runtime, s.incident_id)
+    page = f"/incidents/{s.incident_id}/release"
+    sign_in(client, runtime, roles=("records-custodian",))
+    assert "Open the release case" in client.get(page).text
+    assert client.post(page, follow_redirects=False).status_code == 303
+    client.post(f"{page}/candidates", data={"recording_id": str(s.derived_id)})
+    case = client.get(f"/api/incidents/{s.incident_id}/release").json()
+    cid = case["candidates"][0]["id"]
+    assert "Sign off plan v2" in client.get(page).text
+    client.post(f"{page}/candidates/{cid}/review", data={"plan_version": "2", "note": "ok"})
+    moved = client.post(f"{page}/state", data={"to": "ready"}, follow_redirects=False)
+    assert moved.status_code == 303
+    sign_out(client)
+    sign_in_outside(client, runtime)
+    done = client.post(
+        f"{page}/decision",
+        data={"action": "release", "candidate_ids": str(cid), "embargo_until": "2099-01-01T12:00"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    case = client.get(f"/api/incidents/{s.incident_id}/release").json()
+    assert case["state"] == "ready"
+    assert case["releases"][0]["scheduled_for"].startswith("2099-01-01T12:00")
+    assert "embargoed until" in client.get(page).text
+    assert client.get(f"/api/public/releases/{case['releases'][0]['id']}/proof").status_code == 404

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sunlight.access import Permission, Principal, visible
 from sunlight.db.base import utcnow
+from sunlight.errors import InvalidInput
 from sunlight.incidents.models import Incident
 from sunlight.incidents.terms import INCIDENT_TYPES
 from sunlight.release import proof as proofs
@@ -26,7 +27,7 @@ from sunlight.release.clocks import Clock, compute
 from sunlight.release.models import ReleaseCase
 from sunlight.release.policy import ReleasePolicy, load_release_policy
 from sunlight.runtime import Runtime
-from sunlight.validation import Day, Id, SmallId, Timestamp
+from sunlight.validation import Day, Id, SmallId, Timestamp, check_datetime
 from sunlight.web.deps import RuntimeDep
 from sunlight.web.guard import Access, decide_quietly, incident_for, public, require
 from sunlight.web.pages import render
@@ -788,8 +789,13 @@ def form_decide(
 ) -> Response:
     embargo = None
     if embargo_until:
-        embargo = datetime.fromisoformat(embargo_until)
-        embargo = embargo if embargo.tzinfo else embargo.replace(tzinfo=UTC)
+        try:
+            embargo = datetime.fromisoformat(embargo_until)
+        except ValueError as exc:
+            raise InvalidInput(f"embargo_until: not a date and time: {embargo_until!r}") from exc
+        embargo = check_datetime(
+            embargo if embargo.tzinfo else embargo.replace(tzinfo=UTC), "embargo_until"
+        )
     body = DecideIn(
         action=action,
         candidate_ids=candidate_ids or [],
