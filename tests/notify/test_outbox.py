@@ -169,7 +169,6 @@ def test_server_down_then_up_delivers_every_message_once(runtime: Runtime) -> No
     assert all("requester" not in str(e.details) for e in events)
 
 
-@pytest.mark.slow
 def test_two_sweepers_never_send_one_message_twice(runtime: Runtime) -> None:
     port = free_port()
     ids = queue(runtime, 24)
