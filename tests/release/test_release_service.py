@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sunlight.errors import Forbidden, InvalidChange
 from sunlight.evidence.custody import events_for
 from sunlight.evidence.models import CustodyEvent, RecordingFlag
+from sunlight.notify.models import OutboxMessage
 from sunlight.release import service
 from sunlight.release.states import InvalidReleaseChange
 from sunlight.retention import runner as retention
@@ -268,6 +269,12 @@ def test_embargo_sweep_warns_before_and_releases_at_the_time(runtime: Runtime) -
             select(CustodyEvent).where(CustodyEvent.action == "release.embargo-warning")
         ).one()
         assert warning.details["release_id"] == release_id
+        mail = session.scalars(select(OutboxMessage)).one()  # warned once, through the outbox
+        assert mail.to_addr == "records-unit@kcpd.example"
+        assert mail.topic == f"incident:{s.incident_id}"
+        assert mail.subject.startswith("Embargo lifts") and mail.queued_at == lifts - timedelta(
+            hours=23
+        )
 
 
 def test_withhold_needs_statute_and_reason_and_reconsider(runtime: Runtime) -> None:

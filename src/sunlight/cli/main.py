@@ -59,6 +59,8 @@ DOMAIN_COMMANDS = {
     "users": "sunlight.access.cli.users:users",
     "agencies": "sunlight.access.cli.agencies:agencies",
     "tokens": "sunlight.access.cli.tokens:tokens",
+    "requests": "sunlight.requests.cli:requests",
+    "outbox": "sunlight.notify.cli:outbox",
 }
 
 
@@ -89,6 +91,7 @@ SEALING_COMMANDS = {
     "users",
     "agencies",
     "tokens",
+    "outbox",
 }
 HELP_FLAGS = {"-h", "--help"}
 

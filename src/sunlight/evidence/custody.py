@@ -73,6 +73,9 @@ class Action(StrEnum):
     RELEASE_EMBARGO_WARNING = "release.embargo-warning"
     COURT_PETITION = "release.court-petition"
     COURT_ORDER = "release.court-order"
+    # email outbox (sunlight.notify): a message handed to the mail server, or given up on
+    MAIL_SENT = "mail.sent"
+    MAIL_FAILED = "mail.failed"
 
 
 class Outcome(StrEnum):

@@ -23,6 +23,7 @@ from sunlight.errors import Forbidden, InvalidChange, NotFound
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.models import RecordingFlag
 from sunlight.incidents.models import Incident, IncidentRecording
+from sunlight.notify.outbox import enqueue
 from sunlight.redaction.models import RedactionJob, RedactionPlan
 from sunlight.release import states
 from sunlight.release.clocks import Clock, compute
@@ -884,10 +885,10 @@ class SweepReport:
 def warn_staff(
     session: Session, *, to: list[str], subject: str, body: str, topic: str, now: datetime
 ) -> None:
-    """Warn staff. Until the durable outbox (``sunlight.notify.outbox``) is merged, the
-    warning is a custody event on the release's incident (written by the caller); this one
-    function is where the outbox's ``enqueue`` is called for each address."""
-    del session, to, subject, body, topic, now
+    """Warn staff through the durable email outbox (in the caller's transaction: the
+    messages exist iff the sweep's changes commit; sending and retrying is the outbox's)."""
+    for address in to:
+        enqueue(session, to=address, subject=subject, body=body, topic=topic, now=now)
 
 
 def sweep(db: Database, now: datetime) -> SweepReport:
@@ -919,7 +920,7 @@ def sweep(db: Database, now: datetime) -> SweepReport:
                     to=policy.embargo.notify,
                     subject=subject,
                     body=body,
-                    topic=f"release:{release.id}:embargo",
+                    topic=f"incident:{case.incident_id}",
                     now=now,
                 )
                 release.warned_at = now

@@ -2,7 +2,7 @@
 candidates with review sign-off, releases (embargoed or published), court petitions and orders
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014 (0013 on the release branch; chained after the outbox when clock was merged)
 Create Date: 2026-12-03 16:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sunlight.db.base import BigId, UTCDateTime
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
