@@ -177,6 +177,7 @@ def test_staff_pages_forms_end_to_end_with_an_embargo(runtime: Runtime, client: 
     make_inactive(runtime, s.incident_id)
     page = f"/incidents/{s.incident_id}/release"
     sign_in(client, runtime, roles=("records-custodian",))
+    assert f'href="{page}"' in client.get(f"/incidents/{s.incident_id}").text
     assert "Open the release case" in client.get(page).text
     assert client.post(page, follow_redirects=False).status_code == 303
     client.post(f"{page}/candidates", data={"recording_id": str(s.derived_id)})
