@@ -432,3 +432,32 @@ def test_nonpublic_location_is_closed_by_default(runtime: Runtime) -> None:
             session, s.incident_id, principal=mshp, candidate_ids=[candidate_id], now=T0 + 9 * DAY
         )
         assert made[0].released_at == T0 + 9 * DAY
+
+
+def test_sending_back_calls_off_an_embargoed_release(runtime: Runtime) -> None:
+    s = scenario(runtime, cad="KC26-000905")
+    candidate_id = _ready(runtime, s)
+    mshp = person(runtime, 50, "outside-investigator", agency_id=s.agency_id)
+    lifts = T0 + 20 * DAY
+    with runtime.db.session() as session:
+        made = service.decide_release(
+            session,
+            s.incident_id,
+            principal=mshp,
+            candidate_ids=[candidate_id],
+            embargo_until=lifts,
+            now=T0 + 10 * DAY,
+        )
+        release_id = made[0].id
+    with runtime.db.session() as session:
+        service.move(
+            session, s.incident_id, "in-review", principal=mshp, now=T0 + 11 * DAY, reason="blur"
+        )
+        case = service.get_case(session, s.incident_id)
+        assert case.releases[0].cancelled_at == T0 + 11 * DAY
+        assert case.transitions[-1].to_state == "in-review"
+    assert service.sweep(runtime.db, lifts + DAY) == service.SweepReport([], [])
+    with runtime.db.session(read_only=True) as session:
+        assert service.released_copies(session, s.incident_id) == []
+        event = events_for(session, "incident", s.incident_id)[-1]
+        assert event.details["cancelled_release_ids"] == [release_id]

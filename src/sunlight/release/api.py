@@ -110,6 +110,7 @@ class ReleaseOut(BaseModel):
     scheduled_for: datetime
     warned_at: datetime | None
     released_at: datetime | None
+    cancelled_at: datetime | None
     court_order_id: int | None
 
 

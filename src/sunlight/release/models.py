@@ -125,6 +125,8 @@ class Release(Base):
     scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: an embargoed release called off before it lifted (the case left "ready")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     court_order_id: Mapped[int | None] = mapped_column(ForeignKey("court_orders.id"))
     rule_id: Mapped[str] = mapped_column(String(40))

@@ -170,6 +170,13 @@ def _transition(
     stamp = _stamp(loaded, rule)
     frm = case.state
     case.state = to
+    cancelled = []
+    if frm == states.READY and to != states.RELEASED:
+        # leaving "ready" calls off any embargoed release still waiting to lift
+        for release in case.releases:
+            if release.released_at is None and release.cancelled_at is None:
+                release.cancelled_at = now
+                cancelled.append(release.id)
     session.add(
         ReleaseTransition(
             case_id=case.id,
@@ -190,7 +197,14 @@ def _transition(
         object_id=incident.id,
         now=now,
         reason=reason,
-        details={"case_id": case.id, "from": frm, "to": to, "statute": statute, **stamp},
+        details={
+            "case_id": case.id,
+            "from": frm,
+            "to": to,
+            "statute": statute,
+            "cancelled_release_ids": cancelled,
+            **stamp,
+        },
     )
     session.flush()
     session.refresh(case)
@@ -546,7 +560,7 @@ def decide_release(
     incident = _incident(session, incident_id)
     states.check(case.state, states.RELEASED)
     _authorize(session, principal, Permission.RELEASE_DECIDE, incident_id)
-    if any(r.released_at is None for r in case.releases):
+    if any(r.released_at is None and r.cancelled_at is None for r in case.releases):
         raise InvalidChange("a release of this case is already scheduled (embargoed)")
     chosen = _releasable(session, case, candidate_ids, court=False)
     if embargo_until is not None and _utc(embargo_until) <= now:
@@ -901,7 +915,11 @@ def sweep(db: Database, now: datetime) -> SweepReport:
         waiting = list(
             session.scalars(
                 select(Release)
-                .where(Release.released_at.is_(None), Release.scheduled_for <= now + warn_before)
+                .where(
+                    Release.released_at.is_(None),
+                    Release.cancelled_at.is_(None),
+                    Release.scheduled_for <= now + warn_before,
+                )
                 .order_by(Release.scheduled_for, Release.id)
             )
         )

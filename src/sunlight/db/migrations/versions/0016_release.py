@@ -190,6 +190,7 @@ def upgrade() -> None:
         sa.Column("scheduled_for", UTCDateTime(timezone=True), nullable=False),
         sa.Column("warned_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("released_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("public", sa.Boolean(), nullable=False),
         sa.Column("court_order_id", sa.Integer(), nullable=True),
         sa.Column("rule_id", sa.String(length=40), nullable=False),
