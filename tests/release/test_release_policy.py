@@ -43,6 +43,7 @@ def _write(tmp_path: Path, change: dict[str, object]) -> Path:
         ({"surprise": 1}, "Extra inputs are not permitted"),
         ({"version": 0}, "greater than or equal to 1"),
         ({"extensions": {"step_days": 400, "max_total_days": 365}}, "less than or equal to 365"),
+        ({"embargo": {"warning_hours": 24, "notify": ["records unit"]}}, "should match pattern"),
     ],
 )
 def test_invalid_files_are_refused(tmp_path: Path, change: dict[str, object], message: str) -> None:

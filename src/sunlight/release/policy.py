@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from sunlight.config import ConfigError
 from sunlight.incidents.terms import INCIDENT_TYPES
@@ -22,6 +22,7 @@ PACKAGED = Path(__file__).with_name("policy.yaml")
 ENV_VAR = "SUNLIGHT_RELEASE_POLICY"
 
 Authority = Literal["department", "investigating-agency"]
+Address = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
 Opener = Literal["court-order", "depicted-person"]
 OPENERS: tuple[Opener, ...] = ("court-order", "depicted-person")
 Redaction = Literal[
@@ -44,7 +45,7 @@ class Extensions(_Strict):
 
 class Embargo(_Strict):
     warning_hours: int = Field(default=24, ge=1, le=24 * 30)
-    notify: list[str] = Field(default_factory=list, description="Staff addresses warned.")
+    notify: list[Address] = Field(default_factory=list, description="Staff addresses warned.")
 
 
 class NonpublicLocations(_Strict):
