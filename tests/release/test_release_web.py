@@ -200,3 +200,68 @@ def test_staff_pages_forms_end_to_end_with_an_embargo(runtime: Runtime, client: 
     assert case["releases"][0]["scheduled_for"].startswith("2099-01-01T12:00")
     assert "embargoed until" in client.get(page).text
     assert client.get(f"/api/public/releases/{case['releases'][0]['id']}/proof").status_code == 404
+
+
+def test_court_orders_and_extensions_over_the_api(runtime: Runtime, client: TestClient) -> None:
+    s = scenario(runtime, cad="KC26-000557")
+    base = f"/api/incidents/{s.incident_id}/release"
+    custodian = sign_in(client, runtime, roles=("records-custodian",))
+    assert client.post(base).json()["state"] == "closed"  # the investigation is active
+    refused = client.post(f"{base}/state", json={"to": "in-review"})
+    assert refused.status_code == 422 and "RSMo 610.100.2(1)" in refused.json()["detail"]
+    case = client.post(f"{base}/candidates", json={"recording_id": s.derived_id}).json()
+    cid = case["candidates"][0]["id"]
+    client.post(f"{base}/candidates/{cid}/review", json={"plan_version": 2})
+    extension = {"basis": "the prosecutor is reviewing charges", "estimated_release": "2026-07-01"}
+    assert client.post(f"{base}/extensions", json=extension).status_code == 403  # MSHP's call
+    petition = client.post(
+        f"{base}/petitions",
+        json={
+            "court": "Circuit Court of Jackson County",
+            "case_number": "2616-CV09999",
+            "petitioner": "A resident",
+            "filed_on": "2026-06-01",
+        },
+    ).json()["petitions"][0]
+    order = client.post(
+        f"{base}/petitions/{petition['id']}/orders",
+        json={"outcome": "release", "ordered_on": "2026-06-15", "candidate_ids": [cid]},
+    )
+    assert order.status_code == 200, order.text
+    body = order.json()
+    assert body["state"] == "released-by-court-order"
+    assert body["petitions"][0]["orders"][0]["outcome"] == "release"
+    assert body["releases"][0]["court_order_id"] == body["petitions"][0]["orders"][0]["id"]
+    assert body["transitions"][-1]["actor"] == custodian.id
+
+    sign_out(client)
+    sign_in_outside(client, runtime)
+    assert client.post(f"{base}/extensions", json=extension).status_code == 422  # final
+
+
+def test_sending_back_is_the_authoritys_and_a_refusal_is_recorded(
+    runtime: Runtime, client: TestClient
+) -> None:
+    s = scenario(runtime, cad="KC26-000558")
+    make_inactive(runtime, s.incident_id)
+    base = f"/api/incidents/{s.incident_id}/release"
+    custodian = sign_in(client, runtime, roles=("records-custodian",))
+    client.post(base)
+    cid = client.post(f"{base}/candidates", json={"recording_id": s.derived_id}).json()[
+        "candidates"
+    ][0]["id"]
+    client.post(f"{base}/candidates/{cid}/review", json={"plan_version": 2})
+    client.post(f"{base}/state", json={"to": "ready"})
+    back = client.post(f"{base}/state", json={"to": "in-review"})
+    assert back.status_code == 403
+    with runtime.db.session(read_only=True) as session:
+        denied = session.scalars(
+            select(CustodyEvent).where(
+                CustodyEvent.action == "access.denied", CustodyEvent.actor == custodian.id
+            )
+        ).one()
+        assert denied.details["permission"] == "release:decide"
+    sign_out(client)
+    sign_in_outside(client, runtime)
+    sent = client.post(f"{base}/decision", json={"action": "send-back", "reason": "more blur"})
+    assert sent.status_code == 200 and sent.json()["state"] == "in-review"

@@ -29,7 +29,7 @@ from sunlight.release.policy import ReleasePolicy, load_release_policy
 from sunlight.runtime import Runtime
 from sunlight.validation import Day, Id, SmallId, Timestamp, check_datetime
 from sunlight.web.deps import RuntimeDep
-from sunlight.web.guard import Access, decide_quietly, incident_for, public, require
+from sunlight.web.guard import Access, check, decide_quietly, incident_for, public, require
 from sunlight.web.pages import render
 
 router = APIRouter(tags=["release"])
@@ -418,6 +418,13 @@ def _open(runtime: Runtime, access: Access) -> None:
 
 
 def _move(runtime: Runtime, access: Access, body: MoveIn) -> None:
+    # A move that needs more than preparing (the authority sending a case back) is decided,
+    # and a refusal recorded, like any route's permission.
+    with runtime.db.session(read_only=True) as session:
+        current = service.get_case(session, access.resource_id).state
+    step = states.TRANSITIONS.get((current, body.to))
+    if step is not None and step.permission != Permission.RELEASE_PREPARE:
+        check(runtime, access.principal, step.permission, access.resource_id, None)
     with runtime.db.session() as session:
         service.move(
             session,
