@@ -20,6 +20,7 @@ from sunlight.incidents import replay as incidents_replay
 from sunlight.ledger import models as ledger_models
 from sunlight.redaction import models as redaction_models
 from sunlight.redaction import replay as redaction_replay
+from sunlight.requests import models as requests_models
 from sunlight.retention import guards as retention_guards
 from sunlight.retention import models as retention_models
 from sunlight.retention import replay as retention_replay
@@ -40,6 +41,7 @@ __all__ = [
     "ledger_models",
     "redaction_models",
     "redaction_replay",
+    "requests_models",
     "retention_guards",
     "retention_models",
     "retention_replay",
