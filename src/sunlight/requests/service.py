@@ -525,6 +525,14 @@ def bulk_extend(
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"no records request {missing[0]}")
+    for request_id in ids:  # every one checked before any changes: all or none
+        request = found[request_id]
+        try:
+            check(Status(request.status), Status.DELAYED)
+        except InvalidChange as error:
+            raise type(error)(
+                f"{request.tracking_number}: {error.message}", diagnostics=error.diagnostics
+            ) from None
     events: list[RequestEvent] = []
     for request_id in ids:
         request = found[request_id]
