@@ -164,11 +164,10 @@ def test_denial_cites_provision_and_grounds_clock(runtime: Runtime) -> None:
     with runtime.db.session(read_only=True) as session:
         queued = service.queue(session, now=asked)
     assert [r.id for r, _ in queued] == [request_id]
-    with runtime.db.session() as session:
-        with pytest.raises(InvalidChange, match="in full"):
-            service.give_grounds(
-                session, service.get(session, request_id), text="no", actor="u", now=asked
-            )
+    with runtime.db.session() as session, pytest.raises(InvalidChange, match="in full"):
+        service.give_grounds(
+            session, service.get(session, request_id), text="no", actor="u", now=asked
+        )
     with runtime.db.session() as session:
         service.give_grounds(
             session,
@@ -202,18 +201,11 @@ def test_fees_and_prepayment_block_fulfilment(runtime: Runtime) -> None:
             session, service.get(session, request_id), actor="user:1", now=MONDAY, note="cheque"
         )
     _move(runtime, request_id, Status.FULFILLED, MONDAY + DAY)
+    other_id, _ = file(runtime, requester_type="media")
     with runtime.db.session() as session, pytest.raises(InvalidChange, match="only above"):
-        other, _ = service.file_request(
-            session,
-            name="A",
-            email="a@example.org",
-            requester_type="media",
-            description="x",
-            now=MONDAY,
-        )
         service.set_estimate(
             session,
-            other,
+            service.get(session, other_id),
             search_hours=0.1,
             review_hours=0,
             recordings=1,
@@ -247,12 +239,14 @@ def test_bulk_extend_one_event_each_all_or_nothing(runtime: Runtime) -> None:
 
 
 def test_events_are_append_only(runtime: Runtime) -> None:
-    request_id, _ = file(runtime)
-    with pytest.raises(Exception, match="append-only"), runtime.db.session() as session:
+    file(runtime)
+    with runtime.db.session() as session:
         event = session.scalars(select(RequestEvent)).first()
         assert event is not None
         event.kind = "rewritten"
-        session.flush()
+        with pytest.raises(Exception, match="append-only"):
+            session.flush()
+        session.rollback()
 
 
 def test_matching_is_scoped_and_holds_footage(runtime: Runtime) -> None:
@@ -377,7 +371,7 @@ def test_depicted_copy_needs_verification_first(runtime: Runtime) -> None:
 
 def test_public_requester_cannot_be_verified(runtime: Runtime) -> None:
     request_id, _ = file(runtime, requester_type="media")
-    with runtime.db.session() as session, pytest.raises(InvalidChange, match="610.100.3"):
+    with runtime.db.session() as session, pytest.raises(InvalidChange, match=r"610\.100\.3"):
         service.verify(
             session,
             service.get(session, request_id),
