@@ -43,12 +43,14 @@ def start(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     import sunlight.models  # noqa: F401  (every domain's tables and change guards)
     from sunlight.access.policy import load_access_policy
     from sunlight.compliance.policy import load_policy as load_compliance_policy
+    from sunlight.requests.calendar import load_holidays
     from sunlight.retention.policy import load_policy as load_retention_policy
 
     # Published policy files that do not validate stop start-up (ConfigError, with the reason).
     load_retention_policy()
     load_compliance_policy()
     load_access_policy()
+    load_holidays()
     runtime = Runtime(settings, db, open_store(settings.storage_url), JobQueue(settings))
     with _lock:
         _current = runtime

@@ -12,12 +12,13 @@ from sunlight.runtime import Runtime
 
 def test_each_policy_version_is_recorded_once(runtime: Runtime) -> None:
     in_force = policies_in_force()
-    assert [p.name for p in in_force] == ["access", "retention", "compliance"]
+    assert [p.name for p in in_force] == ["access", "retention", "compliance", "holidays"]
     with runtime.db.session() as session:
         assert record_adoptions(session, in_force, actor="system:serve") == [
             "access",
             "retention",
             "compliance",
+            "holidays",
         ]
     with runtime.db.session() as session:
         assert record_adoptions(session, in_force, actor="system:serve") == []

@@ -57,7 +57,7 @@ def test_late_evening_is_that_days_request(runtime: Runtime) -> None:
     assert request.received_date == date(2026, 12, 11)
     due = service.clock_of(request, now=late)
     assert due.due == date(2026, 12, 16)  # Mon, Tue, Wed
-    assert [s.why for s in due.deadline.skipped][:2] == ["weekend", "weekend"]  # type: ignore[union-attr]
+    assert [s.why for s in due.deadline.skipped][:2] == ["Saturday", "Sunday"]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

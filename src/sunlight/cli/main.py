@@ -58,6 +58,7 @@ DOMAIN_COMMANDS = {
     "users": "sunlight.access.cli.users:users",
     "agencies": "sunlight.access.cli.agencies:agencies",
     "tokens": "sunlight.access.cli.tokens:tokens",
+    "requests": "sunlight.requests.cli:requests",
 }
 
 

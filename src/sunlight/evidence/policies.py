@@ -19,7 +19,7 @@ from sunlight.evidence.models import CustodyEvent
 
 @dataclass(frozen=True)
 class PolicyInForce:
-    name: str  # access | retention | compliance
+    name: str  # access | retention | compliance | holidays
     version: str
     sha256: str
 

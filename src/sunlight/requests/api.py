@@ -121,6 +121,7 @@ class Arithmetic(BaseModel):
 
     received: date
     business_days: int
+    notes: list[str]
     counted: list[date]
     skipped: list[Skip]
     pauses: list[PauseOut]
@@ -128,8 +129,8 @@ class Arithmetic(BaseModel):
 
 class ClockOut(BaseModel):
     kind: Literal["response", "delay", "grounds"]
-    due: date
-    state: str = Field(description="on-time, due-soon, due-today, overdue (or closed)")
+    due: date | None = Field(description="None while the clock is paused")
+    state: str = Field(description="on-time, due-soon, due-today, overdue, paused (or closed)")
     note: str
     arithmetic: Arithmetic | None
 
@@ -143,6 +144,7 @@ class ClockOut(BaseModel):
                 business_days=d.business_days,
                 counted=list(d.counted),
                 skipped=[Skip(date=s.date, why=s.why) for s in d.skipped],
+                notes=list(d.notes),
                 pauses=[PauseOut(start=p.start, end=p.end, reason=p.reason) for p in d.pauses],
             )
         return cls(
@@ -157,7 +159,7 @@ class ClockOut(BaseModel):
 class PublicRequestCreated(BaseModel):
     tracking_number: str
     received_date: date
-    due: date
+    due: date | None
     private_link: str = Field(description="The requester's page; keep it private")
     private_api: str
 

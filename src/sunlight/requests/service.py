@@ -267,9 +267,9 @@ def file_request(
         now=now,
         public_text=(
             f"Request received on {received.isoformat()}. The department acts on it by the "
-            f"end of {due.due.isoformat()} (three business days, RSMo 610.023.3)."
+            f"end of {_iso(due.due)} (three business days, RSMo 610.023.3)."
         ),
-        details={"source": source, "due": due.due.isoformat()},
+        details={"source": source, "due": _iso(due.due)},
     )
     _email(
         session,
@@ -277,7 +277,7 @@ def file_request(
         subject="Your records request was received",
         body=(
             f"We received your records request {request.tracking_number} on "
-            f"{received.isoformat()}. We will act on it by the end of {due.due.isoformat()}.\n"
+            f"{received.isoformat()}. We will act on it by the end of {_iso(due.due)}.\n"
             f"Follow it at {base_url}/public/requests/track/{raw}\n"
             "Keep this link private: anyone with it can see your request."
         ),
@@ -294,15 +294,15 @@ class RequestClock:
     """One running clock of a request, computed when read."""
 
     kind: ClockKind
-    due: date
-    state: str  # on-time | due-soon | due-today | overdue
+    due: date | None  # None while paused (waiting for the requester's clarification)
+    state: str  # on-time | due-soon | due-today | overdue | paused (| closed)
     deadline: clock.Deadline | None
     note: str
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
-            "due": self.due.isoformat(),
+            "due": self.due.isoformat() if self.due else None,
             "state": self.state,
             "note": self.note,
             "arithmetic": self.deadline.to_json() if self.deadline is not None else None,
@@ -357,7 +357,12 @@ def clocks_of(
                 "written grounds for the denial, citing the provision: RSMo 610.023.3",
             )
         )
-    return sorted(found, key=lambda c: c.due)
+    return sorted(found, key=_due_key)
+
+
+def _due_key(found: RequestClock) -> tuple[bool, date]:
+    """Earliest due first; a paused clock (no due date) after every running one."""
+    return (found.due is None, found.due or date.max)
 
 
 def clock_of(
@@ -570,7 +575,7 @@ def request_grounds(
     request.grounds_requested_at = now
     request.grounds_given_at = None
     session.flush()
-    due = clock.deadline(now, GROUNDS_DAYS, calendar=default_calendar()).due
+    due = _iso(clock.deadline(now, GROUNDS_DAYS, calendar=default_calendar()).due)
     return add_event(
         session,
         request,
@@ -579,9 +584,9 @@ def request_grounds(
         now=now,
         public_text=(
             "Written grounds for the denial were asked for; they are due by the end of "
-            f"{due.isoformat()} (RSMo 610.023.3)."
+            f"{due} (RSMo 610.023.3)."
         ),
-        details={"due": due.isoformat()},
+        details={"due": due},
     )
 
 
@@ -1099,7 +1104,11 @@ def queue(
         select(RecordsRequest).where(*where).order_by(RecordsRequest.id.desc()).limit(limit)
     )
     rows = [(r, clock_of(r, now=now, calendar=calendar)) for r in found]
-    return sorted(rows, key=lambda row: (row[1].state == "closed", row[1].due, row[0].id))
+    return sorted(rows, key=lambda row: (row[1].state == "closed", _due_key(row[1]), row[0].id))
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day is not None else "(paused)"
 
 
 def public_log(
