@@ -1130,10 +1130,11 @@ def public_log(
 # -- holds (issue 10 §8) ------------------------------------------------------------------
 
 
-def kept_by_requests(session: Session) -> Select[tuple[int, str]]:
+def kept_by_requests(session: Session | None = None) -> Select[tuple[int, str]]:
     """Recordings an open request names (directly, or through a linked incident), with
-    why: the retention run must not delete them. ``session`` is unused; the query runs in
-    the caller's transaction."""
+    why: the retention run must not delete them. A retention keeper (``fn()`` returning a
+    Select of ``(recording_id, why)``); ``session`` is not needed, the query runs in the
+    caller's transaction."""
     del session
     open_statuses = [str(s) for s in OPEN]
     direct = (
