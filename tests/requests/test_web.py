@@ -167,6 +167,15 @@ def test_staff_workflow(app_client: TestClient, runtime: Runtime) -> None:
     queue = app_client.get("/api/requests").json()
     assert [q["tracking_number"] for q in queue] == ["R-2026-000001", "R-2026-000002"]
     assert queue[0]["clock"]["due"] == "2026-12-10"
+    naive = app_client.post(
+        "/api/requests/2/transition",
+        json={
+            "to": "delayed",
+            "message": "Footage must be reviewed for exempt material first.",
+            "available_at": "2026-12-18T10:00:00",
+        },
+    )
+    assert naive.status_code == 422 and "offset" in naive.json()["detail"]
     refused = app_client.post("/api/requests/1/transition", json={"to": "delayed"})
     assert refused.status_code == 422 and "explanation" in refused.json()["detail"]
     denied = app_client.post("/api/requests/1/transition", json={"to": "denied", "message": "no"})

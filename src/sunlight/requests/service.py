@@ -333,7 +333,7 @@ def clocks_of(
             note = "paused: waiting for the requester's clarification"
         found.append(RequestClock("response", deadline.due, deadline.status(today), deadline, note))
     if status == Status.DELAYED and request.available_at is not None:
-        due = calendar.received_date(request.available_at)
+        due = request.available_at.astimezone(KANSAS_CITY).date()
         state = "overdue" if today > due else "due-today" if today == due else "on-time"
         if state == "on-time" and (due - today).days <= 1:
             state = "due-soon"
@@ -427,6 +427,8 @@ def transition(
                 "a delay needs the earliest date and time the record will be available, "
                 "as well as the explanation (RSMo 610.023.3)"
             )
+        if available_at.tzinfo is None:
+            raise InvalidInput("available_at needs a timezone offset (e.g. -06:00 or Z)")
         if available_at <= now:
             raise InvalidChange("the earliest available date and time must be in the future")
         request.available_at = available_at
