@@ -265,3 +265,48 @@ def test_depicted_person_copy(app_client: TestClient, runtime: Runtime) -> None:
     assert view["deliveries"][0]["acknowledged_at"] is not None
     app_client.app.state.clock = lambda: MONDAY + timedelta(days=90)  # type: ignore[attr-defined]
     assert app_client.get(delivery["download"]).status_code == 404
+
+
+def test_staff_forms(app_client: TestClient, runtime: Runtime) -> None:
+    app_client.post("/api/public/requests", json=BODY)
+    sign_in(app_client, runtime, roles=("records-custodian",), now=MONDAY)
+    rec = add_recording(runtime, recorded_at=datetime.fromisoformat("2026-12-01T18:00:00+00:00"))
+
+    def post(path: str, data: dict[str, object]) -> int:
+        return app_client.post(path, data=data, follow_redirects=False).status_code
+
+    fee = {"search_hours": "1", "review_hours": "4", "recordings": "1", "prepayment": "1"}
+    assert post("/requests/1/fees", fee) == 303
+    assert post("/requests/1/prepayment", {"note": "cheque 1001"}) == 303
+    assert post("/requests/1/items", {"recording_id": str(rec), "why": "the stop"}) == 303
+    delay = {
+        "to": "delayed",
+        "message": "Footage must be reviewed for exempt material first.",
+        "available_at": "2026-12-18T10:00",
+    }
+    assert post("/requests/1/transition", delay) == 303
+    deny = {
+        "to": "partially-fulfilled",
+        "message": "Faces of bystanders withheld.",
+        "provision": "RSMo 610.024",
+    }
+    assert post("/requests/1/transition", deny) == 303
+    assert post("/requests/1/grounds", {"asked": "1"}) == 303
+    grounds = {"text": "Bystanders' faces are exempt and separated out under RSMo 610.024."}
+    assert post("/requests/1/grounds", grounds) == 303
+    detail = app_client.get("/api/requests/1").json()
+    assert detail["status"] == "partially-fulfilled"
+    assert detail["fee_estimate_cents"] == 12000 and detail["prepayment_received_at"]
+    assert detail["grounds_given_at"] is not None
+    delayed = [e for e in detail["timeline"] if e["details"].get("to") == "delayed"]
+    # a datetime-local field is Kansas City time
+    assert delayed[0]["details"]["available_at"] == "2026-12-18T10:00:00-06:00"
+    page = app_client.get("/requests/1")
+    assert page.status_code == 200 and "$120.00" in page.text
+    bulk = app_client.post(
+        "/requests/bulk-extend",
+        data={"request_ids": ["1"], "explanation": "x" * 30, "available_at": "2026-12-20T10:00"},
+        follow_redirects=False,
+    )
+    assert bulk.status_code == 422  # a partially fulfilled request cannot be delayed
+    assert "R-2026-000001" in bulk.text

@@ -1218,3 +1218,66 @@ def bulk_extend_form(
             now=now_for(request),
         )
     return RedirectResponse("/requests", status_code=303)
+
+
+@router.post("/requests/{request_id}/fees", include_in_schema=False)
+def fees_form(
+    request_id: SmallId,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: ManageDep,
+    search_hours: Annotated[float, Form(ge=0, le=fees.MAX_HOURS)],
+    review_hours: Annotated[float, Form(ge=0, le=fees.MAX_HOURS)],
+    recordings: Annotated[int, Form(ge=0, le=100_000)],
+    prepayment: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    with runtime.db.session() as session:
+        service.set_estimate(
+            session,
+            service.get(session, request_id),
+            search_hours=search_hours,
+            review_hours=review_hours,
+            recordings=recordings,
+            prepayment=bool(prepayment),
+            actor=actor.id,
+            now=now_for(request),
+        )
+    return _back(request_id, "#fees")
+
+
+@router.post("/requests/{request_id}/prepayment", include_in_schema=False)
+def prepayment_form(
+    request_id: SmallId,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: ManageDep,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    with runtime.db.session() as session:
+        service.record_prepayment(
+            session,
+            service.get(session, request_id),
+            actor=actor.id,
+            now=now_for(request),
+            note=note or None,
+        )
+    return _back(request_id, "#fees")
+
+
+@router.post("/requests/{request_id}/grounds", include_in_schema=False)
+def grounds_form(
+    request_id: SmallId,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: ManageDep,
+    text: Annotated[str, Form(max_length=5000)] = "",
+    asked: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Record that the requester asked for written grounds (``asked``), or give them."""
+    with runtime.db.session() as session:
+        found = service.get(session, request_id)
+        if asked:
+            service.request_grounds(session, found, actor=actor.id, now=now_for(request))
+        else:
+            service.give_grounds(session, found, text=text, actor=actor.id, now=now_for(request))
+    return _back(request_id)
