@@ -18,6 +18,7 @@ from sunlight.incidents import guards as incidents_guards
 from sunlight.incidents import models as incidents_models
 from sunlight.incidents import replay as incidents_replay
 from sunlight.ledger import models as ledger_models
+from sunlight.notify import models as notify_models
 from sunlight.redaction import models as redaction_models
 from sunlight.redaction import replay as redaction_replay
 from sunlight.requests import models as requests_models
@@ -39,6 +40,7 @@ __all__ = [
     "incidents_models",
     "incidents_replay",
     "ledger_models",
+    "notify_models",
     "redaction_models",
     "redaction_replay",
     "requests_models",

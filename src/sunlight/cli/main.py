@@ -59,6 +59,7 @@ DOMAIN_COMMANDS = {
     "agencies": "sunlight.access.cli.agencies:agencies",
     "tokens": "sunlight.access.cli.tokens:tokens",
     "requests": "sunlight.requests.cli:requests",
+    "outbox": "sunlight.notify.cli:outbox",
 }
 
 
@@ -89,6 +90,7 @@ SEALING_COMMANDS = {
     "users",
     "agencies",
     "tokens",
+    "outbox",
 }
 HELP_FLAGS = {"-h", "--help"}
 

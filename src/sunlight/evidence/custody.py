@@ -63,6 +63,9 @@ class Action(StrEnum):
     SHARE_REVOKE = "share.revoke"
     SHARE_USE = "share.use"
     AUDIT_VIEW = "audit.view"
+    # email outbox (sunlight.notify): a message handed to the mail server, or given up on
+    MAIL_SENT = "mail.sent"
+    MAIL_FAILED = "mail.failed"
 
 
 class Outcome(StrEnum):

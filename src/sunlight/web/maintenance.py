@@ -5,6 +5,7 @@
   re-enqueue playback and redaction jobs a crash lost; every 6 hours also report stored
   objects that nothing refers to (with their SHA-256 and size);
 - remove expired, unfinished uploads (hourly; fully received ones are never removed);
+- send the email outbox (every 10 seconds; retries back off, see ``sunlight.notify.outbox``);
 - run the published retention schedule (daily, first a minute after start-up, in small
   batches with a pause between them): deletions wait out the grace period,
   holds and investigations block them, and every deletion leaves a tombstone.
@@ -48,6 +49,31 @@ class _Reconciler:
         if scan:
             self.last_orphan_scan = at
         reconcile_all(self.runtime, now=utcnow(), orphans=scan)
+
+
+#: Seconds between sweeps of the email outbox.
+OUTBOX_INTERVAL_S = 10.0
+
+
+class _OutboxSweep:
+    """Send due email; say once (not every sweep) that no mail server is configured."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        from sunlight.notify.smtp import SmtpSender
+
+        self.runtime = runtime
+        self.sender = SmtpSender.from_env()
+        self.warned = False
+
+    def __call__(self) -> None:
+        from sunlight.notify.outbox import deliver_due
+
+        report = deliver_due(self.runtime, self.sender, now=utcnow())
+        if report.waiting and not self.warned:
+            log.warning("email outbox: %s", report.waiting)
+        self.warned = bool(report.waiting)
+        if report.stopped:
+            log.warning("email outbox: %s (retrying with backoff)", report.stopped)
 
 
 #: The daily retention pass starts this long after `serve` (never before it serves) ...
@@ -148,6 +174,7 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
                 run_at_start=False,
             ),
             Periodic("uploads", 3600, lambda: sweep_uploads(runtime)),
+            Periodic("outbox", OUTBOX_INTERVAL_S, _OutboxSweep(runtime)),
         ]
     )
     if retention:
