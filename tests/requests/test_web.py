@@ -205,6 +205,13 @@ def test_staff_workflow(app_client: TestClient, runtime: Runtime) -> None:
     detail = app_client.get("/api/requests/1").json()
     assert detail["requester_email"] == "jordan@example.org"
     assert [e["kind"] for e in detail["timeline"]].count("email") >= 2
+    # every message is in the durable outbox under the request's topic
+    subjects = [m["subject"] for m in detail["emails"]]
+    assert subjects[0] == "[R-2026-000001] Your records request was received"
+    assert all(
+        m["status"] == "queued" and m["to"] == "jordan@example.org" for m in detail["emails"]
+    )
+    assert len(subjects) == [e["kind"] for e in detail["timeline"]].count("email")
     page = app_client.get("/requests/1")
     assert page.status_code == 200 and "RSMo 610.100.2(1)" in page.text
     assert app_client.get("/requests").status_code == 200

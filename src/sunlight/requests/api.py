@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from sunlight.access import Permission, Principal
 from sunlight.errors import InvalidInput
-from sunlight.requests import fees, service
+from sunlight.notify.models import OutboxMessage
+from sunlight.requests import fees, notify, service
 from sunlight.requests.models import RecordsRequest, RequestDelivery, RequestEvent, RequestItem
 from sunlight.requests.states import DENIAL_PROVISIONS, OPEN, Status, parse_status
 from sunlight.validation import Day, SmallId, Timestamp, parse_datetime
@@ -242,6 +243,19 @@ class VerificationOut(BaseModel):
     depicted_person: str
 
 
+class EmailOut(BaseModel):
+    """A message to the requester in the durable outbox, with its delivery state."""
+
+    id: int
+    to: str
+    subject: str
+    status: str
+    queued_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+
 class RequestSummary(BaseModel):
     id: int
     tracking_number: str
@@ -274,6 +288,7 @@ class RequestOut(RequestSummary):
     verifications: list[VerificationOut]
     deliveries: list[DeliveryOut]
     timeline: list[EventOut]
+    emails: list[EmailOut]
 
 
 class TransitionIn(BaseModel):
@@ -453,7 +468,7 @@ def _summary(r: RecordsRequest, found: service.RequestClock) -> RequestSummary:
     )
 
 
-def _full(r: RecordsRequest, now: datetime) -> RequestOut:
+def _full(r: RecordsRequest, now: datetime, emails: list[OutboxMessage]) -> RequestOut:
     return RequestOut(
         id=r.id,
         tracking_number=r.tracking_number,
@@ -493,6 +508,19 @@ def _full(r: RecordsRequest, now: datetime) -> RequestOut:
         ],
         deliveries=[_delivery(None, d) for d in r.deliveries],
         timeline=[_event(e) for e in r.events],
+        emails=[
+            EmailOut(
+                id=m.id,
+                to=m.to_addr,
+                subject=m.subject,
+                status=m.status,
+                queued_at=m.queued_at,
+                sent_at=m.sent_at,
+                attempts=m.attempts,
+                last_error=m.last_error,
+            )
+            for m in emails
+        ],
     )
 
 
@@ -755,7 +783,8 @@ def api_queue(
 
 def _loaded(runtime: Any, request_id: int, now: datetime) -> RequestOut:
     with runtime.db.session(read_only=True) as session:
-        return _full(service.get(session, request_id), now)
+        found = service.get(session, request_id)
+        return _full(found, now, notify.emails_of(session, request_id))
 
 
 @router.get("/api/requests/{request_id}", response_model=RequestOut, summary="One request")

@@ -1,8 +1,10 @@
 """The requests domain's one door to email.
 
-Every message to a requester goes through :func:`email_requester`, which queues it on the
-durable outbox (``sunlight.notify.outbox``) under the topic ``request:ID`` and notes it on
-the request's timeline. Until the outbox lands, the timeline note is all it does.
+Every message to a requester goes through :func:`email_requester`: it is queued on the
+durable outbox (``sunlight.notify.outbox``) under the topic ``request:ID``, in the same
+transaction as the change it tells about, and noted on the request's timeline (subject and
+outbox id, not the body). :func:`emails_of` lists a request's messages with their delivery
+status for the staff timeline.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from sunlight.notify import outbox
+from sunlight.notify.models import OutboxMessage
 from sunlight.requests.models import RequestEvent
 
 
@@ -20,7 +24,10 @@ def topic(request_id: int) -> str:
 
 def email_requester(
     session: Session, *, request_id: int, to: str, subject: str, body: str, now: datetime
-) -> None:
+) -> OutboxMessage:
+    message = outbox.enqueue(
+        session, to=to, subject=subject, body=body, topic=topic(request_id), now=now
+    )
     session.add(
         RequestEvent(
             request_id=request_id,
@@ -29,7 +36,12 @@ def email_requester(
             kind="email",
             public_text=None,
             staff_text=f"Email queued: {subject}",
-            details={"subject": subject, "topic": topic(request_id)},
+            details={"subject": subject, "outbox_id": message.id, "topic": topic(request_id)},
         )
     )
     session.flush()
+    return message
+
+
+def emails_of(session: Session, request_id: int) -> list[OutboxMessage]:
+    return outbox.messages_for(session, topic(request_id))

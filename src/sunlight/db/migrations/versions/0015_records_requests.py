@@ -2,7 +2,7 @@
 verifications of depicted persons and deliveries (RSMo 610.023, 610.100.3)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03 16:00:00
 """
 
@@ -15,7 +15,7 @@ from sunlight.db.append_only import protect, unprotect
 from sunlight.db.base import BigId, UTCDateTime
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
