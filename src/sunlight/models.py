@@ -24,6 +24,7 @@ from sunlight.redaction import replay as redaction_replay
 from sunlight.release import access_rules as release_access_rules
 from sunlight.release import keepers as release_keepers
 from sunlight.release import models as release_models
+from sunlight.requests import models as requests_models
 from sunlight.retention import guards as retention_guards
 from sunlight.retention import models as retention_models
 from sunlight.retention import replay as retention_replay
@@ -48,6 +49,7 @@ __all__ = [
     "release_access_rules",
     "release_keepers",
     "release_models",
+    "requests_models",
     "retention_guards",
     "retention_models",
     "retention_replay",

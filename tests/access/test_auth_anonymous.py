@@ -21,6 +21,9 @@ SIGN_IN_ROUTES = re.compile(r"^/(sign-in|sign-out|reauth|account)(/|$)")
 #: Public writes authenticated otherwise: a witness's cosignature is checked against the
 #: witness's key before it is stored.
 SIGNED_WRITES = {("POST", "/log/cosignatures")}
+#: Records requests are filed without an account, and a requester's private link is its own
+#: credential: an empty body is refused as input (422), a wrong link as missing (404).
+PUBLIC_REQUESTS = re.compile(r"^(/api)?/public/requests(/|$)")
 
 
 def test_no_anonymous_write_succeeds(embedded_runtime: Runtime) -> None:
@@ -38,6 +41,8 @@ def test_no_anonymous_write_succeeds(embedded_runtime: Runtime) -> None:
     for method, path, status in answers:
         if (method, path) in SIGNED_WRITES:
             assert status in (403, 422), (method, path, status)
+        elif PUBLIC_REQUESTS.match(path):
+            assert status in (404, 422), (method, path, status)
         elif SIGN_IN_ROUTES.match(path):
             assert status in (303, 401, 422), (method, path, status)
         else:

@@ -38,9 +38,19 @@ PUBLIC_PREFIXES = (
     "/account",
     "/s/",  # share links: the link itself is the credential (checked by the route)
     "/api/public/",  # the public portal's data (released footage, proofs): public fields only
+    "/public/requests",  # records requests: intake, and the private page (its token)
+    "/api/public/requests",
 )
 #: Public writes: witness cosignatures (signature-checked) and the sign-in pages' forms.
-PUBLIC_WRITES = ("/log/cosignatures", "/sign-in", "/sign-out", "/reauth", "/account")
+PUBLIC_WRITES = (
+    "/log/cosignatures",
+    "/sign-in",
+    "/sign-out",
+    "/reauth",
+    "/account",
+    "/public/requests",  # filing a records request; the requester's own private page
+    "/api/public/requests",
+)
 
 
 @pytest.fixture

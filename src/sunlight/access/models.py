@@ -184,7 +184,8 @@ class Share(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recording_id: Mapped[int] = mapped_column(BigId, ForeignKey("recordings.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(200))
-    recipient_kind: Mapped[str] = mapped_column(String(30))  # prosecutor | defence | complainant
+    #: prosecutor | defence | complainant | requester (a records requester's copy)
+    recipient_kind: Mapped[str] = mapped_column(String(30))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     link_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     can_download: Mapped[bool] = mapped_column(Boolean, default=False)

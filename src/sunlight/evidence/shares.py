@@ -32,8 +32,9 @@ from sunlight.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.evidence.models import CustodyEvent, Recording
 
-RecipientKind = Literal["prosecutor", "defence", "complainant"]
-RECIPIENT_KINDS: tuple[str, ...] = ("prosecutor", "defence", "complainant")
+RecipientKind = Literal["prosecutor", "defence", "complainant", "requester"]
+#: ``requester``: a records requester's copy (``sunlight.requests``), made by delivery.
+RECIPIENT_KINDS: tuple[str, ...] = ("prosecutor", "defence", "complainant", "requester")
 ShareUse = Literal["view", "stream", "download"]
 ShareState = Literal["active", "expired", "revoked"]
 
