@@ -92,6 +92,11 @@ def test_clarification_pauses_the_clock(runtime: Runtime) -> None:
     paused = load(runtime, request_id)
     open_clock = service.clock_of(paused, now=MONDAY + 2 * DAY)
     assert open_clock.note.startswith("paused")
+    assert open_clock.due is None and open_clock.state == "paused"
+    other, _ = file(runtime)
+    with runtime.db.session(read_only=True) as session:
+        queued = [r.id for r, _ in service.queue(session, now=MONDAY + 2 * DAY)]
+    assert queued == [other, request_id]  # a paused clock sorts after running ones
     assert paused.pauses[0].end is None
     _move(runtime, request_id, Status.IN_PROGRESS, MONDAY + 4 * DAY)
     resumed = load(runtime, request_id)
