@@ -12,6 +12,7 @@ from sunlight.access import Principal
 from sunlight.errors import Forbidden, InvalidChange, InvalidInput, NotFound
 from sunlight.evidence.models import CustodyEvent
 from sunlight.requests import service
+from sunlight.requests.holds import kept_by_requests
 from sunlight.requests.models import RecordsRequest, RequestEvent
 from sunlight.requests.states import Status
 from sunlight.runtime import Runtime
@@ -289,11 +290,11 @@ def test_matching_is_scoped_and_holds_footage(runtime: Runtime) -> None:
             recording_id=rec,
         )
     with runtime.db.session(read_only=True) as session:
-        kept = session.execute(service.kept_by_requests(session)).all()
+        kept = session.execute(kept_by_requests(session)).all()
     assert [(r, w) for r, w in kept] == [(rec, "records request R-2026-000001")]
     _move(runtime, request_id, Status.WITHDRAWN, MONDAY)
     with runtime.db.session(read_only=True) as session:
-        assert session.execute(service.kept_by_requests(session)).all() == []
+        assert session.execute(kept_by_requests(session)).all() == []
 
 
 def _custodian(runtime: Runtime) -> Principal:
