@@ -12,6 +12,7 @@ from sunlight.access import Principal
 from sunlight.errors import Forbidden, InvalidChange, InvalidInput, NotFound
 from sunlight.evidence.models import CustodyEvent
 from sunlight.requests import service
+from sunlight.requests.holds import kept_by_requests
 from sunlight.requests.models import RecordsRequest, RequestEvent
 from sunlight.requests.states import Status
 from sunlight.runtime import Runtime
@@ -92,6 +93,11 @@ def test_clarification_pauses_the_clock(runtime: Runtime) -> None:
     paused = load(runtime, request_id)
     open_clock = service.clock_of(paused, now=MONDAY + 2 * DAY)
     assert open_clock.note.startswith("paused")
+    assert open_clock.due is None and open_clock.state == "paused"
+    other, _ = file(runtime)
+    with runtime.db.session(read_only=True) as session:
+        queued = [r.id for r, _ in service.queue(session, now=MONDAY + 2 * DAY)]
+    assert queued == [other, request_id]  # a paused clock sorts after running ones
     assert paused.pauses[0].end is None
     _move(runtime, request_id, Status.IN_PROGRESS, MONDAY + 4 * DAY)
     resumed = load(runtime, request_id)
@@ -284,11 +290,11 @@ def test_matching_is_scoped_and_holds_footage(runtime: Runtime) -> None:
             recording_id=rec,
         )
     with runtime.db.session(read_only=True) as session:
-        kept = session.execute(service.kept_by_requests(session)).all()
+        kept = session.execute(kept_by_requests(session)).all()
     assert [(r, w) for r, w in kept] == [(rec, "records request R-2026-000001")]
     _move(runtime, request_id, Status.WITHDRAWN, MONDAY)
     with runtime.db.session(read_only=True) as session:
-        assert session.execute(service.kept_by_requests(session)).all() == []
+        assert session.execute(kept_by_requests(session)).all() == []
 
 
 def _custodian(runtime: Runtime) -> Principal:

@@ -275,7 +275,7 @@ def test_depicted_person_copy(app_client: TestClient, runtime: Runtime) -> None:
 
 
 def test_staff_forms(app_client: TestClient, runtime: Runtime) -> None:
-    app_client.post("/api/public/requests", json=BODY)
+    link = app_client.post("/api/public/requests", json=BODY).json()["private_link"]
     sign_in(app_client, runtime, roles=("records-custodian",), now=MONDAY)
     rec = add_recording(runtime, recorded_at=datetime.fromisoformat("2026-12-01T18:00:00+00:00"))
 
@@ -310,6 +310,9 @@ def test_staff_forms(app_client: TestClient, runtime: Runtime) -> None:
     assert delayed[0]["details"]["available_at"] == "2026-12-18T10:00:00-06:00"
     page = app_client.get("/requests/1")
     assert page.status_code == 200 and "$120.00" in page.text
+    mine = app_client.get(link)
+    assert mine.status_code == 200 and "$120.00" in mine.text
+    assert "RSMo 610.024" in mine.text and "Bystanders" in mine.text
     bulk = app_client.post(
         "/requests/bulk-extend",
         data={"request_ids": ["1"], "explanation": "x" * 30, "available_at": "2026-12-20T10:00"},

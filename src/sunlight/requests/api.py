@@ -74,11 +74,17 @@ class _RateLimit:
                 self._seen = {k: v for k, v in self._seen.items() if v}
 
 
-_limiter = _RateLimit(*PUBLIC_RATE)
+_limiter_lock = threading.Lock()
 
 
 def rate_limited(request: Request) -> None:
-    limiter: _RateLimit = getattr(request.app.state, "requests_rate_limit", _limiter)
+    """One limiter per application (made on first use)."""
+    state = request.app.state
+    with _limiter_lock:
+        limiter = getattr(state, "requests_rate_limit", None)
+        if not isinstance(limiter, _RateLimit):
+            limiter = _RateLimit(*PUBLIC_RATE)
+            state.requests_rate_limit = limiter
     limiter.check(request.client.host if request.client else "unknown")
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from sunlight.access import Permission, Principal, decide, visible
@@ -28,7 +28,7 @@ from sunlight.errors import Forbidden, InvalidChange, InvalidInput, NotFound
 from sunlight.evidence import shares
 from sunlight.evidence.custody import Outcome
 from sunlight.evidence.models import Recording
-from sunlight.incidents.models import Incident, IncidentRecording
+from sunlight.incidents.models import Incident
 from sunlight.requests import clock, fees, notify
 from sunlight.requests.calendar import Calendar, default_calendar
 from sunlight.requests.models import (
@@ -1127,42 +1127,3 @@ def public_log(
             .limit(max(1, min(limit, MAX_LIST)))
         )
     )
-
-
-# -- holds (issue 10 §8) ------------------------------------------------------------------
-
-
-def kept_by_requests(session: Session | None = None) -> Select[tuple[int, str]]:
-    """Recordings an open request names (directly, or through a linked incident), with
-    why: the retention run must not delete them. A retention keeper (``fn()`` returning a
-    Select of ``(recording_id, why)``); ``session`` is not needed, the query runs in the
-    caller's transaction."""
-    del session
-    open_statuses = [str(s) for s in OPEN]
-    direct = (
-        select(
-            RequestItem.recording_id.label("recording_id"),
-            (literal("records request ") + RecordsRequest.tracking_number).label("why"),
-        )
-        .join(RecordsRequest, RecordsRequest.id == RequestItem.request_id)
-        .where(
-            RequestItem.removed_at.is_(None),
-            RequestItem.recording_id.is_not(None),
-            RecordsRequest.status.in_(open_statuses),
-        )
-    )
-    through = (
-        select(
-            IncidentRecording.recording_id.label("recording_id"),
-            (literal("records request ") + RecordsRequest.tracking_number).label("why"),
-        )
-        .join(RequestItem, RequestItem.incident_id == IncidentRecording.incident_id)
-        .join(RecordsRequest, RecordsRequest.id == RequestItem.request_id)
-        .where(
-            RequestItem.removed_at.is_(None),
-            RequestItem.recording_id.is_(None),
-            RecordsRequest.status.in_(open_statuses),
-        )
-    )
-    both = union(direct, through).subquery()
-    return select(both.c.recording_id, both.c.why)
