@@ -24,6 +24,7 @@ from sunlight.redaction import replay as redaction_replay
 from sunlight.release import access_rules as release_access_rules
 from sunlight.release import keepers as release_keepers
 from sunlight.release import models as release_models
+from sunlight.requests import holds as requests_holds
 from sunlight.requests import models as requests_models
 from sunlight.retention import guards as retention_guards
 from sunlight.retention import models as retention_models
@@ -49,6 +50,7 @@ __all__ = [
     "release_access_rules",
     "release_keepers",
     "release_models",
+    "requests_holds",
     "requests_models",
     "retention_guards",
     "retention_models",

@@ -15,6 +15,7 @@ from sunlight.requests import service
 from sunlight.requests.holds import kept_by_requests
 from sunlight.requests.models import RecordsRequest, RequestEvent
 from sunlight.requests.states import Status
+from sunlight.retention import runner as retention
 from sunlight.runtime import Runtime
 from tests.requests.support import MONDAY, file, load
 from tests.support.auth import make_session
@@ -292,9 +293,19 @@ def test_matching_is_scoped_and_holds_footage(runtime: Runtime) -> None:
     with runtime.db.session(read_only=True) as session:
         kept = session.execute(kept_by_requests(session)).all()
     assert [(r, w) for r, w in kept] == [(rec, "records request R-2026-000001")]
+    # The retention schedule asks the keeper: years later, the requested footage is kept
+    # (category "requested") and the dry run says why; the unrequested one is due.
+    report = retention.run(runtime, as_of=date(2030, 1, 1), dry_run=True)
+    kept_by = {k["recording_id"]: k for k in report.kept_by}
+    assert kept_by[rec]["rule"] == "requested"
+    assert kept_by[rec]["why"] == "records request R-2026-000001"
+    assert rec not in [d["recording_id"] for d in report.to_schedule]
+    assert far in [d["recording_id"] for d in report.to_schedule]
     _move(runtime, request_id, Status.WITHDRAWN, MONDAY)
     with runtime.db.session(read_only=True) as session:
         assert session.execute(kept_by_requests(session)).all() == []
+    report = retention.run(runtime, as_of=date(2030, 1, 1), dry_run=True)
+    assert rec in [d["recording_id"] for d in report.to_schedule]
 
 
 def _custodian(runtime: Runtime) -> Principal:

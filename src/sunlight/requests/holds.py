@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sunlight.incidents.models import IncidentRecording
 from sunlight.requests.models import RecordsRequest, RequestItem
 from sunlight.requests.states import OPEN
+from sunlight.retention.keepers import register_keeper
 
 #: The keeper's name in the retention policy's ``keepers:`` lists.
 KEEPER = "records-request"
@@ -47,3 +48,6 @@ def kept_by_requests(session: Session | None = None) -> Select[tuple[int, str]]:
     )
     both = union(direct, through).subquery()
     return select(both.c.recording_id, both.c.why)
+
+
+register_keeper(KEEPER, kept_by_requests)
