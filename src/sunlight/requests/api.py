@@ -344,7 +344,11 @@ class DeliverIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     recording_id: SmallId
-    basis: Literal["610.100.3", "open-record"]
+    basis: Literal["610.100.3", "open-record", "released"] = Field(
+        description="610.100.3: the original for a verified depicted person; open-record: "
+        "the original of a linked recording; released: a redacted copy released under the "
+        "release case of a linked incident"
+    )
     days: Annotated[int, Field(ge=1, le=365)] | None = None
 
 
@@ -1105,10 +1109,13 @@ def request_page(
 ) -> Response:
     del actor
     found = _loaded(runtime, request_id, now_for(request))
+    with runtime.db.session(read_only=True) as session:
+        released = service.released_for(session, service.get(session, request_id))
     return render(
         request,
         "requests_detail.html",
         r=found,
+        released=released,
         statuses=[s.value for s in Status],
         provisions=DENIAL_PROVISIONS,
         document_types=service.DOCUMENT_TYPES,

@@ -29,6 +29,7 @@ from sunlight.evidence import shares
 from sunlight.evidence.custody import Outcome
 from sunlight.evidence.models import Recording
 from sunlight.incidents.models import Incident
+from sunlight.release import service as release
 from sunlight.requests import clock, fees, notify
 from sunlight.requests.calendar import Calendar, default_calendar
 from sunlight.requests.models import (
@@ -902,52 +903,93 @@ def verify(
     return verification
 
 
+Basis = Literal["610.100.3", "open-record", "released"]
+BASES: tuple[str, ...] = ("610.100.3", "open-record", "released")
+
+
+def linked_incidents(request: RecordsRequest) -> list[int]:
+    """The incidents the request's (not removed) items name, in the order linked."""
+    seen: list[int] = []
+    for item in request.items:
+        if item.removed_at is None and item.incident_id is not None:
+            seen.append(item.incident_id)
+    return list(dict.fromkeys(seen))
+
+
+def released_for(session: Session, request: RecordsRequest) -> list[release.ReleasedCopy]:
+    """Copies released to the public (published, not merely scheduled) of the incidents
+    the request names: what basis ``released`` may deliver."""
+    found: list[release.ReleasedCopy] = []
+    for incident_id in linked_incidents(request):
+        found.extend(release.released_copies(session, incident_id))
+    return found
+
+
 def deliver(
     session: Session,
     request: RecordsRequest,
     *,
     recording_id: int,
-    basis: Literal["610.100.3", "open-record"],
+    basis: Basis,
     actor: Principal,
     now: datetime,
     days: int | None = None,
     base_url: str = "",
 ) -> tuple[RequestDelivery, str]:
-    """Give the requester a copy of one recording the request names, through an expiring
-    share link to the original; returns the delivery and the link token (shown once, and
-    emailed to the requester). Under ``610.100.3`` the requester must be verified first,
-    and the 10 days' notice duty is recorded with the delivery and shown to them."""
+    """Give the requester a copy of one recording, through an expiring share link;
+    returns the delivery and the link token (shown once, and emailed to the requester).
+
+    ``610.100.3``: the ORIGINAL of a recording the request names, for a verified depicted
+    person; the 10 days' notice duty is recorded with the delivery and shown to them.
+    ``open-record``: the original of a recording the request names, unless it was marked
+    as made in a nonpublic location. ``released``: a redacted copy released to the public
+    under a release case of an incident the request names (never an unreleased or
+    unreviewed copy, nor an original)."""
     status = Status(request.status)
     if status not in OPEN:
         raise InvalidChange(f"a {status.value} request receives no deliveries; reopen it first")
-    named = [i for i in request.items if i.removed_at is None and i.recording_id == recording_id]
-    if not named:
-        raise InvalidChange(
-            f"recording {recording_id} is not linked to this request: link it first"
-        )
     verification: RequestVerification | None = None
     notice: str | None = None
-    if basis == "610.100.3":
-        if request.requester_type not in DEPICTED_GROUP:
-            raise Forbidden(
-                "a complete, unaltered copy under RSMo 610.100.3 is only for a person "
-                "depicted or heard, or their guardian, relative, attorney or insurer"
+    release_id: int | None = None
+    if basis == "released":
+        copies = released_for(session, request)
+        chosen = [c for c in copies if c.derived_recording_id == recording_id]
+        if not chosen:
+            raise InvalidChange(
+                f"recording {recording_id} is not a released copy of an incident linked to "
+                "this request: only a redacted copy released under the incident's release "
+                "case (reviewed and decided by the release authority) may be sent this way"
             )
-        if not request.verifications:
-            raise Forbidden(
-                "verify the requester's identity and relationship first (RSMo 610.100.3)"
-            )
-        verification = request.verifications[-1]
-        notice = NOTICE_TEXT
-    elif basis == "open-record":
-        if any(i.nonpublic_location for i in named):
-            raise Forbidden(
-                "this recording was marked as made in a nonpublic location: it may stay "
-                "closed (RSMo 610.100.2(3)); only a verified depicted person's copy "
-                "(basis 610.100.3) or a released copy may be given"
-            )
+        release_id = chosen[0].release_id
     else:
-        raise InvalidInput("basis must be 610.100.3 or open-record")
+        named = [
+            i for i in request.items if i.removed_at is None and i.recording_id == recording_id
+        ]
+        if not named:
+            raise InvalidChange(
+                f"recording {recording_id} is not linked to this request: link it first"
+            )
+        if basis == "610.100.3":
+            if request.requester_type not in DEPICTED_GROUP:
+                raise Forbidden(
+                    "a complete, unaltered copy under RSMo 610.100.3 is only for a person "
+                    "depicted or heard, or their guardian, relative, attorney or insurer"
+                )
+            if not request.verifications:
+                raise Forbidden(
+                    "verify the requester's identity and relationship first (RSMo 610.100.3)"
+                )
+            verification = request.verifications[-1]
+            notice = NOTICE_TEXT
+        elif basis == "open-record":
+            if any(i.nonpublic_location for i in named):
+                raise Forbidden(
+                    "this recording was marked as made in a nonpublic location: it may stay "
+                    "closed (RSMo 610.100.2(3)); only a verified depicted person's copy "
+                    "(basis 610.100.3) or a released copy may be given"
+                )
+        else:
+            raise InvalidInput("basis must be 610.100.3, open-record or released")
     share, raw = shares.create_share(
         session,
         recording_id=recording_id,
@@ -975,8 +1017,9 @@ def deliver(
     session.add(delivery)
     session.flush()
     session.refresh(request, ["deliveries"])
+    what = "The released (redacted) copy" if release_id is not None else "A copy"
     public = (
-        f"A copy of recording {recording_id} is ready to download until "
+        f"{what} of recording {recording_id} is ready to download until "
         f"{share.expires_at.date().isoformat()}."
     )
     if notice:
@@ -995,6 +1038,7 @@ def deliver(
             "basis": basis,
             "verification_id": delivery.verification_id,
             "notice": notice is not None,
+            "release_id": release_id,
         },
     )
     _email(
