@@ -6,8 +6,14 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
 from sunlight.cli.main import cli
+from sunlight.demo_requests import first_tracking_link
+from sunlight.runtime import start
+from sunlight.web.app import create_app
+from tests.conftest import embedded_settings
+from tests.support.auth import sign_in
 
 
 def test_demo_twice(tmp_path: Path) -> None:
@@ -21,15 +27,55 @@ def test_demo_twice(tmp_path: Path) -> None:
         "flagged": 1,
         "incidents": 4,
         "c2pa_key": "demo",
+        "released": 1,
+        "requests": 6,
         "witness": summary["witness"],
     }
     assert summary["witness"] > 7  # the cosigned checkpoint holds every demo ingest
     again = CliRunner().invoke(cli, ["demo", "--json"], env=env, catch_exceptions=False)
     summary = json.loads(again.output[again.output.index("{") :])
-    assert {k: summary[k] for k in ("ingested", "duplicates", "flagged", "incidents")} == {
+    keys = ("ingested", "duplicates", "flagged", "incidents", "released", "requests")
+    assert {k: summary[k] for k in keys} == {
         "ingested": 0,
         "duplicates": 7,
         "flagged": 0,
         "incidents": 0,
+        "released": 1,  # the one release, kept
+        "requests": 0,
     }
     assert summary["c2pa_key"] == "kept"  # a key in place is never replaced
+
+    _requests_and_release_are_there(tmp_path / "home")
+
+
+def _requests_and_release_are_there(home: Path) -> None:
+    """What the demo's banner points a newcomer to: /requests, /releases, the public list
+    of releases and its proof, the public request log and a requester's tracking page."""
+    runtime = start(embedded_settings(home))
+    try:
+        with TestClient(create_app(runtime, start_worker=False)) as client:
+            link = first_tracking_link(home / "demo")
+            assert link is not None
+            tracked = client.get(link)
+            assert tracked.status_code == 200 and "R-2026-000001" in tracked.text
+            log = client.get("/api/public/requests").json()
+            assert len(log) == 6
+            released = client.get("/api/public/releases").json()
+            assert [r["incident_type"] for r in released] == ["first-amendment-assembly"]
+            proof = client.get(f"/api/public/releases/{released[0]['id']}/proof")
+            assert proof.status_code == 200, proof.text
+            sign_in(client, runtime, roles=("records-custodian",))
+            queue = client.get("/requests?include_closed=true")
+            assert queue.status_code == 200
+            rows = client.get("/api/requests", params={"include_closed": True}).json()
+            assert {r["status"] for r in rows} == {
+                "received",
+                "acknowledged",
+                "clarification-requested",
+                "delayed",
+                "fulfilled",
+                "denied",
+            }
+            assert client.get("/releases").status_code == 200
+    finally:
+        runtime.close()

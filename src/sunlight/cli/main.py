@@ -234,6 +234,7 @@ def demo_report(
     """What the demo loaded and where, for people (the README lists what to try)."""
     from sunlight.demo import DEMO_DAY, FACES_RECORDING_ID
     from sunlight.demo_accounts import sign_in_lines
+    from sunlight.demo_requests import records_request_lines
 
     return [
         f"demo data ready in {home}: {summary['ingested']} recordings ingested "
@@ -245,6 +246,7 @@ def demo_report(
         f"(it cosigned checkpoint {summary['witness']})"
         + (f" and a C2PA chain in {home / 'c2pa'}." if summary["c2pa_key"] == "demo" else "."),
         "Every example in the README runs on this data.",
+        *records_request_lines(home / "demo", base_url),
         *sign_in_lines(base_url),
     ]
 

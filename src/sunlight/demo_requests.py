@@ -1,0 +1,349 @@
+"""Demo records requests and a demo release (``sunlight demo``), so that a newcomer finds
+``/requests``, ``/releases`` and ``/api/public/releases`` with something in them.
+
+- The assembly at City Hall (26-0508-0203, the department's own release decision) has a
+  release case RELEASED: recording 6 (faces on the sidewalk) redacted by the detector and the
+  renderer, the copy reviewed against its plan version and released by the demo custodian.
+- Six records requests, one in each of the states a clerk meets first: received,
+  acknowledged, clarification requested, delayed, fulfilled (with the released copy sent to
+  the requester) and denied (citing RSMo 610.100.2(1)).
+
+Dates are fixed relative to the demo day (8 May 2026), like the rest of the demo, so the
+clocks of the open requests read as overdue today: the queue shows what late looks like.
+The requesters' private links are written, DEMO ONLY, to ``demo/requests.txt`` (a real
+requester's link is shown once and emailed; Sunlight keeps only its hash).
+
+Idempotent: requests are matched by the requester's demo email, the release case by its
+incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sunlight.access.models import User
+from sunlight.access.principal import Principal
+from sunlight.db.base import utcnow
+from sunlight.evidence.models import Recording
+from sunlight.incidents import service as incidents
+from sunlight.incidents.models import Incident
+from sunlight.redaction import service as redaction
+from sunlight.release import service as release
+from sunlight.requests import service as requests
+from sunlight.requests.models import RecordsRequest
+from sunlight.requests.states import Status
+from sunlight.runtime import Runtime
+
+#: The demo's released incident (the department decides: the assembly at City Hall).
+RELEASE_INCIDENT = "26-0508-0203"
+#: The recording with faces that the demo redacts and releases.
+RELEASE_CLIP = "BWC0398_sidewalk_interviews.mp4"
+#: Where the demo writes its requesters' private links (DEMO ONLY).
+LINKS_FILE = "requests.txt"
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    email: str
+    name: str
+    requester_type: str
+    description: str
+    #: days after the demo day it was received
+    day: int
+    #: the changes made to it, in order: (status, message, provision)
+    changes: tuple[tuple[Status, str | None, str | None], ...] = ()
+    #: link the released incident and send the released copy before the last change
+    deliver_release: bool = False
+    #: link this incident (CAD number)
+    incident: str | None = None
+
+
+REQUESTS: tuple[DemoRequest, ...] = (
+    DemoRequest(
+        "reporter@demo.invalid",
+        "Casey Morgan (KC Ledger, demo)",
+        "media",
+        "Body-camera video of the assembly at City Hall on 8 May 2026.",
+        3,
+        ((Status.ACKNOWLEDGED, None, None), (Status.FULFILLED, None, None)),
+        deliver_release=True,
+        incident=RELEASE_INCIDENT,
+    ),
+    DemoRequest(
+        "neighbour@demo.invalid",
+        "Avery Lee (demo)",
+        "public",
+        "Any video of police on Troost Avenue on the afternoon of 8 May 2026.",
+        4,
+    ),
+    DemoRequest(
+        "driver@demo.invalid",
+        "Jordan Example (demo)",
+        "depicted",
+        "The video of my traffic stop at Troost and 39th on 8 May 2026.",
+        5,
+        ((Status.ACKNOWLEDGED, None, None),),
+        incident="26-0508-0117",
+    ),
+    DemoRequest(
+        "researcher@demo.invalid",
+        "Dr. Sam Patel (demo)",
+        "public",
+        "All police video from May 2026.",
+        6,
+        (
+            (
+                Status.CLARIFICATION_REQUESTED,
+                "Which incidents or places do you mean? May 2026 holds hundreds of hours of "
+                "video; a date, place or case number lets us find it.",
+                None,
+            ),
+        ),
+    ),
+    DemoRequest(
+        "advocate@demo.invalid",
+        "Riley Nguyen (demo)",
+        "public",
+        "Dispatch and body-camera video of the disturbance call on 8 May 2026.",
+        7,
+        (
+            (Status.ACKNOWLEDGED, None, None),
+            (
+                Status.DELAYED,
+                "The recordings must be reviewed for the personal information of bystanders "
+                "before release; the review is scheduled.",
+                None,
+            ),
+        ),
+    ),
+    DemoRequest(
+        "journalist@demo.invalid",
+        "Morgan Diaz (demo)",
+        "media",
+        "Video of the officer-involved shooting at I-70 and Prospect on 8 May 2026.",
+        8,
+        (
+            (
+                Status.DENIED,
+                "The Missouri Highway Patrol's investigation of the shooting is active; the "
+                "video is closed until it is inactive.",
+                "RSMo 610.100.2(1)",
+            ),
+        ),
+        incident="26-0508-0311",
+    ),
+)
+
+
+def _at(demo_day: datetime, day: int, hour: int = 15) -> datetime:
+    return demo_day + timedelta(days=day, hours=hour)
+
+
+def _custodian(runtime: Runtime) -> Principal | None:
+    """The demo custodian (Howard Pruitt) as a principal, for the demo's staff actions."""
+    with runtime.db.session(read_only=True) as session:
+        user = session.scalar(select(User).where(User.username == "custodian"))
+        if user is None:
+            return None
+        return Principal(
+            id=f"user:{user.id}",
+            display_name=user.display_name,
+            kind="user",
+            roles=user.role_names,
+            agency_id=user.agency_id,
+            agency_kind=user.agency.kind,
+            user_id=user.id,
+            auth="session",
+            reauth_at=utcnow(),
+        )
+
+
+def _incident_id(runtime: Runtime, cad: str) -> int | None:
+    with runtime.db.session(read_only=True) as session:
+        return session.scalar(select(Incident.id).where(Incident.cad_number == cad))
+
+
+def ensure_demo_release(runtime: Runtime, demo_day: datetime) -> int:
+    """Redact the faces clip and release the copy under the assembly's release case; the
+    number of released copies of that incident (0 if the demo data is not there)."""
+    custodian = _custodian(runtime)
+    incident_id = _incident_id(runtime, RELEASE_INCIDENT)
+    with runtime.db.session(read_only=True) as session:
+        original_id = session.scalar(
+            select(Recording.id).where(Recording.original_filename == RELEASE_CLIP)
+        )
+    if custodian is None or incident_id is None or original_id is None:
+        return 0
+    with runtime.db.session(read_only=True) as session:
+        copies = release.released_copies(session, incident_id)
+        case = release.case_for(session, incident_id)
+    if copies or case is not None:
+        return len(copies)
+    with runtime.db.session() as session:
+        if incidents.get_incident(session, incident_id).investigation_status == "active":
+            # No charges followed the assembly: the investigation is inactive, so its
+            # video may be released (RSMo 610.100.2(1)).
+            incidents.set_investigation_status(
+                session,
+                incident_id,
+                status="inactive",
+                reason="not-pursued",
+                note="Peaceful assembly; no charges (demo).",
+                actor=custodian.id,
+                on=(demo_day + timedelta(days=14)).date(),
+                today=(demo_day + timedelta(days=14)).date(),
+            )
+    # The detector's plan for the faces, and the redacted copy it renders (idempotent jobs).
+    detect = redaction.request_detection(runtime, original_id, actor="system:demo", enqueue=False)
+    if detect.status != "done":
+        detect = redaction.run_detection(runtime, detect.id)
+    if detect.status != "done" or detect.result_plan_id is None:
+        return 0
+    render = redaction.request_render(
+        runtime, detect.result_plan_id, actor="system:demo", enqueue=False
+    )
+    if render.status != "done":
+        render = redaction.run_render(runtime, render.id)
+    if render.status != "done" or render.result_recording_id is None:
+        return 0
+    with runtime.db.session() as session:
+        release.open_case(session, incident_id, principal=custodian, now=_at(demo_day, 20))
+        candidate = release.add_candidate(
+            session,
+            incident_id,
+            render.result_recording_id,
+            principal=custodian,
+            now=_at(demo_day, 20, 16),
+        )
+        release.review_candidate(
+            session,
+            candidate.id,
+            principal=custodian,
+            plan_version=candidate.plan_version,
+            note="Bystanders' faces blurred throughout; checked frame by frame (demo).",
+            now=_at(demo_day, 21),
+        )
+        release.move(session, incident_id, "ready", principal=custodian, now=_at(demo_day, 21, 16))
+        release.decide_release(
+            session,
+            incident_id,
+            principal=custodian,
+            candidate_ids=[candidate.id],
+            now=_at(demo_day, 22),
+            reason="Peaceful assembly; faces of bystanders redacted (RSMo 610.024).",
+        )
+        return len(release.released_copies(session, incident_id))
+
+
+def ensure_demo_requests(runtime: Runtime, demo_day: datetime, folder: Path) -> int:
+    """File the demo's records requests and move them to their states; the number added.
+    Each new requester's private link is appended to ``folder/requests.txt``."""
+    custodian = _custodian(runtime)
+    if custodian is None:
+        return 0
+    with runtime.db.session(read_only=True) as session:
+        have = set(session.scalars(select(RecordsRequest.requester_email)))
+    added = 0
+    links: list[str] = []
+    for demo in REQUESTS:
+        if demo.email in have:
+            continue
+        received = _at(demo_day, demo.day)
+        with runtime.db.session() as session:
+            request, raw = requests.file_request(
+                session,
+                name=demo.name,
+                email=demo.email,
+                requester_type=demo.requester_type,
+                description=demo.description,
+                date_from=demo_day.date(),
+                date_to=demo_day.date(),
+                source="web",
+                now=received,
+            )
+            request_id, tracking = request.id, request.tracking_number
+        links.append(f"{tracking}  {demo.name}: /public/requests/track/{raw}")
+        incident_id = _incident_id(runtime, demo.incident) if demo.incident else None
+        for step, (status, message, provision) in enumerate(demo.changes, start=1):
+            now = received + timedelta(days=step)
+            with runtime.db.session() as session:
+                found = requests.get(session, request_id)
+                if step == 1 and incident_id is not None:
+                    requests.add_item(
+                        session,
+                        found,
+                        principal=custodian,
+                        why="the incident the requester describes",
+                        now=now - timedelta(hours=1),
+                        incident_id=incident_id,
+                    )
+                if step == len(demo.changes) and demo.deliver_release:
+                    copies = requests.released_for(session, found)
+                    if not copies:
+                        break
+                    requests.deliver(
+                        session,
+                        found,
+                        recording_id=copies[0].derived_recording_id,
+                        basis="released",
+                        actor=custodian,
+                        now=_at(demo_day, 22, 18),
+                    )
+                    now = _at(demo_day, 22, 19)
+                requests.transition(
+                    session,
+                    requests.get(session, request_id),
+                    status,
+                    actor=custodian.id,
+                    now=now,
+                    message=message,
+                    provision=provision,
+                    available_at=now + timedelta(days=14) if status == Status.DELAYED else None,
+                )
+        added += 1
+    if links:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / LINKS_FILE, "a", encoding="utf-8") as out:
+            out.write(
+                "".join(
+                    f"{line}\n"
+                    for line in [
+                        "# DEMO ONLY: the demo requesters' private tracking links "
+                        "(a real requester's link is shown once and emailed).",
+                        *links,
+                    ]
+                )
+            )
+    return added
+
+
+def first_tracking_link(folder: Path) -> str | None:
+    """The first demo requester's private tracking path, if the demo wrote one."""
+    path = folder / LINKS_FILE
+    if not path.exists():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and ": /" in line:
+            return line.split(": ", 1)[1].strip()
+    return None
+
+
+def records_request_lines(folder: Path, base_url: str) -> list[str]:
+    """Where the public asks for records and follows a request, for the demo banner."""
+    lines = [
+        f"Records requests: the public asks at {base_url}/public/requests/new (no account); "
+        f"the public request log is {base_url}/api/public/requests; staff work them at "
+        f"{base_url}/requests and releases at {base_url}/releases; released copies are "
+        f"listed at {base_url}/api/public/releases.",
+    ]
+    link = first_tracking_link(folder)
+    if link is not None:
+        lines.append(
+            f"A demo requester's private tracking page (DEMO ONLY; all in "
+            f"{folder / LINKS_FILE}): {base_url}{link}"
+        )
+    return lines
