@@ -8,8 +8,10 @@
   acknowledged, clarification requested, delayed, fulfilled (with the released copy sent to
   the requester) and denied (citing RSMo 610.100.2(1)).
 
-Dates are fixed relative to the demo day (8 May 2026), like the rest of the demo, so the
-clocks of the open requests read as overdue today: the queue shows what late looks like.
+Requests are received on dates fixed relative to the demo day (8 May 2026), like the rest
+of the demo, so the clocks of the open requests read as overdue today: the queue shows what
+late looks like. What makes custody events (the release, the share that delivers the copy)
+happens at load time: the custody log refuses events backdated behind newer ones.
 The requesters' private links are written, DEMO ONLY, to ``demo/requests.txt`` (a real
 requester's link is shown once and emailed; Sunlight keeps only its hash).
 
@@ -210,14 +212,17 @@ def ensure_demo_release(runtime: Runtime, demo_day: datetime) -> int:
         render = redaction.run_render(runtime, render.id)
     if render.status != "done" or render.result_recording_id is None:
         return 0
+    # Custody events are stamped when they are appended (the log refuses backdating), so the
+    # release is made now, at demo load time, not on a demo date.
+    now = utcnow()
     with runtime.db.session() as session:
-        release.open_case(session, incident_id, principal=custodian, now=_at(demo_day, 20))
+        release.open_case(session, incident_id, principal=custodian, now=now)
         candidate = release.add_candidate(
             session,
             incident_id,
             render.result_recording_id,
             principal=custodian,
-            now=_at(demo_day, 20, 16),
+            now=now,
         )
         release.review_candidate(
             session,
@@ -225,15 +230,15 @@ def ensure_demo_release(runtime: Runtime, demo_day: datetime) -> int:
             principal=custodian,
             plan_version=candidate.plan_version,
             note="Bystanders' faces blurred throughout; checked frame by frame (demo).",
-            now=_at(demo_day, 21),
+            now=now,
         )
-        release.move(session, incident_id, "ready", principal=custodian, now=_at(demo_day, 21, 16))
+        release.move(session, incident_id, "ready", principal=custodian, now=now)
         release.decide_release(
             session,
             incident_id,
             principal=custodian,
             candidate_ids=[candidate.id],
-            now=_at(demo_day, 22),
+            now=now,
             reason="Peaceful assembly; faces of bystanders redacted (RSMo 610.024).",
         )
         return len(release.released_copies(session, incident_id))
@@ -291,9 +296,9 @@ def ensure_demo_requests(runtime: Runtime, demo_day: datetime, folder: Path) -> 
                         recording_id=copies[0].derived_recording_id,
                         basis="released",
                         actor=custodian,
-                        now=_at(demo_day, 22, 18),
+                        now=utcnow(),  # a share is a custody event: stamped now
                     )
-                    now = _at(demo_day, 22, 19)
+                    now = utcnow()
                 requests.transition(
                     session,
                     requests.get(session, request_id),

@@ -58,6 +58,11 @@ def _requests_and_release_are_there(home: Path) -> None:
             assert link is not None
             tracked = client.get(link)
             assert tracked.status_code == 200 and "R-2026-000001" in tracked.text
+            # the fulfilled request's released copy downloads from the requester's link
+            view = client.get(link.replace("/public/", "/api/public/")).json()
+            (delivery,) = view["deliveries"]
+            got = client.get(delivery["download"])
+            assert got.status_code == 200 and len(got.content) > 1000
             log = client.get("/api/public/requests").json()
             assert len(log) == 6
             released = client.get("/api/public/releases").json()
