@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sunlight.db.base import utcnow
@@ -15,8 +16,10 @@ from sunlight.evidence.models import CustodyEvent
 from sunlight.release import service as release
 from sunlight.requests import notify, service
 from sunlight.runtime import Runtime
+from sunlight.web.app import create_app
 from tests.release.support import T0, Scenario, make_inactive, person, scenario
 from tests.requests.support import file, load
+from tests.support.auth import sign_in
 
 DAY = timedelta(days=1)
 #: The share link's condition reads the real clock, so deliver "now".
@@ -140,3 +143,31 @@ def test_released_copy_of_an_unlinked_incident_is_refused(runtime: Runtime) -> N
     with pytest.raises(InvalidChange, match="not a released copy of an incident linked"):
         _deliver(runtime, request_id, s.derived_id)
     assert load(runtime, request_id).deliveries == []
+
+
+def test_staff_page_lists_released_copies_and_the_api_sends_one(runtime: Runtime) -> None:
+    s = scenario(runtime, cad="KC26-000814")
+    candidate_id = _candidate(runtime, s)
+    request_id, _ = file(runtime, now=T0 + 2 * DAY)
+    with TestClient(create_app(runtime, start_worker=False)) as client:
+        sign_in(client, runtime, roles=("records-custodian",))
+        linked = client.post(
+            f"/api/requests/{request_id}/items",
+            json={"incident_id": s.incident_id, "why": "the shooting described"},
+        )
+        assert linked.status_code == 201, linked.text
+        page = client.get(f"/requests/{request_id}")
+        assert f"send-released-{s.derived_id}" not in page.text
+        body = {"recording_id": s.derived_id, "basis": "released"}
+        reason = {"Sunlight-Reason": "records-request: released copy"}
+        early = client.post(f"/api/requests/{request_id}/deliver", json=body, headers=reason)
+        assert early.status_code == 422, early.text
+        assert "not a released copy" in early.json()["detail"]
+
+        _release(runtime, s, candidate_id)
+        page = client.get(f"/requests/{request_id}")
+        assert f'data-testid="send-released-{s.derived_id}"' in page.text
+        sent = client.post(f"/api/requests/{request_id}/deliver", json=body, headers=reason)
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["delivery"]["basis"] == "released"
+        assert sent.json()["delivery"]["recording_id"] == s.derived_id
