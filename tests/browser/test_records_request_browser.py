@@ -34,13 +34,11 @@ def test_public_request_answered_with_a_released_copy(
     page: Page, context: BrowserContext, embedded_runtime: Runtime, live_url: str, tmp_path: Path
 ) -> None:
     runtime = embedded_runtime
-    # Setup (services): the shooting, its original and a redacted copy (plan v2, rendered),
-    # handed to the Missouri Highway Patrol, investigation no longer active.
-    s = scenario(runtime, cad="KC26-005150")
+    # Setup (services): the shooting, its original and a redacted copy (plan v2, rendered);
+    # the investigation is no longer active.
+    s = scenario(runtime, cad="KC26-005150", assign=False)
     make_inactive(runtime, s.incident_id)
     with runtime.db.session(read_only=True) as session:
-        incident = incidents.get_incident(session, s.incident_id)
-        assert incident.agency_id == s.agency_id and s.agency_id is not None
         derived = session.get(Recording, s.derived_id)
         assert derived is not None
         released_sha256 = derived.sha256
@@ -74,7 +72,17 @@ def test_public_request_answered_with_a_released_copy(
     page.get_by_role("button", name="Link", exact=True).click()
     expect(page.locator("#released-copies + table")).to_contain_text("None")
 
-    # 3. The custodian opens the release case, adds the redacted copy and hands it over.
+    # 3. The incident is handed to the Missouri Highway Patrol (the release authority for a
+    # shooting it investigates).
+    page.goto(f"{live_url}/incidents/{s.incident_id}")
+    page.get_by_label("Reason for the hand-over").fill("Officer-involved shooting protocol")
+    page.get_by_role("button", name="Hand over custody").click()
+    expect(page.locator("#custodian")).to_have_text("Missouri Highway Patrol")
+    with runtime.db.session(read_only=True) as session:
+        agency_id = incidents.get_incident(session, s.incident_id).agency_id
+    assert agency_id is not None
+
+    # 4. The custodian opens the release case, adds the redacted copy and hands it over.
     page.goto(f"{live_url}/incidents/{s.incident_id}/release")
     page.get_by_role("button", name="Open the release case").click()
     expect(page.locator("#authority")).to_contain_text("Missouri Highway Patrol")
@@ -82,7 +90,7 @@ def test_public_request_answered_with_a_released_copy(
     page.get_by_role("button", name="Add candidate").click()
     expect(page.locator("#candidates")).to_contain_text(str(s.derived_id))
 
-    # 4. A reviewer signs off the plan version; the case goes to the authority.
+    # 5. A reviewer signs off the plan version; the case goes to the authority.
     _as(context, live_url, runtime, "records-custodian")
     page.goto(f"{live_url}/incidents/{s.incident_id}/release")
     candidates = page.locator("#candidates")
@@ -95,7 +103,7 @@ def test_public_request_answered_with_a_released_copy(
 
     with runtime.db.session(read_only=True) as session:
         candidate_id = release.get_case(session, s.incident_id).candidates[0].id
-    # 5. The custodian is refused the decision: no form, and a forged POST is a 403.
+    # 6. The custodian is refused the decision: no form, and a forged POST is a 403.
     expect(page.locator("#decide")).to_have_count(0)
     csrf = page.locator("meta[name=csrf-token]").get_attribute("content") or page.locator(
         "input[name=csrf_token]"
@@ -108,8 +116,8 @@ def test_public_request_answered_with_a_released_copy(
     assert refused.status == 403, refused.text()
     assert "release:decide" in refused.text()
 
-    # 6. An MSHP investigator signs in and approves the release.
-    _as(context, live_url, runtime, "outside-investigator", agency_id=s.agency_id)
+    # 7. An MSHP investigator signs in and approves the release.
+    _as(context, live_url, runtime, "outside-investigator", agency_id=agency_id)
     page.goto(f"{live_url}/incidents/{s.incident_id}/release")
     decide = page.locator("#decide")
     decide.get_by_label("Decision").select_option("release")
@@ -121,13 +129,13 @@ def test_public_request_answered_with_a_released_copy(
         (copy,) = release.released_copies(session, s.incident_id)
     assert copy.derived_recording_id == s.derived_id
 
-    # 7. The custodian sends the released copy to the requester.
+    # 8. The custodian sends the released copy to the requester.
     _as(context, live_url, runtime, "records-custodian")
     page.goto(f"{live_url}/requests/{request_id}")
     page.get_by_test_id(f"send-released-{s.derived_id}").click()
     expect(page.locator("#deliveries + ul")).to_contain_text(f"Recording {s.derived_id} (released)")
 
-    # 8. The requester opens the private link and downloads exactly the released bytes.
+    # 9. The requester opens the private link and downloads exactly the released bytes.
     context.clear_cookies()
     page.goto(f"{live_url}{private_link}" if private_link.startswith("/") else private_link)
     deliveries = page.locator("#deliveries")
@@ -138,7 +146,7 @@ def test_public_request_answered_with_a_released_copy(
     download.value.save_as(saved)
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == released_sha256
 
-    # 9. Once the serve schedule has sealed the log, the public proof of the release is
+    # 10. Once the serve schedule has sealed the log, the public proof of the release is
     # served with no account, and it checks offline against the downloaded bytes.
     ledger.seal_and_checkpoint(runtime)
     proof = page.request.get(f"{live_url}/api/public/releases/{copy.release_id}/proof")
