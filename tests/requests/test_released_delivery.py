@@ -171,3 +171,25 @@ def test_staff_page_lists_released_copies_and_the_api_sends_one(runtime: Runtime
         assert sent.status_code == 201, sent.text
         assert sent.json()["delivery"]["basis"] == "released"
         assert sent.json()["delivery"]["recording_id"] == s.derived_id
+
+
+def test_embargoed_release_is_not_deliverable_until_published(runtime: Runtime) -> None:
+    s = scenario(runtime, cad="KC26-000815")
+    candidate_id = _candidate(runtime, s)
+    mshp = person(runtime, 50, "outside-investigator", agency_id=s.agency_id)
+    with runtime.db.session() as session:
+        made = release.decide_release(
+            session,
+            s.incident_id,
+            principal=mshp,
+            candidate_ids=[candidate_id],
+            now=T0 + 9 * DAY,
+            embargo_until=T0 + 30 * DAY,
+        )
+        assert made[0].released_at is None
+    request_id = _request_naming(runtime, s.incident_id)
+    with pytest.raises(InvalidChange, match="not a released copy"):
+        _deliver(runtime, request_id, s.derived_id)
+    release.sweep(runtime.db, T0 + 31 * DAY)
+    delivery_id, _ = _deliver(runtime, request_id, s.derived_id)
+    assert load(runtime, request_id).deliveries[0].id == delivery_id
