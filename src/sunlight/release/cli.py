@@ -1,4 +1,8 @@
-"""`sunlight releases list|show`: release cases and their clocks, from the server's shell."""
+"""`sunlight releases list|show`: release cases and their clocks, from the server's shell.
+
+The domain imports sit inside the commands, as in the other command groups: `sunlight --help`
+loads this module and should not pay for the release domain. None of them hides a cycle; the
+case view comes from ``release.views`` (domain), never from the web layer."""
 
 from __future__ import annotations
 
@@ -56,7 +60,7 @@ def list_command(as_json: bool) -> None:
 @click.argument("incident_id", type=int)
 def show_command(incident_id: int) -> None:
     """One incident's release case as JSON (timeline, candidates, releases, clock)."""
-    from sunlight.release.api import case_view
+    from sunlight.release.views import case_view
 
     runtime = open_runtime()
     emit_json(case_view(runtime, incident_id, datetime.now(UTC)).model_dump(mode="json"))

@@ -22,6 +22,8 @@ from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
 from sunlight.redaction import api as redaction_api
 from sunlight.release import api as release_api
+from sunlight.release import pages as release_pages
+from sunlight.release import public_api as release_public_api
 from sunlight.requests import api as requests_api
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
@@ -94,6 +96,8 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(compliance_api.router)
     app.include_router(redaction_api.router)
     app.include_router(release_api.router)
+    app.include_router(release_pages.router)
+    app.include_router(release_public_api.router)
     app.include_router(requests_api.router)
     # Before api.router: /api/recordings/{id}/shares and /custody-report are not derivatives.
     app.include_router(shares.router)

@@ -1,0 +1,178 @@
+"""Court petitions and orders (RSMo 610.100): record a petition, and the court's order on it;
+an order to release publishes the reviewed candidates it names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from sunlight.access import Permission, Principal
+from sunlight.errors import InvalidChange, NotFound
+from sunlight.evidence.custody import Action
+from sunlight.release import states
+from sunlight.release.candidates import releasable
+from sunlight.release.cases import transition
+from sunlight.release.common import (
+    authorize,
+    custody_event,
+    get_case,
+    load_incident,
+    loaded_policy,
+    policy_stamp,
+)
+from sunlight.release.decisions import publish
+from sunlight.release.models import (
+    CourtOrder,
+    CourtPetition,
+    Release,
+    ReleaseCandidate,
+    ReleaseCase,
+)
+
+ORDER_OUTCOMES = ("release", "deny", "conditions")
+
+
+def file_petition(
+    session: Session,
+    incident_id: int,
+    *,
+    principal: Principal,
+    court: str,
+    case_number: str,
+    petitioner: str,
+    filed_on: date,
+    now: datetime,
+) -> CourtPetition:
+    case = get_case(session, incident_id)
+    authorize(session, principal, Permission.RELEASE_COURT, incident_id)
+    court, case_number, petitioner = court.strip(), case_number.strip(), petitioner.strip()
+    if not (court and case_number and petitioner):
+        raise InvalidChange("a petition needs the court, the case number and the petitioner")
+    petition = CourtPetition(
+        case_id=case.id,
+        court=court[:200],
+        case_number=case_number[:100],
+        petitioner=petitioner[:200],
+        filed_on=filed_on,
+        recorded_at=now,
+        recorded_by=principal.id,
+    )
+    session.add(petition)
+    session.flush()
+    custody_event(
+        session,
+        actor=principal.id,
+        action=Action.COURT_PETITION,
+        object_type="incident",
+        object_id=incident_id,
+        now=now,
+        details={
+            "case_id": case.id,
+            "petition_id": petition.id,
+            "court": petition.court,
+            "case_number": petition.case_number,
+            "filed_on": filed_on.isoformat(),
+            "statute": "RSMo 610.100",
+        },
+    )
+    return petition
+
+
+def petition(session: Session, petition_id: int) -> CourtPetition:
+    found = session.get(CourtPetition, petition_id)
+    if found is None:
+        raise NotFound(f"no court petition {petition_id}")
+    return found
+
+
+def record_order(
+    session: Session,
+    petition_id: int,
+    *,
+    principal: Principal,
+    outcome: str,
+    ordered_on: date,
+    now: datetime,
+    conditions: str | None = None,
+    candidate_ids: list[int] | None = None,
+) -> CourtOrder:
+    """The court's order on a petition. An order to release drives the case to
+    released-by-court-order (and publishes the reviewed candidates it names); a denial or
+    an order with conditions is recorded."""
+    petition = session.get(CourtPetition, petition_id)
+    if petition is None:
+        raise NotFound(f"no court petition {petition_id}")
+    case = session.get(ReleaseCase, petition.case_id)
+    assert case is not None
+    incident = load_incident(session, case.incident_id)
+    authorize(session, principal, Permission.RELEASE_COURT, case.incident_id)
+    if outcome not in ORDER_OUTCOMES:
+        raise InvalidChange(f"an order's outcome is one of: {', '.join(ORDER_OUTCOMES)}")
+    conditions = (conditions or "").strip() or None
+    if outcome == "conditions" and conditions is None:
+        raise InvalidChange("an order with conditions needs the conditions")
+    chosen: list[ReleaseCandidate] = []
+    if outcome == "release":
+        states.check(case.state, states.BY_COURT)
+        if candidate_ids:
+            chosen = releasable(session, case, candidate_ids, court=True)
+    order = CourtOrder(
+        petition_id=petition.id,
+        outcome=outcome,
+        conditions=conditions,
+        ordered_on=ordered_on,
+        recorded_at=now,
+        recorded_by=principal.id,
+    )
+    session.add(order)
+    session.flush()
+    loaded = loaded_policy()
+    stamp = policy_stamp(loaded, loaded.policy.rule_for(incident.type))
+    custody_event(
+        session,
+        actor=principal.id,
+        action=Action.COURT_ORDER,
+        object_type="incident",
+        object_id=case.incident_id,
+        now=now,
+        reason=conditions,
+        details={
+            "case_id": case.id,
+            "petition_id": petition.id,
+            "order_id": order.id,
+            "outcome": outcome,
+            "court": petition.court,
+            "case_number": petition.case_number,
+            "ordered_on": ordered_on.isoformat(),
+            **stamp,
+        },
+    )
+    if outcome == "release":
+        for candidate in chosen:
+            release = Release(
+                case_id=case.id,
+                candidate_id=candidate.id,
+                derived_recording_id=candidate.derived_recording_id,
+                original_recording_id=candidate.original_recording_id,
+                decided_at=now,
+                decided_by=principal.id,
+                scheduled_for=now,
+                public=True,
+                court_order_id=order.id,
+                **stamp,
+            )
+            session.add(release)
+            session.flush()
+            publish(session, release, case.incident_id, actor=principal.id, now=now)
+        transition(
+            session,
+            case,
+            incident,
+            states.BY_COURT,
+            actor=principal.id,
+            now=now,
+            reason=f"order of {petition.court} in {petition.case_number}",
+            statute="RSMo 610.100",
+        )
+    return order
