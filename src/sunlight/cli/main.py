@@ -240,7 +240,8 @@ def demo_report(
         f"demo data ready in {home}: {summary['ingested']} recordings ingested "
         f"({summary['duplicates']} already there, {summary['flagged']} flagged), "
         f"{summary['incidents']} incidents added; all dated {DEMO_DAY:%Y-%m-%d}.",
-        f"recording {FACES_RECORDING_ID} (on a fresh data folder) has faces to redact; "
+        f"recording {FACES_RECORDING_ID} (on a fresh data folder) shows faces (its redacted, "
+        "released copy is the newest recording; try `sunlight redact` on it again); "
         f"demo files to try: {home / 'demo'}.",
         f"DEMO-ONLY keys, never for evidence: a witness in {home / 'demo' / 'witness'} "
         f"(it cosigned checkpoint {summary['witness']})"
