@@ -30,18 +30,8 @@ from sunlight.requests.schemas import (
     VerifyIn,
 )
 from sunlight.requests.states import parse_status
-from sunlight.requests.views import (
-    delivery_out,
-    item_out,
-    loaded,
-    summary_out,
-)
-from sunlight.requests.web_common import (
-    ManageDep,
-    VerifyDep,
-    ViewDep,
-    deliver_copy,
-)
+from sunlight.requests.views import delivery_out, item_out, loaded, summary_out
+from sunlight.requests.web_common import ManageDep, VerifyDep, ViewDep, deliver_copy
 from sunlight.validation import Day, SmallId
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import raw_reason

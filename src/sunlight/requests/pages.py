@@ -11,21 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sunlight.errors import InvalidInput
 from sunlight.requests import fees, service
-from sunlight.requests.schemas import (
-    DeliverIn,
-    ItemIn,
-)
+from sunlight.requests.schemas import DeliverIn, ItemIn
 from sunlight.requests.states import DENIAL_PROVISIONS, Status, parse_status
-from sunlight.requests.views import (
-    loaded,
-    summary_out,
-)
-from sunlight.requests.web_common import (
-    ManageDep,
-    VerifyDep,
-    ViewDep,
-    deliver_copy,
-)
+from sunlight.requests.views import loaded, summary_out
+from sunlight.requests.web_common import ManageDep, VerifyDep, ViewDep, deliver_copy
 from sunlight.validation import SmallId, parse_datetime
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import raw_reason

@@ -16,16 +16,8 @@ from sunlight.requests.schemas import (
     PublicRequestIn,
     TrackView,
 )
-from sunlight.requests.views import (
-    load_track,
-    log_entry,
-)
-from sunlight.requests.web_common import (
-    NO_STORE,
-    Token,
-    file_and_answer,
-    rate_limited,
-)
+from sunlight.requests.views import load_track, log_entry
+from sunlight.requests.web_common import NO_STORE, Token, file_and_answer, rate_limited
 from sunlight.validation import SmallId
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public

@@ -10,18 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sunlight.errors import InvalidInput
 from sunlight.requests import service
-from sunlight.requests.schemas import (
-    PublicRequestIn,
-)
-from sunlight.requests.views import (
-    load_track,
-)
-from sunlight.requests.web_common import (
-    Token,
-    file_and_answer,
-    no_store,
-    rate_limited,
-)
+from sunlight.requests.schemas import PublicRequestIn
+from sunlight.requests.views import load_track
+from sunlight.requests.web_common import Token, file_and_answer, no_store, rate_limited
 from sunlight.validation import SmallId
 from sunlight.web.api import _guess_video_type as guess_video_type
 from sunlight.web.deps import RuntimeDep, now_for

@@ -15,11 +15,7 @@ from fastapi.responses import Response
 from sunlight.access import Permission, Principal
 from sunlight.requests import service
 from sunlight.requests.models import RequestDelivery
-from sunlight.requests.schemas import (
-    DeliverIn,
-    PublicRequestCreated,
-    PublicRequestIn,
-)
+from sunlight.requests.schemas import DeliverIn, PublicRequestCreated, PublicRequestIn
 from sunlight.web import guard
 from sunlight.web.deps import now_for
 from sunlight.web.guard import require
