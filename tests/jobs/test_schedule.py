@@ -48,7 +48,8 @@ def test_server_schedule_seals_the_ledger(embedded_runtime: Runtime) -> None:
 
         record(session, actor="t", action=Action.VIEW, object_type="recording", object_id=1)
     schedule = server_schedule(embedded_runtime, retention=False)
-    assert [t.name for t in schedule.tasks] == ["ledger", "reconcile", "uploads", "outbox"]
+    names = [t.name for t in schedule.tasks]
+    assert names == ["ledger", "reconcile", "uploads", "releases", "outbox", "requests"]
     schedule.start()
     try:
         deadline = time.monotonic() + 10

@@ -115,9 +115,9 @@ def test_public_form_keeps_what_was_typed(app_client: TestClient, runtime: Runti
 
 
 def test_public_intake_is_rate_limited(app_client: TestClient) -> None:
-    from sunlight.requests.api import _RateLimit
+    from sunlight.requests.web_common import RateLimit
 
-    app_client.app.state.requests_rate_limit = _RateLimit(2, 3600)  # type: ignore[attr-defined]
+    app_client.app.state.requests_rate_limit = RateLimit(2, 3600)  # type: ignore[attr-defined]
     codes = [app_client.post("/api/public/requests", json=BODY).status_code for _ in range(3)]
     assert codes == [201, 201, 429]
 

@@ -25,6 +25,9 @@ from sunlight.release import api as release_api
 from sunlight.release import pages as release_pages
 from sunlight.release import public_api as release_public_api
 from sunlight.requests import api as requests_api
+from sunlight.requests import pages as requests_pages
+from sunlight.requests import public_api as requests_public_api
+from sunlight.requests import public_pages as requests_public_pages
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID
@@ -98,7 +101,10 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(release_api.router)
     app.include_router(release_pages.router)
     app.include_router(release_public_api.router)
+    app.include_router(requests_public_api.router)
+    app.include_router(requests_public_pages.router)
     app.include_router(requests_api.router)
+    app.include_router(requests_pages.router)
     # Before api.router: /api/recordings/{id}/shares and /custody-report are not derivatives.
     app.include_router(shares.router)
     app.include_router(audit.router)

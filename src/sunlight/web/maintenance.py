@@ -160,6 +160,7 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
     from sunlight.ledger.config import ledger_settings
     from sunlight.ledger.service import seal_tick
     from sunlight.release import service as release_service
+    from sunlight.requests import reminders as request_reminders
     from sunlight.retention import service as retention_service
 
     schedule = Schedule(
@@ -179,6 +180,8 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
             # embargoed releases: warn staff before, publish when the embargo lifts
             Periodic("releases", 60, lambda: release_service.sweep(runtime.db, utcnow())),
             Periodic("outbox", OUTBOX_INTERVAL_S, _OutboxSweep(runtime)),
+            # records-request clocks: remind custodians when due soon, due today, overdue
+            Periodic("requests", 900, lambda: request_reminders.sweep(runtime.db, utcnow())),
         ]
     )
     if retention:

@@ -1,0 +1,128 @@
+"""What the records-request routes share: the private link's token path and no-store
+headers, the public intake's rate limit (per client address, :data:`PUBLIC_RATE`), the
+staff permissions as dependencies, filing a request and delivering a copy."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.responses import Response
+
+from sunlight.access import Permission, Principal
+from sunlight.requests import service
+from sunlight.requests.models import RequestDelivery
+from sunlight.requests.schemas import DeliverIn, PublicRequestCreated, PublicRequestIn
+from sunlight.web import guard
+from sunlight.web.deps import now_for
+from sunlight.web.guard import require
+
+NO_STORE = {
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",  # the token is in the URL: never send it onwards
+    "X-Robots-Tag": "noindex, nofollow",
+}
+TOKEN_PATH = r"[A-Za-z0-9_-]{20,100}"  # noqa: S105 (a pattern, not a secret)
+Token = Annotated[str, Path(pattern=TOKEN_PATH)]
+#: Public intakes allowed per client address in the window (seconds).
+PUBLIC_RATE = (20, 3600.0)
+
+
+class RateLimit:
+    """A sliding window per client address, in memory (one server process)."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            seen = self._seen.setdefault(key, deque())
+            while seen and seen[0] <= now - self.window_s:
+                seen.popleft()
+            if len(seen) >= self.limit:
+                raise HTTPException(
+                    status_code=429,
+                    detail="too many requests from this address; try again later",
+                    headers={"Retry-After": str(int(self.window_s))},
+                )
+            seen.append(now)
+            if len(self._seen) > 10_000:
+                self._seen = {k: v for k, v in self._seen.items() if v}
+
+
+_limiter_lock = threading.Lock()
+
+
+def rate_limited(request: Request) -> None:
+    """One limiter per application (made on first use)."""
+    state = request.app.state
+    with _limiter_lock:
+        limiter = getattr(state, "requests_rate_limit", None)
+        if not isinstance(limiter, RateLimit):
+            limiter = RateLimit(*PUBLIC_RATE)
+            state.requests_rate_limit = limiter
+    limiter.check(request.client.host if request.client else "unknown")
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def file_and_answer(
+    request: Request, runtime: Any, body: PublicRequestIn, *, source: str
+) -> PublicRequestCreated:
+    now = now_for(request)
+    with runtime.db.session() as session:
+        found, raw = service.file_request(
+            session, **body.model_dump(), source=source, now=now, base_url=base_url(request)
+        )
+        due = service.clock_of(found, now=now).due
+        return PublicRequestCreated(
+            tracking_number=found.tracking_number,
+            received_date=found.received_date,
+            due=due,
+            private_link=f"/public/requests/track/{raw}",
+            private_api=f"/api/public/requests/track/{raw}",
+        )
+
+
+def no_store(response: Response) -> Response:
+    response.headers.update(NO_STORE)
+    return response
+
+
+ViewDep = Annotated[Principal, Depends(require(Permission.REQUEST_VIEW))]
+ManageDep = Annotated[Principal, Depends(require(Permission.REQUEST_MANAGE))]
+VerifyDep = Annotated[Principal, Depends(require(Permission.REQUEST_VERIFY))]
+
+
+def deliver_copy(
+    request: Request,
+    runtime: Any,
+    actor: Principal,
+    request_id: int,
+    body: DeliverIn,
+    raw: str | None,
+) -> tuple[RequestDelivery, str]:
+    # Sharing the recording is decided on the recording, like any share (404 out of scope,
+    # 403 refused and recorded).
+    guard.check(runtime, actor, Permission.SHARE_CREATE, body.recording_id, raw)
+    with runtime.db.session() as session:
+        delivery, link = service.deliver(
+            session,
+            service.get(session, request_id),
+            recording_id=body.recording_id,
+            basis=body.basis,
+            actor=actor,
+            now=now_for(request),
+            days=body.days,
+            base_url=base_url(request),
+        )
+        session.expunge(delivery)
+        return delivery, link
