@@ -369,6 +369,8 @@ def _make_clips(work: Path, long_seconds: int) -> list[Clip]:
     clips.append(
         Clip("5 s", short, write_clip(default_clip(1920, 1080, 150, seed=1080), short), 150)
     )
+    if long_seconds <= 0:  # --no-long: the 5 s clip only
+        return clips
     scenes = max(1, long_seconds // 5)
     long = work / "long.mp4"
     truth = write_clips([default_clip(1920, 1080, 150, seed=2000 + k) for k in range(scenes)], long)
@@ -389,13 +391,16 @@ def command_main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        clips = _make_clips(work, args.long_seconds or (15 if args.quick else 60))
+        long_seconds = 0 if args.no_long else args.long_seconds or (15 if args.quick else 60)
+        clips = _make_clips(work, long_seconds)
         print(
             f"clips built in {time.perf_counter() - t0:.0f} s: "
             + ", ".join(f"{c.name} = {c.frames} frames" for c in clips),
             flush=True,
         )
-        repeats = {clips[0].name: args.repeats_short, clips[1].name: args.repeats_long}
+        repeats = {clips[0].name: args.repeats_short}
+        if len(clips) > 1:
+            repeats[clips[1].name] = args.repeats_long
         # A cold first run fills the detector cache (self-check, compiled networks); later
         # runs, as on any installation after its first job, find it.
         cold_home = _fresh_home(work, "cold", None)
@@ -537,6 +542,7 @@ def main() -> None:
     parser.add_argument("--repeats-short", type=int, default=None, help="A B pairs, 5 s clip")
     parser.add_argument("--repeats-long", type=int, default=None, help="A B pairs, long clip")
     parser.add_argument("--long-seconds", type=int, default=None, help="long clip (60)")
+    parser.add_argument("--no-long", action="store_true", help="the 5 s clip only")
     parser.add_argument("--frames", type=int, default=None, help="--inprocess: frames")
     parser.add_argument("--sizes", default="1920x1080,1280x720", help="--inprocess: sizes")
     parser.add_argument("--no-deface", action="store_true", help="--inprocess: no baseline")
