@@ -306,9 +306,17 @@ def _sunlight_exe() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "sunlight"]
 
 
+BACKEND: str | None = None  # --backend: the detector backend every run uses
+
+
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUNLIGHT_")}
     env["SUNLIGHT_HOME"] = str(home)
+    if BACKEND:
+        # Without it each installation's self-check picks; on a loaded machine it picked
+        # onnxruntime in one bench run and OpenVINO in another, and the two differ in
+        # speed (about 2x) and, slightly, in what they find.
+        env["SUNLIGHT_REDACTION_BACKEND"] = BACKEND
     return env
 
 
@@ -449,6 +457,7 @@ def command_main(args: argparse.Namespace) -> None:
         for clip in clips:
             home, sha = plans[clip.name]
             plan = load_plan(_plan_from(home, sha))
+            print(f"{clip.name}: detector backend {plan.detector.get('backend')}", flush=True)
             plan.fill = "solid"
             ours_out = work / f"ours-{clip.path.stem}.mp4"
             render(clip.path, ours_out, plan)
@@ -543,11 +552,16 @@ def main() -> None:
     parser.add_argument("--repeats-long", type=int, default=None, help="A B pairs, long clip")
     parser.add_argument("--long-seconds", type=int, default=None, help="long clip (60)")
     parser.add_argument("--no-long", action="store_true", help="the 5 s clip only")
+    parser.add_argument(
+        "--backend", choices=("openvino", "onnxruntime"), help="no self-check: this backend"
+    )
     parser.add_argument("--frames", type=int, default=None, help="--inprocess: frames")
     parser.add_argument("--sizes", default="1920x1080,1280x720", help="--inprocess: sizes")
     parser.add_argument("--no-deface", action="store_true", help="--inprocess: no baseline")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    global BACKEND
+    BACKEND = args.backend
     if args.inprocess:
         inprocess_main(args)
         return
