@@ -7,15 +7,19 @@ exclusions (flags for nonpublic locations and vulnerable people). Both back ends
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from sunlight.access import Principal
 from sunlight.db.base import utcnow
 from sunlight.errors import Forbidden
-from sunlight.evidence.models import RecordingFlag
+from sunlight.evidence.models import CustodyEvent, RecordingFlag
 from sunlight.requests import service
 from sunlight.runtime import Runtime
+from sunlight.web.app import create_app
 from tests.release.support import make_inactive, person, scenario
 from tests.requests.support import file, load
+from tests.support.auth import sign_in
 
 NOW = utcnow()
 
@@ -94,3 +98,32 @@ def test_department_original_of_an_inactive_case_is_still_an_open_record(
     _open_record(runtime, request_id, s.original_id, custodian)
     (delivery,) = load(runtime, request_id).deliveries
     assert delivery.recording_id == s.original_id and delivery.basis == "open-record"
+
+
+def test_refused_open_record_over_the_web_is_recorded(runtime: Runtime) -> None:
+    """The 403 is a custody event (access.denied) on the recording, naming the request."""
+    s = scenario(runtime, type="traffic-stop", cad="KC26-000905", assign=False)  # active
+    staff = person(runtime, 1, "records-custodian")
+    request_id = _request_naming_recording(runtime, s.original_id, staff)
+    app = create_app(runtime, start_worker=False)
+    with TestClient(app) as client:
+        sign_in(client, runtime, roles=("records-custodian",))
+        answer = client.post(
+            f"/api/requests/{request_id}/deliver",
+            json={"recording_id": s.original_id, "basis": "open-record"},
+            headers={"X-Access-Reason": "other: records request"},
+        )
+    assert answer.status_code == 403, answer.text
+    assert "active investigation" in answer.json()["detail"]
+    with runtime.db.session(read_only=True) as session:
+        denied = session.scalars(
+            select(CustodyEvent).where(
+                CustodyEvent.object_type == "recording",
+                CustodyEvent.object_id == str(s.original_id),
+                CustodyEvent.action == "access.denied",
+            )
+        ).all()
+    assert len(denied) == 1
+    assert denied[0].details["request_id"] == request_id
+    assert denied[0].details["basis"] == "open-record"
+    assert load(runtime, request_id).deliveries == []
