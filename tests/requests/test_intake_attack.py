@@ -55,3 +55,30 @@ def test_ordinary_addresses_still_work(app_client: TestClient) -> None:
     for email in ("jordan.o'neil+kc@example.org", "jörg@example.de", "x@sub.example.co.uk"):
         answer = app_client.post("/api/public/requests", json={**BODY, "email": email})
         assert answer.status_code == 201, (email, answer.text)
+
+
+CONTROLS = [
+    {"name": "Jordan\x1b]0;owned\x07"},  # a terminal escape for `sunlight requests show`
+    {"description": "footage\x1b[2J\x1b[Hplease"},
+    {"location": "5th\x08\x08\x08Main"},
+    {"phone": "816\x9b555"},  # C1 control (CSI)
+]
+
+
+@pytest.mark.parametrize("fields", CONTROLS)
+def test_control_characters_are_refused(
+    app_client: TestClient, runtime: Runtime, fields: dict[str, str]
+) -> None:
+    answer = app_client.post("/api/public/requests", json={**BODY, **fields})
+    assert answer.status_code == 422, answer.text
+    assert "control character" in answer.text
+    with runtime.db.session(read_only=True) as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_description_keeps_its_lines(app_client: TestClient) -> None:
+    text = "The stop at 5th and Main.\r\n\r\nBoth cameras,\tplease."
+    answer = app_client.post("/api/public/requests", json={**BODY, "description": text})
+    assert answer.status_code == 201, answer.text
+    private = app_client.get(answer.json()["private_api"]).json()
+    assert private["description"] == text
