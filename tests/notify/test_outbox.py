@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from sunlight.db.engine import Database
@@ -339,3 +340,23 @@ def test_send_error_classification() -> None:
     with pytest.raises(SendError) as info:
         sender.send(EmailMessage())
     assert info.value.permanent is False
+
+
+def test_an_address_the_server_cannot_take_does_not_stop_the_sweep(runtime: Runtime) -> None:
+    """Attack: a requester files with a non-ASCII address ("jörg@..."); a server without
+    SMTPUTF8 can never take it. That is a permanent failure of that message, not "the
+    server is down": the sweep goes on and the others are sent."""
+    port = free_port()
+    [odd] = queue(runtime, 1, to="jörg@example.de")
+    [good] = queue(runtime, 1, to="someone@example.org")
+    server = Recorder()
+    controller = Controller(server, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        report = deliver_due(runtime, sender_for(port), now=T0)
+    finally:
+        controller.stop()
+    assert report.stopped is None
+    assert report.sent == [good] and report.retrying == [odd]
+    assert len(server.messages) == 1
+    assert "SMTPUTF8" in (rows(runtime)[0].last_error or "")

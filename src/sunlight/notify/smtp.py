@@ -137,6 +137,16 @@ class SmtpSender:
                 if s.username and s.password:
                     smtp.login(s.username, s.password)
                 smtp.send_message(message, from_addr=envelope_from)
+        except smtplib.SMTPNotSupportedError as exc:
+            if "SMTPUTF8" not in str(exc):  # e.g. no STARTTLS: the server, for every message
+                raise SendError(
+                    f"cannot reach the mail server {s.host}:{s.port}: {exc}", permanent=False
+                ) from exc
+            # This message needs what the server lacks (SMTPUTF8 for a non-ASCII address):
+            # retrying never helps, and the server is up, so the sweep goes on.
+            raise SendError(
+                f"the mail server cannot take this message: {exc}", permanent=True
+            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise SendError(

@@ -153,6 +153,11 @@ def move(
             "closed while the investigation is active (RSMo 610.100.2(1)): set the "
             "investigation inactive first, or record a court order"
         )
+    if to == states.CLOSED and incident.investigation_status != "active":
+        raise InvalidReleaseChange(
+            "a case returns to closed only when its investigation is active again (RSMo "
+            "610.100.2(1)); this incident is not under active investigation"
+        )
     if to == states.READY and not [c for c in case.candidates if c.reviewed_at is not None]:
         raise InvalidReleaseChange(
             "no reviewed candidate: a reviewer signs off a redacted copy's plan version "

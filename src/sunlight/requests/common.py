@@ -67,7 +67,12 @@ NOTICE_TEXT = (
     "each person depicted in it at least 10 days' notice before you display or disclose it "
     "to anyone else."
 )
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,188}\.[^@\s.]{2,63}$")
+#: Characters an address may not hold: the mail library would read a comma, semicolon,
+#: quote, bracket or comment as syntax (a comma adds a recipient), and controls never belong.
+_NOT_IN_ADDRESS = r"@\s\x00-\x1f\x7f()<>\[\]:;,\"\\"
+EMAIL_PATTERN = re.compile(
+    rf"^[^{_NOT_IN_ADDRESS}]{{1,64}}@[^{_NOT_IN_ADDRESS}]{{1,188}}\.[^{_NOT_IN_ADDRESS}.]{{2,63}}$"
+)
 Relation = Literal["self", "guardian", "relative", "attorney", "insurer"]
 ClockKind = Literal["response", "delay", "grounds"]
 

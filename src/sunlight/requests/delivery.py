@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlight.access import Permission, Principal, decide
@@ -15,6 +16,7 @@ from sunlight.errors import Forbidden, InvalidChange, InvalidInput, NotFound
 from sunlight.evidence import shares
 from sunlight.evidence.custody import Outcome
 from sunlight.evidence.models import Recording
+from sunlight.incidents.models import Incident, IncidentRecording
 from sunlight.release import service as release
 from sunlight.requests.common import (
     DELIVERY_DAYS,
@@ -177,6 +179,7 @@ def deliver(
                     "closed (RSMo 610.100.2(3)); only a verified depicted person's copy "
                     "(basis 610.100.3) or a released copy may be given"
                 )
+            _check_open_record(session, recording_id, actor)
         else:
             raise InvalidInput("basis must be 610.100.3, open-record or released")
     share, raw = shares.create_share(
@@ -238,6 +241,43 @@ def deliver(
         now=now,
     )
     return delivery, raw
+
+
+def _check_open_record(session: Session, recording_id: int, actor: Principal) -> None:
+    """An original handed to any requester as an open record is a release of it: refused
+    while an incident it belongs to is under active investigation (closed, RSMo
+    610.100.2(1)), when the release policy excludes it by default (its flags), and unless
+    the actor holds release authority over each such incident (``release:decide``: the
+    Missouri Highway Patrol for the shootings it investigates, not the department)."""
+    excluded = release.exclusions(session, recording_id)
+    if excluded:
+        raise Forbidden(
+            "the release policy keeps this original from the public: "
+            + "; ".join(excluded)
+            + "; only a verified depicted person's copy (basis 610.100.3) or a released "
+            "copy may be given"
+        )
+    incidents = session.scalars(
+        select(Incident)
+        .join(IncidentRecording, IncidentRecording.incident_id == Incident.id)
+        .where(IncidentRecording.recording_id == recording_id)
+        .order_by(Incident.id)
+    ).all()
+    for incident in incidents:
+        if incident.investigation_status == "active":
+            raise Forbidden(
+                f"incident {incident.id} is under active investigation: its recordings are "
+                "closed records (RSMo 610.100.2(1)); only a verified depicted person's copy "
+                "(basis 610.100.3) or a court-ordered release may be given"
+            )
+        decision = decide(session, actor, Permission.RELEASE_DECIDE, incident.id)
+        if not decision.allowed:
+            raise Forbidden(
+                f"only the release authority over incident {incident.id} may give its "
+                f"original to the public as an open record ({decision.reason}); send a "
+                "released copy instead (basis released)",
+                diagnostics={"rule": decision.rule, "permission": str(Permission.RELEASE_DECIDE)},
+            )
 
 
 def open_delivery(

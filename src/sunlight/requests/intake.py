@@ -4,6 +4,7 @@ the tracking number, and the private link's token (only its hash is kept)."""
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -31,6 +32,9 @@ from sunlight.requests.states import (
 
 def _clean(text: str | None, field: str, limit: int, *, required: bool = False) -> str | None:
     value = " ".join((text or "").split()) if field != "description" else (text or "").strip()
+    if any(unicodedata.category(c) == "Cc" and c not in "\r\n\t" for c in value):
+        # Escape sequences would act on a clerk's terminal (``sunlight requests show``).
+        raise InvalidInput(f"{field} contains a control character", diagnostics={"field": field})
     if not value:
         if required:
             raise InvalidInput(f"{field} is required", diagnostics={"field": field})

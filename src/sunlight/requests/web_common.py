@@ -13,6 +13,8 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.responses import Response
 
 from sunlight.access import Permission, Principal
+from sunlight.errors import Forbidden
+from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.requests import service
 from sunlight.requests.models import RequestDelivery
 from sunlight.requests.schemas import DeliverIn, PublicRequestCreated, PublicRequestIn
@@ -113,16 +115,36 @@ def deliver_copy(
     # Sharing the recording is decided on the recording, like any share (404 out of scope,
     # 403 refused and recorded).
     guard.check(runtime, actor, Permission.SHARE_CREATE, body.recording_id, raw)
-    with runtime.db.session() as session:
-        delivery, link = service.deliver(
-            session,
-            service.get(session, request_id),
-            recording_id=body.recording_id,
-            basis=body.basis,
-            actor=actor,
-            now=now_for(request),
-            days=body.days,
-            base_url=base_url(request),
-        )
-        session.expunge(delivery)
-        return delivery, link
+    try:
+        with runtime.db.session() as session:
+            delivery, link = service.deliver(
+                session,
+                service.get(session, request_id),
+                recording_id=body.recording_id,
+                basis=body.basis,
+                actor=actor,
+                now=now_for(request),
+                days=body.days,
+                base_url=base_url(request),
+            )
+            session.expunge(delivery)
+            return delivery, link
+    except Forbidden as refused:
+        # The delivery's transaction rolled back: the refusal is recorded in its own.
+        with runtime.db.session() as session:
+            record(
+                session,
+                actor=actor.id,
+                action=Action.ACCESS_DENIED,
+                object_type="recording",
+                object_id=body.recording_id,
+                outcome=Outcome.DENIED,
+                reason=raw[:2000] if raw else None,
+                details={
+                    "explanation": refused.message,
+                    "request_id": request_id,
+                    "basis": body.basis,
+                    **refused.diagnostics,
+                },
+            )
+        raise
