@@ -320,3 +320,13 @@ def test_staff_forms(app_client: TestClient, runtime: Runtime) -> None:
     )
     assert bulk.status_code == 422  # a partially fulfilled request cannot be delayed
     assert "R-2026-000001" in bulk.text
+
+
+def test_public_log_never_names_a_tie_to_a_person_in_the_footage(app_client: TestClient) -> None:
+    # A "relative" (of someone deceased or incompetent) next to a dated request points at a
+    # victim's family: the log shows every such category as "public"; media stays media.
+    for kind in ("relative", "depicted", "guardian", "attorney", "insurer", "media", "public"):
+        filed = app_client.post("/api/public/requests", json={**BODY, "requester_type": kind})
+        assert filed.status_code == 201, filed.text
+    shown = [e["requester_category"] for e in app_client.get("/api/public/requests").json()]
+    assert sorted(shown) == ["media"] + ["public"] * 6

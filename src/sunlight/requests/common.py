@@ -56,9 +56,21 @@ GROUNDS_DAYS = 3
 MIN_EXPLANATION = 20
 #: Delivered links last this many days by default (within the access policy's maximum).
 DELIVERY_DAYS = 30
-#: The public request log shows the requester's category (public, media, ...) but never
-#: who they are; set False to hide the category too.
+#: The public request log shows the requester's category but never who they are; set False
+#: to hide the category too.
 PUBLIC_LOG_SHOWS_REQUESTER_TYPE = True
+#: Categories the public log shows as they are. The others (a person depicted, a guardian, a
+#: relative of someone deceased or incompetent, their attorney or insurer) name a tie to a
+#: person in the footage: next to a dated request they point at a victim or a family, so the
+#: log shows them as "public".
+PUBLIC_CATEGORIES = frozenset({"public", "media"})
+
+
+def public_category(requester_type: str) -> str:
+    """The requester category the public log may show."""
+    return requester_type if requester_type in PUBLIC_CATEGORIES else "public"
+
+
 TOKEN_BYTES = 32
 KANSAS_CITY = ZoneInfo("America/Chicago")
 MAX_LIST = 500

@@ -43,6 +43,7 @@ from sunlight.requests.common import (
     by_token,
     by_tracking,
     get,
+    public_category,
     resolve,
     token_hash,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "linked_incidents",
     "open_delivery",
     "pauses_of",
+    "public_category",
     "public_log",
     "queue",
     "record_prepayment",

@@ -167,7 +167,11 @@ def log_entry(r: RecordsRequest, now: datetime) -> PublicLogEntry:
     return PublicLogEntry(
         tracking_number=r.tracking_number,
         received_date=r.received_date,
-        requester_category=r.requester_type if service.PUBLIC_LOG_SHOWS_REQUESTER_TYPE else None,
+        requester_category=(
+            service.public_category(r.requester_type)
+            if service.PUBLIC_LOG_SHOWS_REQUESTER_TYPE
+            else None
+        ),
         status=r.status,
         due=found.due if is_open else None,
         due_state=found.state if is_open else None,
