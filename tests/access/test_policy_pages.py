@@ -98,4 +98,4 @@ def test_the_menu_shows_what_the_principal_can_use(embedded_runtime: Runtime) ->
         home = admin_client.get("/", follow_redirects=False)
         assert home.headers["location"] == "/admin/users"
     with TestClient(app) as anonymous:
-        assert anonymous.get("/", follow_redirects=False).headers["location"] == "/sign-in"
+        assert anonymous.get("/", follow_redirects=False).headers["location"] == "/public"

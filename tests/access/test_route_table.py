@@ -40,7 +40,10 @@ PUBLIC_PREFIXES = (
     "/api/public/",  # the public portal's data (released footage, proofs): public fields only
     "/public/requests",  # records requests: intake, and the private page (its token)
     "/api/public/requests",
+    "/public/releases",  # the public portal: released footage, its player and proofs
 )
+#: The public portal's home page (an exact path: a prefix would open /publicity too).
+PUBLIC_EXACT = ("/", "/public")
 #: Public writes: witness cosignatures (signature-checked) and the sign-in pages' forms.
 PUBLIC_WRITES = (
     "/log/cosignatures",
@@ -95,7 +98,7 @@ def test_public_routes_are_only_the_transparency_log_and_plumbing(app: FastAPI) 
     for row in _checked_in():
         method, path, permission = row.split()
         if permission == PUBLIC:
-            assert path == "/" or path.startswith(PUBLIC_PREFIXES), row
+            assert path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES), row
             if method not in ("GET", "HEAD"):
                 assert path.startswith(PUBLIC_WRITES), row
 

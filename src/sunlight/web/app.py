@@ -20,6 +20,7 @@ from sunlight.compliance import api as compliance_api
 from sunlight.errors import Busy, SunlightError, Unavailable, http_status
 from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
+from sunlight.portal import pages as portal_pages
 from sunlight.redaction import api as redaction_api
 from sunlight.release import api as release_api
 from sunlight.release import pages as release_pages
@@ -102,6 +103,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(release_pages.router)
     app.include_router(release_public_api.router)
     app.include_router(requests_public_api.router)
+    app.include_router(portal_pages.router)
     app.include_router(requests_public_pages.router)
     app.include_router(requests_api.router)
     app.include_router(requests_pages.router)

@@ -90,8 +90,8 @@ HOMES = (
 
 @router.get("/", response_class=HTMLResponse, dependencies=[Depends(public())])
 def home(principal: Annotated[Principal, Depends(current_principal)]) -> Response:
-    if not principal.is_authenticated:
-        return RedirectResponse("/sign-in", status_code=303)
+    if not principal.is_authenticated:  # residents land on the public portal
+        return RedirectResponse("/public", status_code=303)
     target = next((path for p, path in HOMES if may_ever(principal, p)), "/account")
     return RedirectResponse(target, status_code=307)
 
