@@ -69,6 +69,12 @@ def _requests_and_release_are_there(home: Path) -> None:
             assert [r["incident_type"] for r in released] == ["first-amendment-assembly"]
             proof = client.get(f"/api/public/releases/{released[0]['id']}/proof")
             assert proof.status_code == 200, proof.text
+            # the portal shows it to residents: page, badge, a playable copy, the request log
+            portal = client.get(f"/public/releases/{released[0]['id']}")
+            assert portal.status_code == 200 and "in the custody log at index" in portal.text
+            media = f"/public/releases/{released[0]['id']}/media"
+            assert client.get(media, headers={"Range": "bytes=0-99"}).status_code == 206
+            assert "R-2026-000001" in client.get("/public/requests").text
             sign_in(client, runtime, roles=("records-custodian",))
             queue = client.get("/requests?include_closed=true")
             assert queue.status_code == 200

@@ -90,6 +90,9 @@ def test_a_released_copy_plays_with_range_and_shows_its_badge(
     assert f'href="/api/public/releases/{done.release_id}/proof"' in html
     assert "Missouri Highway Patrol" in html  # who decided: the agency, never a person
     assert "officer-involved-shooting" in html and "2026-05-08" in html
+    timeline = html.split('id="timeline"')[1]
+    for step in ("Incident", "Footage under review", "delivered for decision", "Release decided"):
+        assert step in timeline, step
     for secret in (*private, "KC26-007001", "Officer", "user:", "test:"):
         assert secret not in html, secret
 
@@ -100,6 +103,8 @@ def test_a_released_copy_plays_with_range_and_shows_its_badge(
     assert part.status_code == 206 and part.content == data[2:10]
     assert part.headers["content-range"] == f"bytes 2-9/{len(data)}"
     assert derived.original_filename not in part.headers.get("content-disposition", "")
+    head = client.head(media)
+    assert head.status_code == 200 and head.headers["content-length"] == str(len(data))
     # the original (unredacted) recording is never reachable through the portal
     assert original.sha256 != derived.sha256
 

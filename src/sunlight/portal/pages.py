@@ -100,7 +100,9 @@ def release(release_id: SmallId, request: Request, runtime: RuntimeDep) -> HTMLR
     return render(request, "public_release.html", release=shown)
 
 
-@router.get("/public/releases/{release_id}/media", response_class=Response)
+@router.api_route(
+    "/public/releases/{release_id}/media", methods=["GET", "HEAD"], response_class=Response
+)
 def release_media(release_id: SmallId, request: Request, runtime: RuntimeDep) -> Response:
     """The released copy's bytes (HTTP Range); 404 unless the release is public and done."""
     sha256, filename = views.released_media(runtime, release_id)

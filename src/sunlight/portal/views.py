@@ -56,8 +56,8 @@ class ReleasePage:
 class Step:
     at: date
     text: str
-    by: str
-    days: int
+    by: str | None  # the department or the investigating agency, by name; never a person
+    days: int | None  # days since the previous step (None: the incident itself)
     statute: str | None
 
 
@@ -122,8 +122,8 @@ def public_release(runtime: Runtime, release_id: int, media_type: str) -> Public
         if case is None or found is None:
             raise NotFound(f"no released copy {release_id}")
         authority = authority_of(found, policy.rule_for(found.type), policy).name
-        timeline: list[Step] = []
         previous = _utc(found.started_at)
+        timeline = [Step(previous.date(), "Incident", None, None, None)]
         for t in case.transitions:
             at = _utc(t.at)
             holder = PARTY.get(t.from_state or "")
