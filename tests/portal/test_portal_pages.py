@@ -115,6 +115,10 @@ def test_an_embargoed_or_unknown_release_is_404(runtime: Runtime, client: TestCl
         assert client.get(path).status_code == 404
         assert client.get(f"{path}/media").status_code == 404
     assert f"/public/releases/{held.release_id}" not in client.get("/public/releases").text
+    sign_in(client, runtime, roles=("records-custodian",))  # staff see the portal's 404 too
+    missing = client.get(f"/public/releases/{held.release_id}", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "Not found" in missing.text
+    _no_chrome(missing.text)
 
 
 def test_release_list_filters_and_pages(runtime: Runtime, client: TestClient) -> None:

@@ -46,6 +46,11 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+def is_public_page(path: str) -> bool:
+    """The portal's pages (``/public`` and below): errors there use the portal's chrome."""
+    return path == "/public" or path.startswith("/public/")
+
+
 def _date(value: str | None, name: str) -> date | None:
     if not value:
         return None

@@ -131,6 +131,15 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
         wants_html = "text/html" in request.headers.get("accept", "") and not (
             request.url.path.startswith("/api/")
         )
+        if wants_html and portal_pages.is_public_page(request.url.path):
+            # residents' pages answer errors in the portal's own chrome, never the staff one
+            return portal_pages.render(
+                request,
+                "public_error.html",
+                status_code=exc.status_code,
+                detail=exc.detail,
+                code=exc.status_code,
+            )
         if wants_html:
             return pages.render(
                 request,
