@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-TEMPLATES = sorted((Path(__file__).parents[2] / "src/sunlight/web/templates").glob("*.html"))
+SRC = Path(__file__).parents[2] / "src/sunlight"
+TEMPLATES = sorted(
+    [*(SRC / "web/templates").glob("*.html"), *(SRC / "portal/templates").glob("*.html")]
+)
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)

@@ -42,6 +42,12 @@ def test_a_resident_opens_a_release(page: Page, embedded_runtime: Runtime, live_
     bundle = page.request.get(f"{live_url}/api/public/releases/{done.release_id}/proof")
     assert bundle.ok and bundle.json()["release"]["id"] == done.release_id
 
+    # keyboard: the first Tab reaches "Skip to content", which moves focus to the main region
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#content")).to_be_focused()
+
     page.set_viewport_size({"width": 320, "height": 640})
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 320
