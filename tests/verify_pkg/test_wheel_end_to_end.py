@@ -18,9 +18,8 @@ from sunlight.evidence.models import Recording
 from sunlight.ledger import service as ledger
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
-from tests.release.support import make_inactive, scenario
-from tests.support.auth import sign_in, sign_out
 from tests.support.server import live_server
+from tests.verify_pkg.support import released_copy
 
 pytestmark = pytest.mark.slow
 
@@ -86,27 +85,6 @@ def _run(bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _release(runtime: Runtime) -> tuple[int, int, int]:
-    """A released redacted copy, sealed; returns (release id, derived id, original id)."""
-    s = scenario(runtime, type="arrest", cad="KC26-000556", assign=False)
-    make_inactive(runtime, s.incident_id)
-    base = f"/api/incidents/{s.incident_id}/release"
-    with TestClient(create_app(runtime, start_worker=False)) as client:
-        sign_in(client, runtime, roles=("records-custodian",))
-        client.post(base)
-        candidate = client.post(f"{base}/candidates", json={"recording_id": s.derived_id}).json()[
-            "candidates"
-        ][0]
-        client.post(f"{base}/candidates/{candidate['id']}/review", json={"plan_version": 2})
-        client.post(f"{base}/state", json={"to": "ready"})
-        case = client.post(
-            f"{base}/decision", json={"action": "release", "candidate_ids": [candidate["id"]]}
-        ).json()
-        sign_out(client)
-    ledger.seal_and_checkpoint(runtime)
-    return case["releases"][0]["id"], s.derived_id, s.original_id
-
-
 def _file(runtime: Runtime, recording_id: int, path: Path) -> Path:
     with runtime.db.session(read_only=True) as session:
         recording = session.get(Recording, recording_id)
@@ -119,7 +97,7 @@ def _file(runtime: Runtime, recording_id: int, path: Path) -> Path:
 def test_the_installed_wheel_verifies_a_release_against_a_live_server(
     runtime: Runtime, verifier: Path, tmp_path: Path
 ) -> None:
-    release_id, derived_id, original_id = _release(runtime)
+    release_id, derived_id, original_id = released_copy(runtime)
     log_key = ledger.identity(runtime).verifier_key
     key_file = tmp_path / "log.vkey"
     key_file.write_text(log_key + "\n", encoding="utf-8")
