@@ -311,6 +311,13 @@ def _consistent(
     help="Verify against a public log at this URL instead of the local database.",
 )
 @click.option(
+    "--release",
+    "release_id",
+    type=click.IntRange(1, MAX_ID),
+    help="With --log: fetch and check the public proof of this release "
+    "(GET /api/public/releases/ID/proof).",
+)
+@click.option(
     "--log-key",
     metavar="VKEY|FILE",
     help="The log's published verifier key (GET /log/key), or a file holding it. Required "
@@ -341,6 +348,7 @@ def verify(
     file: Path | None,
     bundle_path: Path | None,
     log_url: str | None,
+    release_id: int | None,
     log_key: str | None,
     witness_keys: tuple[str, ...],
     min_witnesses: int | None,
@@ -362,6 +370,7 @@ def verify(
         min_witnesses=min_witnesses,
         insecure=insecure,
         as_json=as_json,
+        release_id=release_id,
     )
     try:
         code = run_verify(request, local=_verify_local, echo=_echo)
