@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sunlight.access import Principal
 from sunlight.evidence.models import Recording
 from sunlight.ledger import service as ledger
+from sunlight.ledger.verify import generate_signer
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.support.server import live_server
@@ -175,6 +176,7 @@ def test_the_installed_wheel_verifies_a_release_against_a_live_server(
     assert "FAILED" in failed.stderr
 
     # A tampered byte of the proof: the entry no longer hashes to its leaf.
+    saved = json.loads(json.dumps(document))
     entry = document["released"]["leaf"]["entry"]
     document["released"]["leaf"]["entry"] = entry.replace('"ingest"', '"ingesT"')
     bundle.write_text(json.dumps(document), encoding="utf-8")
@@ -182,7 +184,21 @@ def test_the_installed_wheel_verifies_a_release_against_a_live_server(
     assert failed.returncode == 1
     assert "FAILED" in failed.stderr and "leaf hash" in failed.stderr
 
-    # A wrong pinned key fails, and so does no key at all (never the served one).
-    other = _run(verifier, "verify", str(video), "--bundle", str(tmp_path / "proof.json"))
-    assert other.returncode == 1
-    assert "no log key pinned" in other.stderr
+    # A wrong pinned key (same log name, another key) fails, and so does no key at all.
+    bundle.write_text(json.dumps(saved), encoding="utf-8")
+    _, impostor = generate_signer(log_key.split("+", 1)[0])
+    wrong = _run(
+        verifier,
+        "verify",
+        str(video),
+        "--bundle",
+        str(bundle),
+        "--log-key",
+        impostor,
+        "--min-witnesses",
+        "0",
+    )
+    assert wrong.returncode == 1, wrong.stdout
+    none = _run(verifier, "verify", str(video), "--bundle", str(bundle))
+    assert none.returncode == 1
+    assert "no log key pinned" in none.stderr
