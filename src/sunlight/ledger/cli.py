@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 
 from sunlight.ledger.bundle import BundleReport, check_bundle
 from sunlight.ledger.verify import VerificationError, open_checkpoint, verify_consistency
 from sunlight.runtime import Runtime
-from sunlight.validation import MAX_ID, loads_json
+from sunlight.validation import MAX_ID
+from sunlight_verify.cli import VerifyRequest, run_verify
+from sunlight_verify.cli import witness_run as run_witness
+from sunlight_verify.http import UrllibClient
+from sunlight_verify.remote import get
 
 
 def _runtime() -> Runtime:
@@ -25,6 +28,10 @@ def _runtime() -> Runtime:
 
 def _emit(document: Any) -> None:
     click.echo(json.dumps(document, indent=2, default=str))
+
+
+def _echo(message: str, err: bool) -> None:
+    click.echo(message, err=err)
 
 
 # -- sunlight ledger -------------------------------------------------------------------
@@ -159,7 +166,7 @@ def restore_check(source: str, drill: bool) -> None:
             else (source.rstrip("/") + "/log/checkpoint")
         )
         try:
-            note = _get(httpx.Client(timeout=30, follow_redirects=True), url).text
+            note = get(UrllibClient(), url).text
         except VerificationError as exc:
             raise click.ClickException(str(exc)) from exc
     else:
@@ -232,12 +239,6 @@ def export_proof(recording_id: int) -> None:
 # -- sunlight verify -------------------------------------------------------------------
 
 
-def _hash(path: Path) -> str:
-    from sunlight.storage import hash_file
-
-    return hash_file(path)[0]
-
-
 def _verify_local(sha: str, min_witnesses: int | None) -> tuple[BundleReport, dict[str, Any]]:
     from sunlight.ledger import service
 
@@ -294,121 +295,6 @@ def _consistent(
     verify_consistency(report.tree_size, size, proof, witnessed.root_hash, root)
 
 
-def _get(client: httpx.Client, url: str) -> httpx.Response:
-    try:
-        response = client.get(url)
-    except httpx.HTTPError as exc:
-        raise VerificationError(f"cannot fetch {url}: {exc}") from exc
-    if response.status_code != 200:
-        raise VerificationError(f"{url}: HTTP {response.status_code} {response.text[:200]}")
-    return response
-
-
-def verify_remote(
-    sha: str,
-    log_url: str,
-    *,
-    log_key: str | None,
-    witness_keys: list[str] | None,
-    min_witnesses: int | None,
-    client: httpx.Client | None = None,
-    trust_served_keys: bool = False,
-    warn: Any = None,
-) -> tuple[BundleReport, dict[str, Any]]:
-    """Verify a file's ingest against a public log, over HTTP only.
-
-    Trusts only the pinned ``log_key`` and ``witness_keys`` (the keys the log serves are
-    only as good as the server), unless ``trust_served_keys`` (testing)."""
-    base = log_url.rstrip("/")
-    http = client or httpx.Client(timeout=30, follow_redirects=True)
-    if log_key is None:
-        if not trust_served_keys:
-            raise VerificationError(
-                f"no log key pinned: pin the log's published key with --log-key (served at "
-                f"{base}/log/key; compare it with the department's own publication of it)"
-            )
-        log_key = _get(http, f"{base}/log/key").text.strip()
-        if warn:
-            warn(f"trusting the log key served by {base} (--insecure-trust-bundle-keys)")
-    published = _get(http, f"{base}/log/witnesses").json()
-    if witness_keys is None:
-        witness_keys = list(published["witnesses"]) if trust_served_keys else []
-    if min_witnesses is None:
-        quorum = int(published["quorum"])
-        min_witnesses = quorum if trust_served_keys else max(quorum, 1)
-    if min_witnesses > len(set(witness_keys)):
-        raise VerificationError(
-            f"{min_witnesses} witness cosignatures are required but {len(set(witness_keys))} "
-            f"witness keys are pinned: pin them with --witness-key (listed at "
-            f"{base}/log/witnesses; check them with the witnesses themselves), or accept an "
-            "unwitnessed checkpoint with --min-witnesses 0"
-        )
-    found = _get(http, f"{base}/log/lookup?sha256={sha}").json()["leaves"]
-    ingests = [x for x in found if x.get("action") == "ingest"]
-    if not ingests:
-        raise VerificationError("this file is unknown to the log")
-    index = int(ingests[0]["index"])
-    suffix = "?witnessed=true" if min_witnesses > 0 else ""
-    note = _get(http, f"{base}/log/checkpoint{suffix}").text
-    origin = log_key.split("+", 1)[0]
-    cp, _ = open_checkpoint(
-        note, log_key, witness_keys, min_cosignatures=min_witnesses, origin=origin
-    )
-    if cp.size <= index:
-        raise VerificationError("the entry is not in a witnessed checkpoint yet; try later")
-    entry = _get(http, f"{base}/log/entries?start={index}&end={index + 1}").json()["entries"][0]
-    proof = _get(http, f"{base}/log/proof/inclusion?index={index}&size={cp.size}").json()
-    bundle = {
-        "format": "sunlight-proof-bundle/v1",
-        "log": {
-            "origin": origin,
-            "key": log_key,
-            "witnesses": witness_keys,
-            "quorum": min_witnesses,
-        },
-        "leaf": {"index": index, "hash": entry["leaf_hash"], "entry": entry["entry"]},
-        "inclusion": {"size": cp.size, "proof": proof["proof"]},
-        "checkpoint": note,
-    }
-    report = check_bundle(
-        bundle,
-        log_key=log_key,
-        witness_keys=witness_keys,
-        min_witnesses=min_witnesses,
-        file_sha256=sha,
-    )
-    if trust_served_keys:
-        report.keys_from_bundle = ["log key served by the log"]
-    latest_note = _get(http, f"{base}/log/checkpoint").text
-    latest, _ = open_checkpoint(latest_note, log_key, origin=origin)
-    if latest.size > cp.size:
-        doc = _get(http, f"{base}/log/proof/consistency?from={cp.size}&to={latest.size}").json()
-        verify_consistency(
-            cp.size,
-            latest.size,
-            [bytes.fromhex(p) for p in doc["proof"]],
-            cp.root_hash,
-            latest.root_hash,
-        )
-    elif latest.size < cp.size or (latest.size == cp.size and latest.root_hash != cp.root_hash):
-        raise VerificationError(
-            "the log's latest checkpoint is older than or forks from the witnessed one"
-        )
-    return report, {"latest_size": latest.size}
-
-
-def _key_value(value: str) -> str:
-    """A verifier key given inline, or the path of a file holding one (first line)."""
-    path = Path(value)
-    if "+" not in value or path.is_file():
-        try:
-            lines = [x.strip() for x in path.read_text(encoding="utf-8").splitlines()]
-        except OSError as exc:
-            raise click.BadParameter(f"{value}: not a verifier key, nor a readable file") from exc
-        value = next((x for x in lines if x), "")
-    return value.strip()
-
-
 @click.command()
 @click.argument(
     "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -423,6 +309,13 @@ def _key_value(value: str) -> str:
     "--log",
     "log_url",
     help="Verify against a public log at this URL instead of the local database.",
+)
+@click.option(
+    "--release",
+    "release_id",
+    type=click.IntRange(1, MAX_ID),
+    help="With --log: fetch and check the public proof of this release "
+    "(GET /api/public/releases/ID/proof).",
 )
 @click.option(
     "--log-key",
@@ -455,6 +348,7 @@ def verify(
     file: Path | None,
     bundle_path: Path | None,
     log_url: str | None,
+    release_id: int | None,
     log_key: str | None,
     witness_keys: tuple[str, ...],
     min_witnesses: int | None,
@@ -467,80 +361,23 @@ def verify(
     where a quorum is required). Exits non-zero if the file is unknown, a key is not
     pinned, or any proof or signature fails.
     """
-    if file is None and bundle_path is None:
-        raise click.UsageError("give a FILE, a --bundle, or both")
-    pinned_log = _key_value(log_key) if log_key else None
-    pinned_witnesses = [_key_value(k) for k in witness_keys] or None
-    sha = _hash(file) if file is not None else None
-    result: dict[str, Any] = {"file": str(file) if file else None, "sha256": sha}
+    request = VerifyRequest(
+        file=file,
+        bundle=bundle_path,
+        log_url=log_url,
+        log_key=log_key,
+        witness_keys=list(witness_keys),
+        min_witnesses=min_witnesses,
+        insecure=insecure,
+        as_json=as_json,
+        release_id=release_id,
+    )
     try:
-        if bundle_path is not None:
-            try:
-                # Bounded depth: a bundle nested 100,000 deep is an error, not a crash.
-                document = loads_json(bundle_path.read_bytes())
-            except ValueError as exc:
-                raise VerificationError(f"the bundle is not JSON: {exc}") from exc
-            if not isinstance(document, dict):
-                raise VerificationError("the bundle is not a JSON object")
-            report = check_bundle(
-                document,
-                log_key=pinned_log,
-                witness_keys=pinned_witnesses,
-                min_witnesses=min_witnesses,
-                file_sha256=sha,
-                trust_bundle_keys=insecure,
-            )
-            extra: dict[str, Any] = {}
-        elif log_url is not None:
-            assert sha is not None
-            report, extra = verify_remote(
-                sha,
-                log_url,
-                log_key=pinned_log,
-                witness_keys=pinned_witnesses,
-                min_witnesses=min_witnesses,
-                trust_served_keys=insecure,
-                warn=lambda m: click.echo(f"warning: {m}", err=True),
-            )
-        else:
-            assert sha is not None
-            report, extra = _verify_local(sha, min_witnesses)
-    except VerificationError as exc:
-        result.update(ok=False, error=str(exc))
-        if as_json:
-            _emit(result)
-        else:
-            click.echo(f"FAILED: {exc}", err=True)
-        sys.exit(1)
-    result.update(
-        ok=True,
-        origin=report.origin,
-        leaf_index=report.leaf_index,
-        tree_size=report.tree_size,
-        entry=report.entry,
-        witnesses=report.witnesses,
-        private=report.private,
-        keys_from_bundle=report.keys_from_bundle,
-        **extra,
-    )
-    if as_json:
-        _emit(result)
-        return
-    entry = report.entry
-    obj = entry.get("object", {})
-    click.echo(
-        f"OK: {entry.get('action')} of {obj.get('type')} {obj.get('id')} at {entry.get('time')} "
-        f"(event {entry.get('event')}) is leaf {report.leaf_index} of log {report.origin}, "
-        f"in checkpoint {report.tree_size} cosigned by "
-        f"{', '.join(report.witnesses) or 'no witness'}"
-    )
-    if report.keys_from_bundle:
-        click.echo(
-            f"WARNING (--insecure-trust-bundle-keys): checked with the "
-            f"{' and '.join(report.keys_from_bundle)} found in the bundle, which prove nothing; "
-            "pin the published keys with --log-key/--witness-key",
-            err=True,
-        )
+        code = run_verify(request, local=_verify_local, echo=_echo)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if code:
+        sys.exit(code)
 
 
 # -- sunlight audit --------------------------------------------------------------------
@@ -639,26 +476,6 @@ def witness_key(state: Path) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def witness_run(log_url: str, log_key: str, state: Path, submit: bool, as_json: bool) -> None:
     """Check the log's latest checkpoint against the last one seen; cosign if consistent."""
-    from sunlight.ledger import witness as w
-
-    try:
-        result = w.run(state, log_url, log_key, submit=submit)
-    except w.ForkDetected as exc:
-        message = f"!!! {exc} !!!\n!!! REFUSING TO COSIGN. Evidence saved in {exc.evidence} !!!"
-        if as_json:
-            _emit({"ok": False, "error": str(exc), "evidence": str(exc.evidence)})
-        click.echo(message, err=True)
-        sys.exit(2)
-    except w.WitnessError as exc:
-        if as_json:
-            _emit({"ok": False, "error": str(exc)})
-        click.echo(f"witness: {exc}", err=True)
-        sys.exit(1)
-    if as_json:
-        _emit({"ok": True, **result.__dict__})
-    else:
-        click.echo(
-            f"cosigned {result.origin} at size {result.size}"
-            + (f" (previous {result.previous_size})" if result.previous_size is not None else "")
-            + ("; submitted" if result.submitted else "")
-        )
+    code = run_witness(state, log_url, log_key, submit=submit, as_json=as_json, echo=_echo)
+    if code:
+        sys.exit(code)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,10 @@ from typing import Any
 
 from sunlight.config import ConfigError, Settings
 from sunlight.ledger.verify import VerificationError, parse_verifier_key, verifier_key_for
+
+# Re-exported: the log's key files use the same helpers as the witness's.
+from sunlight_verify.keyfile import read_secret as read_secret
+from sunlight_verify.keyfile import write_secret as write_secret
 
 log = logging.getLogger(__name__)
 
@@ -125,34 +128,6 @@ def ledger_settings(settings: Settings) -> LedgerSettings:
         verifier_key=str(vkey).strip() if vkey else None,
         drill=bool(drill),
     )
-
-
-def write_secret(path: Path, content: str) -> bool:
-    """Create ``path`` with mode 0600 holding ``content``, atomically; never overwrite.
-
-    Returns False when the file already existed (another process won the race)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(temp, path)  # atomic, and fails if the key already exists
-        except FileExistsError:
-            return False
-    finally:
-        temp.unlink(missing_ok=True)
-    return True
-
-
-def read_secret(path: Path) -> str:
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        log.warning("%s is readable by others (mode %o); it should be 0600", path, mode)
-    return path.read_text(encoding="utf-8").strip()
 
 
 def read_log_key(ls: LedgerSettings) -> str | None:

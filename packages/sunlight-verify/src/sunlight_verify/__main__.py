@@ -1,0 +1,5 @@
+import sys
+
+from sunlight_verify.cli import main
+
+sys.exit(main())
