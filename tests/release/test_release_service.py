@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from sunlight.errors import Forbidden, InvalidChange
+from sunlight.errors import Forbidden, InvalidChange, InvalidInput
 from sunlight.evidence.custody import events_for
 from sunlight.evidence.models import CustodyEvent, RecordingFlag
 from sunlight.notify.models import OutboxMessage
@@ -285,6 +285,11 @@ def test_withhold_needs_statute_and_reason_and_reconsider(runtime: Runtime) -> N
         with pytest.raises(InvalidReleaseChange, match="both the statute"):
             service.withhold(
                 session, s.incident_id, principal=mshp, statute="", reason="x", now=T0 + 9 * DAY
+            )
+        # an overlong statute is refused, never cut short
+        with pytest.raises(InvalidInput, match="statute is 201 characters long"):
+            service.withhold(
+                session, s.incident_id, principal=mshp, statute="S" * 201, reason="x", now=T0
             )
         case = service.withhold(
             session,

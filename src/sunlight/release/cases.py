@@ -23,6 +23,7 @@ from sunlight.release.common import (
 )
 from sunlight.release.models import ReleaseCase, ReleaseTransition
 from sunlight.release.states import InvalidReleaseChange
+from sunlight.validation import check_text
 
 
 def transition(
@@ -186,7 +187,8 @@ def withhold(
     incident = load_incident(session, incident_id)
     step = states.check(case.state, states.WITHHELD)
     authorize(session, principal, step.permission, incident_id)
-    case.withheld_statute, case.withheld_reason = statute[:200], reason
+    statute = check_text(statute, "statute", column=ReleaseCase.withheld_statute)
+    case.withheld_statute, case.withheld_reason = statute, reason
     transition(
         session,
         case,
@@ -195,6 +197,6 @@ def withhold(
         actor=principal.id,
         now=now,
         reason=reason,
-        statute=statute[:200],
+        statute=statute,
     )
     return case

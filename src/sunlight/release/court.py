@@ -29,6 +29,7 @@ from sunlight.release.models import (
     ReleaseCandidate,
     ReleaseCase,
 )
+from sunlight.validation import check_text
 
 ORDER_OUTCOMES = ("release", "deny", "conditions")
 
@@ -51,9 +52,9 @@ def file_petition(
         raise InvalidChange("a petition needs the court, the case number and the petitioner")
     petition = CourtPetition(
         case_id=case.id,
-        court=court[:200],
-        case_number=case_number[:100],
-        petitioner=petitioner[:200],
+        court=check_text(court, "court", column=CourtPetition.court),
+        case_number=check_text(case_number, "case number", column=CourtPetition.case_number),
+        petitioner=check_text(petitioner, "petitioner", column=CourtPetition.petitioner),
         filed_on=filed_on,
         recorded_at=now,
         recorded_by=principal.id,
