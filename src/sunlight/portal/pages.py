@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import jinja2
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -24,8 +25,16 @@ from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public
 from sunlight.web.ranges import object_response
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+)
 templates.env.globals["version"] = __version__
+# Public text is marked for translation ({{ _("...") }}); English until catalogues load.
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 router = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 
 #: How many request-log lines one page shows.
