@@ -26,6 +26,7 @@ from sunlight.release import keepers as release_keepers
 from sunlight.release import models as release_models
 from sunlight.requests import holds as requests_holds
 from sunlight.requests import models as requests_models
+from sunlight.requests import replay as requests_replay
 from sunlight.retention import guards as retention_guards
 from sunlight.retention import models as retention_models
 from sunlight.retention import replay as retention_replay
@@ -52,6 +53,7 @@ __all__ = [
     "release_models",
     "requests_holds",
     "requests_models",
+    "requests_replay",
     "retention_guards",
     "retention_models",
     "retention_replay",

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sunlight.access import tokens, users
 from sunlight.access.models import Agency
@@ -28,6 +29,9 @@ from sunlight.ledger import service as ledger
 from sunlight.media.synth import make_clip
 from sunlight.redaction import service as redaction
 from sunlight.redaction.plan import Plan
+from sunlight.requests import service as requests
+from sunlight.requests.models import RecordsRequest
+from sunlight.requests.states import Status
 from sunlight.retention import service as retention
 from sunlight.runtime import Runtime
 
@@ -273,6 +277,7 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
             actor=job,
         )
         shares.revoke_share(s, revoked.id, actor=job, reason="Sent in error")
+    _records_requests(runtime)
     ledger.seal_and_checkpoint(runtime)
     # An unsealed tail, as `sunlight ingest` or a web request leaves before the sealer runs.
     with runtime.db.session() as s:
@@ -281,6 +286,84 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
             s, rec["c4"], {"title": "Edited last"}, actor=ACTOR, reason="Typo"
         )
     return Built(rec, {"i1": i1, "i2": i2, "i3": i3}, unsealed=2)
+
+
+def _records_requests(runtime: Runtime) -> None:
+    """Requests in the states whose columns the replay checks: new; paused (one pause ended,
+    one open); delayed with a fee estimate and prepayment; denied with written grounds."""
+    at = OLD + timedelta(days=2)
+    hour = timedelta(hours=1)
+
+    def filed(s: Session, n: int) -> RecordsRequest:
+        request, _ = requests.file_request(
+            s,
+            now=at + n * hour,
+            name=f"Requester {n}",
+            email=f"requester{n}@example.org",
+            requester_type="public",
+            description=f"Footage of the stop on 5th Street, request {n}.",
+        )
+        return request
+
+    with runtime.db.session() as s:
+        filed(s, 1)
+        r2 = filed(s, 2)
+        requests.transition(
+            s,
+            r2,
+            Status.CLARIFICATION_REQUESTED,
+            actor=ACTOR,
+            now=at + 3 * hour,
+            message="Which day?",
+        )
+        requests.transition(s, r2, Status.IN_PROGRESS, actor=ACTOR, now=at + 5 * hour)
+        requests.transition(
+            s,
+            r2,
+            Status.CLARIFICATION_REQUESTED,
+            actor=ACTOR,
+            now=at + 7 * hour,
+            message="Which camera?",
+        )
+        r3 = filed(s, 3)
+        requests.transition(
+            s,
+            r3,
+            Status.DELAYED,
+            actor=ACTOR,
+            now=at + 4 * hour,
+            message="Forty hours of footage must be reviewed for redaction first.",
+            available_at=at + timedelta(days=30),
+        )
+        requests.set_estimate(
+            s,
+            r3,
+            search_hours=10,
+            review_hours=40,
+            recordings=6,
+            prepayment=True,
+            actor=ACTOR,
+            now=at + 6 * hour,
+        )
+        requests.record_prepayment(s, r3, actor=ACTOR, now=at + 8 * hour, note="Check 1042")
+        r4 = filed(s, 4)
+        requests.transition(
+            s,
+            r4,
+            Status.DENIED,
+            actor=ACTOR,
+            now=at + 5 * hour,
+            provision="RSMo 610.100.2(1)",
+            message="The investigation is active.",
+        )
+        requests.request_grounds(s, r4, actor="requester", now=at + 6 * hour)
+        requests.give_grounds(
+            s,
+            r4,
+            text="The recording is part of an active criminal investigation of the stop.",
+            actor=ACTOR,
+            now=at + 9 * hour,
+        )
 
 
 def today_at(today: date) -> datetime:

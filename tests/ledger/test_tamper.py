@@ -65,6 +65,8 @@ APPEND_ONLY = (
     "ledger_checkpoints",
     "ledger_cosignatures",
 )
+#: Domain tables the database also keeps append-only (the DBA drops their triggers first).
+DOMAIN_APPEND_ONLY = ("request_events",)
 
 
 # -- the built workload, once per back end -----------------------------------------------
@@ -151,6 +153,8 @@ def fresh(
         ).first()
     if latest is not None:
         ledger.restore_check(rt, latest)
+    # The DBA's first step against a domain table the database keeps append-only.
+    drop_triggers(rt, DOMAIN_APPEND_ONLY)
     yield Copy(rt, source.built, home, env)
     rt.close()
     if dbname is not None:
@@ -161,18 +165,18 @@ def fresh(
 # -- helpers ----------------------------------------------------------------------------
 
 
-def drop_triggers(rt: Runtime) -> None:
+def drop_triggers(rt: Runtime, tables: tuple[str, ...] = APPEND_ONLY) -> None:
     if rt.db.dialect == "sqlite":
         dba(
             rt,
             *(
                 f"DROP TRIGGER IF EXISTS {t}_no_{verb}"
-                for t in APPEND_ONLY
+                for t in tables
                 for verb in ("update", "delete")
             ),
         )
     else:
-        dba(rt, *(f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}" for t in APPEND_ONLY))
+        dba(rt, *(f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}" for t in tables))
 
 
 def table_of(name: str) -> Table:

@@ -73,6 +73,9 @@ class Action(StrEnum):
     RELEASE_EMBARGO_WARNING = "release.embargo-warning"
     COURT_PETITION = "release.court-petition"
     COURT_ORDER = "release.court-order"
+    # records requests: each entry on a request's timeline, with the request's audited
+    # fields (status, clock, denial, fees) and its clock pauses as they stand after it
+    REQUEST_EVENT = "request.event"
     # email outbox (sunlight.notify): a message handed to the mail server, or given up on
     MAIL_SENT = "mail.sent"
     MAIL_FAILED = "mail.failed"

@@ -13,9 +13,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from sunlight.evidence.custody import Action, record
 from sunlight.notify import outbox
 from sunlight.notify.models import OutboxMessage
 from sunlight.requests.models import RequestEvent
+
+#: Who writes the email notes on a request's timeline.
+MAILER = "sunlight"
 
 
 def topic(request_id: int) -> str:
@@ -28,18 +32,34 @@ def email_requester(
     message = outbox.enqueue(
         session, to=to, subject=subject, body=body, topic=topic(request_id), now=now
     )
-    session.add(
-        RequestEvent(
-            request_id=request_id,
-            at=now,
-            actor="sunlight",
-            kind="email",
-            public_text=None,
-            staff_text=f"Email queued: {subject}",
-            details={"subject": subject, "outbox_id": message.id, "topic": topic(request_id)},
-        )
+    entry = RequestEvent(
+        request_id=request_id,
+        at=now,
+        actor=MAILER,
+        kind="email",
+        public_text=None,
+        staff_text=f"Email queued: {subject}",
+        details={"subject": subject, "outbox_id": message.id, "topic": topic(request_id)},
     )
+    session.add(entry)
     session.flush()
+    # The timeline entry is a custody event like every other one (the replay audit finds
+    # an email note added, removed or edited by hand); the body stays in the outbox.
+    record(
+        session,
+        actor=MAILER,
+        action=Action.REQUEST_EVENT,
+        object_type="request",
+        object_id=request_id,
+        details={
+            "event_id": entry.id,
+            "kind": entry.kind,
+            "at": now.isoformat(),
+            "public_text": None,
+            "staff_text": entry.staff_text,
+            "outbox_id": message.id,
+        },
+    )
     return message
 
 
