@@ -24,6 +24,7 @@ from sunlight.redaction import replay as redaction_replay
 from sunlight.release import access_rules as release_access_rules
 from sunlight.release import keepers as release_keepers
 from sunlight.release import models as release_models
+from sunlight.release import replay as release_replay
 from sunlight.requests import holds as requests_holds
 from sunlight.requests import models as requests_models
 from sunlight.requests import replay as requests_replay
@@ -51,6 +52,7 @@ __all__ = [
     "release_access_rules",
     "release_keepers",
     "release_models",
+    "release_replay",
     "requests_holds",
     "requests_models",
     "requests_replay",

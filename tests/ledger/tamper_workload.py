@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.release.support import person
 
 from sunlight.access import tokens, users
 from sunlight.access.models import Agency
@@ -29,6 +30,7 @@ from sunlight.ledger import service as ledger
 from sunlight.media.synth import make_clip
 from sunlight.redaction import service as redaction
 from sunlight.redaction.plan import Plan
+from sunlight.release import service as release
 from sunlight.requests import service as requests
 from sunlight.requests.models import RecordsRequest
 from sunlight.requests.states import Status
@@ -278,6 +280,7 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
         )
         shares.revoke_share(s, revoked.id, actor=job, reason="Sent in error")
     _records_requests(runtime)
+    _release_cases(runtime, original_id=rec["c5"], copy_id=rec["copy"])
     ledger.seal_and_checkpoint(runtime)
     # An unsealed tail, as `sunlight ingest` or a web request leaves before the sealer runs.
     with runtime.db.session() as s:
@@ -363,6 +366,124 @@ def _records_requests(runtime: Runtime) -> None:
             text="The recording is part of an active criminal investigation of the stop.",
             actor=ACTOR,
             now=at + 9 * hour,
+        )
+
+
+def _release_cases(runtime: Runtime, *, original_id: int, copy_id: int) -> None:
+    """Two release cases over the redacted copy: one extended, released under an embargo
+    that was first called off (a cancelled release), warned and published by the sweep; one
+    withheld, then a court petition with a denial and an order with conditions."""
+    custodian = person(runtime, 900, "records-custodian")
+    at = OLD + timedelta(days=20)
+    hour, day = timedelta(hours=1), timedelta(days=1)
+    with runtime.db.session() as s:
+        i4 = incidents.create_incident(
+            s,
+            cad_number="CAD-4",
+            type="traffic-stop",
+            started_at=at - day,
+            ended_at=at - day + hour,
+            actor=ACTOR,
+            investigation_status="none",
+        ).id
+        i5 = incidents.create_incident(
+            s,
+            cad_number="CAD-5",
+            type="call-for-service",
+            started_at=at - day,
+            ended_at=at - day + hour,
+            actor=ACTOR,
+            investigation_status="none",
+        ).id
+        incidents.link_recording(s, i4, original_id, actor=ACTOR)
+        incidents.link_recording(s, i5, original_id, actor=ACTOR)
+    with runtime.db.session() as s:
+        release.open_case(s, i4, principal=custodian, now=at)
+        candidate = release.add_candidate(s, i4, copy_id, principal=custodian, now=at + hour)
+        release.review_candidate(
+            s,
+            candidate.id,
+            principal=custodian,
+            plan_version=2,
+            note="faces and plates checked",
+            now=at + 2 * hour,
+        )
+        release.extend(
+            s,
+            i4,
+            principal=custodian,
+            basis="The second camera's footage is still being reviewed for redaction.",
+            estimated_release=(at + 40 * day).date(),
+            now=at + 3 * hour,
+        )
+        release.move(s, i4, "ready", principal=custodian, now=at + 4 * hour)
+        release.decide_release(
+            s,
+            i4,
+            principal=custodian,
+            candidate_ids=[candidate.id],
+            embargo_until=at + 3 * day,
+            now=at + 5 * hour,
+        )
+        release.move(s, i4, "in-review", principal=custodian, now=at + 6 * hour, reason="blur")
+        release.move(s, i4, "ready", principal=custodian, now=at + 7 * hour)
+        release.decide_release(
+            s,
+            i4,
+            principal=custodian,
+            candidate_ids=[candidate.id],
+            embargo_until=at + 4 * day,
+            now=at + 8 * hour,
+        )
+    release.sweep(runtime.db, at + 3 * day + 2 * hour)  # warns of the embargo lifting
+    release.sweep(runtime.db, at + 4 * day)  # publishes
+    with runtime.db.session() as s:
+        release.open_case(s, i5, principal=custodian, now=at)
+        release.add_candidate(s, i5, copy_id, principal=custodian, now=at + hour)
+        release.withhold(
+            s,
+            i5,
+            principal=custodian,
+            statute="RSMo 610.100.2(3)",
+            reason="Recorded inside a residence.",
+            now=at + 2 * hour,
+        )
+        petition = release.file_petition(
+            s,
+            i5,
+            principal=custodian,
+            court="16th Judicial Circuit",
+            case_number="2616-CV01234",
+            petitioner="Kansas City Star",
+            filed_on=(at + day).date(),
+            now=at + day,
+        )
+        release.record_order(
+            s,
+            petition.id,
+            principal=custodian,
+            outcome="deny",
+            ordered_on=(at + 5 * day).date(),
+            now=at + 5 * day,
+        )
+        second = release.file_petition(
+            s,
+            i5,
+            principal=custodian,
+            court="16th Judicial Circuit",
+            case_number="2616-CV01299",
+            petitioner="A resident",
+            filed_on=(at + 6 * day).date(),
+            now=at + 6 * day,
+        )
+        release.record_order(
+            s,
+            second.id,
+            principal=custodian,
+            outcome="conditions",
+            conditions="Faces of bystanders blurred; no audio.",
+            ordered_on=(at + 9 * day).date(),
+            now=at + 9 * day,
         )
 
 

@@ -1,0 +1,71 @@
+"""What the custody events say the release tables hold: each release case's state and
+withholding, its transitions and extensions, the reviewed copies, each release's embargo,
+publication and cancellation, and the court petitions and orders. Every release event
+carries its case's rows as they stand after it (``release.common.case_facts``), so the
+last event of a case states the whole case. Registered with the replay when imported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Date, DateTime
+
+from sunlight.db.base import Base, UTCDateTime
+from sunlight.evidence.custody import Action
+from sunlight.evidence.replay import Event, State, audited_table, day, moment, projects
+from sunlight.release.common import CASE_FACTS
+
+for _table, _columns in CASE_FACTS.items():
+    audited_table(_table, _columns)
+
+
+def _kinds(table: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for column in Base.metadata.tables[table].columns:
+        kind = column.type
+        if isinstance(kind, (UTCDateTime, DateTime)):
+            found[column.name] = "moment"
+        elif isinstance(kind, Date):
+            found[column.name] = "day"
+    return found
+
+
+def _value(kind: str | None, value: Any) -> Any:
+    if kind == "moment":
+        return moment(value)
+    if kind == "day":
+        return day(value)
+    return value
+
+
+@projects(
+    Action.RELEASE_CASE,
+    Action.RELEASE_CANDIDATE,
+    Action.RELEASE_REVIEW,
+    Action.RELEASE_EXTENSION,
+    Action.RELEASE_DECISION,
+    Action.RELEASE_PUBLISH,
+    Action.RELEASE_EMBARGO_WARNING,
+    Action.COURT_PETITION,
+    Action.COURT_ORDER,
+)
+def _case(event: Event, state: State) -> None:
+    facts = event.details.get("case_facts")
+    if not isinstance(facts, dict):
+        return
+    for table, rows in facts.items():
+        if table not in CASE_FACTS or not isinstance(rows, list):
+            continue
+        kinds = _kinds(table)
+        for row in rows:
+            if not isinstance(row, dict) or not isinstance(row.get("id"), int):
+                continue
+            doc = {
+                name: _value(kinds.get(name), row[name])
+                for name in CASE_FACTS[table]
+                if name in row
+            }
+            if state.get(table, row["id"]) is None:
+                state.create(table, row["id"], doc)
+            else:
+                state.update(table, row["id"], **doc)
