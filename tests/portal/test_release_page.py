@@ -29,6 +29,7 @@ from sunlight.requests.matching import add_item
 from sunlight.requests.models import RecordsRequest
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
+from tests.portal.support import decide
 from tests.release.support import T0, person
 from tests.support.evidence_data import add_officer, add_recording
 
@@ -395,3 +396,19 @@ def test_nonpublic_location_hides_the_area_and_unsealed_says_pending(
     html = client.get(f"/public/releases/{made.release_id}").text
     assert "Central Patrol Division" not in html
     assert "not sealed into the custody log yet" in html
+
+
+def test_a_plan_missing_from_the_store_shows_the_recorded_counts_only(
+    runtime: Runtime, client: TestClient
+) -> None:
+    done = decide(runtime, client, cad="KC26-009904")  # its plan rows name no stored file
+    out = client.get(f"/api/public/releases/{done.release_id}").json()
+    m = out["manifest"]
+    assert (m["plan_version"], m["readable"], m["tracks"], m["mute_count"]) == (2, False, 0, 0)
+    assert m["kinds"] == [] and m["mutes"] == [] and m["boxes"] == 0
+    assert out["requests"] == [] and out["pauses"] == [] and out["extensions"] == []
+    assert out["context"]["area"] is None
+    assert out["context"]["area_note"] == "Area not published"
+    html = client.get(f"/public/releases/{done.release_id}").text
+    assert "these are the counts recorded with it" in html
+    assert "No records request named this footage." in html

@@ -349,8 +349,6 @@ def _timeline(
         if t.to_state == BY_COURT:
             by = None  # the court: named on its order's step
         text = MOVE_TEXT.get((t.from_state or "", t.to_state), STEP_TEXT.get(t.to_state))
-        if t.from_state is None:
-            text = STEP_TEXT[CLOSED] if t.to_state == CLOSED else N_("Case opened")
         statute = t.statute
         if t.to_state == CLOSED and statute is None:
             statute = INVESTIGATION_STATUTE
@@ -558,6 +556,31 @@ def manifest_of(plan: Plan) -> tuple[int, int, int, int, list[KindCount], list[M
     return len(hidden), len(plan.tracks) - len(hidden), boxes, len(frames), kinds, mutes, whys
 
 
+Counted = tuple[int, int, int, int, list[KindCount], list[Mute], list[Why], int, float]
+#: Plans are content-addressed (a SHA-256 names one plan for ever): their counts are kept.
+_COUNTED: dict[str, Counted] = {}
+_COUNTED_MAX = 512
+
+
+def _counted(runtime: Runtime, sha256: str) -> Counted | None:
+    """The counts of the plan stored under ``sha256``; None when it is not in the store
+    (or does not hash to its name)."""
+    found = _COUNTED.get(sha256)
+    if found is not None:
+        return found
+    try:
+        plan = load_plan(b"".join(runtime.store.iter_range(sha256)))
+    except (SunlightError, StorageError, OSError, ValueError):
+        return None  # not in the store, or unreadable: the page shows the recorded counts
+    if plan.sha256() != sha256:
+        return None
+    counted = (*manifest_of(plan), plan.frame_count, plan.fps)
+    if len(_COUNTED) >= _COUNTED_MAX:
+        _COUNTED.pop(next(iter(_COUNTED)))
+    _COUNTED[sha256] = counted
+    return counted
+
+
 def _manifest(
     runtime: Runtime,
     session: Session,
@@ -569,16 +592,12 @@ def _manifest(
     if candidate is None:
         return None
     row = session.get(RedactionPlan, candidate.plan_id)
-    plan: Plan | None = None
-    try:
-        plan = load_plan(b"".join(runtime.store.iter_range(candidate.plan_sha256)))
-    except (SunlightError, StorageError, OSError, ValueError):
-        plan = None  # not in the store (or unreadable): show the counts recorded with it
+    counted = _counted(runtime, candidate.plan_sha256)
     rule = policy.rule_for(incident.type)
     role, agency = _reviewer(session, candidate.reviewed_by, policy.department)
     reviewed = candidate.reviewed_at
     defaults = [DEFAULT_REDACTION_TEXT.get(d, d) for d in rule.default_redactions]
-    if plan is None or plan.sha256() != candidate.plan_sha256:
+    if counted is None:
         # the counts recorded with the plan version; what they cover is not readable here
         return Manifest(
             plan_version=candidate.plan_version,
@@ -601,7 +620,7 @@ def _manifest(
             reviewer_agency=agency if reviewed else None,
             mute_count=row.mute_count if row is not None else 0,
         )
-    tracks, kept, boxes, frames, kinds, mute_list, whys = manifest_of(plan)
+    tracks, kept, boxes, frames, kinds, mute_list, whys, frame_count, fps = counted
     return Manifest(
         plan_version=candidate.plan_version,
         plan_sha256=candidate.plan_sha256,
@@ -610,8 +629,8 @@ def _manifest(
         kept_visible=kept,
         boxes=boxes,
         frames=frames,
-        frame_count=plan.frame_count,
-        fps=plan.fps,
+        frame_count=frame_count,
+        fps=fps,
         kinds=kinds,
         mutes=mute_list,
         muted_seconds=round(sum(max(0.0, m.end_s - m.start_s) for m in mute_list), 3),
