@@ -85,7 +85,18 @@ def _plan(sha256: str) -> Plan:
     )
 
 
-def _released(runtime: Runtime, *, cad: str = CAD, embargo: bool = True) -> Made:
+@dataclass
+class Prepared:
+    incident_id: int
+    original_id: int
+    derived_id: int
+    agency_id: int | None
+    plan_sha256: str
+
+
+def _prepared(runtime: Runtime, cad: str) -> Prepared:
+    """An assigned shooting (investigation active) whose original has a reviewed plan
+    (version 2) and a redacted copy rendered from it."""
     officer = add_officer(runtime, cad[-4:], OFFICER, "Central Patrol Division")
     original = add_recording(runtime, officer_id=officer, recorded_at=T0 + timedelta(minutes=2))
     derived = add_recording(runtime, recorded_at=T0 + timedelta(minutes=3))
@@ -131,20 +142,30 @@ def _released(runtime: Runtime, *, cad: str = CAD, embargo: bool = True) -> Made
                 created_by="test:redactor",
             )
         )
+    return Prepared(incident_id, original, derived, agency_id, reviewed.sha256)
+
+
+def _status(runtime: Runtime, incident_id: int, to: str, day: int) -> None:
+    with runtime.db.session() as session:
+        incidents.set_investigation_status(
+            session,
+            incident_id,
+            status=to,
+            reason="not-pursued" if to == "inactive" else None,
+            actor="test:prosecutor",
+            on=(T0 + day * DAY).date(),
+            today=(T0 + day * DAY).date(),
+        )
+
+
+def _released(runtime: Runtime, *, cad: str = CAD, embargo: bool = True) -> Made:
+    p = _prepared(runtime, cad)
+    incident_id, original, derived = p.incident_id, p.original_id, p.derived_id
     custodian = person(runtime, 1, "records-custodian")
-    mshp = person(runtime, 50, "outside-investigator", agency_id=agency_id)
+    mshp = person(runtime, 50, "outside-investigator", agency_id=p.agency_id)
 
     def status(to: str, day: int) -> None:
-        with runtime.db.session() as session:
-            incidents.set_investigation_status(
-                session,
-                incident_id,
-                status=to,
-                reason="not-pursued" if to == "inactive" else None,
-                actor="test:prosecutor",
-                on=(T0 + day * DAY).date(),
-                today=(T0 + day * DAY).date(),
-            )
+        _status(runtime, incident_id, to, day)
 
     with runtime.db.session() as session:
         filed, _ = file_request(
@@ -207,7 +228,7 @@ def _released(runtime: Runtime, *, cad: str = CAD, embargo: bool = True) -> Made
         release_id = made[0].id
     if embargo:
         release.sweep(runtime.db, T0 + 42 * DAY + timedelta(hours=1))
-    return Made(release_id, incident_id, original, derived, reviewed.sha256, tracking, received)
+    return Made(release_id, incident_id, original, derived, p.plan_sha256, tracking, received)
 
 
 def _witness(runtime: Runtime) -> None:
@@ -412,3 +433,73 @@ def test_a_plan_missing_from_the_store_shows_the_recorded_counts_only(
     html = client.get(f"/public/releases/{done.release_id}").text
     assert "these are the counts recorded with it" in html
     assert "No records request named this footage." in html
+
+
+def test_a_court_ordered_release_shows_the_petition_the_order_and_the_holds(
+    runtime: Runtime, client: TestClient
+) -> None:
+    p = _prepared(runtime, "KC26-009905")
+    custodian = person(runtime, 1, "records-custodian")
+    mshp = person(runtime, 50, "outside-investigator", agency_id=p.agency_id)
+    court, docket = "Circuit Court of Jackson County", "2616-CV-01234"
+    with runtime.db.session() as session:
+        release.open_case(session, p.incident_id, principal=custodian, now=T0 + 2 * DAY)
+        candidate = release.add_candidate(
+            session, p.incident_id, p.derived_id, principal=custodian, now=T0 + 3 * DAY
+        )
+        release.review_candidate(
+            session, candidate.id, principal=custodian, plan_version=2, note=None, now=T0 + 4 * DAY
+        )
+        release.withhold(
+            session,
+            p.incident_id,
+            principal=mshp,
+            statute="RSMo 610.100.2(3)",
+            reason=f"Recorded inside the home of {CIVILIAN}",
+            now=T0 + 5 * DAY,
+        )
+        filed = release.file_petition(
+            session,
+            p.incident_id,
+            principal=custodian,
+            court=court,
+            case_number=docket,
+            petitioner=CIVILIAN,
+            filed_on=(T0 + 10 * DAY).date(),
+            now=T0 + 10 * DAY,
+        )
+        release.record_order(
+            session,
+            filed.id,
+            principal=custodian,
+            outcome="release",
+            ordered_on=(T0 + 20 * DAY).date(),
+            now=T0 + 20 * DAY,
+            candidate_ids=[candidate.id],
+        )
+        (made,) = release.released_copies(session, p.incident_id)
+    found = client.get("/api/public/releases")
+    (listed,) = [r for r in found.json() if r["incident_date"] == "2026-05-08"]
+    out = client.get(f"/api/public/releases/{listed['id']}").json()
+    mshp_name, kcpd = "Missouri Highway Patrol", "Kansas City Police Department"
+    steps = [(s["at"], s["kind"], s["text"], s["by"], s["statute"]) for s in out["timeline"]]
+    assert steps == [
+        ("2026-05-08", "incident", "Incident", None, None),
+        ("2026-05-10", "state", "Case opened (investigation active)", kcpd, "RSMo 610.100.2(1)"),
+        ("2026-05-13", "state", "Withheld", mshp_name, "RSMo 610.100.2(3)"),
+        ("2026-05-18", "petition", "Petition filed in court", None, "RSMo 610.100"),
+        ("2026-05-28", "order", "Court order: release", court, "RSMo 610.100"),
+        ("2026-05-28", "state", "Released by court order", None, "RSMo 610.100"),
+    ]
+    assert out["timeline"][3]["note"] == court
+    assert [(q["start"], q["end"], q["days"], q["statute"]) for q in out["pauses"]] == [
+        ("2026-05-10", "2026-05-13", 3, "RSMo 610.100.2(1)"),
+        ("2026-05-13", "2026-05-28", 15, "RSMo 610.100.2(3)"),
+        ("2026-05-18", "2026-05-28", 10, "RSMo 610.100"),
+    ]
+    assert out["embargo_until"] is None and made.public
+    html = client.get(f"/public/releases/{listed['id']}").text
+    assert "Petition pending in court" in html and court in html
+    for secret in (CIVILIAN, "Quill", docket, "inside the home"):
+        assert secret not in html, secret
+        assert secret not in str(out), secret

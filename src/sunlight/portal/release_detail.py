@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sunlight.access.models import User
+from sunlight.access.permissions import Permission
 from sunlight.access.policy import load_access_policy
 from sunlight.errors import NotFound, SunlightError
 from sunlight.evidence.models import Recording, RecordingFlag
@@ -33,7 +34,15 @@ from sunlight.release import proof as proofs
 from sunlight.release.clocks import authority_of
 from sunlight.release.models import Release, ReleaseCandidate, ReleaseCase
 from sunlight.release.policy import ReleasePolicy, load_release_policy
-from sunlight.release.states import BY_COURT, CLOSED, IN_REVIEW, PARTY, READY, RELEASED, WITHHELD
+from sunlight.release.states import (
+    BY_COURT,
+    CLOSED,
+    IN_REVIEW,
+    READY,
+    RELEASED,
+    TRANSITIONS,
+    WITHHELD,
+)
 from sunlight.requests.models import RecordsRequest, RequestItem
 from sunlight.runtime import Runtime
 from sunlight.storage.base import StorageError
@@ -344,8 +353,9 @@ def _timeline(
     transitions = list(case.transitions)
     for i, t in enumerate(transitions):
         at = _utc(t.at)
-        holder = PARTY.get(t.from_state or "")
-        by: str | None = authority if holder == "authority" else department
+        move = TRANSITIONS.get((t.from_state or "", t.to_state))
+        decides = move is not None and move.permission == Permission.RELEASE_DECIDE
+        by: str | None = authority if decides else department
         if t.to_state == BY_COURT:
             by = None  # the court: named on its order's step
         text = MOVE_TEXT.get((t.from_state or "", t.to_state), STEP_TEXT.get(t.to_state))
