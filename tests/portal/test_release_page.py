@@ -391,6 +391,12 @@ def test_an_unpublished_release_is_404_on_the_page_and_in_json(
         answer = client.get(path)
         assert answer.status_code == 404, path
         assert CIVILIAN not in answer.text
+    schema = client.get("/api/openapi.json").json()
+    route = schema["paths"]["/api/public/releases/{release_id}"]["get"]
+    ref = route["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref.endswith("/PublicReleaseDetailOut")
+    fields = schema["components"]["schemas"]["PublicReleaseDetailOut"]["properties"]
+    assert {"context", "timeline", "manifest", "badge"} <= set(fields)
 
 
 def test_nonpublic_location_hides_the_area_and_unsealed_says_pending(

@@ -272,7 +272,8 @@ def _day(value: datetime) -> date:
 def _area(
     session: Session, incident: Incident, release: Release, policy: ReleasePolicy
 ) -> tuple[str | None, str | None]:
-    """A patrol division, unless the footage is flagged as made in a nonpublic location."""
+    """A patrol division (the incident's unit, when it names one), unless the footage was
+    ever flagged as made in a nonpublic location: a cleared flag still hides the area."""
     kinds = set(policy.nonpublic_locations.flag_kinds)
     flagged = session.scalar(
         select(RecordingFlag.id).where(
