@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sunlight import __version__
 from sunlight.errors import InvalidInput
 from sunlight.portal import views
+from sunlight.portal.release_detail import KIND_TEXT
 from sunlight.requests import service as requests_service
 from sunlight.requests.views import log_entry
 from sunlight.runtime import Runtime
@@ -111,7 +112,7 @@ def releases(
 def release(release_id: SmallId, request: Request, runtime: RuntimeDep) -> HTMLResponse:
     _, filename = views.released_media(runtime, release_id)
     shown = views.public_release(runtime, release_id, guess_video_type(filename))
-    return render(request, "public_release.html", release=shown)
+    return render(request, "public_release.html", release=shown, kind_text=KIND_TEXT)
 
 
 @router.api_route(

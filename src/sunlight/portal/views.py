@@ -7,32 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
-
 from sunlight.errors import NotFound
 from sunlight.evidence.models import Recording
-from sunlight.incidents.models import Incident
-from sunlight.ledger.models import LedgerLeaf
-from sunlight.ledger.service import ingest_event_id
+from sunlight.portal import release_detail
+from sunlight.portal.release_detail import PublicRelease
 from sunlight.release import proof as proofs
-from sunlight.release.clocks import authority_of
-from sunlight.release.models import ReleaseCase
-from sunlight.release.policy import load_release_policy
-from sunlight.release.states import PARTY
 from sunlight.runtime import Runtime
 
 PER_PAGE = 20
 SECONDS_PER_DAY = 86400
-
-#: How each state a release case moves into reads on the public timeline.
-STEP_TEXT = {
-    "closed": "Case opened (investigation active)",
-    "in-review": "Footage under review and redaction",
-    "ready": "Redacted copy delivered for decision",
-    "released": "Release decided",
-    "withheld": "Withheld",
-    "released-by-court-order": "Released by court order",
-}
 
 
 @dataclass(frozen=True)
@@ -50,27 +33,6 @@ class ReleasePage:
     pages: int
     total: int
     types: list[str]
-
-
-@dataclass(frozen=True)
-class Step:
-    at: date
-    text: str
-    by: str | None  # the department or the investigating agency, by name; never a person
-    days: int | None  # days since the previous step (None: the incident itself)
-    statute: str | None
-
-
-@dataclass(frozen=True)
-class PublicRelease:
-    id: int
-    incident_type: str
-    incident_date: date
-    released_at: datetime
-    media_type: str
-    leaf_index: int | None  # None: not sealed into the custody log yet
-    ingested_at: datetime | None
-    timeline: list[Step]
 
 
 def _utc(value: datetime) -> datetime:
@@ -112,42 +74,5 @@ def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:
 
 
 def public_release(runtime: Runtime, release_id: int, media_type: str) -> PublicRelease:
-    release, incident = proofs.published(runtime, release_id)
-    released_at = release.released_at
-    assert released_at is not None
-    policy = load_release_policy().policy
-    with runtime.db.session(read_only=True) as session:
-        case = session.get(ReleaseCase, release.case_id)
-        found = session.get(Incident, incident.id)
-        if case is None or found is None:
-            raise NotFound(f"no released copy {release_id}")
-        authority = authority_of(found, policy.rule_for(found.type), policy).name
-        previous = _utc(found.started_at)
-        timeline = [Step(previous.date(), "Incident", None, None, None)]
-        for t in case.transitions:
-            at = _utc(t.at)
-            holder = PARTY.get(t.from_state or "")
-            by = authority if holder == "authority" else policy.department
-            days = max(0, int((at - previous).total_seconds() // SECONDS_PER_DAY))
-            text = STEP_TEXT.get(t.to_state, t.to_state)
-            timeline.append(Step(at.date(), text, by, days, t.statute))
-            previous = at
-        leaf_index: int | None = None
-        ingested_at: datetime | None = None
-        event_id = ingest_event_id(session, release.derived_recording_id)
-        leaf = session.scalar(select(LedgerLeaf).where(LedgerLeaf.event_id == event_id))
-        if leaf is not None:
-            leaf_index = leaf.leaf_index
-        recording = session.get(Recording, release.derived_recording_id)
-        if recording is not None:
-            ingested_at = _utc(recording.ingested_at)
-    return PublicRelease(
-        id=release.id,
-        incident_type=incident.type,
-        incident_date=_utc(incident.started_at).date(),
-        released_at=_utc(released_at),
-        media_type=media_type,
-        leaf_index=leaf_index,
-        ingested_at=ingested_at,
-        timeline=timeline,
-    )
+    """The release page's facts (context, timeline, manifest, badge); 404 unless published."""
+    return release_detail.public_release(runtime, release_id, media_type)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from sunlight.portal import release_detail, views
 from sunlight.release import proof as proofs
 from sunlight.validation import SmallId
+from sunlight.web.api import _guess_video_type as video_type
 from sunlight.web.deps import RuntimeDep
 from sunlight.web.guard import public
 
@@ -71,6 +73,132 @@ class PublicProofOut(BaseModel):
     original: PublicBundle
 
 
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+class ContextOut(_Out):
+    """The incident, generalised: no address, no names, no narrative."""
+
+    incident_type: str
+    incident_type_label: str
+    incident_date: date
+    area: str | None = Field(description="A patrol division; null when not published.")
+    area_note: str | None = Field(description="Why no area is shown, when none is.")
+    released_at: datetime
+    media_type: str
+
+
+class StepOut(_Out):
+    at: date
+    kind: str = Field(
+        description="incident | request | state | extension | embargo | published | petition "
+        "| order"
+    )
+    text: str
+    by: str | None = Field(description="An agency, the department or a court; never a person.")
+    days: int | None = Field(description="Days since the previous step.")
+    statute: str | None
+    note: str | None = Field(
+        description="A request's tracking number, a court, or an extension's written basis."
+    )
+    until: date | None = Field(description="An estimated release date, or an embargo's end.")
+
+
+class PauseOut(_Out):
+    start: date
+    end: date | None
+    days: int
+    reason: str
+    statute: str | None
+
+
+class ExtensionOut(_Out):
+    at: date
+    days: int
+    basis: str
+    estimated_release: date
+    by: str
+
+
+class RequestRefOut(_Out):
+    """A records request that asked for this footage: never who asked, or what they wrote."""
+
+    tracking_number: str
+    received_date: date
+
+
+class KindCountOut(_Out):
+    kind: str
+    label: str
+    tracks: int
+    boxes: int
+
+
+class MuteOut(_Out):
+    start_s: float
+    end_s: float
+    mode: str
+    mode_label: str
+    statute: str
+
+
+class WhyOut(_Out):
+    statute: str
+    text: str | None
+    kinds: list[str]
+
+
+class ManifestOut(_Out):
+    """What the reviewed redaction plan hid, counted; never what was removed."""
+
+    plan_version: int
+    plan_sha256: str
+    readable: bool = Field(description="False: only the counts recorded with the plan.")
+    tracks: int
+    kept_visible: int
+    boxes: int
+    frames: int
+    frame_count: int
+    fps: float
+    kinds: list[KindCountOut]
+    mutes: list[MuteOut]
+    mute_count: int
+    muted_seconds: float
+    reasons: list[WhyOut]
+    defaults: list[str]
+    rule_basis: str
+    reviewed_at: date | None
+    reviewer_role: str | None
+    reviewer_agency: str | None
+
+
+class BadgeOut(_Out):
+    leaf_index: int | None = Field(description="Null: not sealed into the custody log yet.")
+    ingested_at: datetime | None
+    checkpoint_size: int | None
+    log_origin: str | None
+    witnesses: list[str]
+    witnessed: bool
+    quorum: int
+    proof_url: str
+    verify_docs: str
+
+
+class PublicReleaseDetailOut(_Out):
+    """One published release: context, timeline, redaction manifest, verification badge."""
+
+    id: int
+    context: ContextOut
+    timeline: list[StepOut]
+    pauses: list[PauseOut]
+    extensions: list[ExtensionOut]
+    requests: list[RequestRefOut]
+    manifest: ManifestOut | None
+    badge: BadgeOut
+    embargo_until: datetime | None
+
+
 # -- public ----------------------------------------------------------------------------
 
 _PUBLIC = [Depends(public())]
@@ -84,6 +212,18 @@ _PUBLIC = [Depends(public())]
 )
 def public_releases(runtime: RuntimeDep) -> list[PublicReleaseOut]:
     return [PublicReleaseOut(**row) for row in proofs.public_list(runtime)]
+
+
+@router.get(
+    "/api/public/releases/{release_id}",
+    dependencies=_PUBLIC,
+    response_model=PublicReleaseDetailOut,
+    summary="One released video: incident context, timeline, redaction manifest, custody badge",
+)
+def public_release(release_id: SmallId, runtime: RuntimeDep) -> PublicReleaseDetailOut:
+    _, filename = views.released_media(runtime, release_id)
+    found = release_detail.public_release(runtime, release_id, video_type(filename))
+    return PublicReleaseDetailOut.model_validate(found)
 
 
 @router.get(
