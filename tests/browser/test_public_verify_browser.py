@@ -27,7 +27,7 @@ from playwright.sync_api import Page, Route, expect
 from sunlight.ledger import service as ledger
 from sunlight.ledger import witness
 from sunlight.ledger.config import read_secret
-from sunlight.ledger.verify import cosign_checkpoint, open_checkpoint
+from sunlight.ledger.verify import cosign_checkpoint, generate_signer, open_checkpoint
 from sunlight.runtime import Runtime
 from sunlight.storage.local import LocalObjectStore
 from sunlight.web.app import create_app
@@ -83,9 +83,12 @@ def _tampered(page: Page, release_id: int, line_prefix: str) -> Iterator[None]:
         page.unroute(pattern)
 
 
-def _verify(page: Page, url: str) -> dict[str, str]:
+def _verify(page: Page, url: str, keys: list[str] | None = None) -> dict[str, str]:
     """Open the release page, press the button, wait for the result; each step's state."""
     page.goto(url)
+    if keys:
+        page.get_by_text("Check against keys I already have").click()
+        page.get_by_label("Verifier keys, one per line").fill("\n".join(keys))
     button = page.get_by_role("button", name="Verify in my browser")
     expect(button).to_be_visible()
     button.click()
@@ -164,3 +167,16 @@ def test_a_resident_verifies_a_release_and_sees_each_tampering_fail(
 
     # 5. Honest again: passes (the tampering above was the test's alone).
     assert _verify(page, release_url) == dict.fromkeys(STEPS, "pass")
+
+    # 6. Keys the visitor pastes replace the published ones: the right ones pass; a log key
+    # that did not sign the checkpoint fails the signature step, whatever the bundle says.
+    assert _verify(page, release_url, keys=[log_vkey, witness_vkey]) == dict.fromkeys(STEPS, "pass")
+    expect(page.locator('[data-step="keys"] .verify-detail')).to_contain_text(
+        "Checking against the keys you pasted"
+    )
+    _, stranger = generate_signer(ledger.identity(rt).origin)
+    states = _verify(page, release_url, keys=[stranger, witness_vkey])
+    assert states == {**dict.fromkeys(STEPS, "pass"), "signature": "fail"}
+    expect(page.locator('[data-step="signature"] .verify-detail')).to_contain_text(
+        "carries no signature by the log key"
+    )
