@@ -17,11 +17,8 @@
 //      value the released copy's log entry names.
 "use strict";
 (function () {
-  const root = document.getElementById("verify");
-  if (!root) return;
-  const button = document.getElementById("verify-start");
-  const result = document.getElementById("verify-result");
-  const pasted = document.getElementById("verify-keys");
+  // The page's #verify section (null outside a browser: see the end of this file).
+  let root = null;
   const SIG_ED25519 = 0x01;
   const SIG_COSIGNATURE_V1 = 0x04;
   const DASH = "\u2014 ";
@@ -30,7 +27,7 @@
   // -- messages (translated server-side) --------------------------------------------------
 
   function msg(key, vars) {
-    let text = root.getAttribute("data-m-" + key) || key;
+    let text = (root && root.getAttribute("data-m-" + key)) || key;
     for (const [name, value] of Object.entries(vars || {})) {
       text = text.split("{" + name + "}").join(String(value));
     }
@@ -314,6 +311,7 @@
   }
 
   function pastedKeys() {
+    const pasted = document.getElementById("verify-keys");
     const text = pasted ? pasted.value.trim() : "";
     return text ? text.split(/\s+/) : null;
   }
@@ -355,7 +353,7 @@
 
   const PARTS = ["released", "original"];
 
-  async function run() {
+  async function run(button, result) {
     button.disabled = true;
     result.textContent = msg("running");
     for (const li of root.querySelectorAll("[data-step]")) show(li.dataset.step, "pending");
@@ -533,13 +531,32 @@
     button.disabled = false;
   }
 
+  // Outside a browser (tests/portal/test_verify_js.py runs this file in Node), hand the
+  // checks to the caller: the same code the page runs, against Python's test vectors.
+  if (typeof document === "undefined") {
+    globalThis.sunlightVerifyChecks = {
+      parseKey,
+      openNote,
+      parseCheckpoint,
+      checkLogSignature,
+      checkCosignature,
+      leafHash,
+      verifyInclusion,
+      CheckFailed,
+    };
+    return;
+  }
+  root = document.getElementById("verify");
+  if (!root) return;
+  const button = document.getElementById("verify-start");
+  const result = document.getElementById("verify-result");
   if (!window.crypto || !crypto.subtle) {
     result.textContent = msg("no-webcrypto");
     return;
   }
   button.hidden = false;
   button.addEventListener("click", () => {
-    run().catch((e) => {
+    run(button, result).catch((e) => {
       result.setAttribute("data-outcome", FAIL);
       result.textContent = msg("error", { error: String(e) });
       button.disabled = false;
