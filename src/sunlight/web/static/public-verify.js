@@ -316,6 +316,17 @@
     return text ? text.split(/\s+/) : null;
   }
 
+  /** One entry per distinct (name, key ID): a key listed twice counts once. */
+  function distinct(keys) {
+    const seen = new Set();
+    return keys.filter((k) => {
+      const slot = k.name + "+" + hex(k.id);
+      if (seen.has(slot)) return false;
+      seen.add(slot);
+      return true;
+    });
+  }
+
   async function trustedKeys() {
     const own = pastedKeys();
     let logText;
@@ -325,7 +336,7 @@
       const parsed = await Promise.all(own.map(parseKey));
       const logs = parsed.filter((k) => k.type === SIG_ED25519);
       if (logs.length !== 1) fail("pasted-log-key");
-      const witnesses = parsed.filter((k) => k.type === SIG_COSIGNATURE_V1);
+      const witnesses = distinct(parsed.filter((k) => k.type === SIG_COSIGNATURE_V1));
       return { log: logs[0], witnesses, quorum: witnesses.length > 0 ? 1 : 0, own: true };
     }
     logText = (await get(root.dataset.keyUrl, "text")).trim();
@@ -334,7 +345,7 @@
     quorum = Number.isSafeInteger(published.quorum) ? published.quorum : 1;
     const log = await parseKey(logText);
     if (log.type !== SIG_ED25519) fail("bad-key", { key: logText });
-    const witnesses = await Promise.all(witnessTexts.map(parseKey));
+    const witnesses = distinct(await Promise.all(witnessTexts.map(parseKey)));
     if (witnesses.some((w) => w.type !== SIG_COSIGNATURE_V1)) fail("bad-key", { key: "" });
     return { log, witnesses, quorum, own: false };
   }
