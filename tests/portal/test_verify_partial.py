@@ -73,3 +73,7 @@ def test_every_string_has_a_spanish_translation_with_its_placeholders() -> None:
         assert message is not None and message.string, text
         assert isinstance(message.string, str)
         assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(text))
+        # Jinja marks translations safe (not escaped again) and formats them with %: they go
+        # into HTML attributes, so neither they nor their English may hold these.
+        for raw in (text, message.string):
+            assert not set(raw) & set('"<>&%'), raw
