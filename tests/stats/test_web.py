@@ -82,9 +82,9 @@ def test_json_figure_marks_suppressed_cells(runtime: Runtime, client: TestClient
     index = client.get("/api/public/stats").json()
     assert [f["slug"] for f in index["figures"]] == [s.slug for s in SPECS]
     assert client.get("/api/public/stats/nonsense").status_code == 404
-    policy = client.get("/api/policies/stats").json()
+    policy = client.get("/api/public/stats/policy").json()
     assert policy["small_cell_threshold"] == 5 and len(policy["sha256"]) == 64
-    assert "small_cell_threshold: 5" in client.get("/api/policies/stats.yaml").text
+    assert "small_cell_threshold: 5" in client.get("/api/public/stats/policy.yaml").text
 
 
 def test_figures_are_open_datasets(runtime: Runtime) -> None:

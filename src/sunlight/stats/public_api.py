@@ -160,6 +160,20 @@ def stats_index(
     )
 
 
+@router.get("/api/public/stats/policy", response_model=StatsPolicyOut, summary="The stats policy")
+def stats_policy() -> StatsPolicyOut:
+    loaded = load_stats_policy()
+    return StatsPolicyOut(**loaded.policy.model_dump(), sha256=loaded.sha256)
+
+
+@router.get("/api/public/stats/policy.yaml", response_class=PlainTextResponse)
+def stats_policy_file() -> Response:
+    loaded = load_stats_policy()
+    return PlainTextResponse(
+        loaded.text, media_type="application/yaml", headers={"X-Policy-SHA256": loaded.sha256}
+    )
+
+
 @router.get(
     "/api/public/stats/{figure}",
     response_model=FigureOut,
@@ -175,17 +189,3 @@ def stats_figure(
     now = now_for(request)
     rng = Range.parse(date_from, date_to, now)
     return FigureOut.of(service.figure(runtime, figure, rng, now))
-
-
-@router.get("/api/policies/stats", response_model=StatsPolicyOut, summary="The stats policy")
-def stats_policy() -> StatsPolicyOut:
-    loaded = load_stats_policy()
-    return StatsPolicyOut(**loaded.policy.model_dump(), sha256=loaded.sha256)
-
-
-@router.get("/api/policies/stats.yaml", response_class=PlainTextResponse)
-def stats_policy_file() -> Response:
-    loaded = load_stats_policy()
-    return PlainTextResponse(
-        loaded.text, media_type="application/yaml", headers={"X-Policy-SHA256": loaded.sha256}
-    )
