@@ -81,3 +81,18 @@ def test_a_median_over_fewer_items_than_the_threshold_is_hidden() -> None:
 def test_a_hidden_row_hides_every_cell() -> None:
     found = cells([RawRow(("one officer",), {"n": 40}, hidden="officers")])
     assert found[0]["n"].suppressed and found[0]["n"].value is None
+
+
+def test_a_rate_that_would_give_a_hidden_part_away_is_hidden() -> None:
+    measures = (
+        Measure("expected", "Expected"),
+        Measure("with", "With"),
+        Measure("without", "Without"),
+        Measure("rate", "Rate", kind="derived", basis="expected", reveals=("with", "without")),
+    )
+    rows = [RawRow(("u",), {"expected": 10, "with": 8, "without": 2, "rate": 80.0})]
+    table = apply(measures, rows, 5, row_parts=("with", "without"))
+    found = table.rows[0][1]
+    assert found["expected"].value == 10
+    assert found["without"].why == "small" and found["with"].why == "complementary"
+    assert found["rate"].suppressed  # 80 % of 10 would give the 8 and the 2 away

@@ -666,6 +666,7 @@ SPECS: tuple[Spec, ...] = (
                 N_("Percent with footage"),
                 kind="derived",
                 basis="expected",
+                reveals=("with_footage", "without_footage"),
             ),
         ),
         compute=activation,

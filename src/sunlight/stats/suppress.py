@@ -26,6 +26,8 @@ class Measure:
     kind: Kind = "count"
     #: for a derived value: the count measure (same row) it is computed over
     basis: str | None = None
+    #: other counts (same row) it would give away: hidden whenever one of them is
+    reveals: tuple[str, ...] = ()
 
 
 @dataclass
@@ -127,7 +129,7 @@ def apply(
                 basis = row.values.get(m.basis) or 0
                 if 0 < basis < threshold:
                     why = "small"
-                elif (i, m.basis) in hidden:
+                elif (i, m.basis) in hidden or any((i, r) in hidden for r in m.reveals):
                     why = "complementary"
             derived = m.kind == "derived"
             cells[m.name] = (
