@@ -309,7 +309,7 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
     counts["released"] = ensure_demo_release(runtime, DEMO_DAY)
     counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder)
     counts["witness"] = _ensure_witness(runtime)
-    counts["stats"] = ensure_demo_stats(runtime)  # demo_stats.py: data for /public/stats
+    counts["stats"] = ensure_demo_stats(runtime, DEMO_DAY)  # demo_stats.py: /public/stats
     return counts
 
 

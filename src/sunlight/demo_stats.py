@@ -4,9 +4,10 @@ in two patrol units, a year of recordings (metadata and a few placeholder bytes,
 video: they are marked unplayable and say so), incidents with and without footage, records
 requests answered over the months, and accesses to footage with their stated purposes.
 
-Dates are relative to load time (the last 12 months), because the statistics page shows
-the last 12 months by default. Custody events (ingests, links, views) happen at load time:
-the custody log refuses backdated events. Idempotent: nothing is added when the first demo
+Dates are the twelve months up to ``anchor`` (the demo passes its demo day, 8 May 2026, so
+no month after it gains recordings: the compliance page's "latest recordings" stays that
+month); the statistics page shows the last 12 months by default. Custody events (ingests,
+links, views) happen at load time: the custody log refuses backdated events. Idempotent: nothing is added when the first demo
 camera of this module already exists.
 """
 
@@ -55,9 +56,10 @@ ACCESSES = (
 )
 
 
-def ensure_demo_stats(runtime: Runtime, now: datetime | None = None) -> int:
-    """Add the statistics demo data once; returns how many recordings it added."""
-    now = now or utcnow()
+def ensure_demo_stats(runtime: Runtime, anchor: datetime | None = None) -> int:
+    """Add the statistics demo data once, dated in the twelve months up to ``anchor``
+    (default: now); returns how many recordings it added."""
+    now = anchor or utcnow()
     with runtime.db.session(read_only=True) as session:
         if session.scalar(select(Device.id).where(Device.serial == SERIAL.format(1))):
             return 0
