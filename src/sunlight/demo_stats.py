@@ -7,8 +7,8 @@ requests answered over the months, and accesses to footage with their stated pur
 Dates are the twelve months up to ``anchor`` (the demo passes its demo day, 8 May 2026, so
 no month after it gains recordings: the compliance page's "latest recordings" stays that
 month); the statistics page shows the last 12 months by default. Custody events (ingests,
-links, views) happen at load time: the custody log refuses backdated events. Idempotent: nothing is added when the first demo
-camera of this module already exists.
+links, views) happen at load time: the custody log refuses backdated events.
+Idempotent: nothing is added when the first demo camera of this module already exists.
 """
 
 from __future__ import annotations
