@@ -41,6 +41,7 @@ PUBLIC_PREFIXES = (
     "/public/requests",  # records requests: intake, and the private page (its token)
     "/api/public/requests",
     "/public/releases",  # the public portal: released footage, its player and proofs
+    "/public/stats",  # the public statistics (small numbers suppressed)
 )
 #: The public portal's home page (an exact path: a prefix would open /publicity too).
 PUBLIC_EXACT = ("/", "/public")

@@ -30,11 +30,13 @@ def test_demo_twice(tmp_path: Path) -> None:
         "released": 1,
         "requests": 6,
         "witness": summary["witness"],
+        "stats": summary["stats"],
     }
+    assert summary["stats"] > 90  # placeholder recordings for the statistics (demo_stats.py)
     assert summary["witness"] > 7  # the cosigned checkpoint holds every demo ingest
     again = CliRunner().invoke(cli, ["demo", "--json"], env=env, catch_exceptions=False)
     summary = json.loads(again.output[again.output.index("{") :])
-    keys = ("ingested", "duplicates", "flagged", "incidents", "released", "requests")
+    keys = ("ingested", "duplicates", "flagged", "incidents", "released", "requests", "stats")
     assert {k: summary[k] for k in keys} == {
         "ingested": 0,
         "duplicates": 7,
@@ -42,6 +44,7 @@ def test_demo_twice(tmp_path: Path) -> None:
         "incidents": 0,
         "released": 1,  # the one release, kept
         "requests": 0,
+        "stats": 0,
     }
     assert summary["c2pa_key"] == "kept"  # a key in place is never replaced
 
@@ -64,7 +67,7 @@ def _requests_and_release_are_there(home: Path) -> None:
             got = client.get(delivery["download"])
             assert got.status_code == 200 and len(got.content) > 1000
             log = client.get("/api/public/requests").json()
-            assert len(log) == 6
+            assert len(log) == 6 + 16  # demo_requests.py and demo_stats.py
             released = client.get("/api/public/releases").json()
             assert [r["incident_type"] for r in released] == ["first-amendment-assembly"]
             proof = client.get(f"/api/public/releases/{released[0]['id']}/proof")

@@ -31,6 +31,8 @@ from sunlight.requests import public_api as requests_public_api
 from sunlight.requests import public_pages as requests_public_pages
 from sunlight.retention import api as retention_api
 from sunlight.runtime import Runtime
+from sunlight.stats import public_api as stats_public_api
+from sunlight.stats import public_pages as stats_public_pages
 from sunlight.validation import MAX_ID
 from sunlight.web import admin, api, audit, auth, pages, shares
 from sunlight.web import policy as policy_pages
@@ -105,6 +107,8 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(requests_public_api.router)
     app.include_router(portal_pages.router)
     app.include_router(requests_public_pages.router)
+    app.include_router(stats_public_api.router)
+    app.include_router(stats_public_pages.router)
     app.include_router(requests_api.router)
     app.include_router(requests_pages.router)
     # Before api.router: /api/recordings/{id}/shares and /custody-report are not derivatives.
