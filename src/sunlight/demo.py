@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from sunlight.access.principal import Principal
 from sunlight.demo_accounts import ensure_demo_accounts, ensure_demo_scenarios
+from sunlight.demo_policies import ensure_demo_policies
 from sunlight.demo_requests import ensure_demo_release, ensure_demo_requests
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
@@ -308,6 +309,7 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
     counts["released"] = ensure_demo_release(runtime, DEMO_DAY)
     counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder)
     counts["witness"] = _ensure_witness(runtime)
+    counts["policy_proposals"] = ensure_demo_policies(runtime)
     return counts
 
 
