@@ -300,3 +300,34 @@ def test_public_pages_list_diff_and_raw(client: TestClient, runtime: Runtime) ->
     assert html.status_code == 200 and "+ added" in html.text and "− removed" in html.text
     missing = client.get("/public/policies/retention/diff?from=2&to=9")
     assert missing.status_code == 404
+
+
+def test_staff_page_moderates_and_decides(client: TestClient, runtime: Runtime) -> None:
+    _propose(client, runtime)
+    client.post("/api/public/policies/retention/versions/3/comments", json={"comment": "Yes."})
+    assert client.get("/policies/proposals", follow_redirects=False).status_code == 401
+    sign_in(client, runtime, ("officer",))
+    assert client.get("/policies/proposals").status_code == 403
+    sign_out(client)
+    signed = sign_in(client, runtime, ("records-custodian",))
+    page = client.get("/policies/proposals")
+    assert page.status_code == 200 and "Yes." in page.text
+    assert f'value="{signed.csrf_token}"' in page.text
+    with runtime.db.session(read_only=True) as session:
+        (comment,) = service.comments(session, service.get_version(session, "retention", "3").id)
+    moderated = client.post(
+        f"/policies/comments/{comment.id}/moderate",
+        data={"status": "approved", "response": "Noted."},
+        follow_redirects=False,
+    )
+    assert moderated.status_code == 303
+    decided = client.post(
+        "/policies/retention/proposals/3/decision",
+        data={"decision": "withdraw", "reason": "Not now."},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    sign_out(client)
+    public = client.get("/api/public/policies/retention").json()["proposals"][0]
+    assert public["version"]["status"] == "withdrawn"
+    assert [(c["body"], c["response"]) for c in public["comments"]] == [("Yes.", "Noted.")]

@@ -21,6 +21,7 @@ from sunlight.errors import Busy, SunlightError, Unavailable, http_status
 from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
 from sunlight.policies import api as policies_api
+from sunlight.policies import pages as policies_pages
 from sunlight.policies import public_api as policies_public_api
 from sunlight.policies import public_pages as policies_public_pages
 from sunlight.portal import pages as portal_pages
@@ -111,6 +112,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(policies_public_api.router)
     app.include_router(policies_public_pages.router)
     app.include_router(policies_api.router)
+    app.include_router(policies_pages.router)
     app.include_router(requests_api.router)
     app.include_router(requests_pages.router)
     # Before api.router: /api/recordings/{id}/shares and /custody-report are not derivatives.
