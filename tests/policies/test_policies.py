@@ -78,6 +78,17 @@ def test_line_diff_known_answer() -> None:
     ]
 
 
+def test_compact_diff_keeps_context_and_counts_gaps() -> None:
+    from sunlight.policies.diff import Gap, compact
+
+    old = "".join(f"line {i}\n" for i in range(1, 21))
+    new = old.replace("line 10\n", "line ten\n")
+    shown = compact(line_diff(old, new), context=2)
+    assert shown[0] == Gap(7) and shown[-1] == Gap(8)
+    texts = [x.text for x in shown if not isinstance(x, Gap)]
+    assert texts == ["line 8", "line 9", "line 10", "line ten", "line 11", "line 12"]
+
+
 def test_history_keeps_each_adopted_versions_text(runtime: Runtime, tmp_path: Path) -> None:
     first = in_force()
     with runtime.db.session() as session:

@@ -41,3 +41,29 @@ def counts(lines: list[DiffLine]) -> tuple[int, int]:
         sum(1 for line in lines if line.change == "added"),
         sum(1 for line in lines if line.change == "removed"),
     )
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Unchanged lines left out of a compact diff."""
+
+    lines: int
+
+
+def compact(lines: list[DiffLine], context: int = 3) -> list[DiffLine | Gap]:
+    """The changed lines with ``context`` unchanged lines around each; the rest as gaps."""
+    changed = [i for i, line in enumerate(lines) if line.change != "same"]
+    keep = {j for i in changed for j in range(i - context, i + context + 1)}
+    out: list[DiffLine | Gap] = []
+    skipped = 0
+    for i, line in enumerate(lines):
+        if i in keep:
+            if skipped:
+                out.append(Gap(skipped))
+                skipped = 0
+            out.append(line)
+        else:
+            skipped += 1
+    if skipped:
+        out.append(Gap(skipped))
+    return out

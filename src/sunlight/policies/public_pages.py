@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from sunlight.policies import service, views
+from sunlight.policies.diff import DiffLine, compact
 from sunlight.policies.registry import KINDS, N_, kind
 from sunlight.policies.render import readable
 from sunlight.policies.web_common import (
@@ -52,11 +53,16 @@ def _policy_page(
             for p in policy.proposals
             if policy.current is not None and p.version.version != policy.current.version
         }
+    shortened = {
+        key: compact([DiffLine(x.change, x.old_line, x.new_line, x.text) for x in found.lines])
+        for key, found in diffs.items()
+    }
     return render(
         request,
         "public_policy.html",
         status_code=status_code,
         policy=policy,
+        compact=shortened,
         proposals=[p for p in policy.proposals if p.version.status != service.ADOPTED],
         diffs=diffs,
         readable=readable(KINDS[name], text),
