@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -122,6 +123,27 @@ def test_history_keeps_each_adopted_versions_text(runtime: Runtime, tmp_path: Pa
             "compliance",
             "holidays",
         }
+
+
+def _execute(runtime: Runtime, statement: Any) -> None:
+    with runtime.db.session() as session:
+        session.execute(statement)
+
+
+def test_a_stored_version_never_changes(runtime: Runtime) -> None:
+    from sqlalchemy import text
+
+    with runtime.db.session() as session:
+        service.record_in_force(session, in_force(), actor="system:serve", now=NOW)
+    for sql in (
+        "UPDATE policy_versions SET content = 'changed'",
+        "UPDATE policy_versions SET sha256 = 'x'",
+        "DELETE FROM policy_versions",
+    ):
+        with pytest.raises(Exception, match="never changed"):
+            _execute(runtime, text(sql))
+    with runtime.db.session() as session:  # the status may change (a custody event each)
+        session.execute(text("UPDATE policy_versions SET status = 'superseded'"))
 
 
 def test_propose_refuses_invalid_file_and_past_date(runtime: Runtime) -> None:

@@ -42,6 +42,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_policy_versions_name", "policy_versions", ["name"])
     op.create_index("ix_policy_versions_status", "policy_versions", ["status"])
+    _fix_versions()
     op.create_table(
         "policy_comments",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -64,7 +65,54 @@ def upgrade() -> None:
     op.create_index("ix_policy_comments_status", "policy_comments", ["status"])
 
 
+FIXED = ("name", "version", "sha256", "content")
+MESSAGE = "policy_versions: a stored version is never changed or deleted"
+
+
+def _fix_versions() -> None:
+    """The database refuses to change a stored version's name, number, hash or text, and
+    to delete a version (its status and decision may change, each a custody event)."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in FIXED)
+        op.execute(
+            f"CREATE TRIGGER policy_versions_fixed BEFORE UPDATE ON policy_versions "
+            f"WHEN {changed} BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
+        )
+        op.execute(
+            "CREATE TRIGGER policy_versions_kept BEFORE DELETE ON policy_versions "
+            f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
+        )
+    elif dialect == "postgresql":
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in FIXED)
+        op.execute(
+            "CREATE OR REPLACE FUNCTION policy_versions_fixed() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION '{MESSAGE}'; END; $$ LANGUAGE plpgsql"
+        )
+        op.execute(
+            "CREATE TRIGGER policy_versions_fixed BEFORE UPDATE ON policy_versions "
+            f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION policy_versions_fixed()"
+        )
+        op.execute(
+            "CREATE TRIGGER policy_versions_kept BEFORE DELETE OR TRUNCATE ON policy_versions "
+            "FOR EACH STATEMENT EXECUTE FUNCTION policy_versions_fixed()"
+        )
+    else:
+        raise RuntimeError(f"no protection for policy_versions on {dialect}")
+
+
+def _unfix_versions() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS policy_versions_fixed")
+        op.execute("DROP TRIGGER IF EXISTS policy_versions_kept")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS policy_versions_fixed ON policy_versions")
+        op.execute("DROP TRIGGER IF EXISTS policy_versions_kept ON policy_versions")
+        op.execute("DROP FUNCTION IF EXISTS policy_versions_fixed()")
+
+
 def downgrade() -> None:
+    _unfix_versions()
     op.drop_index("ix_policy_comments_status", table_name="policy_comments")
     op.drop_index("ix_policy_comments_version_id", table_name="policy_comments")
     op.drop_table("policy_comments")
