@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from sunlight.access.principal import Principal
 from sunlight.demo_accounts import ensure_demo_accounts, ensure_demo_scenarios
+from sunlight.demo_policies import ensure_demo_policies
 from sunlight.demo_requests import ensure_demo_release, ensure_demo_requests
 from sunlight.demo_stats import ensure_demo_stats
 from sunlight.evidence import service
@@ -310,6 +311,7 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
     counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder)
     counts["witness"] = _ensure_witness(runtime)
     counts["stats"] = ensure_demo_stats(runtime, DEMO_DAY)  # demo_stats.py: /public/stats
+    counts["policy_proposals"] = ensure_demo_policies(runtime)
     return counts
 
 

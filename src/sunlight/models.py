@@ -19,6 +19,7 @@ from sunlight.incidents import models as incidents_models
 from sunlight.incidents import replay as incidents_replay
 from sunlight.ledger import models as ledger_models
 from sunlight.notify import models as notify_models
+from sunlight.policies import models as policies_models
 from sunlight.redaction import models as redaction_models
 from sunlight.redaction import replay as redaction_replay
 from sunlight.release import access_rules as release_access_rules
@@ -47,6 +48,7 @@ __all__ = [
     "incidents_replay",
     "ledger_models",
     "notify_models",
+    "policies_models",
     "redaction_models",
     "redaction_replay",
     "release_access_rules",

@@ -42,6 +42,7 @@ PUBLIC_PREFIXES = (
     "/api/public/requests",
     "/public/releases",  # the public portal: released footage, its player and proofs
     "/public/stats",  # the public statistics (small numbers suppressed)
+    "/public/policies",  # published policies, their versions, proposals and comments
 )
 #: The public portal's home page (an exact path: a prefix would open /publicity too).
 PUBLIC_EXACT = ("/", "/public")
@@ -54,6 +55,8 @@ PUBLIC_WRITES = (
     "/account",
     "/public/requests",  # filing a records request; the requester's own private page
     "/api/public/requests",
+    "/public/policies",  # a public comment on a proposed policy version (moderated)
+    "/api/public/policies",
 )
 
 

@@ -37,6 +37,8 @@ class Permission(StrEnum):
     INCIDENT_VIEW = "incident:view"
     OFFICER_MANAGE = "officer:manage"
     OFFICER_VIEW = "officer:view"
+    POLICY_MODERATE = "policy:moderate"
+    POLICY_PROPOSE = "policy:propose"
     POLICY_VIEW = "policy:view"
     RECORDING_DOWNLOAD = "recording:download"
     RECORDING_EDIT = "recording:edit"
@@ -104,6 +106,10 @@ INFO: dict[Permission, PermissionInfo] = {
     _P.INCIDENT_VIEW: PermissionInfo("See an incident", resource="incident"),
     _P.OFFICER_MANAGE: PermissionInfo("Add officers", token_ok=True),
     _P.OFFICER_VIEW: PermissionInfo("List officers", token_ok=True),
+    _P.POLICY_MODERATE: PermissionInfo(
+        "Moderate public comments on proposed policy versions and record the decision"
+    ),
+    _P.POLICY_PROPOSE: PermissionInfo("Propose a new version of a published policy"),
     _P.POLICY_VIEW: PermissionInfo("Read the access policy and explain a decision"),
     _P.RECORDING_DOWNLOAD: PermissionInfo("Download an original", resource="recording"),
     _P.RECORDING_EDIT: PermissionInfo("Edit a recording's metadata", resource="recording"),

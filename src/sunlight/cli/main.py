@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ DOMAIN_COMMANDS = {
     "tokens": "sunlight.access.cli.tokens:tokens",
     "requests": "sunlight.requests.cli:requests",
     "outbox": "sunlight.notify.cli:outbox",
+    "policies": "sunlight.policies.cli:policies",
 }
 
 
@@ -92,6 +93,7 @@ SEALING_COMMANDS = {
     "agencies",
     "tokens",
     "outbox",
+    "policies",
 }
 HELP_FLAGS = {"-h", "--help"}
 
@@ -134,9 +136,9 @@ def serve(
     import uvicorn
 
     from sunlight.access.principal import Principal
-    from sunlight.cli.policies import policies_in_force
     from sunlight.evidence.derivatives import reconcile
-    from sunlight.evidence.policies import record_adoptions
+    from sunlight.policies.registry import in_force
+    from sunlight.policies.service import record_in_force
     from sunlight.web.app import create_app
     from sunlight.web.security import serve_refusal
 
@@ -155,7 +157,9 @@ def serve(
         for line in demo_report(summary, runtime.settings.home, where):
             click.echo(line, err=True)
     with runtime.db.session() as session:
-        adopted = record_adoptions(session, policies_in_force(), actor=Principal.system("serve").id)
+        adopted = record_in_force(
+            session, in_force(), actor=Principal.system("serve").id, now=datetime.now(UTC)
+        )
     for name in adopted:
         click.echo(f"Recorded the {name} policy now in force in the custody log.", err=True)
     app = create_app(runtime, start_worker=runtime.settings.worker_mode == "thread")

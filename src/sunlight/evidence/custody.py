@@ -49,6 +49,12 @@ class Action(StrEnum):
     REVIEW = "review"
     # published policies: a new version of a policy file taking effect (its sha256)
     POLICY_ADOPT = "policy.adopt"
+    # the policies domain: a version's text stored, a proposal, its comments and decision
+    POLICY_VERSION = "policy.version"
+    POLICY_PROPOSE = "policy.propose"
+    POLICY_COMMENT = "policy.comment"
+    POLICY_MODERATE = "policy.moderate"
+    POLICY_DECIDE = "policy.decide"
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"

@@ -20,6 +20,10 @@ from sunlight.compliance import api as compliance_api
 from sunlight.errors import Busy, SunlightError, Unavailable, http_status
 from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
+from sunlight.policies import api as policies_api
+from sunlight.policies import pages as policies_pages
+from sunlight.policies import public_api as policies_public_api
+from sunlight.policies import public_pages as policies_public_pages
 from sunlight.portal import pages as portal_pages
 from sunlight.redaction import api as redaction_api
 from sunlight.release import api as release_api
@@ -109,6 +113,10 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(requests_public_pages.router)
     app.include_router(stats_public_api.router)
     app.include_router(stats_public_pages.router)
+    app.include_router(policies_public_api.router)
+    app.include_router(policies_public_pages.router)
+    app.include_router(policies_api.router)
+    app.include_router(policies_pages.router)
     app.include_router(requests_api.router)
     app.include_router(requests_pages.router)
     # Before api.router: /api/recordings/{id}/shares and /custody-report are not derivatives.
