@@ -31,7 +31,13 @@ from sunlight.media.errors import MediaError
 from sunlight.redaction.detect import Detector, load_detector, nms
 from sunlight.redaction.plan import Plan, PlanTrack
 from sunlight.redaction.review import review_flags
-from sunlight.redaction.track import Tracker, TrackerSettings, drop_covered, keyframes
+from sunlight.redaction.track import (
+    Tracker,
+    TrackerSettings,
+    drop_covered,
+    keyframes,
+    unconfirmed,
+)
 
 Progress = Callable[[float], None]
 
@@ -81,10 +87,16 @@ class Schedule:
     small_max_face: float = 40.0
     small_max_candidates: int = 12
     # A small face a track already follows, looked for again in an enlarged region at a
-    # whole-frame run that missed it, counts as found from this score. 0.1 (the track as
-    # a prior) found no more faces on the 5 s clip and kept false tracks alive (plan
-    # boxes on no face 0.04 -> 0.23 per frame), so it is the detector's own bar.
+    # whole-frame run that missed it, counts as found from this score: the detector's own
+    # bar for a tentative track (one made only of second looks, see TrackerSettings), and
+    # a lower one, with the track as a prior, for a confirmed track. (0.1 for every track
+    # kept false tracks alive: plan boxes on no face 0.04 -> 0.23 per frame on the 5 s
+    # clip; a confirmed track is a face the detector found directly or again and again.)
+    # Such a region is enlarged up to ``small_track_zoom`` times: an 18 px face scores
+    # 0.05 at 3x and 0.1-0.17 at 4x once it has turned or blurred.
     small_track_threshold: float = 0.2
+    small_track_confirmed_threshold: float = 0.1
+    small_track_zoom: float = 4.0
 
 
 @dataclass
@@ -116,6 +128,28 @@ class _Job:
 
 
 _END = _Job(-1, None, None, (1.0, 1.0))
+
+Found = npt.NDArray[np.float32]  # (N, 6): x1, y1, x2, y2, score, direct (1.0) or not (0.0)
+
+
+def tag(boxes: npt.NDArray[np.float32], direct: bool) -> Found:
+    """``boxes`` (N, 5 or 6) as (N, 6) rows whose last column says whether the detector
+    found each directly, at its own threshold on the frame as it is, or only in a second
+    look (an enlarged region or tile): see TrackerSettings' temporal confirmation."""
+    rows = np.asarray(boxes, dtype=np.float32)
+    if rows.size == 0:
+        rows = rows.reshape(0, 5)
+    out = np.empty((len(rows), 6), dtype=np.float32)
+    out[:, :5] = rows[:, :5]
+    out[:, 5] = 1.0 if direct else 0.0
+    return out
+
+
+def _as6(boxes: npt.NDArray[np.float32]) -> Found:
+    """Untagged rows count as direct (a detector's own output)."""
+    if boxes.ndim == 2 and boxes.shape[1] >= 6:
+        return boxes
+    return tag(boxes.reshape(-1, 5), True)
 
 
 def _round32(value: float) -> int:
@@ -191,11 +225,11 @@ def _detect_whole(
     lowest = min(threshold, schedule.propose_threshold, schedule.small_propose_full)
     boxes = detector.detect(image, threshold=lowest)
     if not len(boxes):
-        return boxes
+        return tag(boxes.reshape(-1, 5), True)
     boxes = boxes.copy()
     boxes[:, 0:4:2] *= scale[0]
     boxes[:, 1:4:2] *= scale[1]
-    sure = boxes[boxes[:, 4] >= threshold]
+    sure = tag(boxes[boxes[:, 4] >= threshold], True)
     weak = boxes[boxes[:, 4] < threshold]  # sorted by score, highest first
     size = np.maximum(weak[:, 2] - weak[:, 0], weak[:, 3] - weak[:, 1])
     # Weak candidates get a second look in an enlarged region of the full-resolution
@@ -211,7 +245,7 @@ def _detect_whole(
     )
     if not len(maybe):
         return sure
-    confirmed = _confirm(detector, regions, maybe, schedule)
+    confirmed = tag(_confirm(detector, regions, maybe, schedule), False)
     if not len(confirmed):
         return sure
     return nms(np.concatenate([sure, confirmed]))
@@ -223,10 +257,14 @@ def _detect_regions(
     targets: list[tuple[int, tuple[float, float, float, float]]],
     schedule: Schedule,
     threshold: float | None = None,
+    *,
+    context: float | None = None,
+    zoom: float = 3.0,
 ) -> npt.NDArray[np.float32]:
     """Look for each tracked face again in a square region around its predicted box,
     scaled so the face is about roi_size / roi_context px (small faces are enlarged up to 3x,
-    which also helps the detector on them). Every region has the same size, so the
+    which also helps the detector on them; ``zoom`` sets that limit and ``context`` the
+    region's side in face sizes). Every region has the same size, so the
     network is compiled once for it."""
     n = schedule.roi_size
     found: list[npt.NDArray[np.float32]] = []
@@ -234,7 +272,7 @@ def _detect_regions(
     maps: list[tuple[float, float, float]] = []
     for _tid, (x1, y1, x2, y2) in targets:
         face = max(x2 - x1, y2 - y1, 1.0)
-        side = max(face * schedule.roi_context, n / 3)
+        side = max(face * (context or schedule.roi_context), n / zoom)
         region, scale, ox, oy = regions.region((x1 + x2) / 2, (y1 + y2) / 2, side, n)
         crops.append(region)
         maps.append((scale, ox, oy))
@@ -299,6 +337,31 @@ def _overlaps_any(box: npt.NDArray[np.float32], boxes: npt.NDArray[np.float32]) 
     return bool(np.any((ix > 0) & (iy > 0)))
 
 
+def on_targets(
+    boxes: npt.NDArray[np.float32],
+    targets: list[tuple[int, tuple[float, float, float, float]]],
+    max_ratio: float = 1.5,
+    max_shift: float = 0.5,
+) -> npt.NDArray[np.float32]:
+    """The boxes that are where a target was predicted: centre within ``max_shift`` face
+    sizes of the prediction's centre and size within ``max_ratio`` of it. (One face size
+    and 2x let a 54 px box beside a 38 px face through, on no face, on the 5 s clip.)"""
+    keep = []
+    for b in boxes:
+        size = max(float(b[2] - b[0]), float(b[3] - b[1]), 1.0)
+        for _tid, p in targets:
+            face = max(p[2] - p[0], p[3] - p[1], 1.0)
+            dx = (b[0] + b[2] - p[0] - p[2]) / 2
+            dy = (b[1] + b[3] - p[1] - p[3]) / 2
+            near = np.hypot(dx, dy) <= max_shift * face
+            if near and max(size, face) / min(size, face) <= max_ratio:
+                keep.append(b)
+                break
+    if not keep:
+        return boxes[:0]
+    return np.stack(keep).astype(np.float32)
+
+
 def add_new(
     found: npt.NDArray[np.float32], extra: npt.NDArray[np.float32]
 ) -> npt.NDArray[np.float32]:
@@ -306,6 +369,8 @@ def add_new(
     look adds faces and never removes or moves a detection already made."""
     if not len(extra):
         return found
+    if found.ndim == 2 and extra.ndim == 2 and found.shape[1] != extra.shape[1]:
+        found, extra = _as6(found), _as6(extra)
     keep = [b for b in nms(extra) if not _overlaps_any(b, found)]
     if not keep:
         return found
@@ -345,15 +410,16 @@ def _detect_small(
         size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         candidates.append(boxes[size < schedule.small_max_face])
     if not candidates:
-        return np.empty((0, 5), dtype=np.float32)
+        return tag(np.empty((0, 5), dtype=np.float32), False)
     found = nms(np.concatenate(candidates))
-    # What the enlarged tiles detect at the detector's own threshold is a detection and
-    # is kept as it is; weaker candidates need the region's confirmation.
-    sure = found[found[:, 4] >= threshold]
+    # What the enlarged tiles detect at the detector's own threshold is kept as it is;
+    # weaker candidates need the region's confirmation. Both are second looks (tentative
+    # until the tracker confirms them).
+    sure = tag(found[found[:, 4] >= threshold], False)
     maybe = found[found[:, 4] < threshold][: schedule.small_max_candidates]
     if not len(maybe):
         return sure
-    return add_new(sure, _confirm(detector, regions, maybe, schedule))
+    return add_new(sure, tag(_confirm(detector, regions, maybe, schedule), False))
 
 
 def analyze(
@@ -495,23 +561,42 @@ def analyze(
                 # Small faces a track follows are rarely found again by the whole-frame
                 # run: each one it missed is looked for in an enlarged region, so the
                 # track does not end at this run.
+                # A confirmed track (a face found directly, or again and again) is
+                # looked for at a lower bar than a tentative one, and enlarged more.
+                confirmed = tracker.confirmed_ids()
                 lost = [
                     (tid, box)
                     for tid, box in tracker.predictions(job.index)
                     if max(box[2] - box[0], box[3] - box[1]) < 1.5 * schedule.small_max_face
                     and not _overlaps_any(np.asarray(box, dtype=np.float32), boxes)
                 ]
-                if lost:
+                for sure_track in (True, False):
+                    group = [(tid, box) for tid, box in lost if (tid in confirmed) == sure_track]
+                    if not group:
+                        continue
                     again = _detect_regions(
-                        detector, job.regions, lost, schedule, schedule.small_track_threshold
+                        detector,
+                        job.regions,
+                        group,
+                        schedule,
+                        schedule.small_track_confirmed_threshold
+                        if sure_track
+                        else schedule.small_track_threshold,
+                        context=2.5,
+                        zoom=schedule.small_track_zoom,
                     )
-                    boxes = add_new(boxes, again)
-                    stats.regions += len(lost)
+                    if sure_track:
+                        # At the lower bar only the face looked for counts, not what
+                        # else the region shows: a box on no track would start a false
+                        # one.
+                        again = on_targets(again, group)
+                    boxes = add_new(boxes, tag(again, False))
+                    stats.regions += len(group)
                 tracker.update(job.index, boxes)
                 stats.anchor_runs += 1
             else:
                 targets = tracker.predictions(job.index)
-                boxes = _detect_regions(detector, job.regions, targets, schedule)
+                boxes = tag(_detect_regions(detector, job.regions, targets, schedule), True)
                 tracker.update(job.index, boxes, searched={tid for tid, _ in targets})
                 stats.fast_runs += 1
                 stats.regions += len(targets)
@@ -538,6 +623,11 @@ def analyze(
         ]
         if kfs:
             drafted.append((track, kfs))
+    # A track made only of second looks that the detector never found again and that
+    # overlaps no confirmed track was a blip on face-like texture: leave it out.
+    blips = set(unconfirmed(drafted, tracker_settings))
+    stats.extra["unconfirmed_tracks_dropped"] = len(blips)
+    drafted = [d for i, d in enumerate(drafted) if i not in blips]
     # A track whose boxes another track's boxes contain on every frame changes nothing
     # in the render (a second response to one face): leave it out of the plan.
     kept = drop_covered([kfs for _track, kfs in drafted])

@@ -42,6 +42,16 @@ class TrackerSettings:
     margin: float = 0.2
     # Extra margin per side as a fraction of the displacement between two keyframes.
     motion_margin: float = 0.5
+    # Temporal confirmation of second looks. A detection is *direct* when the detector
+    # found it at its own threshold on the frame as it is (a whole-frame or a region run);
+    # one that only an enlarged second look found (a weak candidate confirmed, the
+    # small-face tiles, a lost small face looked for again) is *tentative*. A track with a
+    # direct hit is always kept (no detection a frame-by-frame tool makes is ever dropped).
+    # A track of tentative hits only is kept when the detector found it on at least
+    # ``confirm_anchor_runs`` whole-frame runs or in at least ``confirm_hits`` runs of any
+    # kind, or when it overlaps a kept track; otherwise it was a blip on face-like texture.
+    confirm_anchor_runs: int = 2
+    confirm_hits: int = 3
 
 
 @dataclass
@@ -49,6 +59,10 @@ class Hit:
     frame: int
     box: Box
     score: float
+    # Found at the detector's own threshold on the frame as it is (see TrackerSettings).
+    direct: bool = True
+    # Found by a whole-frame run (not a region run around tracks).
+    anchor: bool = True
 
 
 @dataclass
@@ -66,6 +80,18 @@ class Track:
     @property
     def last(self) -> Hit:
         return self.hits[-1]
+
+    @property
+    def direct(self) -> bool:
+        """Whether any hit is a direct detection (such a track is never dropped)."""
+        return any(h.direct for h in self.hits)
+
+    def confirmed(self, settings: TrackerSettings) -> bool:
+        """Direct, or tentative but found again often enough to be a face."""
+        if self.direct or len(self.hits) >= settings.confirm_hits:
+            return True
+        anchors = {h.frame for h in self.hits if h.anchor}
+        return len(anchors) >= settings.confirm_anchor_runs
 
     def predict(self, frame: int) -> Box:
         """Where the face should be at ``frame``, by constant velocity from the last hits."""
@@ -133,15 +159,21 @@ class Tracker:
         """One detection run at ``frame``. ``searched`` names the tracks a partial run
         (regions around tracks) looked for; the others can match but not miss it. None
         means a whole-frame run."""
-        dets: list[tuple[Box, float]] = [
-            ((float(r[0]), float(r[1]), float(r[2]), float(r[3])), float(r[4])) for r in detections
+        dets: list[tuple[Box, float, bool]] = [
+            (
+                (float(r[0]), float(r[1]), float(r[2]), float(r[3])),
+                float(r[4]),
+                len(r) < 6 or float(r[5]) > 0.5,
+            )
+            for r in detections
         ]
+        anchor = searched is None
         s = self.settings
         eligible = self._active  # every track may match; see `searched` for misses
         pairs: list[tuple[float, int, int]] = []
         for ti, track in enumerate(eligible):
             predicted = track.predict(frame)
-            for di, (box, _score) in enumerate(dets):
+            for di, (box, _score, _direct) in enumerate(dets):
                 overlap = iou(predicted, box)
                 ratio = max(_size(predicted), _size(box)) / max(
                     1.0, min(_size(predicted), _size(box))
@@ -160,8 +192,8 @@ class Tracker:
                 continue
             used_t.add(ti)
             used_d.add(di)
-            box, score = dets[di]
-            eligible[ti].hits.append(Hit(frame, box, score))
+            box, score, direct = dets[di]
+            eligible[ti].hits.append(Hit(frame, box, score, direct, anchor))
             eligible[ti].missed = 0
             eligible[ti].run_after = None
         closed: set[int] = set()
@@ -177,7 +209,7 @@ class Tracker:
                 closed.add(id(track))
                 self._done.append(track)
         survivors = [t for t in self._active if id(t) not in closed]
-        for di, (box, score) in enumerate(dets):
+        for di, (box, score, direct) in enumerate(dets):
             if di in used_d:
                 continue
             # Every detection no track took starts a track of its own, even one lying
@@ -187,7 +219,7 @@ class Tracker:
             # where one track's boxes are covered by the other's on every frame: see
             # `drop_covered`.) Region runs start tracks too: a second face near a tracked
             # one is found there first.
-            track = Track(self._next_id, [Hit(frame, box, score)])
+            track = Track(self._next_id, [Hit(frame, box, score, direct, anchor)])
             track.from_region = searched is not None
             # A face first seen now may have been on screen since the last whole-frame
             # run: the look-back extension reaches back to it.
@@ -216,6 +248,10 @@ class Tracker:
                     continue
             out.append((t.id, t.predict(frame)))
         return out
+
+    def confirmed_ids(self) -> set[int]:
+        """The live tracks that are confirmed (``Track.confirmed``)."""
+        return {t.id for t in self._active if t.confirmed(self.settings)}
 
     def finish(self, last_frame: int) -> list[Track]:
         for track in self._active:
@@ -364,3 +400,41 @@ def drop_covered(tracks: Sequence[Sequence[tuple[int, Box]]]) -> list[int]:
         if not any(covered_by(tracks[i], tracks[k]) for k in kept):
             kept.append(i)
     return sorted(kept)
+
+
+def overlaps(a: Sequence[tuple[int, Box]], b: Sequence[tuple[int, Box]]) -> bool:
+    """Whether two keyframed tracks' boxes overlap on any frame both cover (checked at
+    every keyframe of either inside the shared span; boxes move linearly in between, so
+    this can miss only a brief overlap between keyframes)."""
+    if not a or not b:
+        return False
+    first, last = max(a[0][0], b[0][0]), min(a[-1][0], b[-1][0])
+    if first > last:
+        return False
+    frames = {first, last} | {f for f, _ in (*a, *b) if first <= f <= last}
+    for f in frames:
+        p, q = box_at(a, f), box_at(b, f)
+        if (
+            p is not None
+            and q is not None
+            and min(p[2], q[2]) > max(p[0], q[0])
+            and min(p[3], q[3]) > max(p[1], q[1])
+        ):
+            return True
+    return False
+
+
+def unconfirmed(
+    tracks: Sequence[tuple[Track, Sequence[tuple[int, Box]]]],
+    settings: TrackerSettings | None = None,
+) -> list[int]:
+    """Indices of the tentative tracks to leave out of the plan: made only of second-look
+    detections, found too few times (``Track.confirmed``), and overlapping no confirmed
+    track. A track with a direct detection is never among them."""
+    s = settings or TrackerSettings()
+    sure = [kfs for track, kfs in tracks if track.confirmed(s)]
+    return [
+        i
+        for i, (track, kfs) in enumerate(tracks)
+        if not track.confirmed(s) and not any(overlaps(kfs, other) for other in sure)
+    ]
