@@ -14,6 +14,7 @@ from sunlight.evidence.models import Recording
 from sunlight.incidents.models import Incident
 from sunlight.ledger.models import LedgerLeaf
 from sunlight.ledger.service import ingest_event_id
+from sunlight.portal import lists
 from sunlight.release import proof as proofs
 from sunlight.release.clocks import authority_of
 from sunlight.release.models import ReleaseCase
@@ -85,20 +86,15 @@ def release_page(
     date_to: date | None = None,
     page: int = 1,
 ) -> ReleasePage:
-    """The released list, filtered by incident type and incident date range, paged."""
-    every = [ReleaseRow(**row) for row in proofs.public_list(runtime)]
-    types = sorted({r.incident_type for r in every})
-    rows = [
-        r
-        for r in every
-        if (not incident_type or r.incident_type == incident_type)
-        and (date_from is None or r.incident_date >= date_from)
-        and (date_to is None or r.incident_date <= date_to)
-    ]
-    pages = max(1, -(-len(rows) // PER_PAGE))
+    """The released list, filtered by incident type and incident date range, paged: the
+    database counts, filters and cuts the page (``portal.lists``)."""
+    filters = lists.ReleaseFilter(incident_type or None, date_from, date_to)
+    total = lists.count_releases(runtime, filters)
+    pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
-    start = (page - 1) * PER_PAGE
-    return ReleasePage(rows[start : start + PER_PAGE], page, pages, len(rows), types)
+    found = lists.releases(runtime, filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    rows = [ReleaseRow(**row) for row in found]
+    return ReleasePage(rows, page, pages, total, lists.release_types(runtime))
 
 
 def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:
