@@ -250,3 +250,27 @@ def test_csv_is_rfc_4180_and_json_keeps_types() -> None:
     assert [
         r["n"] for r in json.loads("".join(open_data.json_chunks(FIXED, many, now)))["rows"]
     ] == [r["n"] for r in many]
+
+
+def test_spanish_catalogue_covers_every_open_data_string() -> None:
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    from sunlight.portal import public_pages
+
+    folder = Path(open_data.__file__).parent
+    with (folder / "locale" / "es" / "LC_MESSAGES" / "data.po").open("rb") as handle:
+        catalogue = read_po(handle)
+    spanish = {m.id: m.string for m in catalogue if m.id}
+    wanted = set(public_pages.TYPE_TEXT.values())
+    for d in (open_data.RELEASES, open_data.REQUESTS):
+        wanted |= {d.title, d.description, *(f.description for f in d.fields)}
+    template = (folder / "templates" / "public_data.html").read_text(encoding="utf-8")
+    wanted |= set(re.findall(r'_\("([^"]*)"', template))
+    assert len(wanted) > 25
+    for text in wanted:
+        assert spanish.get(text), text
+        if "%(title)s" in text:
+            assert "%(title)s" in str(spanish[text])

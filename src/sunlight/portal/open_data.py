@@ -77,9 +77,13 @@ REQUESTS = register(
             Field(
                 "requester_category",
                 "string",
-                N_("A broad category of requester (for example news media), or empty."),
+                N_("A broad category of requester (for example media or public), or empty."),
             ),
-            Field("status", "string", N_("Where the request stands (received, fulfilled, …).")),
+            Field(
+                "status",
+                "string",
+                N_("Where the request stands (received, in-progress, fulfilled, denied, …)."),
+            ),
             Field(
                 "due",
                 "date",
@@ -88,7 +92,10 @@ REQUESTS = register(
             Field(
                 "due_state",
                 "string",
-                N_("Whether the answer is on time, due soon or overdue; empty once closed."),
+                N_(
+                    "on-time, due-soon, due-today, overdue or paused (clock stopped); "
+                    "empty once closed."
+                ),
             ),
         ),
         rows=_request_rows,
