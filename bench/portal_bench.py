@@ -529,7 +529,7 @@ def groups(releases: int, requests: int) -> list[tuple[str, Callable[[random.Ran
         ("/public/requests", lambda r: "/public/requests"),
         (
             "/public/requests?before_id=N",
-            lambda r: f"/public/requests?before_id={r.randrange(51, requests + 1)}",
+            lambda r: f"/public/requests?before_id={r.randrange(min(51, requests), requests + 1)}",
         ),
         (
             "/api/public/data/releases.json?limit=100",

@@ -191,19 +191,20 @@ def test_lists_stream_in_batches_and_page_in_sql(runtime: Runtime, client: TestC
     assert entries == list(reversed(tracking))
     # the page is cut by the database: offset 2, limit 2 is the third-newest release alone
     filters = lists.ReleaseFilter()
-    assert lists.count_releases(runtime, filters) == 3
-    assert lists.releases(runtime, filters, offset=2, limit=2) == whole[2:]
-    assert lists.releases(runtime, filters, offset=0, limit=2) == whole[:2]
+    day = whole[0]["incident_date"]
+    after = date.fromordinal(day.toordinal() + 1)
+    before = date.fromordinal(day.toordinal() - 1)
+    with runtime.db.session(read_only=True) as session:
+        assert lists.count_releases(session, filters) == 3
+        assert lists.releases(session, filters, offset=2, limit=2) == whole[2:]
+        assert lists.releases(session, filters, offset=0, limit=2) == whole[:2]
+        assert lists.count_releases(session, lists.ReleaseFilter("arrest")) == 0
+        assert lists.count_releases(session, lists.ReleaseFilter(None, day, day)) == 3
+        assert lists.count_releases(session, lists.ReleaseFilter(None, after, None)) == 0
+        assert lists.count_releases(session, lists.ReleaseFilter(None, None, before)) == 0
     found = views.release_page(runtime, page=99)  # past the end: the last page
     assert found.page == found.pages == 1 and found.total == 3
     assert found.types == ["officer-involved-shooting"]
-    assert lists.count_releases(runtime, lists.ReleaseFilter("arrest")) == 0
-    day = whole[0]["incident_date"]
-    assert lists.count_releases(runtime, lists.ReleaseFilter(None, day, day)) == 3
-    after = date.fromordinal(day.toordinal() + 1)
-    assert lists.count_releases(runtime, lists.ReleaseFilter(None, after, None)) == 0
-    before = date.fromordinal(day.toordinal() - 1)
-    assert lists.count_releases(runtime, lists.ReleaseFilter(None, None, before)) == 0
 
 
 def _fixed(runtime: Runtime, now: datetime) -> Iterator[dict[str, object]]:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from sunlight.incidents.models import Incident
@@ -76,32 +77,27 @@ _RELEASE_COLUMNS = (Release.id, Release.released_at, Incident.type, Incident.sta
 _NEWEST_FIRST = (Release.released_at.desc(), Release.id.desc())
 
 
-def count_releases(runtime: Runtime, filters: ReleaseFilter) -> int:
-    with runtime.db.session(read_only=True) as session:
-        return session.scalar(_joined(func.count(Release.id)).where(*filters.where())) or 0
+def count_releases(session: Session, filters: ReleaseFilter) -> int:
+    return session.scalar(_joined(func.count(Release.id)).where(*filters.where())) or 0
 
 
-def release_types(runtime: Runtime) -> list[str]:
+def release_types(session: Session) -> list[str]:
     """The incident types that have at least one published release (the filter's choices)."""
-    with runtime.db.session(read_only=True) as session:
-        found = session.scalars(
-            _joined(Incident.type).where(*ReleaseFilter().where()).distinct()
-        ).all()
+    found = session.scalars(_joined(Incident.type).where(*ReleaseFilter().where()).distinct())
     return sorted(found)
 
 
 def releases(
-    runtime: Runtime, filters: ReleaseFilter, *, offset: int, limit: int
+    session: Session, filters: ReleaseFilter, *, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """One page of published releases, newest release first."""
-    with runtime.db.session(read_only=True) as session:
-        rows = session.execute(
-            _joined(*_RELEASE_COLUMNS)
-            .where(*filters.where())
-            .order_by(*_NEWEST_FIRST)
-            .offset(max(0, offset))
-            .limit(max(1, limit))
-        ).all()
+    rows = session.execute(
+        _joined(*_RELEASE_COLUMNS)
+        .where(*filters.where())
+        .order_by(*_NEWEST_FIRST)
+        .offset(max(0, offset))
+        .limit(max(1, limit))
+    ).all()
     return [_release_row(r) for r in rows]
 
 

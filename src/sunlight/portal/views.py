@@ -89,12 +89,13 @@ def release_page(
     """The released list, filtered by incident type and incident date range, paged: the
     database counts, filters and cuts the page (``portal.lists``)."""
     filters = lists.ReleaseFilter(incident_type or None, date_from, date_to)
-    total = lists.count_releases(runtime, filters)
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, page), pages)
-    found = lists.releases(runtime, filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
-    rows = [ReleaseRow(**row) for row in found]
-    return ReleasePage(rows, page, pages, total, lists.release_types(runtime))
+    with runtime.db.session(read_only=True) as session:
+        total = lists.count_releases(session, filters)
+        pages = max(1, -(-total // PER_PAGE))
+        page = min(max(1, page), pages)
+        found = lists.releases(session, filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+        types = lists.release_types(session)
+    return ReleasePage([ReleaseRow(**row) for row in found], page, pages, total, types)
 
 
 def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:
