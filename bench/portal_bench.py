@@ -314,7 +314,11 @@ def prepare(args: argparse.Namespace, home: Path) -> tuple[str, dict[str, str]]:
     name = f"{DATABASE}_{args.releases}_{args.requests}"
     database_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     env = _env(home, database_url)
-    if args.keep and _filled(database_url, args.releases, args.requests):
+    if (
+        args.keep
+        and (home / "keys").is_dir()
+        and _filled(database_url, args.releases, args.requests)
+    ):
         log(f"reusing {name}")
         return database_url, env
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
@@ -581,8 +585,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.clients, args.duration = min(args.clients, 20), min(args.duration, 3.0)
     log(f"load average before: {_load()}")
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    home = workdir / "home"
-    home.mkdir()
+    # --keep: the data folder (its ledger signing key signed the kept database's log) stays
+    # beside the database, so a later run can reuse both.
+    name = f"{DATABASE}_{args.releases}_{args.requests}"
+    home = Path(tempfile.gettempdir()) / f"{name}-home" if args.keep else workdir / "home"
+    home.mkdir(exist_ok=True)
     database_url, env = prepare(args, home)
     server, port = start_server(env, workdir)
     rows: list[Row] = []
