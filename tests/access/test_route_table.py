@@ -45,7 +45,7 @@ PUBLIC_PREFIXES = (
     "/public/policies",  # published policies, their versions, proposals and comments
 )
 #: The public portal's home page (an exact path: a prefix would open /publicity too).
-PUBLIC_EXACT = ("/", "/public")
+PUBLIC_EXACT = ("/", "/public", "/public/data")
 #: Public writes: witness cosignatures (signature-checked) and the sign-in pages' forms.
 PUBLIC_WRITES = (
     "/log/cosignatures",

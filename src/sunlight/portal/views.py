@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from sunlight.errors import NotFound
 from sunlight.evidence.models import Recording
-from sunlight.portal import release_detail
+from sunlight.portal import lists, release_detail
 from sunlight.portal.release_detail import PublicRelease
 from sunlight.release import proof as proofs
 from sunlight.runtime import Runtime
@@ -47,20 +47,16 @@ def release_page(
     date_to: date | None = None,
     page: int = 1,
 ) -> ReleasePage:
-    """The released list, filtered by incident type and incident date range, paged."""
-    every = [ReleaseRow(**row) for row in proofs.public_list(runtime)]
-    types = sorted({r.incident_type for r in every})
-    rows = [
-        r
-        for r in every
-        if (not incident_type or r.incident_type == incident_type)
-        and (date_from is None or r.incident_date >= date_from)
-        and (date_to is None or r.incident_date <= date_to)
-    ]
-    pages = max(1, -(-len(rows) // PER_PAGE))
-    page = min(max(1, page), pages)
-    start = (page - 1) * PER_PAGE
-    return ReleasePage(rows[start : start + PER_PAGE], page, pages, len(rows), types)
+    """The released list, filtered by incident type and incident date range, paged: the
+    database counts, filters and cuts the page (``portal.lists``)."""
+    filters = lists.ReleaseFilter(incident_type or None, date_from, date_to)
+    with runtime.db.session(read_only=True) as session:
+        total = lists.count_releases(session, filters)
+        pages = max(1, -(-total // PER_PAGE))
+        page = min(max(1, page), pages)
+        found = lists.releases(session, filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+        types = lists.release_types(session)
+    return ReleasePage([ReleaseRow(**row) for row in found], page, pages, total, types)
 
 
 def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:

@@ -282,8 +282,20 @@ class Calendar:
         return received
 
 
+#: Calendars built from a holidays file, by (path, SHA-256): building one walks every
+#: closure, and the request log asks for the calendar once per line.
+_BUILT: dict[tuple[str, str], Calendar] = {}
+
+
 def load_calendar(path: Path | None = None) -> Calendar:
-    return Calendar.from_file(load_holidays(path))
+    loaded = load_holidays(path)
+    key = (loaded.path, loaded.sha256)
+    found = _BUILT.get(key)
+    if found is None:
+        if len(_BUILT) > 16:
+            _BUILT.clear()
+        found = _BUILT[key] = Calendar.from_file(loaded)
+    return found
 
 
 def default_calendar() -> Calendar:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sunlight.errors import InvalidChange, InvalidInput, NotFound
 from sunlight.requests.calendar import Calendar, default_calendar
@@ -119,5 +119,7 @@ def public_log(
             .where(*where)
             .order_by(RecordsRequest.id.desc())
             .limit(max(1, min(limit, MAX_LIST)))
+            # the log's due dates read each request's pauses: one query for the page, not N
+            .options(selectinload(RecordsRequest.pauses))
         )
     )

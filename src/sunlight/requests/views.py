@@ -162,8 +162,8 @@ def full_out(r: RecordsRequest, now: datetime, emails: list[OutboxMessage]) -> R
 
 
 def log_entry(r: RecordsRequest, now: datetime) -> PublicLogEntry:
-    found = service.clock_of(r, now=now)
     is_open = Status(r.status) in OPEN
+    found = service.clock_of(r, now=now) if is_open else None
     return PublicLogEntry(
         tracking_number=r.tracking_number,
         received_date=r.received_date,
@@ -173,8 +173,8 @@ def log_entry(r: RecordsRequest, now: datetime) -> PublicLogEntry:
             else None
         ),
         status=r.status,
-        due=found.due if is_open else None,
-        due_state=found.state if is_open else None,
+        due=found.due if found is not None else None,
+        due_state=found.state if found is not None else None,
     )
 
 

@@ -25,6 +25,8 @@ from sunlight.policies import pages as policies_pages
 from sunlight.policies import public_api as policies_public_api
 from sunlight.policies import public_pages as policies_public_pages
 from sunlight.portal import pages as portal_pages
+from sunlight.portal import public_api as portal_public_api
+from sunlight.portal import public_pages as portal_public_pages
 from sunlight.redaction import api as redaction_api
 from sunlight.release import api as release_api
 from sunlight.release import pages as release_pages
@@ -110,6 +112,8 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(release_public_api.router)
     app.include_router(requests_public_api.router)
     app.include_router(portal_pages.router)
+    app.include_router(portal_public_api.router)
+    app.include_router(portal_public_pages.router)
     app.include_router(requests_public_pages.router)
     app.include_router(stats_public_api.router)
     app.include_router(stats_public_pages.router)

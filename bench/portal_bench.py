@@ -1,0 +1,633 @@
+"""Public-portal load benchmark: latency of the portal's pages at 100 concurrent clients.
+
+    uv run python bench/portal_bench.py [--clients 100] [--duration 10] [--keep] [--quick]
+
+It fills a PostgreSQL database (``sunlight_portal_bench``; ``--keep`` reuses it when it is
+already filled, and leaves it behind) with 10,000 published releases (each with its
+incident, case, timeline, released copy and the copy's ingest event, sealed into the
+custody log) and 100,000 records requests (a third still open), straight into the tables
+with COPY (not the filing path). It then starts the real server (``sunlight serve`` on
+127.0.0.1, one uvicorn process, as deployed) and, for each path group in turn, runs
+``--clients`` concurrent keep-alive clients for ``--duration`` seconds (a small asyncio
+HTTP/1.1 client, so the load tool itself costs little CPU). A static file served by the
+same server (``/static/public.css``) is the baseline row. Last it times one full download
+of each open-data list.
+
+It prints a markdown table: path, requests, errors, p50, p95, p99 (ms), req/s. Target:
+public pages p95 < 100 ms at 100 clients. ``--quick``: 300 releases, 3,000 requests, 20
+clients, 3 s per path (a smoke run). The load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get(
+    "SUNLIGHT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+DATABASE = "sunlight_portal_bench"
+TYPES = ["use-of-force", "officer-involved-shooting", "arrest", "traffic-stop", "homicide"]
+OPEN = ["received", "acknowledged", "in-progress", "clarification-requested"]
+CLOSED = ["fulfilled", "partially-fulfilled", "denied", "withdrawn"]
+NOW = datetime.now(UTC).replace(microsecond=0)
+POLICY_SHA = "0" * 64
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+# -- the synthetic portal -------------------------------------------------------------
+
+
+def _sha(kind: str, n: int) -> str:
+    return f"{kind}{n:063d}"[-64:].replace(" ", "0")
+
+
+def _released_at(i: int, n: int) -> datetime:
+    """Releases spread over the last two years, release 1 the oldest."""
+    return NOW - timedelta(days=730) + timedelta(seconds=int(i * 730 * 86400 / max(1, n)))
+
+
+def tables(releases: int, requests: int) -> list[tuple[str, list[str], Iterator[tuple[Any, ...]]]]:
+    def incidents() -> Iterator[tuple[Any, ...]]:
+        for i in range(1, releases + 1):
+            started = _released_at(i, releases) - timedelta(days=30 + i % 60, hours=i % 24)
+            yield (
+                i,
+                f"BENCH-{i:08d}",
+                TYPES[i % len(TYPES)],
+                started,
+                started + timedelta(minutes=40),
+                "cad",
+                "inactive",
+                "closed",
+                started.date(),
+                started,
+            )
+
+    def recordings() -> Iterator[tuple[Any, ...]]:
+        for i in range(1, releases + 1):
+            for kind, rid in (("o", 2 * i - 1), ("d", 2 * i)):
+                at = _released_at(i, releases) - timedelta(days=3 if kind == "d" else 29)
+                yield (
+                    rid,
+                    _sha(kind, i),
+                    1000 + i,
+                    f"{'BWC' if kind == 'o' else 'release'}-{i:06d}.mp4",
+                    at,
+                    "cli",
+                    True,
+                    True,
+                    "{}",
+                    "none",
+                )
+
+    def events() -> Iterator[tuple[Any, ...]]:
+        """The released copies' ingest events (what a release page's badge looks up)."""
+        for i in range(1, releases + 1):
+            at = _released_at(i, releases) - timedelta(days=3)
+            details = {"sha256": _sha("d", i), "size": 1000}
+            yield (
+                i,
+                at,
+                "system:ingest",
+                "ingest",
+                "recording",
+                str(2 * i),
+                "success",
+                json.dumps(details),
+            )
+
+    def cases() -> Iterator[tuple[Any, ...]]:
+        for i in range(1, releases + 1):
+            opened = _released_at(i, releases) - timedelta(days=20)
+            yield (i, i, "released", "bench", 1, POLICY_SHA, opened, "system:bench")
+
+    def transitions() -> Iterator[tuple[Any, ...]]:
+        n = 0
+        for i in range(1, releases + 1):
+            at = _released_at(i, releases)
+            steps = [
+                (None, "closed", at - timedelta(days=20)),
+                ("closed", "in-review", at - timedelta(days=12)),
+                ("in-review", "ready", at - timedelta(days=4)),
+                ("ready", "released", at),
+            ]
+            for before, after, when in steps:
+                n += 1
+                yield (n, i, before, after, when, "system:bench", "bench", 1, POLICY_SHA)
+
+    def release_rows() -> Iterator[tuple[Any, ...]]:
+        for i in range(1, releases + 1):
+            at = _released_at(i, releases)
+            public = i % 50 != 0  # a few withheld from the public list
+            yield (i, i, i, 2 * i, 2 * i - 1, at, "mshp", at, at, public, "bench", 1, POLICY_SHA)
+
+    def request_rows() -> Iterator[tuple[Any, ...]]:
+        start = NOW - timedelta(days=730)
+        for i in range(1, requests + 1):
+            at = start + timedelta(seconds=int(i * 730 * 86400 / max(1, requests)))
+            status = OPEN[i % len(OPEN)] if i % 3 == 0 else CLOSED[i % len(CLOSED)]
+            yield (
+                i,
+                f"B{at:%y}-{i:07d}",
+                _sha("t", i),
+                f"Requester {i}",
+                f"requester{i}@example.org",
+                ["public", "media", "attorney", "depicted"][i % 4],
+                f"Footage of incident {i}",
+                at,
+                at.date(),
+                status,
+                at,
+                at,
+                "{}",
+                False,
+                "web",
+            )
+
+    return [
+        (
+            "incidents",
+            [
+                "id",
+                "cad_number",
+                "type",
+                "started_at",
+                "ended_at",
+                "source",
+                "investigation_status",
+                "inactive_reason",
+                "status_date",
+                "created_at",
+            ],
+            incidents(),
+        ),
+        (
+            "recordings",
+            [
+                "id",
+                "sha256",
+                "size_bytes",
+                "original_filename",
+                "ingested_at",
+                "ingest_source",
+                "playable",
+                "browser_playable",
+                "media_info",
+                "derivatives_status",
+            ],
+            recordings(),
+        ),
+        (
+            "custody_events",
+            [
+                "id",
+                "occurred_at",
+                "actor",
+                "action",
+                "object_type",
+                "object_id",
+                "outcome",
+                "details",
+            ],
+            events(),
+        ),
+        (
+            "release_cases",
+            [
+                "id",
+                "incident_id",
+                "state",
+                "rule_id",
+                "policy_version",
+                "policy_sha256",
+                "opened_at",
+                "opened_by",
+            ],
+            cases(),
+        ),
+        (
+            "release_transitions",
+            [
+                "id",
+                "case_id",
+                "from_state",
+                "to_state",
+                "at",
+                "actor",
+                "rule_id",
+                "policy_version",
+                "policy_sha256",
+            ],
+            transitions(),
+        ),
+        (
+            "releases",
+            [
+                "id",
+                "case_id",
+                "candidate_id",
+                "derived_recording_id",
+                "original_recording_id",
+                "decided_at",
+                "decided_by",
+                "scheduled_for",
+                "released_at",
+                "public",
+                "rule_id",
+                "policy_version",
+                "policy_sha256",
+            ],
+            release_rows(),
+        ),
+        (
+            "records_requests",
+            [
+                "id",
+                "tracking_number",
+                "token_sha256",
+                "requester_name",
+                "requester_email",
+                "requester_type",
+                "description",
+                "received_at",
+                "received_date",
+                "status",
+                "status_at",
+                "clock_from",
+                "fee_details",
+                "prepayment_required",
+                "source",
+            ],
+            request_rows(),
+        ),
+    ]
+
+
+def _env(home: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUNLIGHT_")}
+    env.update(
+        SUNLIGHT_HOME=str(home),
+        SUNLIGHT_DATABASE_URL=database_url,
+        SUNLIGHT_STORAGE_URL=f"file://{home / 'objects'}",
+        SUNLIGHT_WORKER_MODE="thread",
+        PYTHONPATH=str(ROOT / "src"),
+    )
+    return env
+
+
+def _filled(database_url: str, releases: int, requests: int) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url) as conn:
+            got = conn.execute(
+                "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM records_requests)"
+            ).fetchone()
+    except psycopg.Error:
+        return False
+    return got == (releases, requests)
+
+
+def prepare(args: argparse.Namespace, home: Path) -> tuple[str, dict[str, str]]:
+    """The filled database (made afresh unless ``--keep`` finds it filled to size)."""
+    import psycopg
+
+    name = f"{DATABASE}_{args.releases}_{args.requests}"
+    database_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    env = _env(home, database_url)
+    if (
+        args.keep
+        and (home / "keys").is_dir()
+        and _filled(database_url, args.releases, args.requests)
+    ):
+        log(f"reusing {name}")
+        return database_url, env
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    log(f"migrating {name}")
+    subprocess.run(
+        [sys.executable, "-m", "sunlight", "db", "upgrade"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    started = time.perf_counter()
+    with psycopg.connect(database_url) as conn:
+        # The synthetic releases have no redaction candidate, job or plan behind them:
+        # foreign-key triggers are off for this session only (superuser, bench data).
+        conn.execute("SET session_replication_role = replica")
+        with conn.cursor() as cursor:
+            for table, columns, rows in tables(args.releases, args.requests):
+                count = 0
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        count += 1
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+                log(f"  {table}: {count} rows")
+        conn.commit()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    log(f"filled in {time.perf_counter() - started:.1f} s; sealing the custody log")
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from sunlight.ledger.service import seal_and_checkpoint;"
+            "from sunlight.runtime import start; seal_and_checkpoint(start())",
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    log(f"sealed in {time.perf_counter() - started:.1f} s")
+    return database_url, env
+
+
+# -- the server -----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sunlight", "serve", "--no-retention", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / "serve.log").open("wb"),
+        env=env,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/public", timeout=30):
+                return proc, port
+        except Exception:
+            if proc.poll() is not None:
+                raise RuntimeError(f"serve exited: see {workdir / 'serve.log'}") from None
+            time.sleep(0.5)
+    raise RuntimeError("serve did not answer within 300 s")
+
+
+# -- the load client ------------------------------------------------------------------
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection (Content-Length and chunked bodies)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, int]:
+        """(status, body bytes); reconnects once if the server closed the connection."""
+        for attempt in (1, 2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            assert self.reader is not None
+            try:
+                request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n"
+                self.writer.write(request.encode())
+                return await self._answer(self.reader)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                await self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, int]:
+        status = int((await reader.readuntil(b"\r\n")).split(b" ", 2)[1])
+        headers: dict[bytes, bytes] = {}
+        while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+            key, _, value = line.partition(b":")
+            headers[key.strip().lower()] = value.strip()
+        size = 0
+        if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+            while (chunk := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)) > 0:
+                await reader.readexactly(chunk + 2)
+                size += chunk
+            while await reader.readuntil(b"\r\n") != b"\r\n":
+                pass
+        else:
+            size = int(headers.get(b"content-length", b"0"))
+            await reader.readexactly(size)
+        if headers.get(b"connection", b"").lower() == b"close":
+            await self.close()
+        return status, size
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(ConnectionError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+@dataclass
+class Row:
+    label: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    bytes: int = 0
+
+
+async def run_group(
+    port: int, label: str, paths: Callable[[random.Random], str], clients: int, duration: float
+) -> Row:
+    row = Row(label)
+    stop = time.monotonic() + duration
+
+    async def client(seed: int) -> None:
+        pick = random.Random(seed)
+        conn = Connection(port)
+        try:
+            while time.monotonic() < stop:
+                path = paths(pick)
+                started = time.perf_counter()
+                try:
+                    status, size = await conn.get(path)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    status, size = 0, 0
+                    await conn.close()
+                row.latencies.append(time.perf_counter() - started)
+                row.bytes += size
+                if status != 200:
+                    row.errors += 1
+        finally:
+            await conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    row.seconds = time.perf_counter() - started
+    return row
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def groups(releases: int, requests: int) -> list[tuple[str, Callable[[random.Random], str]]]:
+    pages = max(1, releases // 20)
+    newest = NOW.date()
+
+    def public_id(r: random.Random) -> int:
+        found = r.randrange(1, releases + 1)
+        return found - 1 if found % 50 == 0 else found  # every 50th is not public
+
+    def filtered(r: random.Random) -> str:
+        kind = r.choice(TYPES)
+        start = newest - timedelta(days=r.randrange(30, 700))
+        end = start + timedelta(days=r.randrange(10, 120))
+        choice = r.randrange(3)
+        if choice == 0:
+            return f"/public/releases?type={kind}&page={r.randrange(1, 20)}"
+        if choice == 1:
+            return f"/public/releases?from={start}&to={end}"
+        return f"/public/releases?type={kind}&from={start}"
+
+    return [
+        ("/static/public.css (baseline)", lambda r: "/static/public.css"),
+        ("/public", lambda r: "/public"),
+        ("/public/releases", lambda r: "/public/releases"),
+        ("/public/releases?page=N", lambda r: f"/public/releases?page={r.randrange(1, pages + 1)}"),
+        ("/public/releases?type=…&from=…&to=…", filtered),
+        ("/public/releases/{id}", lambda r: f"/public/releases/{public_id(r)}"),
+        ("/public/requests", lambda r: "/public/requests"),
+        (
+            "/public/requests?before_id=N",
+            lambda r: f"/public/requests?before_id={r.randrange(min(51, requests), requests + 1)}",
+        ),
+        (
+            "/api/public/data/releases.json?limit=100",
+            lambda r: "/api/public/data/releases.json?limit=100",
+        ),
+    ]
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+async def _download(port: int, path: str) -> tuple[int, int, float]:
+    conn = Connection(port)
+    started = time.perf_counter()
+    try:
+        status, size = await conn.get(path)
+    finally:
+        await conn.close()
+    return status, size, time.perf_counter() - started
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| path | requests | errors | p50 ms | p95 ms | p99 ms | req/s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row.label} | {len(row.latencies)} | {row.errors} | "
+            f"{_pct(row.latencies, 0.50):.1f} | {_pct(row.latencies, 0.95):.1f} | "
+            f"{_pct(row.latencies, 0.99):.1f} | {len(row.latencies) / max(row.seconds, 1e-9):.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per path group")
+    parser.add_argument("--releases", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="reuse a filled database; keep it")
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds each")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.releases, args.requests = min(args.releases, 300), min(args.requests, 3000)
+        args.clients, args.duration = min(args.clients, 20), min(args.duration, 3.0)
+    log(f"load average before: {_load()}")
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    # --keep: the data folder (its ledger signing key signed the kept database's log) stays
+    # beside the database, so a later run can reuse both.
+    name = f"{DATABASE}_{args.releases}_{args.requests}"
+    home = Path(tempfile.gettempdir()) / f"{name}-home" if args.keep else workdir / "home"
+    home.mkdir(exist_ok=True)
+    database_url, env = prepare(args, home)
+    server, port = start_server(env, workdir)
+    rows: list[Row] = []
+    downloads: list[str] = []
+    try:
+        load_before = _load()
+        for label, paths in groups(args.releases, args.requests):
+            asyncio.run(run_group(port, label, paths, 5, 1.0))  # warm up
+            row = asyncio.run(run_group(port, label, paths, args.clients, args.duration))
+            log(f"{label}: {len(row.latencies)} requests, p95 {_pct(row.latencies, 0.95):.1f} ms")
+            rows.append(row)
+        for path in ("/api/public/data/releases.csv", "/api/public/data/requests.csv"):
+            status, size, seconds = asyncio.run(_download(port, path))
+            downloads.append(f"- {path}: HTTP {status}, {size / 1e6:.2f} MB in {seconds:.2f} s")
+        load_after = _load()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if not args.keep:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(
+                    f"DROP DATABASE IF EXISTS {database_url.rsplit('/', 1)[1]} WITH (FORCE)"
+                )
+    print(
+        f"\nPortal benchmark: {args.releases} releases, {args.requests} requests on PostgreSQL; "
+        f"{args.clients} clients, {args.duration:g} s per path; {os.cpu_count()} CPUs\n"
+    )
+    print(table(rows))
+    print("\nFull open-data downloads (one client):")
+    print("\n".join(downloads))
+    print(f"\nLoad average (1/5/15 min) before the load: {load_before}; after: {load_after}")
+    pages = [r for r in rows if r.label.startswith("/public")]
+    worst = max((_pct(r.latencies, 0.95) for r in pages), default=float("nan"))
+    print(f"Worst public-page p95: {worst:.1f} ms (target < 100 ms)")
+    return 0 if all(r.errors == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

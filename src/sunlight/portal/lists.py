@@ -1,0 +1,152 @@
+"""The portal's long public lists as SQL queries: released footage filtered by incident type
+and incident date and paged in the database (COUNT, then LIMIT/OFFSET), and the public
+request log keyed by id. Both also stream every row in batches for the open-data downloads,
+each batch in its own short session, so a 100,000-row download never holds every row (or a
+database connection) at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from sunlight.incidents.models import Incident
+from sunlight.release.models import Release, ReleaseCase
+from sunlight.requests import service as requests_service
+from sunlight.requests.schemas import PublicLogEntry
+from sunlight.requests.views import log_entry
+from sunlight.runtime import Runtime
+
+#: Rows fetched per query when a whole list is streamed.
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ReleaseFilter:
+    incident_type: str | None = None
+    date_from: date | None = None  # incident date (UTC), inclusive
+    date_to: date | None = None  # incident date (UTC), inclusive
+
+    def where(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [
+            Release.public.is_(True),
+            Release.released_at.is_not(None),
+        ]
+        if self.incident_type:
+            where.append(Incident.type == self.incident_type)
+        if self.date_from is not None:
+            where.append(Incident.started_at >= _midnight(self.date_from))
+        if self.date_to is not None:
+            where.append(Incident.started_at < _midnight(self.date_to + timedelta(days=1)))
+        return where
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _day(value: datetime) -> date:
+    return value.astimezone(UTC).date() if value.tzinfo else value.date()
+
+
+def _joined(*columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
+        .select_from(Release)
+        .join(ReleaseCase, ReleaseCase.id == Release.case_id)
+        .join(Incident, Incident.id == ReleaseCase.incident_id)
+    )
+
+
+def _release_row(r: Any) -> dict[str, Any]:
+    released_at: datetime = r.released_at
+    return {
+        "id": r.id,
+        "incident_type": r.type,
+        "incident_date": _day(r.started_at),
+        "released_at": released_at.astimezone(UTC),
+    }
+
+
+_RELEASE_COLUMNS = (Release.id, Release.released_at, Incident.type, Incident.started_at)
+_NEWEST_FIRST = (Release.released_at.desc(), Release.id.desc())
+
+
+def count_releases(session: Session, filters: ReleaseFilter) -> int:
+    return session.scalar(_joined(func.count(Release.id)).where(*filters.where())) or 0
+
+
+def release_types(session: Session) -> list[str]:
+    """The incident types that have at least one published release (the filter's choices)."""
+    found = session.scalars(_joined(Incident.type).where(*ReleaseFilter().where()).distinct())
+    return sorted(found)
+
+
+def releases(
+    session: Session, filters: ReleaseFilter, *, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """One page of published releases, newest release first."""
+    rows = session.execute(
+        _joined(*_RELEASE_COLUMNS)
+        .where(*filters.where())
+        .order_by(*_NEWEST_FIRST)
+        .offset(max(0, offset))
+        .limit(max(1, limit))
+    ).all()
+    return [_release_row(r) for r in rows]
+
+
+def iter_releases(
+    runtime: Runtime, filters: ReleaseFilter | None = None, *, batch: int = BATCH
+) -> Iterator[dict[str, Any]]:
+    """Every published release, newest first, fetched ``batch`` at a time (keyset paging on
+    (released_at, id), so a late batch costs what an early one does)."""
+    where = (filters or ReleaseFilter()).where()
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = _joined(*_RELEASE_COLUMNS).where(*where)
+        if after is not None:
+            at, last_id = after
+            query = query.where(
+                or_(
+                    Release.released_at < at,
+                    and_(Release.released_at == at, Release.id < last_id),
+                )
+            )
+        with runtime.db.session(read_only=True) as session:
+            rows = session.execute(query.order_by(*_NEWEST_FIRST).limit(batch)).all()
+        for r in rows:
+            yield _release_row(r)
+        if len(rows) < batch:
+            return
+        after = (rows[-1].released_at, rows[-1].id)
+
+
+def request_log(
+    runtime: Runtime, now: datetime, *, limit: int, before_id: int | None = None
+) -> list[tuple[int, PublicLogEntry]]:
+    """Up to ``limit`` lines of the public request log older than ``before_id``, newest first,
+    each with its request id (the key of the next page)."""
+    with runtime.db.session(read_only=True) as session:
+        found = requests_service.public_log(session, limit=limit, before_id=before_id)
+        return [(r.id, log_entry(r, now)) for r in found]
+
+
+def iter_request_log(
+    runtime: Runtime, now: datetime, *, batch: int = BATCH
+) -> Iterator[PublicLogEntry]:
+    """Every line of the public request log, newest first, ``batch`` requests per query."""
+    before: int | None = None
+    batch = min(batch, requests_service.MAX_LIST)
+    while True:
+        page = request_log(runtime, now, limit=batch, before_id=before)
+        for _, entry in page:
+            yield entry
+        if len(page) < batch:
+            return
+        before = page[-1][0]
