@@ -14,6 +14,7 @@ from sunlight.evidence.models import Recording
 from sunlight.incidents.models import Incident
 from sunlight.ledger.models import LedgerLeaf
 from sunlight.ledger.service import ingest_event_id
+from sunlight.portal.i18n import N_
 from sunlight.release import proof as proofs
 from sunlight.release.clocks import authority_of
 from sunlight.release.models import ReleaseCase
@@ -24,14 +25,15 @@ from sunlight.runtime import Runtime
 PER_PAGE = 20
 SECONDS_PER_DAY = 86400
 
-#: How each state a release case moves into reads on the public timeline.
+#: How each state a release case moves into reads on the public timeline (translated when
+#: shown: the page writes ``{{ _(step.text) }}``).
 STEP_TEXT = {
-    "closed": "Case opened (investigation active)",
-    "in-review": "Footage under review and redaction",
-    "ready": "Redacted copy delivered for decision",
-    "released": "Release decided",
-    "withheld": "Withheld",
-    "released-by-court-order": "Released by court order",
+    "closed": N_("Case opened (investigation active)"),
+    "in-review": N_("Footage under review and redaction"),
+    "ready": N_("Redacted copy delivered for decision"),
+    "released": N_("Release decided"),
+    "withheld": N_("Withheld"),
+    "released-by-court-order": N_("Released by court order"),
 }
 
 
@@ -123,7 +125,7 @@ def public_release(runtime: Runtime, release_id: int, media_type: str) -> Public
             raise NotFound(f"no released copy {release_id}")
         authority = authority_of(found, policy.rule_for(found.type), policy).name
         previous = _utc(found.started_at)
-        timeline = [Step(previous.date(), "Incident", None, None, None)]
+        timeline = [Step(previous.date(), N_("Incident"), None, None, None)]
         for t in case.transitions:
             at = _utc(t.at)
             holder = PARTY.get(t.from_state or "")
