@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
+from sunlight.evidence.models import Recording
+from sunlight.media.synth import make_clip
 from sunlight.runtime import Runtime, start
 from sunlight.web.app import create_app
 from tests.conftest import embedded_settings
@@ -35,10 +37,23 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Release]:
     try:
         with TestClient(create_app(runtime, start_worker=False)) as staff:
             done = decide(runtime, staff, cad="KC26-037001")
+        _playable(runtime, done.derived_id, tmp_path_factory.mktemp("clip") / "clip.mp4")
         with live_server(runtime) as url:
             yield Release(f"{url}/public/releases/{done.release_id}", done.release_id)
     finally:
         runtime.close()
+
+
+def _playable(runtime: Runtime, recording_id: int, clip: Path) -> None:
+    """The test release's copy as a real, short video (the release helpers store stand-in
+    bytes), so that the browser can play it."""
+    make_clip(clip, seconds=3.0, width=320, height=240, seed=21)
+    with clip.open("rb") as handle:
+        stored = runtime.store.put_stream(handle)
+    with runtime.db.session() as session:
+        recording = session.get(Recording, recording_id)
+        assert recording is not None
+        recording.sha256, recording.size_bytes = stored.sha256, clip.stat().st_size
 
 
 def tab_to(page: Page, selector: str) -> None:
