@@ -3,7 +3,7 @@ footage with its player and custody-log badge, and the public request log."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from sunlight import __version__
 from sunlight.errors import InvalidInput
-from sunlight.portal import views
+from sunlight.portal import i18n, labels, views
 from sunlight.portal.release_detail import KIND_TEXT
 from sunlight.requests import service as requests_service
 from sunlight.requests.views import log_entry
@@ -24,6 +24,7 @@ from sunlight.validation import SmallId
 from sunlight.web.api import _guess_video_type as guess_video_type
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public
+from sunlight.web.language import render_localized
 from sunlight.web.ranges import object_response
 
 templates = Jinja2Templates(
@@ -34,26 +35,23 @@ templates = Jinja2Templates(
     )
 )
 templates.env.globals["version"] = __version__
-# Public text is marked for translation ({{ _("...") }}); English until catalogues load.
-templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# Public text is marked for translation ({{ _("...") }}): the reader's language, per request.
+i18n.install(templates.env)
+labels.install(templates.env)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 
 #: How many request-log lines one page shows.
 LOG_PAGE = 50
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-templates.env.filters["when"] = _when
+templates.env.filters["when"] = i18n.when
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     runtime: Runtime = request.app.state.runtime
     context.setdefault("site_name", runtime.settings.site_name)
     context.setdefault("department", runtime.settings.department)
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    return render_localized(templates, request, name, context, status_code)
 
 
 def is_public_page(path: str) -> bool:

@@ -21,6 +21,7 @@ from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
 from sunlight.evidence.models import Recording
 from sunlight.ledger.service import leaves_for_events
+from sunlight.portal import i18n, labels
 from sunlight.redaction.models import RedactionJob
 from sunlight.retention.service import recording_status
 from sunlight.runtime import Runtime
@@ -28,16 +29,24 @@ from sunlight.validation import Id
 from sunlight.web.access_log import log_read
 from sunlight.web.deps import RuntimeDep, current_principal
 from sunlight.web.guard import Access, decide_quietly, public, recording_for, require
+from sunlight.web.language import render_localized
 
 templates = Jinja2Templates(
     env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        # public_request_*.html extend the portal's public_base.html (no staff chrome)
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+                jinja2.FileSystemLoader(i18n.LOCALE_DIR.parent / "templates"),
+            ]
+        ),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
     )
 )
-# The public request pages here are marked for translation; English until catalogues load.
-templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# The public request pages here are translated: the reader's language, per request.
+i18n.install(templates.env)
+labels.install(templates.env)
 router = APIRouter(include_in_schema=False)
 
 
@@ -75,6 +84,8 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     runtime: Runtime = request.app.state.runtime
     context.setdefault("site_name", runtime.settings.site_name)
     context.setdefault("department", runtime.settings.department)
+    if name.startswith("public_"):
+        return render_localized(templates, request, name, context, status_code)
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
