@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sunlight.errors import NotFound
 from sunlight.evidence.custody import Action, record
 from sunlight.requests import notify
+from sunlight.requests.audited import audited_fields, iso
 from sunlight.requests.models import (
     RecordsRequest,
     RequestEvent,
@@ -164,15 +165,15 @@ def add_event(
         details={
             "event_id": event.id,
             "kind": kind,
-            "at": _iso(now),
+            "at": iso(now),
             "public_text": public_text,
             "staff_text": staff_text,
             "request": audited_fields(request),
             "pauses": [
                 {
                     "id": p.id,
-                    "start": _iso(p.start),
-                    "end": _iso(p.end),
+                    "start": iso(p.start),
+                    "end": iso(p.end),
                     "reason": p.reason,
                 }
                 for p in session.scalars(
@@ -184,39 +185,6 @@ def add_event(
         },
     )
     return event
-
-
-#: The request's columns that every timeline entry's custody event states as they stand
-#: after it, so the replay audit finds a status, clock, denial or fee edited outside
-#: Sunlight. The requester's identity is not written to the custody log.
-AUDITED_FIELDS: tuple[str, ...] = (
-    "tracking_number",
-    "status",
-    "status_at",
-    "received_at",
-    "received_date",
-    "clock_from",
-    "available_at",
-    "denial_provision",
-    "denial_reason",
-    "grounds_requested_at",
-    "grounds_given_at",
-    "fee_estimate_cents",
-    "prepayment_required",
-    "prepayment_received_at",
-)
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def audited_fields(request: RecordsRequest) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in AUDITED_FIELDS:
-        value = getattr(request, name)
-        values[name] = _iso(value) if isinstance(value, (date, datetime)) else value
-    return values
 
 
 def send_email(

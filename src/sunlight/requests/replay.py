@@ -9,7 +9,7 @@ from typing import Any
 
 from sunlight.evidence.custody import Action
 from sunlight.evidence.replay import Event, State, audited_table, day, moment, projects
-from sunlight.requests.common import AUDITED_FIELDS
+from sunlight.requests.audited import AUDITED_FIELDS
 
 REQUESTS = "records_requests"
 EVENTS = "request_events"
