@@ -89,9 +89,13 @@ def test_captions_never_cover_muted_sound(runtime: Runtime, tmp_path: Path) -> N
             runtime, copy, [Cue(1.8, 2.5, "the name")], actor="u", source="staff", now=NOW
         )
     kept = service.save_version(
-        runtime, copy, [Cue(0.0, 1.0, "before"), Cue(2.0, 3.0, "after")],
-        actor="u", source="staff", now=NOW,
-    )  # fmt: skip
+        runtime,
+        copy,
+        [Cue(0.0, 1.0, "before"), Cue(2.0, 3.0, "after")],
+        actor="u",
+        source="staff",
+        now=NOW,
+    )
     assert kept.version == 1
 
 

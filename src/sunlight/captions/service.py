@@ -31,7 +31,15 @@ from sunlight import errors
 from sunlight.access.principal import Principal
 from sunlight.captions.models import CaptionJob, CaptionTrack, CaptionVersion
 from sunlight.captions.recognize import Recognizer, SpeechError, load_recognizer, max_seconds
-from sunlight.captions.vtt import CaptionError, Cue, check_cues, format_time, to_vtt
+from sunlight.captions.vtt import (
+    CaptionError,
+    Cue,
+    TranscriptLine,
+    check_cues,
+    format_time,
+    to_vtt,
+    transcript,
+)
 from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.evidence.models import Recording
 from sunlight.media.errors import MediaError
@@ -401,9 +409,38 @@ def released(runtime: Runtime, release_id: int, language: str = "en") -> Version
     return found
 
 
-def released_or_none(runtime: Runtime, release_id: int, language: str = "en") -> VersionView | None:
+@dataclass(frozen=True)
+class PublicCaptions:
+    """What the public sees of a released copy's captions: no names (not who wrote or
+    approved them), only the text, its times and the approved version's hash."""
+
+    release_id: int
+    language: str
+    version: int
+    vtt_sha256: str
+    vtt: str
+    lines: list[TranscriptLine]
+
+
+def public_captions(runtime: Runtime, release_id: int, language: str = "en") -> PublicCaptions:
+    """The approved captions of a published release (NotFound otherwise)."""
+    found = released(runtime, release_id, language)
+    return PublicCaptions(
+        release_id,
+        found.language,
+        found.version,
+        found.vtt_sha256,
+        found.vtt,
+        transcript(found.cues),
+    )
+
+
+def public_captions_or_none(
+    runtime: Runtime, release_id: int, language: str = "en"
+) -> PublicCaptions | None:
+    """For the release page: the captions when there are approved ones, else None."""
     try:
-        return released(runtime, release_id, language)
+        return public_captions(runtime, release_id, language)
     except errors.NotFound:
         return None
 

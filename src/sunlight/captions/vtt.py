@@ -33,8 +33,14 @@ END_SLACK_S = 0.5
 MAX_TIME_S = 100 * 3600.0
 
 _TIME = re.compile(r"^(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})$")
-_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": "\u00a0", "&lrm;": "\u200e",
-             "&rlm;": "\u200f"}  # fmt: skip
+_ENTITIES = {
+    "&amp;": "&",
+    "&lt;": "<",
+    "&gt;": ">",
+    "&nbsp;": "\u00a0",
+    "&lrm;": "\u200e",
+    "&rlm;": "\u200f",
+}
 _ENTITY = re.compile(r"&(amp|lt|gt|nbsp|lrm|rlm);")
 
 
@@ -182,8 +188,9 @@ def parse_vtt(source: str | bytes, *, duration_s: float | None = None) -> list[C
         body = block[timing_at + 1 :]
         if not body:
             raise CaptionError(f"{where}: a cue needs text")
-        cue_text = "\n".join(_unescape(line, f"line {start_line + timing_at + 2 + k}")
-                             for k, line in enumerate(body))  # fmt: skip
+        cue_text = "\n".join(
+            _unescape(line, f"line {start_line + timing_at + 2 + k}") for k, line in enumerate(body)
+        )
         cues.append(Cue(start, end, cue_text))
         if len(cues) > MAX_CUES:
             raise CaptionError(f"more than {MAX_CUES} cues")
@@ -224,6 +231,7 @@ def cues_from_json(items: Any) -> list[Cue]:
 class TranscriptLine:
     at: str  # HH:MM:SS
     start_s: float
+    end_s: float
     text: str
 
 
@@ -233,7 +241,7 @@ def transcript(cues: Iterable[Cue]) -> list[TranscriptLine]:
     for cue in cues:
         whole = int(cue.start_s)
         at = f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-        lines.append(TranscriptLine(at, cue.start_s, " ".join(cue.text.split("\n"))))
+        lines.append(TranscriptLine(at, cue.start_s, cue.end_s, " ".join(cue.text.split("\n"))))
     return lines
 
 
