@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from sunlight.access.principal import Principal
 from sunlight.demo_accounts import ensure_demo_accounts, ensure_demo_scenarios
+from sunlight.demo_captions import ensure_demo_captions
 from sunlight.demo_requests import ensure_demo_release, ensure_demo_requests
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
@@ -306,6 +307,7 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
     # A released copy (recording 6 redacted and reviewed) and records requests in several
     # states (demo_requests.py); the copy is signed with the C2PA key made just above.
     counts["released"] = ensure_demo_release(runtime, DEMO_DAY)
+    counts["captions"] = ensure_demo_captions(runtime)
     counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder)
     counts["witness"] = _ensure_witness(runtime)
     return counts
