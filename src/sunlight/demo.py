@@ -307,7 +307,7 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
     # A released copy (recording 6 redacted and reviewed) and records requests in several
     # states (demo_requests.py); the copy is signed with the C2PA key made just above.
     counts["released"] = ensure_demo_release(runtime, DEMO_DAY)
-    counts["captions"] = ensure_demo_captions(runtime)
+    ensure_demo_captions(runtime)  # approved captions on the released copy (demo_captions.py)
     counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder)
     counts["witness"] = _ensure_witness(runtime)
     return counts
