@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from sunlight.access.principal import Principal
 from sunlight.demo_accounts import ensure_demo_accounts, ensure_demo_scenarios
+from sunlight.demo_captions import ensure_demo_captions
 from sunlight.demo_policies import ensure_demo_policies
 from sunlight.demo_requests import ensure_demo_release, ensure_demo_requests
 from sunlight.demo_stats import ensure_demo_stats
@@ -308,6 +309,7 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
     # A released copy (recording 6 redacted and reviewed) and records requests in several
     # states (demo_requests.py); the copy is signed with the C2PA key made just above.
     counts["released"] = ensure_demo_release(runtime, DEMO_DAY)
+    ensure_demo_captions(runtime)  # approved captions on the released copy (demo_captions.py)
     counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder)
     counts["witness"] = _ensure_witness(runtime)
     counts["stats"] = ensure_demo_stats(runtime, DEMO_DAY)  # demo_stats.py: /public/stats

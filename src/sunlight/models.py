@@ -8,6 +8,8 @@ start-up, so they are always active.
 from sunlight.access import models as access_models
 from sunlight.access import sharing_rules as access_sharing_rules
 from sunlight.audit import access_replay as audit_access_replay
+from sunlight.captions import models as captions_models
+from sunlight.captions import replay as captions_replay
 from sunlight.compliance import models as compliance_models
 from sunlight.evidence import access_rules as evidence_access_rules
 from sunlight.evidence import custody as evidence_custody
@@ -37,6 +39,8 @@ __all__ = [
     "access_models",
     "access_sharing_rules",
     "audit_access_replay",
+    "captions_models",
+    "captions_replay",
     "compliance_models",
     "evidence_access_rules",
     "evidence_custody",

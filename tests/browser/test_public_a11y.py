@@ -70,9 +70,10 @@ PUBLIC_PAGES: list[PublicPage] = [
     PublicPage("request-created", "/public/requests/new", then=_fill_request_form),
     PublicPage("request-tracking", "/public/requests/track/{token}"),
     PublicPage("error-404", "/public/releases/999999", status=404),
-    PublicPage("stats", "/public/stats", optional=True),
-    PublicPage("policies", "/public/policies", optional=True),
-    PublicPage("data", "/public/data", optional=True),
+    PublicPage("stats", "/public/stats"),
+    PublicPage("policies", "/public/policies"),
+    PublicPage("policy", "/public/policies/release", optional=True),
+    PublicPage("data", "/public/data"),
 ]
 
 

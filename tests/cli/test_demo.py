@@ -78,6 +78,8 @@ def _requests_and_release_are_there(home: Path) -> None:
             media = f"/public/releases/{released[0]['id']}/media"
             assert client.get(media, headers={"Range": "bytes=0-99"}).status_code == 206
             assert "R-2026-000001" in client.get("/public/requests").text
+            vtt = client.get(f"/public/releases/{released[0]['id']}/captions.vtt")  # captions
+            assert vtt.status_code == 200 and "[Steady electronic tone]" in vtt.text
             sign_in(client, runtime, roles=("records-custodian",))
             queue = client.get("/requests?include_closed=true")
             assert queue.status_code == 200

@@ -21,6 +21,9 @@ from tests.release.support import person
 from sunlight.access import tokens, users
 from sunlight.access.models import Agency
 from sunlight.access.principal import Principal
+from sunlight.captions import service as captions
+from sunlight.captions.vtt import Cue
+from sunlight.db.base import utcnow
 from sunlight.evidence import service as evidence
 from sunlight.evidence import shares
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
@@ -203,6 +206,14 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
         copy_id = s.scalar(select(Recording.id).where(Recording.ingest_source == "redaction"))
         assert copy_id is not None
         rec["copy"] = copy_id
+    # Captions: the copy's approved after a correction; the original's left a draft.
+    said = [Cue(0.0, 0.5, "Stop, police.")]
+    captions.save_version(
+        runtime, copy_id, [Cue(0.0, 0.5, "Stop.")], actor=ACTOR, source="staff", now=utcnow()
+    )
+    cap = captions.save_version(runtime, copy_id, said, actor=ACTOR, source="staff", now=utcnow())
+    captions.approve(runtime, copy_id, version=cap.version, actor=ACTOR, now=utcnow())
+    captions.save_version(runtime, rec["c5"], said, actor=ACTOR, source="import", now=utcnow())
     # Access: accounts with roles (one disabled, one re-roled), tokens (one revoked), shares
     # (to an agency, by link, a reshare, one revoked).
     with runtime.db.session() as s:

@@ -20,6 +20,9 @@ class Permission(StrEnum):
     AGENCY_MANAGE = "agency:manage"
     AGENCY_VIEW = "agency:view"
     AUDIT_VIEW = "audit:view"
+    CAPTION_APPROVE = "caption:approve"
+    CAPTION_EDIT = "caption:edit"
+    CAPTION_VIEW = "caption:view"
     COMPLAINT_MANAGE = "complaint:manage"
     COMPLAINT_VIEW = "complaint:view"
     COMPLIANCE_PUBLIC = "compliance:public"
@@ -85,6 +88,13 @@ INFO: dict[Permission, PermissionInfo] = {
     _P.AGENCY_MANAGE: PermissionInfo("Create agencies and units", step_up=True),
     _P.AGENCY_VIEW: PermissionInfo("List agencies", token_ok=True),
     _P.AUDIT_VIEW: PermissionInfo("Read access history, denied attempts and custody reports"),
+    _P.CAPTION_APPROVE: PermissionInfo(
+        "Approve a recording's captions and transcript for release", resource="recording"
+    ),
+    _P.CAPTION_EDIT: PermissionInfo(
+        "Write, import or draft from speech a recording's captions", resource="recording"
+    ),
+    _P.CAPTION_VIEW: PermissionInfo("Read a recording's captions and drafts", resource="recording"),
     _P.COMPLAINT_MANAGE: PermissionInfo("Record misconduct complaints and who handles them"),
     _P.COMPLAINT_VIEW: PermissionInfo("List complaints"),
     _P.COMPLIANCE_PUBLIC: PermissionInfo("Read the publishable compliance figures", token_ok=True),

@@ -58,6 +58,10 @@ class Action(StrEnum):
     # redaction
     REDACTION_PLAN = "redaction.plan"
     REDACT = "redaction.render"
+    # captions and transcripts (a track's first version, later versions, approval)
+    CAPTION_CREATE = "caption.create"
+    CAPTION_EDIT = "caption.edit"
+    CAPTION_APPROVE = "caption.approve"
     # access (routes helper): refusals, statements, complaints
     ACCESS_DENIED = "access.denied"
     INCIDENT_STATEMENT = "incident.statement"

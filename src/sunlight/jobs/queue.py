@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["sunlight.evidence.tasks", "sunlight.retention.tasks", "sunlight.redaction.tasks"]
+TASK_MODULES = [
+    "sunlight.evidence.tasks",
+    "sunlight.retention.tasks",
+    "sunlight.redaction.tasks",
+    "sunlight.captions.tasks",
+]
 
 
 def configure(settings: Settings) -> Celery:

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from sunlight import __version__
+from sunlight.captions.service import public_captions_or_none
 from sunlight.errors import InvalidInput
 from sunlight.portal import i18n, labels, views
 from sunlight.portal.release_detail import KIND_TEXT
@@ -110,7 +111,10 @@ def releases(
 def release(release_id: SmallId, request: Request, runtime: RuntimeDep) -> HTMLResponse:
     _, filename = views.released_media(runtime, release_id)
     shown = views.public_release(runtime, release_id, guess_video_type(filename))
-    return render(request, "public_release.html", release=shown, kind_text=KIND_TEXT)
+    captions = public_captions_or_none(runtime, release_id)
+    return render(
+        request, "public_release.html", release=shown, kind_text=KIND_TEXT, captions=captions
+    )
 
 
 @router.api_route(

@@ -16,6 +16,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sunlight import __version__
+from sunlight.captions import api as captions_api
+from sunlight.captions import public_api as captions_public_api
+from sunlight.captions import public_pages as captions_public_pages
 from sunlight.compliance import api as compliance_api
 from sunlight.errors import Busy, SunlightError, Unavailable, http_status
 from sunlight.incidents import api as incidents_api
@@ -107,6 +110,9 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(retention_api.router)
     app.include_router(compliance_api.router)
     app.include_router(redaction_api.router)
+    app.include_router(captions_api.router)
+    app.include_router(captions_public_api.router)
+    app.include_router(captions_public_pages.router)
     app.include_router(release_api.router)
     app.include_router(release_pages.router)
     app.include_router(release_public_api.router)

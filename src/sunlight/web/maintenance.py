@@ -89,6 +89,7 @@ class ReconcileReport:
     uploads_failed: list[Finished] = field(default_factory=list)
     requeued: list[int] = field(default_factory=list)
     redaction_jobs: list[int] = field(default_factory=list)
+    caption_jobs: list[int] = field(default_factory=list)
     orphans: list[Orphan] = field(default_factory=list)
     orphan_count: int = 0
     orphan_bytes: int = 0
@@ -105,6 +106,7 @@ class ReconcileReport:
             ],
             "requeued": self.requeued,
             "redaction_jobs": self.redaction_jobs,
+            "caption_jobs": self.caption_jobs,
             "orphans": [o.to_dict() for o in self.orphans],
             "orphan_count": self.orphan_count,
             "orphan_bytes": self.orphan_bytes,
@@ -121,6 +123,7 @@ def reconcile_all(
     """Finish what a failure or crash left half done; ``idle_for`` leaves work that may
     still be in progress (an upload being completed, a job just queued) to its owner.
     ``orphans`` also walks the whole store listing for unreferenced objects."""
+    from sunlight.captions.service import reconcile as reconcile_captions
     from sunlight.redaction.service import reconcile as reconcile_redaction
 
     report = ReconcileReport()
@@ -145,6 +148,7 @@ def reconcile_all(
             )
     report.requeued = reconcile_derivatives(runtime, older_than=idle_for, now=now)
     report.redaction_jobs = reconcile_redaction(runtime, stalled_after=idle_for)
+    report.caption_jobs = reconcile_captions(runtime, stalled_after=idle_for)
     if not orphans:
         return report
     for orphan in find_orphans(runtime, now=now, grace=idle_for):
