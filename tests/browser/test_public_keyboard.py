@@ -12,6 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
+from sunlight.access.principal import Principal
+from sunlight.captions import service as captions
+from sunlight.captions.vtt import Cue
+from sunlight.db.base import utcnow
 from sunlight.evidence.models import Recording
 from sunlight.media.synth import make_clip
 from sunlight.runtime import Runtime, start
@@ -38,6 +42,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Release]:
         with TestClient(create_app(runtime, start_worker=False)) as staff:
             done = decide(runtime, staff, cad="KC26-037001")
         _playable(runtime, done.derived_id, tmp_path_factory.mktemp("clip") / "clip.mp4")
+        _captioned(runtime, done.derived_id)
         with live_server(runtime) as url:
             yield Release(f"{url}/public/releases/{done.release_id}", done.release_id)
     finally:
@@ -54,6 +59,17 @@ def _playable(runtime: Runtime, recording_id: int, clip: Path) -> None:
         recording = session.get(Recording, recording_id)
         assert recording is not None
         recording.sha256, recording.size_bytes = stored.sha256, clip.stat().st_size
+
+
+def _captioned(runtime: Runtime, recording_id: int) -> None:
+    """Approved English captions on the released copy, so that the page has a caption
+    track (and the button that turns it on)."""
+    actor, now = Principal.system("test").id, utcnow()
+    cues = [Cue(0.0, 1.5, "[Steady tone]"), Cue(1.5, 3.0, "[Tone continues]")]
+    version = captions.save_version(
+        runtime, recording_id, cues, actor=actor, source="staff", now=now
+    )
+    captions.approve(runtime, recording_id, version=version.version, actor=actor, now=now)
 
 
 def tab_to(page: Page, selector: str) -> None:
@@ -82,25 +98,22 @@ def test_play_the_video_with_the_keyboard(page: Page, release: Release) -> None:
 
 def test_turn_captions_on_with_the_keyboard(page: Page, release: Release) -> None:
     page.goto(release.url)
-    if (
-        page.locator(
-            "video#player track[kind=captions], video#player track[kind=subtitles]"
-        ).count()
-        == 0
-    ):
-        pytest.skip(
-            "no caption <track> on the release page in this branch: the captions area adds it;"
-            " remove this skip after the merge"
-        )
+    expect(page.locator("video#player track[kind=captions]")).to_have_count(1)
     toggle = page.get_by_role("button", name="Captions")
-    if toggle.count() == 0:
-        pytest.skip("no keyboard captions toggle on the release page yet (captions area)")
-    tab_to(page, "button:has-text('Captions')")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    tab_to(page, "button#captions-toggle")
     page.keyboard.press("Space")
     page.wait_for_function(
-        "() => [...document.querySelector('#player').textTracks].some(t => t.mode === 'showing')",
+        "() => document.querySelector('#player').textTracks[0].mode === 'showing'",
         timeout=5000,
     )
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Space")
+    page.wait_for_function(
+        "() => document.querySelector('#player').textTracks[0].mode === 'hidden'",
+        timeout=5000,
+    )
+    expect(toggle).to_have_attribute("aria-pressed", "false")
 
 
 def test_download_the_proof_bundle_with_the_keyboard(
