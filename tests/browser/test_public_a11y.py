@@ -180,7 +180,19 @@ def test_nothing_scrolls_sideways_at_320_px(
     page.set_viewport_size(NARROW)
     _open(page, site, which, lang)
     width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= NARROW["width"], f"{which.path} is {width} px wide at 320 px"
+    assert width <= NARROW["width"], (
+        f"{which.path} is {width} px wide at 320 px; too wide: {page.evaluate(_TOO_WIDE)}"
+    )
+
+
+#: The elements that reach past the viewport's right edge (the first few), to name the
+#: culprit when a page scrolls sideways.
+_TOO_WIDE = """() => [...document.querySelectorAll('body *')]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .slice(0, 8)
+  .map(el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}`
+    + ` (${Math.round(el.getBoundingClientRect().right)} px):`
+    + ` ${(el.textContent || '').trim().slice(0, 40)}`)"""
 
 
 _FOCUS_RING = """() => {
