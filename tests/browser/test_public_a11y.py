@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
+from sunlight.requests.models import RecordsRequest
 from sunlight.runtime import Runtime, start
 from sunlight.web.app import create_app
 from tests.conftest import embedded_settings
@@ -49,7 +50,7 @@ def _fill_request_form(page: Page) -> None:
 @dataclass(frozen=True)
 class PublicPage:
     name: str
-    #: the address; ``{release}`` and ``{token}`` are filled from the site's data
+    #: the address; ``{release}``, ``{token}`` and ``{tracking}`` are filled from the site's data
     path: str
     #: what to do after opening it (e.g. send a form to reach the page after it)
     then: Callable[[Page], None] | None = None
@@ -69,6 +70,7 @@ PUBLIC_PAGES: list[PublicPage] = [
     PublicPage("request-form", "/public/requests/new"),
     PublicPage("request-created", "/public/requests/new", then=_fill_request_form),
     PublicPage("request-tracking", "/public/requests/track/{token}"),
+    PublicPage("request-public", "/public/requests/{tracking}"),
     PublicPage("error-404", "/public/releases/999999", status=404),
     PublicPage("stats", "/public/stats"),
     PublicPage("policies", "/public/policies"),
@@ -112,9 +114,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     try:
         with TestClient(create_app(runtime, start_worker=False)) as staff:
             done = decide(runtime, staff, cad="KC26-027001")
-        _, token = file(runtime)
+        request_id, token = file(runtime)
+        with runtime.db.session(read_only=True) as session:
+            tracking = session.get(RecordsRequest, request_id).tracking_number  # type: ignore[union-attr]
         with live_server(runtime) as url:
-            yield Site(url, {"release": done.release_id, "token": token})
+            yield Site(url, {"release": done.release_id, "token": token, "tracking": tracking})
     finally:
         runtime.close()
 

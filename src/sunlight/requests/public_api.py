@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from sunlight.portal import request_detail
+from sunlight.portal.request_detail import PublicRequestView
 from sunlight.requests import service
 from sunlight.requests.schemas import (
     PublicLogEntry,
@@ -17,7 +19,13 @@ from sunlight.requests.schemas import (
     TrackView,
 )
 from sunlight.requests.views import load_track, log_entry
-from sunlight.requests.web_common import NO_STORE, Token, file_and_answer, rate_limited
+from sunlight.requests.web_common import (
+    NO_STORE,
+    Token,
+    TrackingNumber,
+    file_and_answer,
+    rate_limited,
+)
 from sunlight.validation import SmallId
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public
@@ -54,6 +62,19 @@ def api_public_log(
     with runtime.db.session(read_only=True) as session:
         found = service.public_log(session, limit=limit, before_id=before_id)
         return [log_entry(r, now) for r in found]
+
+
+@router.get(
+    "/api/public/requests/{tracking_number}",
+    response_model=PublicRequestView,
+    summary="One request as anyone may see it: status, clocks, steps, released footage",
+    dependencies=[Depends(public())],
+)
+def api_public_request(
+    tracking_number: TrackingNumber, request: Request, runtime: RuntimeDep
+) -> PublicRequestView:
+    with runtime.db.session(read_only=True) as session:
+        return request_detail.public_request(session, tracking_number, now_for(request))
 
 
 @router.get(

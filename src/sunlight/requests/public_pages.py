@@ -9,10 +9,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sunlight.errors import InvalidInput
+from sunlight.portal import request_detail
 from sunlight.requests import service
 from sunlight.requests.schemas import PublicRequestIn
 from sunlight.requests.views import load_track
-from sunlight.requests.web_common import Token, file_and_answer, no_store, rate_limited
+from sunlight.requests.web_common import (
+    Token,
+    TrackingNumber,
+    file_and_answer,
+    no_store,
+    rate_limited,
+)
 from sunlight.validation import SmallId
 from sunlight.web.api import _guess_video_type as guess_video_type
 from sunlight.web.deps import RuntimeDep, now_for
@@ -80,6 +87,22 @@ def new_request_form(
             types=service.REQUESTER_TYPES,
         )
     return no_store(render(request, "public_request_created.html", created=created))
+
+
+@router.get(
+    "/public/requests/{tracking_number}", response_class=HTMLResponse, include_in_schema=False
+)
+def public_request_page(
+    tracking_number: TrackingNumber,
+    request: Request,
+    runtime: RuntimeDep,
+    _: Annotated[None, Depends(public())],
+) -> Response:
+    """A request as anyone may see it (after ``/public/requests/new``, which it must not
+    shadow): status, clocks, steps in standard words, the footage released for it."""
+    with runtime.db.session(read_only=True) as session:
+        view = request_detail.public_request(session, tracking_number, now_for(request))
+    return render(request, "public_request.html", view=view)
 
 
 def _first_error(error: ValueError) -> str:

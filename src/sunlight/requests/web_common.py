@@ -29,6 +29,8 @@ NO_STORE = {
 }
 TOKEN_PATH = r"[A-Za-z0-9_-]{20,100}"  # noqa: S105 (a pattern, not a secret)
 Token = Annotated[str, Path(pattern=TOKEN_PATH)]
+#: A tracking number as the public pages take it (R-2026-000123).
+TrackingNumber = Annotated[str, Path(pattern=r"^R-[0-9]{4}-[0-9]{6}$", max_length=20)]
 #: Public intakes allowed per client address in the window (seconds).
 PUBLIC_RATE = (20, 3600.0)
 
