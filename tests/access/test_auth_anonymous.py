@@ -22,8 +22,11 @@ SIGN_IN_ROUTES = re.compile(r"^/(sign-in|sign-out|reauth|account)(/|$)")
 #: witness's key before it is stored.
 SIGNED_WRITES = {("POST", "/log/cosignatures")}
 #: Records requests are filed without an account, and a requester's private link is its own
-#: credential: an empty body is refused as input (422), a wrong link as missing (404).
-PUBLIC_REQUESTS = re.compile(r"^(/api)?/public/requests(/|$)")
+#: credential: an empty body is refused as input (422), a wrong link as missing (404). So
+#: are public comments on a proposed policy version.
+PUBLIC_REQUESTS = re.compile(
+    r"^(/api)?/public/requests(/|$)|^(/api)?/public/policies/[^/]+/versions/[^/]+/comments$"
+)
 
 
 def test_no_anonymous_write_succeeds(embedded_runtime: Runtime) -> None:

@@ -31,6 +31,7 @@ def test_demo_twice(tmp_path: Path) -> None:
         "requests": 6,
         "witness": summary["witness"],
         "stats": summary["stats"],
+        "policy_proposals": 1,
     }
     assert summary["stats"] > 90  # placeholder recordings for the statistics (demo_stats.py)
     assert summary["witness"] > 7  # the cosigned checkpoint holds every demo ingest

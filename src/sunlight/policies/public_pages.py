@@ -21,7 +21,6 @@ from sunlight.policies.web_common import (
 from sunlight.portal.pages import render
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public
-from sunlight.web.security import auth_state
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 
@@ -67,7 +66,6 @@ def _policy_page(
         diffs=diffs,
         readable=readable(KINDS[name], text),
         status_labels=STATUS_LABELS,
-        csrf_token=auth_state(request).csrf_token or "",
         max_name=service.MAX_NAME_CHARS,
         max_comment=service.MAX_COMMENT_CHARS,
     )

@@ -89,6 +89,7 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     install_template_globals(pages.templates.env)
+    install_template_globals(portal_pages.templates.env)  # the portal's forms post too
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=SWAGGER_UI), name="api-docs-assets")
     app.add_middleware(InputGuard)
