@@ -91,7 +91,7 @@ def _vectors() -> dict[str, Any]:
     wskey, wvkey = generate_witness_signer(witness_name)
     _, other_vkey = generate_signer(origin)
 
-    name, key_id, b64 = vkey.split("+")
+    name, key_id, b64 = vkey.split("+", 2)  # base64 may itself hold "+"
     keys = [
         vkey,
         wvkey,
