@@ -24,13 +24,14 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Date, DateTime, Table, select, tuple_
 from sqlalchemy.orm import Session
 
-from sunlight.db.base import Base
+from sunlight.db.base import Base, UTCDateTime
 from sunlight.evidence.models import CustodyEvent
 
 Key = tuple[int, int]
@@ -161,6 +162,29 @@ def day(value: Any) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return date.fromisoformat(str(value)).isoformat()
+
+
+@cache
+def _time_columns(table: str) -> dict[str, str]:
+    """The table's date-time and date columns, by name ("moment" or "day")."""
+    kinds: dict[str, str] = {}
+    for column in Base.metadata.tables[table].columns:
+        if isinstance(column.type, (UTCDateTime, DateTime)):
+            kinds[column.name] = "moment"
+        elif isinstance(column.type, Date):
+            kinds[column.name] = "day"
+    return kinds
+
+
+def as_column(table: str, column: str, value: Any) -> Any:
+    """A value an event states (ISO text for times and dates) in the form the replay
+    compares with ``table.column``."""
+    kind = _time_columns(table).get(column)
+    if kind == "moment":
+        return moment(value)
+    if kind == "day":
+        return day(value)
+    return value
 
 
 def _column_value(value: Any) -> Any:

@@ -6,36 +6,12 @@ last event of a case states the whole case. Registered with the replay when impo
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Date, DateTime
-
-from sunlight.db.base import Base, UTCDateTime
 from sunlight.evidence.custody import Action
-from sunlight.evidence.replay import Event, State, audited_table, day, moment, projects
+from sunlight.evidence.replay import Event, State, as_column, audited_table, projects
 from sunlight.release.common import CASE_FACTS
 
 for _table, _columns in CASE_FACTS.items():
     audited_table(_table, _columns)
-
-
-def _kinds(table: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for column in Base.metadata.tables[table].columns:
-        kind = column.type
-        if isinstance(kind, (UTCDateTime, DateTime)):
-            found[column.name] = "moment"
-        elif isinstance(kind, Date):
-            found[column.name] = "day"
-    return found
-
-
-def _value(kind: str | None, value: Any) -> Any:
-    if kind == "moment":
-        return moment(value)
-    if kind == "day":
-        return day(value)
-    return value
 
 
 @projects(
@@ -56,14 +32,11 @@ def _case(event: Event, state: State) -> None:
     for table, rows in facts.items():
         if table not in CASE_FACTS or not isinstance(rows, list):
             continue
-        kinds = _kinds(table)
         for row in rows:
             if not isinstance(row, dict) or not isinstance(row.get("id"), int):
                 continue
             doc = {
-                name: _value(kinds.get(name), row[name])
-                for name in CASE_FACTS[table]
-                if name in row
+                name: as_column(table, name, row[name]) for name in CASE_FACTS[table] if name in row
             }
             if state.get(table, row["id"]) is None:
                 state.create(table, row["id"], doc)

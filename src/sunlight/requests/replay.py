@@ -5,41 +5,24 @@ when imported. The requester's identity is not in the custody log, so it is not 
 
 from __future__ import annotations
 
-from typing import Any
-
 from sunlight.evidence.custody import Action
-from sunlight.evidence.replay import Event, State, audited_table, day, moment, projects
+from sunlight.evidence.replay import (
+    Event,
+    State,
+    as_column,
+    audited_table,
+    moment,
+    projects,
+)
 from sunlight.requests.audited import AUDITED_FIELDS
 
 REQUESTS = "records_requests"
 EVENTS = "request_events"
 PAUSES = "request_pauses"
 
-#: Date-time and date columns among the audited fields (compared in the replay's forms).
-_MOMENTS = frozenset(
-    {
-        "status_at",
-        "received_at",
-        "clock_from",
-        "available_at",
-        "grounds_requested_at",
-        "grounds_given_at",
-        "prepayment_received_at",
-    }
-)
-_DAYS = frozenset({"received_date"})
-
 audited_table(REQUESTS, AUDITED_FIELDS)
 audited_table(EVENTS, ("request_id", "kind", "actor", "at", "public_text", "staff_text"))
 audited_table(PAUSES, ("request_id", "start", "end", "reason"))
-
-
-def _value(name: str, value: Any) -> Any:
-    if name in _MOMENTS:
-        return moment(value)
-    if name in _DAYS:
-        return day(value)
-    return value
 
 
 @projects(Action.REQUEST_EVENT)
@@ -50,7 +33,7 @@ def _entry(event: Event, state: State) -> None:
         return
     fields = d.get("request")
     if isinstance(fields, dict):
-        expected = {n: _value(n, fields[n]) for n in AUDITED_FIELDS if n in fields}
+        expected = {n: as_column(REQUESTS, n, fields[n]) for n in AUDITED_FIELDS if n in fields}
         if state.get(REQUESTS, key) is None:
             state.create(REQUESTS, key, expected)
         else:
