@@ -57,7 +57,9 @@ from sunlight.ledger.audit import AuditReport, Finding, run_audit
 from sunlight.ledger.models import LedgerCheckpoint
 from sunlight.runtime import Runtime, start
 
-TODAY = date(2026, 12, 3)
+#: The workload's "today" is the wall clock's: undoing a deletion is dated by the wall clock,
+#: and the second retention run (31 days on) must see that undo as past its grace period.
+TODAY = datetime.now(UTC).date()
 APPEND_ONLY = (
     "custody_events",
     "ledger_leaves",
