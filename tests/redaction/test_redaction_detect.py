@@ -47,6 +47,22 @@ def test_batched_regions_match_single_runs() -> None:
     np.testing.assert_allclose(batch[1][:, :4], single[:, :4], atol=1.0)
 
 
+def test_region_batches_of_any_size_compile_two_shapes() -> None:
+    # Every compiled shape costs a compile (or a model-cache load) in every process:
+    # batches of 1..9 regions must not each get their own.
+    detector = detect.OpenVinoCenterFace()
+    image = np.asarray(data.astronaut(), dtype=np.uint8)[:192, 128:320].copy()  # type: ignore[no-untyped-call]
+    blank = np.zeros_like(image)
+    single = detector.detect(image)
+    for n in range(1, 10):
+        images = [blank] * n
+        images[n - 1] = image
+        found = detector.detect_batch(images)
+        assert [len(b) for b in found] == [0] * (n - 1) + [1]
+        np.testing.assert_allclose(found[-1][:, :4], single[:, :4], atol=1.0)
+    assert len({key for key in detector._compiled if key[:2] == (192, 192)}) <= 2
+
+
 def test_the_backend_choice_and_compiled_networks_are_kept_between_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
