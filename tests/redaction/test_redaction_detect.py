@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,27 @@ def test_region_batches_of_any_size_compile_two_shapes() -> None:
         assert [len(b) for b in found] == [0] * (n - 1) + [1]
         np.testing.assert_allclose(found[-1][:, :4], single[:, :4], atol=1.0)
     assert len({key for key in detector._compiled if key[:2] == (192, 192)}) <= 2
+
+
+def test_shapes_compile_in_the_background_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    detector = detect.OpenVinoCenterFace()
+    built: list[tuple[int, int, int]] = []
+    started = threading.Event()
+    real = detector._build
+
+    def slow_build(height: int, width: int, batch: int) -> object:
+        built.append((height, width, batch))
+        started.set()
+        time.sleep(0.3)
+        return real(height, width, batch)
+
+    monkeypatch.setattr(detector, "_build", slow_build)
+    detector.prepare([(64, 96, 1), (64, 64, 1)])
+    assert started.wait(10)
+    # A run needing a shape being compiled waits for it instead of compiling it again.
+    assert len(detector.detect(np.zeros((64, 96, 3), dtype=np.uint8))) == 0
+    assert len(detector.detect(np.zeros((64, 64, 3), dtype=np.uint8))) == 0
+    assert sorted(built) == [(64, 64, 1), (64, 96, 1)]
 
 
 def test_the_backend_choice_and_compiled_networks_are_kept_between_processes(

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from sunlight.media._common import open_input, pick_video_stream
 from sunlight.media.errors import MediaError
-from sunlight.redaction.detect import Detector, load_detector, nms
+from sunlight.redaction.detect import BATCH, Detector, load_detector, nms
 from sunlight.redaction.plan import Plan, PlanTrack
 from sunlight.redaction.review import review_flags
 from sunlight.redaction.track import (
@@ -453,6 +453,12 @@ def analyze(
         expected = stream.frames or 0
         anchor_w = min(width, schedule.anchor_max_width)
         full = (_ceil32(anchor_w), _ceil32(height * anchor_w / width))
+        prepare = getattr(detector, "prepare", None)
+        if prepare is not None:
+            # The network shapes this run will need (whole frame; regions singly and in
+            # full batches) compile while the first frames decode.
+            roi = schedule.roi_size
+            prepare([(full[1], full[0], 1), (roi, roi, 1), (roi, roi, BATCH)])
 
         jobs: queue.Queue[_Job] = queue.Queue(maxsize=8)
         failure: list[BaseException] = []

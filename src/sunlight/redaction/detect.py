@@ -25,6 +25,7 @@ import os
 import platform
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -232,32 +233,58 @@ class OpenVinoCenterFace(_CenterFaceBase):
                 log.warning("no OpenVINO model cache at %s: %s", cache_dir, exc)
         self._threads = threads or _threads()
         self._precision = precision
-        self._compiled: dict[tuple[int, int, int], Any] = {}
+        self._compiled: dict[tuple[int, int, int], Future[Any]] = {}
         self._lock = threading.Lock()
 
     def _compile(self, height: int, width: int, batch: int = 1) -> Any:
+        """The network compiled for one input shape; compiled once per process (several
+        shapes may compile at once: each waits only for its own)."""
         key = (height, width, batch)
         with self._lock:
-            if key not in self._compiled:
-                model = self._core.read_model(model_bytes())
-                model.reshape({model.inputs[0].any_name: [batch, 3, height, width]})
-                # Let OpenVINO take uint8 HWC pixels and convert them inside its own
-                # threads, instead of a float32 transpose in numpy on the caller's thread.
-                ppp = self._ov.preprocess.PrePostProcessor(model)
-                ppp.input().tensor().set_element_type(self._ov.Type.u8).set_layout(
-                    self._ov.Layout("NHWC")
-                )
-                ppp.input().model().set_layout(self._ov.Layout("NCHW"))
-                ppp.input().preprocess().convert_element_type(self._ov.Type.f32)
-                model = ppp.build()
-                config: dict[str, Any] = {
-                    "PERFORMANCE_HINT": "LATENCY",
-                    "INFERENCE_NUM_THREADS": self._threads,
-                }
-                if self._precision:
-                    config["INFERENCE_PRECISION_HINT"] = self._precision
-                self._compiled[key] = self._core.compile_model(model, "CPU", config)
-            return self._compiled[key]
+            future = self._compiled.get(key)
+            mine = future is None
+            if future is None:
+                future = self._compiled[key] = Future()
+        if mine:
+            try:
+                future.set_result(self._build(height, width, batch))
+            except BaseException as exc:
+                with self._lock:
+                    del self._compiled[key]
+                future.set_exception(exc)
+        return future.result()
+
+    def prepare(self, shapes: list[tuple[int, int, int]]) -> None:
+        """Compile (or load from the model cache) these (height, width, batch) shapes in
+        the background, so the first runs that need them find them ready while the
+        decoder and the first whole-frame run are busy."""
+
+        def build() -> None:
+            for shape in shapes:
+                try:
+                    self._compile(*shape)
+                except Exception as exc:  # the run that needs it raises it again
+                    log.debug("background compile of %s failed: %s", shape, exc)
+
+        threading.Thread(target=build, name="redaction-compile", daemon=True).start()
+
+    def _build(self, height: int, width: int, batch: int) -> Any:
+        model = self._core.read_model(model_bytes())
+        model.reshape({model.inputs[0].any_name: [batch, 3, height, width]})
+        # Let OpenVINO take uint8 HWC pixels and convert them inside its own
+        # threads, instead of a float32 transpose in numpy on the caller's thread.
+        ppp = self._ov.preprocess.PrePostProcessor(model)
+        ppp.input().tensor().set_element_type(self._ov.Type.u8).set_layout(self._ov.Layout("NHWC"))
+        ppp.input().model().set_layout(self._ov.Layout("NCHW"))
+        ppp.input().preprocess().convert_element_type(self._ov.Type.f32)
+        model = ppp.build()
+        config: dict[str, Any] = {
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": self._threads,
+        }
+        if self._precision:
+            config["INFERENCE_PRECISION_HINT"] = self._precision
+        return self._core.compile_model(model, "CPU", config)
 
     @property
     def precision(self) -> str:
