@@ -10,7 +10,13 @@ import numpy.typing as npt
 import pytest
 from scipy import ndimage  # type: ignore[import-untyped]
 
-from sunlight.redaction.analyze import Schedule, add_new, analyze, small_face_tiles
+from sunlight.redaction.analyze import (
+    Schedule,
+    add_new,
+    analyze,
+    missed_small,
+    small_face_tiles,
+)
 from sunlight.redaction.synthetic import Clip, Face, GroundTruth, write_clip
 
 Boxes = npt.NDArray[np.float32]
@@ -180,3 +186,21 @@ def test_a_lost_large_track_does_not_take_a_small_detection_far_away() -> None:
     big = [t for t in tracks if t.hits[0].box[2] - t.hits[0].box[0] > 50]
     assert len(big) == 1 and all(h.box[2] - h.box[0] > 50 for h in big[0].hits)
     assert len(tracks) == 2, "the small face has a track of its own"
+
+
+def test_a_large_box_over_a_small_face_does_not_count_as_finding_it() -> None:
+    predictions = [
+        (1, (650.0, 170.0, 678.0, 198.0)),  # a 28 px face
+        (2, (100.0, 100.0, 126.0, 126.0)),  # a 26 px face found again
+        (3, (300.0, 300.0, 400.0, 400.0)),  # too large for a second look
+    ]
+    found = np.asarray(
+        [
+            [674, 7, 1676, 1080, 0.3],  # a 1000 px box whose edge crosses face 1
+            [101, 99, 128, 127, 0.8],  # face 2 itself
+        ],
+        dtype=np.float32,
+    )
+    lost = missed_small(predictions, found, max_face=60, max_ratio=3.0)
+    assert [tid for tid, _box in lost] == [1], "face 1 still gets its second look"
+    assert missed_small(predictions, found[:0], max_face=60, max_ratio=3.0) == predictions[:2]
