@@ -266,7 +266,9 @@ class OpenVinoCenterFace(_CenterFaceBase):
                 except Exception as exc:  # the run that needs it raises it again
                     log.debug("background compile of %s failed: %s", shape, exc)
 
-        threading.Thread(target=build, name="redaction-compile", daemon=True).start()
+        # Not a daemon: the interpreter waits for a compile in progress at exit rather
+        # than tearing OpenVINO down under it.
+        threading.Thread(target=build, name="redaction-compile", daemon=False).start()
 
     def _build(self, height: int, width: int, batch: int) -> Any:
         model = self._core.read_model(model_bytes())
