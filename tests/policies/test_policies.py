@@ -274,6 +274,9 @@ def test_withdrawn_proposal_takes_no_comments(client: TestClient, runtime: Runti
     )
     assert refused.status_code == 422
     assert "Withdrawn for a new draft." in client.get("/public/policies/retention").text
+    # one withdrawn version: "Retirada" (its own context), never the plural "Retiradas"
+    spanish = client.get("/public/policies/retention", params={"lang": "es"}).text
+    assert "<dt>Estado</dt><dd>Retirada</dd>" in spanish and "Retiradas" not in spanish
 
 
 def test_comment_size_cap_csrf_and_rate_limit(client: TestClient, runtime: Runtime) -> None:
