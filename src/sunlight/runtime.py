@@ -45,6 +45,7 @@ def start(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     from sunlight.compliance.policy import load_policy as load_compliance_policy
     from sunlight.release.policy import load_release_policy
     from sunlight.requests.calendar import load_holidays
+    from sunlight.requests.fees import load_fees
     from sunlight.retention.policy import load_policy as load_retention_policy
 
     # Published policy files that do not validate stop start-up (ConfigError, with the reason).
@@ -53,6 +54,7 @@ def start(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     load_access_policy()
     load_release_policy()
     load_holidays()
+    load_fees()
     runtime = Runtime(settings, db, open_store(settings.storage_url), JobQueue(settings))
     with _lock:
         _current = runtime

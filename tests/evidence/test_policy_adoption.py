@@ -18,6 +18,7 @@ def test_each_policy_version_is_recorded_once(runtime: Runtime) -> None:
         "compliance",
         "release",
         "holidays",
+        "fees",
     ]
     with runtime.db.session() as session:
         assert record_adoptions(session, in_force, actor="system:serve") == [
@@ -26,6 +27,7 @@ def test_each_policy_version_is_recorded_once(runtime: Runtime) -> None:
             "compliance",
             "release",
             "holidays",
+            "fees",
         ]
     with runtime.db.session() as session:
         assert record_adoptions(session, in_force, actor="system:serve") == []

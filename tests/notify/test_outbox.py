@@ -233,12 +233,12 @@ def test_permanent_refusal_fails_after_max_attempts(runtime: Runtime) -> None:
         assert [m.id for m in outbox.list_messages(session, status="failed")] == [bad]
         assert outbox.counts(session) == {"failed": 1, "sent": 1}
     with runtime.db.session() as session:
-        outbox.retry(session, bad, now=now)
+        outbox.retry(session, bad, now=now, actor="user:1")
     assert rows(runtime)[0].status == OutboxStatus.QUEUED
     with runtime.db.session() as session, pytest.raises(InvalidInput, match="not failed"):
-        outbox.retry(session, good, now=now)
+        outbox.retry(session, good, now=now, actor="user:1")
     with runtime.db.session() as session, pytest.raises(NotFound):
-        outbox.retry(session, 999_999, now=now)
+        outbox.retry(session, 999_999, now=now, actor="user:1")
 
 
 def test_deferred_recipient_retries_and_transient_failures_give_up_late(

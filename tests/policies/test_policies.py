@@ -19,6 +19,8 @@ from sunlight.evidence.models import CustodyEvent
 from sunlight.policies import service
 from sunlight.policies.diff import line_diff
 from sunlight.policies.registry import in_force
+from sunlight.requests.fees import PACKAGED as FEES_FILE
+from sunlight.requests.fees import load_fees
 from sunlight.retention.policy import PACKAGED as RETENTION_FILE
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
@@ -122,6 +124,7 @@ def test_history_keeps_each_adopted_versions_text(runtime: Runtime, tmp_path: Pa
             "release",
             "compliance",
             "holidays",
+            "fees",
         }
 
 
@@ -271,6 +274,9 @@ def test_withdrawn_proposal_takes_no_comments(client: TestClient, runtime: Runti
     )
     assert refused.status_code == 422
     assert "Withdrawn for a new draft." in client.get("/public/policies/retention").text
+    # one withdrawn version: "Retirada" (its own context), never the plural "Retiradas"
+    spanish = client.get("/public/policies/retention", params={"lang": "es"}).text
+    assert "<dt>Estado</dt><dd>Retirada</dd>" in spanish and "Retiradas" not in spanish
 
 
 def test_comment_size_cap_csrf_and_rate_limit(client: TestClient, runtime: Runtime) -> None:
@@ -364,3 +370,17 @@ def test_staff_page_moderates_and_decides(client: TestClient, runtime: Runtime) 
     public = client.get("/api/public/policies/retention").json()["proposals"][0]
     assert public["version"]["status"] == "withdrawn"
     assert [(c["body"], c["response"]) for c in public["comments"]] == [("Yes.", "Noted.")]
+
+
+def test_the_public_policies_page_shows_the_fees(client: TestClient) -> None:
+    index = client.get("/public/policies")
+    assert index.status_code == 200 and "Fees for records requests" in index.text
+    page = client.get("/public/policies/fees")
+    assert page.status_code == 200
+    assert "Search, per hour (US cents)" in page.text and "search_cents_per_hour" not in page.text
+    listed = client.get("/api/public/policies").json()
+    current = next(p for p in listed if p["name"] == "fees")["current"]
+    assert current["sha256"] == load_fees(FEES_FILE).sha256
+    assert client.get(current["raw_url"]).text == FEES_FILE.read_text()
+    spanish = client.get("/public/policies/fees?lang=es")
+    assert "Tarifas de las solicitudes de registros" in spanish.text

@@ -14,8 +14,9 @@ SRC = Path(sunlight.__file__).parent
 PO = SRC / "portal/locale/es/LC_MESSAGES/policies.po"
 
 
-def _marked() -> set[str]:
-    found: set[str] = set()
+def _marked() -> set[tuple[str | None, str]]:
+    """Every (context, text) the policy pages mark (context None: marked without one)."""
+    found: set[tuple[str | None, str]] = set()
     for template in sorted((SRC / "portal/templates").glob("public_polic*.html")):
         with template.open("rb") as handle:
             options = {"extensions": "jinja2.ext.i18n"}
@@ -23,25 +24,30 @@ def _marked() -> set[str]:
                 if isinstance(message, tuple):
                     message = message[0]
                 if isinstance(message, str):
-                    found.add(message)
+                    found.add((None, message))
     for module in ("registry.py", "render.py", "public_pages.py"):
         tree = ast.parse((SRC / "policies" / module).read_text())
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "N_"
-                and isinstance(node.args[0], ast.Constant)
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            args = node.args
+            if node.func.id == "N_" and isinstance(args[0], ast.Constant):
+                found.add((None, str(args[0].value)))
+            elif (
+                node.func.id == "NC_"
+                and isinstance(args[0], ast.Constant)
+                and isinstance(args[1], ast.Constant)
             ):
-                found.add(str(node.args[0].value))
+                found.add((str(args[0].value), str(args[1].value)))
     return found
 
 
 def test_every_policy_page_string_has_spanish() -> None:
     with PO.open("rb") as handle:
         catalog = read_po(handle)
-    translated = {str(m.id): m.string for m in catalog if m.id and m.string}
+    translated = {(m.context, str(m.id)): m.string for m in catalog if m.id and m.string}
     marked = _marked()
     assert len(marked) > 100
-    missing = sorted(marked - set(translated))
+    assert ("policy version status", "Withdrawn") in marked
+    missing = sorted(marked - set(translated), key=lambda m: (m[1], m[0] or ""))
     assert not missing, f"no Spanish in policies.po for: {missing}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,23 +19,35 @@ from sunlight.portal import i18n
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.portal.support import decide
-from tests.requests.support import file
+from tests.requests.support import MONDAY, file
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "sunlight"
 
 
-def marked_messages() -> dict[str, list[str]]:
-    """Every msgid that ``pybabel extract -F babel.cfg`` finds, with where it was found."""
+#: What ``pybabel extract -F babel.cfg -k N_ -k NC_:1c,2`` looks for.
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+    "N_": None,
+    "NC_": ((1, "c"), 2),
+}
+
+
+def marked_messages() -> dict[tuple[str | None, str], list[str]]:
+    """Every (context, msgid) that ``pybabel extract -F babel.cfg`` finds, with where it
+    was found (context None: a text marked without one)."""
     with (ROOT / "babel.cfg").open() as handle:
         method_map, options_map = parse_mapping_cfg(handle)
-    found: dict[str, list[str]] = {}
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=keywords
+    found: dict[tuple[str | None, str], list[str]] = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
         msgid = message if isinstance(message, str) else message[0]
-        found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+        found.setdefault((context, msgid), []).append(f"{filename}:{lineno}")
     return found
 
 
@@ -55,16 +67,22 @@ def test_every_marked_public_text_has_a_spanish_translation() -> None:
     assert len(messages) > 100
     catalogue = i18n.merge("es").catalog
     missing = []
-    for msgid, where in sorted(messages.items()):
-        entry = catalogue.get(msgid)
+    for (context, msgid), where in sorted(messages.items(), key=lambda i: (i[0][1], i[0][0] or "")):
+        entry = catalogue.get(msgid, context=context)
         if entry is None:
             entry = next(
-                (m for m in catalogue if isinstance(m.id, tuple) and m.id[0] == msgid), None
+                (
+                    m
+                    for m in catalogue
+                    if isinstance(m.id, tuple) and m.id[0] == msgid and m.context == context
+                ),
+                None,
             )
         strings = [] if entry is None else entry.string
         texts = [strings] if isinstance(strings, str) else list(strings or [])
         if not texts or not all(t.strip() for t in texts):
-            missing.append(f"{msgid!r} ({where[0]})")
+            what = f"{msgid!r} (context {context!r})" if context else repr(msgid)
+            missing.append(f"{what} ({where[0]})")
     assert not missing, "untranslated:\n" + "\n".join(missing)
 
 
@@ -198,3 +216,46 @@ def test_public_json_stays_english(client: TestClient) -> None:
     answer = client.get("/api/public/releases/999999/proof", headers={"Accept-Language": "es"})
     assert answer.status_code == 404 and answer.headers["content-type"] == "application/json"
     assert "content-language" not in answer.headers and "no released copy" in answer.text
+
+
+# -- one English text, two Spanish forms: gettext contexts --------------------------------
+
+
+def test_a_context_picks_the_form_spanish_needs() -> None:
+    with i18n.speaking("es"):
+        assert i18n.gettext("Received") == "Recibida"  # one request, received on a date
+        assert i18n.pgettext("requests counted", "Received") == "Recibidas"
+        assert i18n.pgettext("requests counted", "Withdrawn") == "Retiradas"
+        assert i18n.pgettext("policy version status", "Withdrawn") == "Retirada"
+        # a context is its own entry: no silent fall-back to another form
+        assert i18n.pgettext("no such context", "Received") == "Received"
+    assert i18n.pgettext("requests counted", "Received") == "Received"  # English as written
+
+
+def test_each_context_is_checked_for_contradictions_on_its_own(tmp_path: Path) -> None:
+    folder = tmp_path / "es" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    (folder / "a.po").write_text(header + 'msgid "Received"\nmsgstr "Recibida"\n', "utf-8")
+    counted = 'msgctxt "requests counted"\nmsgid "Received"\nmsgstr "Recibidas"\n'
+    (folder / "b.po").write_text(header + counted, "utf-8")
+    merged = i18n.merge("es", tmp_path)  # two contexts, two forms: no contradiction
+    assert merged.catalog.get("Received").string == "Recibida"
+    assert merged.catalog.get("Received", context="requests counted").string == "Recibidas"
+    (folder / "c.po").write_text(header + counted.replace("Recibidas", "Recibido"), "utf-8")
+    with pytest.raises(i18n.CatalogueConflict, match="context 'requests counted'"):
+        i18n.merge("es", tmp_path)
+
+
+def test_the_pages_use_the_form_of_their_context(runtime: Runtime) -> None:
+    file(runtime)
+    app = create_app(runtime, start_worker=False)
+    app.state.clock = lambda: MONDAY + timedelta(days=1)
+    with TestClient(app) as client:
+        entry = client.get("/public/requests/R-2026-000001", params={"lang": "es"}).text
+        assert "<dt>Recibida</dt>" in entry and "Recibidas" not in entry
+        stats = client.get(
+            "/public/stats", params={"lang": "es", "from": "2026-12-01", "to": "2026-12-31"}
+        ).text
+    assert '<th scope="row">Recibidas</th>' in stats
+    assert '<th scope="row">Retiradas</th>' in stats and "Recibida<" not in stats

@@ -21,16 +21,16 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 def test_every_marked_string_is_translated_to_spanish() -> None:
     with CATALOGUE.open("rb") as handle:
         catalogue = read_po(handle)
-    marked: set[str] = set()
+    marked: set[tuple[str, str | None]] = set()
+    keywords = {"_": None, "N_": None, "NC_": ((1, "c"), 2), "pgettext": ((1, "c"), 2)}
     for path, method in SOURCES:
-        for _, message, _, _ in extract_from_file(
-            method, str(path), keywords={"_": None, "N_": None}
-        ):
+        for _, message, _, context in extract_from_file(method, str(path), keywords=keywords):
             assert isinstance(message, str)
-            marked.add(message)
+            marked.add((message, context))
     assert len(marked) > 100
-    for message in sorted(marked):
-        found = catalogue.get(message)
-        assert found is not None and found.string, f"no Spanish for {message!r}"
+    assert ("Received", "requests counted") in marked
+    for message, context in sorted(marked, key=lambda m: (m[0], m[1] or "")):
+        found = catalogue.get(message, context=context)
+        assert found is not None and found.string, f"no Spanish for {message!r} ({context})"
         assert isinstance(found.string, str)
         assert set(PLACEHOLDER.findall(found.string)) == set(PLACEHOLDER.findall(message))

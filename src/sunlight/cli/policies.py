@@ -7,6 +7,7 @@ from sunlight.compliance.policy import load_policy_file_info as load_compliance_
 from sunlight.evidence.policies import PolicyInForce
 from sunlight.release.policy import load_release_policy
 from sunlight.requests.calendar import load_holidays
+from sunlight.requests.fees import load_fees
 from sunlight.retention.policy import load_policy as load_retention_policy
 
 
@@ -16,10 +17,12 @@ def policies_in_force() -> list[PolicyInForce]:
     compliance = load_compliance_policy()
     release = load_release_policy()
     holidays = load_holidays()
+    fees = load_fees()
     return [
         PolicyInForce("access", access.policy.version, access.sha256),
         PolicyInForce("retention", str(retention.policy.version), retention.sha256),
         PolicyInForce("compliance", str(compliance.policy.version), compliance.sha256),
         PolicyInForce("release", str(release.policy.version), release.sha256),
         PolicyInForce("holidays", str(holidays.policy.version), holidays.sha256),
+        PolicyInForce("fees", str(fees.policy.version), fees.sha256),
     ]

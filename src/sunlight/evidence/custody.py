@@ -89,6 +89,7 @@ class Action(StrEnum):
     # email outbox (sunlight.notify): a message handed to the mail server, or given up on
     MAIL_SENT = "mail.sent"
     MAIL_FAILED = "mail.failed"
+    MAIL_RETRIED = "mail.retried"  # a failed message queued again by staff or an operator
 
 
 class Outcome(StrEnum):

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
+from sunlight.access import Principal
 from sunlight.cli.common import emit_json, open_runtime
 from sunlight.config import ConfigError
 from sunlight.db.base import utcnow
 from sunlight.errors import SunlightError
 from sunlight.notify import outbox as service
-from sunlight.notify.models import OutboxMessage, OutboxStatus
+from sunlight.notify.models import OutboxStatus
 from sunlight.notify.smtp import SmtpSender
+from sunlight.notify.views import listing
 
 
 @click.group()
 def outbox() -> None:
     """The durable email outbox: what is queued, sent or failed, and sending it now."""
-
-
-def _row(message: OutboxMessage) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "topic": message.topic,
-        "to": message.to_addr,
-        "subject": message.subject,
-        "status": message.status,
-        "attempts": message.attempts,
-        "created_at": message.created_at.isoformat(),
-        "next_attempt_at": message.next_attempt_at.isoformat()
-        if message.status in (OutboxStatus.QUEUED, OutboxStatus.SENDING)
-        else None,
-        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
-        "last_error": message.last_error,
-        "message_id": message.message_id,
-    }
 
 
 @outbox.command("list")
@@ -44,30 +26,23 @@ def _row(message: OutboxMessage) -> dict[str, Any]:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def list_command(status: str | None, topic: str | None, limit: int, as_json: bool) -> None:
-    """The newest messages, with their status, attempts and last error."""
+    """The newest messages, with their status, attempts and last error. Private links in
+    a subject, body or error are masked (the JSON's ``body`` is the masked body)."""
     runtime = open_runtime()
     try:
         with runtime.db.session(read_only=True) as session:
-            if topic is not None:
-                found = service.messages_for(session, topic)
-                if status is not None:
-                    found = [m for m in found if m.status == status]
-                found = found[-limit:][::-1]
-            else:
-                found = service.list_messages(session, status=status, limit=limit)
-            rows = [_row(m) for m in found]
-            counts = service.counts(session)
+            found = listing(session, status=status, topic=topic, limit=limit)
     finally:
         runtime.close()
     if as_json:
-        emit_json({"counts": counts, "messages": rows})
+        emit_json(found.model_dump(mode="json"))
         return
+    counts = found.counts
     click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "the outbox is empty")
-    for row in rows:
-        line = f"{row['id']:>6} {row['status']:<8} {row['topic']:<16} {row['to']}: {row['subject']}"
-        click.echo(line)
-        if row["last_error"] and row["status"] != OutboxStatus.SENT:
-            click.echo(f"       attempts {row['attempts']}; {row['last_error']}")
+    for row in found.messages:
+        click.echo(f"{row.id:>6} {row.status:<8} {row.topic:<16} {row.to}: {row.subject}")
+        if row.last_error and row.status != OutboxStatus.SENT:
+            click.echo(f"       attempts {row.attempts}; {row.last_error}")
 
 
 @outbox.command("send")
@@ -99,12 +74,15 @@ def send_command(limit: int, as_json: bool) -> None:
 
 @outbox.command("retry")
 @click.argument("message_id", type=click.IntRange(1, 2**63 - 1))
-def retry_command(message_id: int) -> None:
-    """Queue a failed message again (after fixing the address or the mail server)."""
+@click.option("--operator", default=None, help="Who is acting (recorded as cli:OPERATOR).")
+def retry_command(message_id: int, operator: str | None) -> None:
+    """Queue a failed message again (after fixing the address or the mail server); the
+    custody log records it as mail.retried."""
     runtime = open_runtime()
     try:
         with runtime.db.session() as session:
-            service.retry(session, message_id, now=utcnow())
+            actor = Principal.cli(operator=operator).id
+            service.retry(session, message_id, now=utcnow(), actor=actor)
     except SunlightError as exc:
         raise click.ClickException(exc.message) from exc
     finally:

@@ -21,7 +21,8 @@ seconds; also ``sunlight outbox send``) sends what is due:
   Transient failures are retried until ``give_up_after`` has passed since the message was
   queued. A permanent refusal (5xx) is retried until ``max_attempts`` attempts. Then the
   message is ``failed``, with its last error, visible in ``sunlight outbox list`` and to
-  the request's timeline, and ``sunlight outbox retry ID`` queues it again.
+  the request's timeline, and ``sunlight outbox retry ID`` (or the staff ``/outbox`` page)
+  queues it again, recorded as a ``mail.retried`` custody event naming who did it.
 * **No server configured.** Nothing is attempted, nothing counts as an attempt; queued
   messages say why they wait (``last_error``) and are sent once a server is configured.
 
@@ -29,6 +30,10 @@ Every message sent (or given up on) is a custody event (``mail.sent`` / ``mail.f
 on the object its topic names ("request:42" -> request 42), with its outbox id and
 Message-ID but never the address or the body. ``messages_for(session, "request:42")`` lists
 a request's messages for its timeline.
+
+The body is kept as written (the mail server sends it), but a body can hold a private link
+whose token is the requester's credential: whatever shows a message, and every log line
+here, goes through :func:`sunlight.notify.masking.mask`.
 """
 
 from __future__ import annotations
@@ -52,11 +57,13 @@ from sqlalchemy.orm import Session
 from sunlight.db.engine import Database
 from sunlight.errors import InvalidInput, NotFound
 from sunlight.evidence.custody import Action, Outcome, record
+from sunlight.notify.masking import MaskingFilter, mask
 from sunlight.notify.models import OutboxMessage, OutboxStatus
 from sunlight.notify.smtp import Sender, SendError
 from sunlight.runtime import Runtime
 
 log = logging.getLogger(__name__)
+log.addFilter(MaskingFilter())  # no log line here carries a private link
 
 #: Who the outbox's custody events name as their actor.
 ACTOR = "system:outbox"
@@ -171,17 +178,39 @@ def counts(session: Session) -> dict[str, int]:
     return {str(status): int(n) for status, n in rows}
 
 
-def retry(session: Session, message_id: int, *, now: datetime) -> OutboxMessage:
-    """Queue a failed message again (an operator fixed the address or the server)."""
+def get(session: Session, message_id: int) -> OutboxMessage:
     message = session.get(OutboxMessage, message_id)
     if message is None:
         raise NotFound(f"no outbox message {message_id}")
+    return message
+
+
+def retry(session: Session, message_id: int, *, now: datetime, actor: str) -> OutboxMessage:
+    """Queue a failed message again (someone fixed the address or the server); recorded as
+    ``mail.retried`` on the message's topic, naming ``actor``."""
+    message = get(session, message_id)
     if message.status != OutboxStatus.FAILED:
         raise InvalidInput(f"outbox message {message_id} is {message.status}, not failed")
+    kind, object_id = _subject_of(message.topic)
+    record(
+        session,
+        actor=actor,
+        action=Action.MAIL_RETRIED,
+        object_type=kind,
+        object_id=object_id,
+        details={
+            "outbox_id": message.id,
+            "message_id": message.message_id,
+            "attempts_before": message.attempts,
+            "last_error": mask(message.last_error) if message.last_error else None,
+        },
+        at=now,
+    )
     message.status = OutboxStatus.QUEUED
     message.attempts = 0
     message.next_attempt_at = now
     message.queued_at = now  # the give-up window starts again
+    session.flush()
     return message
 
 
@@ -256,7 +285,7 @@ def deliver_due(
             status = _record_failure(sessions, claimed, exc, now, policy)
             (report.failed if status == OutboxStatus.FAILED else report.retrying).append(claimed.id)
             if not exc.permanent:
-                report.stopped = str(exc)
+                report.stopped = mask(str(exc))
                 break
         else:
             if _record_sent(sessions, claimed, now):
@@ -387,7 +416,7 @@ def _record_failure(
             object_type=kind,
             object_id=object_id,
             outcome=Outcome.FAILED,
-            reason=message.last_error,
+            reason=mask(message.last_error),
             details={
                 "outbox_id": message.id,
                 "message_id": message.message_id,

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from sunlight.policies import service, views
 from sunlight.policies.diff import DiffLine, compact
-from sunlight.policies.registry import KINDS, N_, kind
+from sunlight.policies.registry import KINDS, kind
 from sunlight.policies.render import readable
 from sunlight.policies.web_common import (
     VERSION_PATTERN,
@@ -18,17 +18,21 @@ from sunlight.policies.web_common import (
     VersionStr,
     comment_rate_limited,
 )
+from sunlight.portal.i18n import NC_
 from sunlight.portal.pages import render
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(public())])
 
+#: A policy version's status, shown with ``pgettext(STATUS_CONTEXT, label)``: Spanish writes
+#: it for one version ("versión": "Retirada"), where counted requests are "Retiradas".
+STATUS_CONTEXT = "policy version status"
 STATUS_LABELS = {
-    service.ADOPTED: N_("In force"),
-    service.PROPOSED: N_("Proposed"),
-    service.WITHDRAWN: N_("Withdrawn"),
-    service.SUPERSEDED: N_("Replaced"),
+    service.ADOPTED: NC_("policy version status", "In force"),
+    service.PROPOSED: NC_("policy version status", "Proposed"),
+    service.WITHDRAWN: NC_("policy version status", "Withdrawn"),
+    service.SUPERSEDED: NC_("policy version status", "Replaced"),
 }
 
 
@@ -66,6 +70,7 @@ def _policy_page(
         diffs=diffs,
         readable=readable(KINDS[name], text),
         status_labels=STATUS_LABELS,
+        status_context=STATUS_CONTEXT,
         max_name=service.MAX_NAME_CHARS,
         max_comment=service.MAX_COMMENT_CHARS,
     )

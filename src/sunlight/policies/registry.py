@@ -20,6 +20,7 @@ from sunlight.errors import InvalidInput, NotFound
 from sunlight.policyfile import LoadedPolicyFile, load_policy_file, policy_path
 from sunlight.release.policy import load_release_policy
 from sunlight.requests.calendar import load_holidays
+from sunlight.requests.fees import load_fees
 from sunlight.retention.policy import load_policy as load_retention_policy
 
 
@@ -165,6 +166,23 @@ KINDS: dict[str, PolicyKind] = {
                 "observed_for": N_("Holiday kept for"),
                 "source": N_("Source"),
                 "covers": N_("Years covered"),
+            },
+        ),
+        PolicyKind(
+            "fees",
+            N_("Fees for records requests"),
+            N_(
+                "What the department charges to search for, review and copy records asked"
+                " for under the Sunshine Law, and when the fee is waived or paid in advance."
+                " Amounts are in US cents."
+            ),
+            lambda path: load_fees(path),
+            {
+                "search_cents_per_hour": N_("Search, per hour (US cents)"),
+                "review_cents_per_hour": N_("Review for closed material, per hour (US cents)"),
+                "copy_cents_per_recording": N_("Copying, per recording (US cents)"),
+                "waive_below_cents": N_("Waived below (US cents)"),
+                "prepay_above_cents": N_("Payment in advance may be asked above (US cents)"),
             },
         ),
     )

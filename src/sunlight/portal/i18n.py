@@ -5,6 +5,13 @@ numbers written the way that language writes them.
 Public JSON stays English; only the HTML pages are translated. Text is marked in templates
 with ``{{ _("...") }}`` / ``{% trans %}`` and in Python with :func:`N_` (a no-op marker that
 ``pybabel extract`` and the completeness test find; a template then shows ``{{ _(value) }}``).
+
+One English text that Spanish writes two ways (a request "Received" is *Recibida*, requests
+counted as "Received" are *Recibidas*) is told apart by a gettext **context**: the template
+writes ``{{ pgettext("requests counted", value) }}``, Python marks the text with
+:func:`NC_` (``NC_("requests counted", "Received")``), and the catalogue has an entry with
+``msgctxt "requests counted"``. A context is its own entry: ``pgettext`` never falls back to
+the entry without one (it falls back to the English).
 """
 
 from __future__ import annotations
@@ -40,6 +47,22 @@ def N_(message: str) -> str:
     return message
 
 
+def NC_(context: str, message: str) -> str:
+    """Mark a module-level string for translation in ``context``; a template shows it with
+    ``{{ pgettext(context, value) }}``."""
+    del context
+    return message
+
+
+#: How gettext stores a context with its text: ``context`` EOT ``msgid``.
+CONTEXT_SEPARATOR = "\x04"
+
+
+def entry_key(msgid: str, context: str | None) -> str:
+    """The key a catalogue entry has in the gettext table (and in the conflict check)."""
+    return msgid if not context else f"{context}{CONTEXT_SEPARATOR}{msgid}"
+
+
 class CatalogueConflict(ValueError):
     """Two catalogue files of one language translate the same text differently."""
 
@@ -50,7 +73,8 @@ class Merged:
 
     catalog: Catalog
     files: tuple[Path, ...]
-    #: msgid -> every (file, msgstr) that translates it (for the conflict check)
+    #: entry key (msgid, or context EOT msgid) -> every (file, msgstr) that translates it
+    #: (for the conflict check)
     sources: Mapping[str, tuple[tuple[Path, str], ...]]
 
 
@@ -70,21 +94,24 @@ def merge(lang: str, root: Path = LOCALE_DIR, *, strict: bool = True) -> Merged:
         for message in catalog:
             if not message.id or message.fuzzy:
                 continue
-            key = message.id if isinstance(message.id, str) else message.id[0]
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            key = entry_key(msgid, message.context)
             text = (
                 message.string
                 if isinstance(message.string, str)
                 else " | ".join(message.string or ())
             )
             sources.setdefault(key, []).append((path, text))
-            if message.id not in merged:
+            if merged.get(msgid, context=message.context) is None:
                 merged.add(message.id, message.string, context=message.context)
     if strict:
-        for msgid, found in sources.items():
+        for key, found in sources.items():
             texts = {t for _, t in found if t.strip(" |")}
             if len(texts) > 1:
                 where = ", ".join(f"{p.name}: {t!r}" for p, t in found)
-                raise CatalogueConflict(f"{msgid!r} is translated differently: {where}")
+                context, _, msgid = key.rpartition(CONTEXT_SEPARATOR)
+                what = f"{msgid!r} (context {context!r})" if context else repr(msgid)
+                raise CatalogueConflict(f"{what} is translated differently: {where}")
     return Merged(merged, files, {k: tuple(v) for k, v in sources.items()})
 
 
@@ -93,14 +120,15 @@ def _translations_of(catalog: Catalog) -> Translations:
     table: dict[str | tuple[str, int], str] = {}
     for message in catalog:
         if isinstance(message.id, str) and isinstance(message.string, str) and message.string:
-            table[message.id] = message.string  # an empty msgstr falls back to English
+            # an empty msgstr falls back to English
+            table[entry_key(message.id, message.context)] = message.string
         elif (
             isinstance(message.id, (tuple, list))
             and isinstance(message.string, (tuple, list))
             and all(message.string)
         ):
             for index, text in enumerate(message.string):
-                table[(message.id[0], index)] = text
+                table[(entry_key(message.id[0], message.context), index)] = text
     found._catalog = table
     found.plural = lambda n: int(n != 1)
     return found
@@ -139,6 +167,15 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` as written in ``context`` (its ``msgctxt``); the English if untranslated."""
+    return str(translations(current()).pgettext(context, message))
+
+
+def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return str(translations(current()).npgettext(context, singular, plural, n))
 
 
 # -- choosing a reader's language ---------------------------------------------------------
@@ -221,11 +258,13 @@ def fee(cents: int, lang: str | None = None) -> str:
 
 
 def install(env: jinja2.Environment) -> None:
-    """Give a template environment the current language's ``_``/``gettext``/``ngettext``
-    (newstyle: ``{{ _("%(n)s videos", n=3) }}``) and the ``local_when``/``day``/``number``
-    filters."""
+    """Give a template environment the current language's ``_``/``gettext``/``ngettext`` and
+    ``pgettext``/``npgettext`` (newstyle: ``{{ _("%(n)s videos", n=3) }}``) and the
+    ``local_when``/``day``/``number`` filters."""
     env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
+    )
     env.filters["local_when"] = when
     env.filters["day"] = day
     env.filters["number"] = number

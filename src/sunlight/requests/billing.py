@@ -1,6 +1,7 @@
-"""Fees on a request (RSMo 610.026): the staff's estimate (from the published rates in
-:mod:`sunlight.requests.fees`), asking for prepayment above the threshold, and recording
-the payment. Neither stops the three-business-day clock."""
+"""Fees on a request (RSMo 610.026): the staff's estimate (from the published fees file,
+:mod:`sunlight.requests.fees`, whose SHA-256 the estimate and its custody event record),
+asking for prepayment above the threshold, and recording the payment. Neither stops the
+three-business-day clock."""
 
 from __future__ import annotations
 
@@ -31,14 +32,16 @@ def set_estimate(
     prepayment: bool,
     actor: str,
     now: datetime,
+    fees_file: fees.LoadedFees | None = None,
 ) -> fees.Estimate:
+    """Estimate the fee at the rates of ``fees_file`` (default: the fees file in force)."""
     if Status(request.status) not in OPEN:
         raise InvalidChange("fees are estimated on an open request")
-    estimate = fees.estimate(search_hours, review_hours, recordings)
-    if prepayment and estimate.total_cents <= fees.PREPAY_ABOVE_CENTS:
-        raise InvalidChange(
-            f"prepayment may be asked only above {fees.dollars(fees.PREPAY_ABOVE_CENTS)}"
-        )
+    loaded = fees_file if fees_file is not None else fees.load_fees()
+    estimate = fees.estimate(search_hours, review_hours, recordings, fees=loaded)
+    threshold = loaded.policy.prepay_above_cents
+    if prepayment and estimate.total_cents <= threshold:
+        raise InvalidChange(f"prepayment may be asked only above {fees.dollars(threshold)}")
     request.fee_estimate_cents = estimate.total_cents
     request.fee_details = estimate.to_json()
     request.prepayment_required = prepayment
@@ -57,6 +60,7 @@ def set_estimate(
         now=now,
         public_text=text,
         details=estimate.to_json() | {"prepayment": prepayment},
+        custody={"fees_policy_sha256": estimate.policy_sha256},
     )
     send_email(session, request, subject="Fee estimate", body=text, now=now)
     return estimate

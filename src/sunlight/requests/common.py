@@ -144,7 +144,10 @@ def add_event(
     public_text: str | None = None,
     staff_text: str | None = None,
     details: dict[str, Any] | None = None,
+    custody: dict[str, Any] | None = None,
 ) -> RequestEvent:
+    """A timeline entry and its custody event; ``custody`` adds keys to the custody event
+    (e.g. the SHA-256 of the policy file a fee estimate was worked out from)."""
     event = RequestEvent(
         request_id=request.id,
         at=now,
@@ -182,7 +185,8 @@ def add_event(
                     .order_by(RequestPause.id)
                 )
             ],
-        },
+        }
+        | (custody or {}),
     )
     return event
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sunlight.notify.masking import mask, mask_optional
 from sunlight.notify.models import OutboxMessage
 from sunlight.requests import notify, service
 from sunlight.requests.models import RecordsRequest, RequestDelivery, RequestEvent, RequestItem
@@ -149,12 +150,12 @@ def full_out(r: RecordsRequest, now: datetime, emails: list[OutboxMessage]) -> R
             EmailOut(
                 id=m.id,
                 to=m.to_addr,
-                subject=m.subject,
+                subject=mask(m.subject),
                 status=m.status,
                 queued_at=m.queued_at,
                 sent_at=m.sent_at,
                 attempts=m.attempts,
-                last_error=m.last_error,
+                last_error=mask_optional(m.last_error),
             )
             for m in emails
         ],

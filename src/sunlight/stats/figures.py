@@ -43,6 +43,18 @@ def N_(text: str) -> str:
     return text
 
 
+def NC_(context: str, text: str) -> str:
+    """Mark a string for translation in ``context`` (a figure's ``label_context``): the
+    template shows it with ``pgettext(context, text)``."""
+    del context
+    return text
+
+
+#: The row labels of the records-request figure count requests: Spanish writes them in the
+#: feminine plural ("Recibidas", "Retiradas"), where one request is "Recibida".
+REQUESTS_COUNTED = "requests counted"
+
+
 #: The longest range one query may cover (a typo, not a question).
 MAX_RANGE_DAYS = 366 * 10
 EARLIEST = date(2000, 1, 1)
@@ -136,6 +148,9 @@ class Spec:
     source: str = ""
     #: the measure the chart draws bars for (each count measure when empty)
     chart_measures: tuple[str, ...] = ()
+    #: the gettext context the row labels are translated in (marked ``NC_(context, ...)``),
+    #: when a label reads differently there than elsewhere; None: plain ``_()``
+    label_context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -298,15 +313,15 @@ def activation(session: Session, rng: Range, now: datetime, policy: StatsPolicy)
 
 # -- records requests --------------------------------------------------------------------
 
-RECEIVED = N_("Received")
+RECEIVED = NC_("requests counted", "Received")
 OUTCOMES: list[tuple[str, frozenset[Status]]] = [
-    (N_("Fulfilled"), frozenset({Status.FULFILLED})),
-    (N_("Partially fulfilled"), frozenset({Status.PARTIALLY_FULFILLED})),
-    (N_("Denied"), frozenset({Status.DENIED})),
-    (N_("Withdrawn"), frozenset({Status.WITHDRAWN})),
+    (NC_("requests counted", "Fulfilled"), frozenset({Status.FULFILLED})),
+    (NC_("requests counted", "Partially fulfilled"), frozenset({Status.PARTIALLY_FULFILLED})),
+    (NC_("requests counted", "Denied"), frozenset({Status.DENIED})),
+    (NC_("requests counted", "Withdrawn"), frozenset({Status.WITHDRAWN})),
 ]
-OPEN_OVERDUE = N_("Open and overdue")
-OPEN_ON_TIME = N_("Open, not overdue")
+OPEN_OVERDUE = NC_("requests counted", "Open and overdue")
+OPEN_ON_TIME = NC_("requests counted", "Open, not overdue")
 
 #: A response under RSMo 610.023.3: fulfil, deny, or delay with an explanation.
 RESPONSES = frozenset(
@@ -688,6 +703,7 @@ SPECS: tuple[Spec, ...] = (
         measures=(Measure("requests", N_("Requests")),),
         compute=requests,
         source=N_("Records requests and their clocks."),
+        label_context=REQUESTS_COUNTED,
     ),
     Spec(
         slug="request-response-times",

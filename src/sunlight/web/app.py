@@ -23,6 +23,8 @@ from sunlight.compliance import api as compliance_api
 from sunlight.errors import Busy, SunlightError, Unavailable, http_status
 from sunlight.incidents import api as incidents_api
 from sunlight.ledger import api as ledger_api
+from sunlight.notify import api as notify_api
+from sunlight.notify import pages as notify_pages
 from sunlight.policies import api as policies_api
 from sunlight.policies import pages as policies_pages
 from sunlight.policies import public_api as policies_public_api
@@ -130,6 +132,8 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.include_router(policies_pages.router)
     app.include_router(requests_api.router)
     app.include_router(requests_pages.router)
+    app.include_router(notify_api.router)
+    app.include_router(notify_pages.router)
     # Before api.router: /api/recordings/{id}/shares and /custody-report are not derivatives.
     app.include_router(shares.router)
     app.include_router(audit.router)
