@@ -229,10 +229,35 @@ def test_court_orders_and_extensions_over_the_api(runtime: Runtime, client: Test
     )
     assert order.status_code == 200, order.text
     body = order.json()
+    recorded = body["petitions"][0]["orders"][0]
+    assert (recorded["outcome"], recorded["candidate_ids"]) == ("release", [cid])
+    assert (recorded["recorded_by"], recorded["confirmed_at"]) == (custodian.id, None)
+    assert body["state"] == "closed" and body["releases"] == []  # one person releases nothing
+    confirm = f"{base}/orders/{recorded['id']}/confirm"
+    alone = client.post(confirm)
+    assert alone.status_code == 403 and "another person must confirm" in alone.json()["detail"]
+    with runtime.db.session(read_only=True) as session:
+        refusals = session.scalars(
+            select(CustodyEvent).where(
+                CustodyEvent.actor == custodian.id, CustodyEvent.action == "access.denied"
+            )
+        ).all()
+    [refusal] = [e for e in refusals if e.details["permission"] == "release:court-confirm"]
+    assert refusal.details["order_id"] == recorded["id"]
+    assert "awaiting a second person" in client.get(f"/incidents/{s.incident_id}/release").text
+
+    sign_out(client)
+    second = sign_in(client, runtime, roles=("internal-affairs",))
+    page = client.get(f"/incidents/{s.incident_id}/release").text
+    assert "Confirm this order" in page
+    confirmed = client.post(confirm)
+    assert confirmed.status_code == 200, confirmed.text
+    body = confirmed.json()
     assert body["state"] == "released-by-court-order"
-    assert body["petitions"][0]["orders"][0]["outcome"] == "release"
-    assert body["releases"][0]["court_order_id"] == body["petitions"][0]["orders"][0]["id"]
-    assert body["transitions"][-1]["actor"] == custodian.id
+    assert body["petitions"][0]["orders"][0]["confirmed_by"] == second.id
+    assert body["releases"][0]["court_order_id"] == recorded["id"]
+    assert body["transitions"][-1]["actor"] == second.id
+    assert client.post(confirm).status_code == 409  # already confirmed
 
     sign_out(client)
     sign_in_outside(client, runtime)

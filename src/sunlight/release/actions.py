@@ -6,6 +6,7 @@ Web layer: it uses ``sunlight.web.guard``; domain modules never import it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from sunlight.access import Permission
 from sunlight.db.base import utcnow
-from sunlight.errors import NotFound
+from sunlight.errors import Forbidden, NotFound
 from sunlight.release import service, states
 from sunlight.release.models import ReleaseCase
 from sunlight.runtime import Runtime
@@ -75,6 +76,7 @@ PrepareAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_PREPAR
 ReviewAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_REVIEW))]
 DecideAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_DECIDE))]
 CourtAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_COURT))]
+ConfirmAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_COURT_CONFIRM))]
 
 
 # -- acting (shared by JSON and forms) -------------------------------------------------
@@ -201,3 +203,21 @@ def act_order(runtime: Runtime, access: Access, petition_id: int, body: OrderIn)
             candidate_ids=list(body.candidate_ids),
             now=utcnow(),
         )
+
+
+def act_confirm(runtime: Runtime, access: Access, order_id: int, now: datetime) -> None:
+    """A second person confirms a court order; a refusal (the same person, a confirmed
+    order) is recorded in its own transaction, since the refused one rolls back."""
+    with runtime.db.session(read_only=True) as session:
+        _, _, case = service.order(session, order_id)
+        if case.incident_id != access.resource_id:
+            raise NotFound(f"no court order {order_id} for this incident")
+    try:
+        with runtime.db.session() as session:
+            service.confirm_order(session, order_id, principal=access.principal, now=now)
+    except Forbidden as refused:
+        with runtime.db.session() as session:
+            service.record_refused_confirmation(
+                session, order_id, principal=access.principal, why=refused.message, now=now
+            )
+        raise

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from sunlight.access import Permission, Principal
 from sunlight.db.base import utcnow
 from sunlight.release.actions import (
     CandidateIn,
+    ConfirmAccess,
     CourtAccess,
     DecideAccess,
     DecideIn,
@@ -28,6 +29,7 @@ from sunlight.release.actions import (
     ReviewIn,
     ViewAccess,
     act_candidate,
+    act_confirm,
     act_decide,
     act_extend,
     act_move,
@@ -46,7 +48,7 @@ from sunlight.release.views import (
     policy_view,
 )
 from sunlight.validation import SmallId
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import require
 
 router = APIRouter(tags=["release"])
@@ -138,6 +140,24 @@ def api_order(
 ) -> CaseOut:
     act_order(runtime, access, petition_id, body)
     return case_view(runtime, incident_id, utcnow())
+
+
+@router.post(
+    "/api/incidents/{incident_id}/release/orders/{order_id}/confirm", response_model=CaseOut
+)
+def api_confirm_order(
+    request: Request,
+    incident_id: SmallId,
+    order_id: SmallId,
+    runtime: RuntimeDep,
+    access: ConfirmAccess,
+) -> CaseOut:
+    """A second person confirms a recorded court order (two-person rule): 403 for the
+    person who recorded it, 409 if already confirmed. A confirmed order to release
+    publishes the copies it names."""
+    now = now_for(request)
+    act_confirm(runtime, access, order_id, now)
+    return case_view(runtime, incident_id, now)
 
 
 # -- the published policy --------------------------------------------------------------

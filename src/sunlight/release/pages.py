@@ -18,6 +18,7 @@ from sunlight.incidents.terms import INCIDENT_TYPES
 from sunlight.release import service
 from sunlight.release.actions import (
     CandidateIn,
+    ConfirmAccess,
     DecideAccess,
     DecideIn,
     MoveIn,
@@ -26,6 +27,7 @@ from sunlight.release.actions import (
     ReviewIn,
     ViewAccess,
     act_candidate,
+    act_confirm,
     act_decide,
     act_move,
     act_open,
@@ -34,7 +36,7 @@ from sunlight.release.actions import (
 from sunlight.release.policy import load_release_policy
 from sunlight.release.views import case_view, cases_view, policy_view
 from sunlight.validation import Id, SmallId, check_datetime
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import decide_quietly, require
 from sunlight.web.pages import render
 
@@ -89,6 +91,7 @@ def case_page(
             ("review", Permission.RELEASE_REVIEW),
             ("decide", Permission.RELEASE_DECIDE),
             ("court", Permission.RELEASE_COURT),
+            ("confirm", Permission.RELEASE_COURT_CONFIRM),
         ):
             may[name] = decide_quietly(
                 session, access.principal, permission, incident_id, None
@@ -100,6 +103,7 @@ def case_page(
         incident_id=incident_id,
         case=view,
         can=may,
+        me=access.principal.id,
         types=INCIDENT_TYPES,
     )
 
@@ -180,4 +184,16 @@ def form_decide(
         reason=note,
     )
     act_decide(runtime, access, body)
+    return _back(incident_id)
+
+
+@router.post("/incidents/{incident_id}/release/orders/{order_id}/confirm", include_in_schema=False)
+def form_confirm_order(
+    request: Request,
+    incident_id: SmallId,
+    order_id: SmallId,
+    runtime: RuntimeDep,
+    access: ConfirmAccess,
+) -> Response:
+    act_confirm(runtime, access, order_id, now_for(request))
     return _back(incident_id)
