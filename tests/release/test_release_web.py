@@ -5,6 +5,7 @@ denial), staff pages and JSON, the published policy, and the public list and pro
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sunlight.evidence.models import CustodyEvent, Recording
 from sunlight.ledger import service as ledger
 from sunlight.ledger.bundle import check_bundle
 from sunlight.ledger.verify import VerificationError
+from sunlight.release.models import ReleaseCandidate
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.release.support import make_inactive, scenario
@@ -290,3 +292,22 @@ def test_sending_back_is_the_authoritys_and_a_refusal_is_recorded(
     sign_in_outside(client, runtime)
     sent = client.post(f"{base}/decision", json={"action": "send-back", "reason": "more blur"})
     assert sent.status_code == 200 and sent.json()["state"] == "in-review"
+
+
+def test_release_routes_read_the_apps_clock(runtime: Runtime, client: TestClient) -> None:
+    """The routes pass the request's clock (``now_for``) to the domain: a case opened, a
+    candidate added and the clock read all happen at the app's time, not the wall's."""
+    s = scenario(runtime, cad="KC26-000559")
+    at = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
+    client.app.state.clock = lambda: at  # type: ignore[attr-defined]
+    sign_in(client, runtime, roles=("records-custodian",), now=at)
+    base = f"/api/incidents/{s.incident_id}/release"
+    opened = client.post(base)
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    assert case["transitions"][0]["at"] == "2026-05-20T09:30:00Z"
+    assert case["clock"]["days_left"] == (datetime.fromisoformat(case["clock"]["due_at"]) - at).days
+    added = client.post(f"{base}/candidates", json={"recording_id": s.derived_id}).json()
+    with runtime.db.session(read_only=True) as session:
+        candidate = session.get(ReleaseCandidate, added["candidates"][0]["id"])
+        assert candidate is not None and candidate.added_at == at

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sunlight.access import Permission, Principal
-from sunlight.db.base import utcnow
 from sunlight.errors import InvalidInput
 from sunlight.incidents.terms import INCIDENT_TYPES
 from sunlight.release import service
@@ -69,10 +68,11 @@ def releases_page(
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(require(Permission.RELEASE_VIEW))],
 ) -> Response:
+    now = now_for(request)
     return render(
         request,
         "release_cases.html",
-        cases=cases_view(runtime, principal, utcnow()),
+        cases=cases_view(runtime, principal, now),
         types=INCIDENT_TYPES,
     )
 
@@ -83,6 +83,7 @@ def releases_page(
 def case_page(
     request: Request, incident_id: SmallId, runtime: RuntimeDep, access: ViewAccess
 ) -> Response:
+    now = now_for(request)
     may: dict[str, bool] = {}
     with runtime.db.session(read_only=True) as session:
         case = service.case_for(session, incident_id)
@@ -96,7 +97,7 @@ def case_page(
             may[name] = decide_quietly(
                 session, access.principal, permission, incident_id, None
             ).allowed
-    view = case_view(runtime, incident_id, utcnow()) if case is not None else None
+    view = case_view(runtime, incident_id, now) if case is not None else None
     return render(
         request,
         "release_case.html",
@@ -113,31 +114,38 @@ def _back(incident_id: int) -> RedirectResponse:
 
 
 @router.post("/incidents/{incident_id}/release", include_in_schema=False)
-def form_open(incident_id: SmallId, runtime: RuntimeDep, access: PrepareAccess) -> Response:
-    act_open(runtime, access)
+def form_open(
+    request: Request, incident_id: SmallId, runtime: RuntimeDep, access: PrepareAccess
+) -> Response:
+    now = now_for(request)
+    act_open(runtime, access, now)
     return _back(incident_id)
 
 
 @router.post("/incidents/{incident_id}/release/state", include_in_schema=False)
 def form_move(
+    request: Request,
     incident_id: SmallId,
     runtime: RuntimeDep,
     access: PrepareAccess,
     to: Annotated[Literal["closed", "in-review", "ready"], Form()],
     note: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
-    act_move(runtime, access, MoveIn(to=to, reason=note))
+    now = now_for(request)
+    act_move(runtime, access, MoveIn(to=to, reason=note), now)
     return _back(incident_id)
 
 
 @router.post("/incidents/{incident_id}/release/candidates", include_in_schema=False)
 def form_candidate(
+    request: Request,
     incident_id: SmallId,
     runtime: RuntimeDep,
     access: PrepareAccess,
     recording_id: Annotated[Id, Form()],
 ) -> Response:
-    act_candidate(runtime, access, CandidateIn(recording_id=recording_id))
+    now = now_for(request)
+    act_candidate(runtime, access, CandidateIn(recording_id=recording_id), now)
     return _back(incident_id)
 
 
@@ -145,6 +153,7 @@ def form_candidate(
     "/incidents/{incident_id}/release/candidates/{candidate_id}/review", include_in_schema=False
 )
 def form_review(
+    request: Request,
     incident_id: SmallId,
     candidate_id: SmallId,
     runtime: RuntimeDep,
@@ -152,12 +161,14 @@ def form_review(
     plan_version: Annotated[int, Form(ge=1, le=1_000_000)],
     note: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
-    act_review(runtime, access, candidate_id, ReviewIn(plan_version=plan_version, note=note))
+    now = now_for(request)
+    act_review(runtime, access, candidate_id, ReviewIn(plan_version=plan_version, note=note), now)
     return _back(incident_id)
 
 
 @router.post("/incidents/{incident_id}/release/decision", include_in_schema=False)
 def form_decide(
+    request: Request,
     incident_id: SmallId,
     runtime: RuntimeDep,
     access: DecideAccess,
@@ -167,6 +178,7 @@ def form_decide(
     statute: Annotated[str | None, Form(max_length=200)] = None,
     note: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
+    now = now_for(request)
     embargo = None
     if embargo_until:
         try:
@@ -183,7 +195,7 @@ def form_decide(
         statute=statute,
         reason=note,
     )
-    act_decide(runtime, access, body)
+    act_decide(runtime, access, body, now)
     return _back(incident_id)
 
 
@@ -195,5 +207,6 @@ def form_confirm_order(
     runtime: RuntimeDep,
     access: ConfirmAccess,
 ) -> Response:
-    act_confirm(runtime, access, order_id, now_for(request))
+    now = now_for(request)
+    act_confirm(runtime, access, order_id, now)
     return _back(incident_id)
