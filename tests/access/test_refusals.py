@@ -158,3 +158,11 @@ def test_the_cli_lists_the_tallies(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert row["event_id"] is not None
     text = CliRunner().invoke(cli, ["refusals"])
     assert "user:7" in text.output and ROUTE in text.output
+
+
+def test_a_long_route_fits_the_custody_log() -> None:
+    route = "POST /api/incidents/{incident_id}/release/orders/{order_id}/confirm"
+    key = refusals.route_key(route)
+    assert len(key) == 64 and key.startswith("POST /api/incidents/{incident_id}/release/")
+    assert refusals.route_key(route + "x") != key
+    assert refusals.route_key(ROUTE) == ROUTE

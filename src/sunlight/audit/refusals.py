@@ -18,6 +18,7 @@ dropped (their custody events, if any, stay).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,8 @@ MAX_TALLIES = 10_000
 #: How many of the oldest rows one prune removes (so a full table is not pruned per row).
 PRUNE_BATCH = 500
 MAX_ROUTE = 200
+#: custody_events.object_id's length
+MAX_OBJECT_ID = 64
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,16 @@ class Refusal:
 
     count: int
     event_id: int | None
+
+
+def route_key(route: str) -> str:
+    """The route as a custody event's ``object_id`` (at most 64 characters): the route
+    itself, or for a longer one its start and a digest of the whole (the event's details
+    carry the route in full)."""
+    if len(route) <= MAX_OBJECT_ID:
+        return route
+    digest = hashlib.sha256(route.encode()).hexdigest()[:8]
+    return f"{route[: MAX_OBJECT_ID - 9]}~{digest}"
 
 
 def minute_of(moment: datetime) -> datetime:
@@ -99,7 +112,7 @@ def note_refusal(
             actor=actor,
             action=Action.ACCESS_DENIED,
             object_type="route",
-            object_id=route,
+            object_id=route_key(route),
             outcome=Outcome.DENIED,
             details=details,
             at=now,
