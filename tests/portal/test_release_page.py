@@ -489,6 +489,15 @@ def test_a_court_ordered_release_shows_the_petition_the_order_and_the_holds(
             principal=person(runtime, 2, "records-custodian"),
             now=T0 + 20 * DAY,
         )
+        # an order nobody has confirmed is not in force, and not on the public timeline
+        release.record_order(
+            session,
+            filed.id,
+            principal=custodian,
+            outcome="deny",
+            ordered_on=(T0 + 21 * DAY).date(),
+            now=T0 + 21 * DAY,
+        )
         (made,) = release.released_copies(session, p.incident_id)
     found = client.get("/api/public/releases")
     (listed,) = [r for r in found.json() if r["incident_date"] == "2026-05-08"]
