@@ -58,6 +58,10 @@ class Forbidden(SunlightError):
     """The caller may not do this, whatever the input (HTTP 403)."""
 
 
+class SecondPersonRequired(Forbidden):
+    """A two-person act: the person who did the first half cannot do the second (HTTP 403)."""
+
+
 class TooLarge(InvalidInput):
     """The request is larger than this installation accepts (HTTP 413)."""
 

@@ -8,6 +8,7 @@ start-up, so they are always active.
 from sunlight.access import models as access_models
 from sunlight.access import sharing_rules as access_sharing_rules
 from sunlight.audit import access_replay as audit_access_replay
+from sunlight.audit import models as audit_models
 from sunlight.captions import models as captions_models
 from sunlight.captions import replay as captions_replay
 from sunlight.compliance import models as compliance_models
@@ -39,6 +40,7 @@ __all__ = [
     "access_models",
     "access_sharing_rules",
     "audit_access_replay",
+    "audit_models",
     "captions_models",
     "captions_replay",
     "compliance_models",

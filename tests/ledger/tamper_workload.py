@@ -469,13 +469,20 @@ def _release_cases(runtime: Runtime, *, original_id: int, copy_id: int) -> None:
             filed_on=(at + day).date(),
             now=at + day,
         )
-        release.record_order(
+        denied = release.record_order(
             s,
             petition.id,
             principal=custodian,
             outcome="deny",
             ordered_on=(at + 5 * day).date(),
             now=at + 5 * day,
+        )
+        # a second person confirms the first order; the second stays unconfirmed
+        release.confirm_order(
+            s,
+            denied.id,
+            principal=person(runtime, 901, "internal-affairs"),
+            now=at + 5 * day + hour,
         )
         second = release.file_petition(
             s,

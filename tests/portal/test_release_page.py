@@ -474,7 +474,7 @@ def test_a_court_ordered_release_shows_the_petition_the_order_and_the_holds(
             filed_on=(T0 + 10 * DAY).date(),
             now=T0 + 10 * DAY,
         )
-        release.record_order(
+        ordered = release.record_order(
             session,
             filed.id,
             principal=custodian,
@@ -482,6 +482,21 @@ def test_a_court_ordered_release_shows_the_petition_the_order_and_the_holds(
             ordered_on=(T0 + 20 * DAY).date(),
             now=T0 + 20 * DAY,
             candidate_ids=[candidate.id],
+        )
+        release.confirm_order(
+            session,
+            ordered.id,
+            principal=person(runtime, 2, "records-custodian"),
+            now=T0 + 20 * DAY,
+        )
+        # an order nobody has confirmed is not in force, and not on the public timeline
+        release.record_order(
+            session,
+            filed.id,
+            principal=custodian,
+            outcome="deny",
+            ordered_on=(T0 + 21 * DAY).date(),
+            now=T0 + 21 * DAY,
         )
         (made,) = release.released_copies(session, p.incident_id)
     found = client.get("/api/public/releases")

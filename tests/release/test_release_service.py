@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from sunlight.errors import Forbidden, InvalidChange, InvalidInput
+from sunlight.errors import Conflict, Forbidden, InvalidChange, InvalidInput, SecondPersonRequired
 from sunlight.evidence.custody import events_for
 from sunlight.evidence.models import CustodyEvent, RecordingFlag
 from sunlight.notify.models import OutboxMessage
@@ -341,7 +341,7 @@ def test_court_order_drives_the_case_and_opens_excluded_footage(runtime: Runtime
                 ordered_on=date(2026, 6, 20),
                 now=T0 + 43 * DAY,
             )
-        service.record_order(
+        order = service.record_order(
             session,
             petition.id,
             principal=custodian,
@@ -350,6 +350,22 @@ def test_court_order_drives_the_case_and_opens_excluded_footage(runtime: Runtime
             candidate_ids=[candidate_id],
             now=T0 + 43 * DAY,
         )
+        # recorded, not yet in force: one person alone releases nothing
+        case = service.get_case(session, s.incident_id)
+        assert case.state != "released-by-court-order" and case.releases == []
+        assert (order.candidate_ids, order.confirmed_at) == ([candidate_id], None)
+        with pytest.raises(SecondPersonRequired, match="another person must confirm"):
+            service.confirm_order(session, order.id, principal=custodian, now=T0 + 43 * DAY)
+        with pytest.raises(Forbidden):  # an investigator holds no release:court-confirm
+            service.confirm_order(session, order.id, principal=mshp, now=T0 + 43 * DAY)
+        second = person(runtime, 2, "records-custodian")
+        service.confirm_order(session, order.id, principal=second, now=T0 + 44 * DAY)
+        assert (order.confirmed_by, order.confirmed_at) == ("user:2", T0 + 44 * DAY)
+        with pytest.raises(Conflict, match="already confirmed"):
+            service.confirm_order(
+                session, order.id, principal=person(runtime, 3, "internal-affairs"), now=T0
+            )
+        session.expire_all()
         case = service.get_case(session, s.incident_id)
         assert case.state == "released-by-court-order"
         assert case.transitions[-1].statute == "RSMo 610.100"
@@ -361,7 +377,7 @@ def test_court_order_drives_the_case_and_opens_excluded_footage(runtime: Runtime
                 principal=mshp,
                 statute="RSMo 610.100.2(3)",
                 reason="late",
-                now=T0 + 44 * DAY,
+                now=T0 + 45 * DAY,
             )
 
 

@@ -5,6 +5,7 @@ denial), staff pages and JSON, the published policy, and the public list and pro
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sunlight.evidence.models import CustodyEvent, Recording
 from sunlight.ledger import service as ledger
 from sunlight.ledger.bundle import check_bundle
 from sunlight.ledger.verify import VerificationError
+from sunlight.release.models import ReleaseCandidate
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.release.support import make_inactive, scenario
@@ -229,10 +231,35 @@ def test_court_orders_and_extensions_over_the_api(runtime: Runtime, client: Test
     )
     assert order.status_code == 200, order.text
     body = order.json()
+    recorded = body["petitions"][0]["orders"][0]
+    assert (recorded["outcome"], recorded["candidate_ids"]) == ("release", [cid])
+    assert (recorded["recorded_by"], recorded["confirmed_at"]) == (custodian.id, None)
+    assert body["state"] == "closed" and body["releases"] == []  # one person releases nothing
+    confirm = f"{base}/orders/{recorded['id']}/confirm"
+    alone = client.post(confirm)
+    assert alone.status_code == 403 and "another person must confirm" in alone.json()["detail"]
+    with runtime.db.session(read_only=True) as session:
+        refusals = session.scalars(
+            select(CustodyEvent).where(
+                CustodyEvent.actor == custodian.id, CustodyEvent.action == "access.denied"
+            )
+        ).all()
+    [refusal] = [e for e in refusals if e.details["permission"] == "release:court-confirm"]
+    assert refusal.details["order_id"] == recorded["id"]
+    assert "awaiting a second person" in client.get(f"/incidents/{s.incident_id}/release").text
+
+    sign_out(client)
+    second = sign_in(client, runtime, roles=("internal-affairs",))
+    page = client.get(f"/incidents/{s.incident_id}/release").text
+    assert "Confirm this order" in page
+    confirmed = client.post(confirm)
+    assert confirmed.status_code == 200, confirmed.text
+    body = confirmed.json()
     assert body["state"] == "released-by-court-order"
-    assert body["petitions"][0]["orders"][0]["outcome"] == "release"
-    assert body["releases"][0]["court_order_id"] == body["petitions"][0]["orders"][0]["id"]
-    assert body["transitions"][-1]["actor"] == custodian.id
+    assert body["petitions"][0]["orders"][0]["confirmed_by"] == second.id
+    assert body["releases"][0]["court_order_id"] == recorded["id"]
+    assert body["transitions"][-1]["actor"] == second.id
+    assert client.post(confirm).status_code == 409  # already confirmed
 
     sign_out(client)
     sign_in_outside(client, runtime)
@@ -265,3 +292,22 @@ def test_sending_back_is_the_authoritys_and_a_refusal_is_recorded(
     sign_in_outside(client, runtime)
     sent = client.post(f"{base}/decision", json={"action": "send-back", "reason": "more blur"})
     assert sent.status_code == 200 and sent.json()["state"] == "in-review"
+
+
+def test_release_routes_read_the_apps_clock(runtime: Runtime, client: TestClient) -> None:
+    """The routes pass the request's clock (``now_for``) to the domain: a case opened, a
+    candidate added and the clock read all happen at the app's time, not the wall's."""
+    s = scenario(runtime, cad="KC26-000559")
+    at = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
+    client.app.state.clock = lambda: at  # type: ignore[attr-defined]
+    sign_in(client, runtime, roles=("records-custodian",), now=at)
+    base = f"/api/incidents/{s.incident_id}/release"
+    opened = client.post(base)
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    assert case["transitions"][0]["at"] == "2026-05-20T09:30:00Z"
+    assert case["clock"]["days_left"] == (datetime.fromisoformat(case["clock"]["due_at"]) - at).days
+    added = client.post(f"{base}/candidates", json={"recording_id": s.derived_id}).json()
+    with runtime.db.session(read_only=True) as session:
+        candidate = session.get(ReleaseCandidate, added["candidates"][0]["id"])
+        assert candidate is not None and candidate.added_at == at

@@ -54,6 +54,7 @@ class Permission(StrEnum):
     REDACTION_RENDER = "redaction:render"
     REDACTION_VIEW = "redaction:view"
     RELEASE_COURT = "release:court"
+    RELEASE_COURT_CONFIRM = "release:court-confirm"
     RELEASE_DECIDE = "release:decide"
     RELEASE_PREPARE = "release:prepare"
     RELEASE_REVIEW = "release:review"
@@ -136,6 +137,12 @@ INFO: dict[Permission, PermissionInfo] = {
     _P.RELEASE_COURT: PermissionInfo(
         "Record court petitions to release closed footage, and the court's orders",
         resource="incident",
+    ),
+    _P.RELEASE_COURT_CONFIRM: PermissionInfo(
+        "Confirm a court order another person recorded (two-person rule): only a confirmed"
+        " order releases anything",
+        resource="incident",
+        step_up=True,
     ),
     _P.RELEASE_DECIDE: PermissionInfo(
         "Decide on release: release, withhold or set an embargo (the agency holding release"

@@ -57,6 +57,7 @@ DOMAIN_COMMANDS = {
     "redact": "sunlight.redaction.cli:redact",
     "captions": "sunlight.captions.cli:captions",
     "releases": "sunlight.release.cli:releases",
+    "refusals": "sunlight.audit.cli:refusals",
     "users": "sunlight.access.cli.users:users",
     "agencies": "sunlight.access.cli.agencies:agencies",
     "tokens": "sunlight.access.cli.tokens:tokens",

@@ -83,6 +83,7 @@ class Action(StrEnum):
     RELEASE_EMBARGO_WARNING = "release.embargo-warning"
     COURT_PETITION = "release.court-petition"
     COURT_ORDER = "release.court-order"
+    COURT_ORDER_CONFIRM = "release.court-order-confirm"
     # records requests: each entry on a request's timeline, with the request's audited
     # fields (status, clock, denial, fees) and its clock pauses as they stand after it
     REQUEST_EVENT = "request.event"

@@ -417,8 +417,10 @@ def _timeline(
                 ),
             )
         )
-        ends = [o.ordered_on for o in petition.orders]
-        for order in petition.orders:
+        # an order in force only: one awaiting its second person's confirmation is not public
+        confirmed = [o for o in petition.orders if o.confirmed_at is not None]
+        ends = [o.ordered_on for o in confirmed]
+        for order in confirmed:
             on = datetime.combine(order.ordered_on, datetime.min.time(), tzinfo=UTC)
             raw.append(
                 (

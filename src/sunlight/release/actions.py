@@ -1,19 +1,20 @@
 """Release acts on the web, shared by the JSON routes (``release.api``) and the staff forms
 (``release.pages``): the request bodies, each route's access dependency, and the acts that
-open one transaction and call the domain (``sunlight.release.service``).
+open one transaction and call the domain (``sunlight.release.service``). Each act takes the
+request's ``now`` (``web.deps.now_for``: the app's clock, so tests and the demo can set it).
 
 Web layer: it uses ``sunlight.web.guard``; domain modules never import it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends
 from pydantic import BaseModel, Field
 
 from sunlight.access import Permission
-from sunlight.db.base import utcnow
-from sunlight.errors import NotFound
+from sunlight.errors import Forbidden, NotFound
 from sunlight.release import service, states
 from sunlight.release.models import ReleaseCase
 from sunlight.runtime import Runtime
@@ -75,17 +76,18 @@ PrepareAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_PREPAR
 ReviewAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_REVIEW))]
 DecideAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_DECIDE))]
 CourtAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_COURT))]
+ConfirmAccess = Annotated[Access, Depends(incident_for(Permission.RELEASE_COURT_CONFIRM))]
 
 
 # -- acting (shared by JSON and forms) -------------------------------------------------
 
 
-def act_open(runtime: Runtime, access: Access) -> None:
+def act_open(runtime: Runtime, access: Access, now: datetime) -> None:
     with runtime.db.session() as session:
-        service.open_case(session, access.resource_id, principal=access.principal, now=utcnow())
+        service.open_case(session, access.resource_id, principal=access.principal, now=now)
 
 
-def act_move(runtime: Runtime, access: Access, body: MoveIn) -> None:
+def act_move(runtime: Runtime, access: Access, body: MoveIn, now: datetime) -> None:
     # A move that needs more than preparing (the authority sending a case back) is decided,
     # and a refusal recorded, like any route's permission.
     with runtime.db.session(read_only=True) as session:
@@ -99,19 +101,21 @@ def act_move(runtime: Runtime, access: Access, body: MoveIn) -> None:
             access.resource_id,
             body.to,
             principal=access.principal,
-            now=utcnow(),
+            now=now,
             reason=body.reason,
         )
 
 
-def act_candidate(runtime: Runtime, access: Access, body: CandidateIn) -> None:
+def act_candidate(runtime: Runtime, access: Access, body: CandidateIn, now: datetime) -> None:
     with runtime.db.session() as session:
         service.add_candidate(
-            session, access.resource_id, body.recording_id, principal=access.principal, now=utcnow()
+            session, access.resource_id, body.recording_id, principal=access.principal, now=now
         )
 
 
-def act_review(runtime: Runtime, access: Access, candidate_id: int, body: ReviewIn) -> None:
+def act_review(
+    runtime: Runtime, access: Access, candidate_id: int, body: ReviewIn, now: datetime
+) -> None:
     with runtime.db.session() as session:
         candidate, case = service.candidate_of(session, candidate_id)
         if case.incident_id != access.resource_id:
@@ -122,12 +126,11 @@ def act_review(runtime: Runtime, access: Access, candidate_id: int, body: Review
             principal=access.principal,
             plan_version=body.plan_version,
             note=body.note,
-            now=utcnow(),
+            now=now,
         )
 
 
-def act_decide(runtime: Runtime, access: Access, body: DecideIn) -> None:
-    now = utcnow()
+def act_decide(runtime: Runtime, access: Access, body: DecideIn, now: datetime) -> None:
     with runtime.db.session() as session:
         if body.action == "release":
             service.decide_release(
@@ -159,7 +162,7 @@ def act_decide(runtime: Runtime, access: Access, body: DecideIn) -> None:
             )
 
 
-def act_extend(runtime: Runtime, access: Access, body: ExtensionIn) -> None:
+def act_extend(runtime: Runtime, access: Access, body: ExtensionIn, now: datetime) -> None:
     with runtime.db.session() as session:
         service.extend(
             session,
@@ -167,11 +170,11 @@ def act_extend(runtime: Runtime, access: Access, body: ExtensionIn) -> None:
             principal=access.principal,
             basis=body.basis,
             estimated_release=body.estimated_release,
-            now=utcnow(),
+            now=now,
         )
 
 
-def act_petition(runtime: Runtime, access: Access, body: PetitionIn) -> None:
+def act_petition(runtime: Runtime, access: Access, body: PetitionIn, now: datetime) -> None:
     with runtime.db.session() as session:
         service.file_petition(
             session,
@@ -181,11 +184,13 @@ def act_petition(runtime: Runtime, access: Access, body: PetitionIn) -> None:
             case_number=body.case_number,
             petitioner=body.petitioner,
             filed_on=body.filed_on,
-            now=utcnow(),
+            now=now,
         )
 
 
-def act_order(runtime: Runtime, access: Access, petition_id: int, body: OrderIn) -> None:
+def act_order(
+    runtime: Runtime, access: Access, petition_id: int, body: OrderIn, now: datetime
+) -> None:
     with runtime.db.session() as session:
         petition = service.petition(session, petition_id)
         case = session.get(ReleaseCase, petition.case_id)
@@ -199,5 +204,23 @@ def act_order(runtime: Runtime, access: Access, petition_id: int, body: OrderIn)
             ordered_on=body.ordered_on,
             conditions=body.conditions,
             candidate_ids=list(body.candidate_ids),
-            now=utcnow(),
+            now=now,
         )
+
+
+def act_confirm(runtime: Runtime, access: Access, order_id: int, now: datetime) -> None:
+    """A second person confirms a court order; a refusal (the same person, a confirmed
+    order) is recorded in its own transaction, since the refused one rolls back."""
+    with runtime.db.session(read_only=True) as session:
+        _, _, case = service.order(session, order_id)
+        if case.incident_id != access.resource_id:
+            raise NotFound(f"no court order {order_id} for this incident")
+    try:
+        with runtime.db.session() as session:
+            service.confirm_order(session, order_id, principal=access.principal, now=now)
+    except Forbidden as refused:
+        with runtime.db.session() as session:
+            service.record_refused_confirmation(
+                session, order_id, principal=access.principal, why=refused.message, now=now
+            )
+        raise

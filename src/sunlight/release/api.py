@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from sunlight.access import Permission, Principal
-from sunlight.db.base import utcnow
 from sunlight.release.actions import (
     CandidateIn,
+    ConfirmAccess,
     CourtAccess,
     DecideAccess,
     DecideIn,
@@ -28,6 +28,7 @@ from sunlight.release.actions import (
     ReviewIn,
     ViewAccess,
     act_candidate,
+    act_confirm,
     act_decide,
     act_extend,
     act_move,
@@ -46,7 +47,7 @@ from sunlight.release.views import (
     policy_view,
 )
 from sunlight.validation import SmallId
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import require
 
 router = APIRouter(tags=["release"])
@@ -54,37 +55,51 @@ router = APIRouter(tags=["release"])
 
 @router.get("/api/releases", response_model=list[CaseSummaryOut], summary="Release cases")
 def api_cases(
+    request: Request,
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(require(Permission.RELEASE_VIEW))],
 ) -> list[CaseSummaryOut]:
-    return cases_view(runtime, principal, utcnow())
+    now = now_for(request)
+    return cases_view(runtime, principal, now)
 
 
 @router.get("/api/incidents/{incident_id}/release", response_model=CaseOut)
-def api_case(incident_id: SmallId, runtime: RuntimeDep, access: ViewAccess) -> CaseOut:
-    return case_view(runtime, incident_id, utcnow())
+def api_case(
+    request: Request, incident_id: SmallId, runtime: RuntimeDep, access: ViewAccess
+) -> CaseOut:
+    now = now_for(request)
+    return case_view(runtime, incident_id, now)
 
 
 @router.post("/api/incidents/{incident_id}/release", response_model=CaseOut, status_code=201)
-def api_open(incident_id: SmallId, runtime: RuntimeDep, access: PrepareAccess) -> CaseOut:
-    act_open(runtime, access)
-    return case_view(runtime, incident_id, utcnow())
+def api_open(
+    request: Request, incident_id: SmallId, runtime: RuntimeDep, access: PrepareAccess
+) -> CaseOut:
+    now = now_for(request)
+    act_open(runtime, access, now)
+    return case_view(runtime, incident_id, now)
 
 
 @router.post("/api/incidents/{incident_id}/release/state", response_model=CaseOut)
 def api_move(
-    incident_id: SmallId, body: MoveIn, runtime: RuntimeDep, access: PrepareAccess
+    request: Request, incident_id: SmallId, body: MoveIn, runtime: RuntimeDep, access: PrepareAccess
 ) -> CaseOut:
-    act_move(runtime, access, body)
-    return case_view(runtime, incident_id, utcnow())
+    now = now_for(request)
+    act_move(runtime, access, body, now)
+    return case_view(runtime, incident_id, now)
 
 
 @router.post("/api/incidents/{incident_id}/release/candidates", response_model=CaseOut)
 def api_candidate(
-    incident_id: SmallId, body: CandidateIn, runtime: RuntimeDep, access: PrepareAccess
+    request: Request,
+    incident_id: SmallId,
+    body: CandidateIn,
+    runtime: RuntimeDep,
+    access: PrepareAccess,
 ) -> CaseOut:
-    act_candidate(runtime, access, body)
-    return case_view(runtime, incident_id, utcnow())
+    now = now_for(request)
+    act_candidate(runtime, access, body, now)
+    return case_view(runtime, incident_id, now)
 
 
 @router.post(
@@ -92,52 +107,89 @@ def api_candidate(
     response_model=CaseOut,
 )
 def api_review(
+    request: Request,
     incident_id: SmallId,
     candidate_id: SmallId,
     body: ReviewIn,
     runtime: RuntimeDep,
     access: ReviewAccess,
 ) -> CaseOut:
-    act_review(runtime, access, candidate_id, body)
-    return case_view(runtime, incident_id, utcnow())
+    now = now_for(request)
+    act_review(runtime, access, candidate_id, body, now)
+    return case_view(runtime, incident_id, now)
 
 
 @router.post("/api/incidents/{incident_id}/release/decision", response_model=CaseOut)
 def api_decide(
-    incident_id: SmallId, body: DecideIn, runtime: RuntimeDep, access: DecideAccess
+    request: Request,
+    incident_id: SmallId,
+    body: DecideIn,
+    runtime: RuntimeDep,
+    access: DecideAccess,
 ) -> CaseOut:
-    act_decide(runtime, access, body)
-    return case_view(runtime, incident_id, utcnow())
+    now = now_for(request)
+    act_decide(runtime, access, body, now)
+    return case_view(runtime, incident_id, now)
 
 
 @router.post("/api/incidents/{incident_id}/release/extensions", response_model=CaseOut)
 def api_extend(
-    incident_id: SmallId, body: ExtensionIn, runtime: RuntimeDep, access: DecideAccess
+    request: Request,
+    incident_id: SmallId,
+    body: ExtensionIn,
+    runtime: RuntimeDep,
+    access: DecideAccess,
 ) -> CaseOut:
-    act_extend(runtime, access, body)
-    return case_view(runtime, incident_id, utcnow())
+    now = now_for(request)
+    act_extend(runtime, access, body, now)
+    return case_view(runtime, incident_id, now)
 
 
 @router.post("/api/incidents/{incident_id}/release/petitions", response_model=CaseOut)
 def api_petition(
-    incident_id: SmallId, body: PetitionIn, runtime: RuntimeDep, access: CourtAccess
+    request: Request,
+    incident_id: SmallId,
+    body: PetitionIn,
+    runtime: RuntimeDep,
+    access: CourtAccess,
 ) -> CaseOut:
-    act_petition(runtime, access, body)
-    return case_view(runtime, incident_id, utcnow())
+    now = now_for(request)
+    act_petition(runtime, access, body, now)
+    return case_view(runtime, incident_id, now)
 
 
 @router.post(
     "/api/incidents/{incident_id}/release/petitions/{petition_id}/orders", response_model=CaseOut
 )
 def api_order(
+    request: Request,
     incident_id: SmallId,
     petition_id: SmallId,
     body: OrderIn,
     runtime: RuntimeDep,
     access: CourtAccess,
 ) -> CaseOut:
-    act_order(runtime, access, petition_id, body)
-    return case_view(runtime, incident_id, utcnow())
+    now = now_for(request)
+    act_order(runtime, access, petition_id, body, now)
+    return case_view(runtime, incident_id, now)
+
+
+@router.post(
+    "/api/incidents/{incident_id}/release/orders/{order_id}/confirm", response_model=CaseOut
+)
+def api_confirm_order(
+    request: Request,
+    incident_id: SmallId,
+    order_id: SmallId,
+    runtime: RuntimeDep,
+    access: ConfirmAccess,
+) -> CaseOut:
+    """A second person confirms a recorded court order (two-person rule): 403 for the
+    person who recorded it, 409 if already confirmed. A confirmed order to release
+    publishes the copies it names."""
+    now = now_for(request)
+    act_confirm(runtime, access, order_id, now)
+    return case_view(runtime, incident_id, now)
 
 
 # -- the published policy --------------------------------------------------------------

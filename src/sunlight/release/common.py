@@ -166,7 +166,16 @@ CASE_FACTS: dict[str, tuple[str, ...]] = {
         "court_order_id",
     ),
     "court_petitions": ("case_id", "court", "case_number", "petitioner", "filed_on"),
-    "court_orders": ("petition_id", "outcome", "conditions", "ordered_on", "recorded_by"),
+    "court_orders": (
+        "petition_id",
+        "outcome",
+        "conditions",
+        "ordered_on",
+        "recorded_by",
+        "candidate_ids",
+        "confirmed_at",
+        "confirmed_by",
+    ),
 }
 
 _FACT_MODELS: dict[str, type[Any]] = {

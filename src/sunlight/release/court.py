@@ -1,5 +1,7 @@
-"""Court petitions and orders (RSMo 610.100): record a petition, and the court's order on it;
-an order to release publishes the reviewed candidates it names."""
+"""Court petitions and orders (RSMo 610.100): record a petition, and the court's order on it.
+Two people: one records the order (unconfirmed), a different person with
+``release:court-confirm`` confirms it; only then does an order to release publish the
+reviewed candidates it names."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from sunlight.access import Permission, Principal
-from sunlight.errors import InvalidChange, NotFound
-from sunlight.evidence.custody import Action
+from sunlight.errors import Conflict, InvalidChange, NotFound, SecondPersonRequired
+from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.release import states
 from sunlight.release.candidates import releasable
 from sunlight.release.cases import transition
@@ -98,9 +100,9 @@ def record_order(
     conditions: str | None = None,
     candidate_ids: list[int] | None = None,
 ) -> CourtOrder:
-    """The court's order on a petition. An order to release drives the case to
-    released-by-court-order (and publishes the reviewed candidates it names); a denial or
-    an order with conditions is recorded."""
+    """The court's order on a petition, as one person read it: recorded unconfirmed. An
+    order to release names the reviewed candidates to publish, and does nothing until a
+    second person confirms it (:func:`confirm_order`)."""
     petition = session.get(CourtPetition, petition_id)
     if petition is None:
         raise NotFound(f"no court petition {petition_id}")
@@ -118,6 +120,8 @@ def record_order(
         states.check(case.state, states.BY_COURT)
         if candidate_ids:
             chosen = releasable(session, case, candidate_ids, court=True)
+    elif candidate_ids:
+        raise InvalidChange("only an order to release names copies to release")
     order = CourtOrder(
         petition_id=petition.id,
         outcome=outcome,
@@ -125,6 +129,7 @@ def record_order(
         ordered_on=ordered_on,
         recorded_at=now,
         recorded_by=principal.id,
+        candidate_ids=[c.id for c in chosen],
     )
     session.add(order)
     session.flush()
@@ -146,10 +151,72 @@ def record_order(
             "court": petition.court,
             "case_number": petition.case_number,
             "ordered_on": ordered_on.isoformat(),
+            "candidate_ids": list(order.candidate_ids),
+            "confirmed": False,
             **stamp,
         },
     )
-    if outcome == "release":
+    return order
+
+
+def order(session: Session, order_id: int) -> tuple[CourtOrder, CourtPetition, ReleaseCase]:
+    """A court order with its petition and case."""
+    found = session.get(CourtOrder, order_id)
+    if found is None:
+        raise NotFound(f"no court order {order_id}")
+    filed = session.get(CourtPetition, found.petition_id)
+    assert filed is not None
+    case = session.get(ReleaseCase, filed.case_id)
+    assert case is not None
+    return found, filed, case
+
+
+def confirm_order(
+    session: Session, order_id: int, *, principal: Principal, now: datetime
+) -> CourtOrder:
+    """A second person confirms a recorded court order (two-person rule); a confirmed order
+    to release publishes the copies it names and drives the case to
+    released-by-court-order. The person who recorded the order cannot confirm it."""
+    court_order, filed, case = order(session, order_id)
+    incident = load_incident(session, case.incident_id)
+    authorize(session, principal, Permission.RELEASE_COURT_CONFIRM, case.incident_id)
+    if court_order.recorded_by == principal.id:
+        raise SecondPersonRequired(
+            f"court order {order_id} was recorded by you; another person must confirm it "
+            "(two-person rule)"
+        )
+    if court_order.confirmed_at is not None:
+        raise Conflict(
+            f"court order {order_id} was already confirmed by {court_order.confirmed_by}"
+        )
+    chosen: list[ReleaseCandidate] = []
+    if court_order.outcome == "release":
+        states.check(case.state, states.BY_COURT)
+        if court_order.candidate_ids:
+            chosen = releasable(session, case, list(court_order.candidate_ids), court=True)
+    court_order.confirmed_at = now
+    court_order.confirmed_by = principal.id
+    session.flush()
+    loaded = loaded_policy()
+    stamp = policy_stamp(loaded, loaded.policy.rule_for(incident.type))
+    custody_event(
+        session,
+        actor=principal.id,
+        action=Action.COURT_ORDER_CONFIRM,
+        object_type="incident",
+        object_id=case.incident_id,
+        now=now,
+        details={
+            "case_id": case.id,
+            "petition_id": filed.id,
+            "order_id": court_order.id,
+            "outcome": court_order.outcome,
+            "recorded_by": court_order.recorded_by,
+            "candidate_ids": list(court_order.candidate_ids),
+            **stamp,
+        },
+    )
+    if court_order.outcome == "release":
         for candidate in chosen:
             release = Release(
                 case_id=case.id,
@@ -160,7 +227,7 @@ def record_order(
                 decided_by=principal.id,
                 scheduled_for=now,
                 public=True,
-                court_order_id=order.id,
+                court_order_id=court_order.id,
                 **stamp,
             )
             session.add(release)
@@ -173,7 +240,31 @@ def record_order(
             states.BY_COURT,
             actor=principal.id,
             now=now,
-            reason=f"order of {petition.court} in {petition.case_number}",
+            reason=f"order of {filed.court} in {filed.case_number}, recorded by "
+            f"{court_order.recorded_by} and confirmed by {principal.id}",
             statute="RSMo 610.100",
         )
-    return order
+    return court_order
+
+
+def record_refused_confirmation(
+    session: Session, order_id: int, *, principal: Principal, why: str, now: datetime
+) -> None:
+    """Record a refused confirmation (its own transaction: the refused one rolled back)."""
+    found = session.get(CourtOrder, order_id)
+    filed = session.get(CourtPetition, found.petition_id) if found is not None else None
+    case = session.get(ReleaseCase, filed.case_id) if filed is not None else None
+    record(
+        session,
+        actor=principal.id,
+        action=Action.ACCESS_DENIED,
+        object_type="incident" if case is not None else "court_order",
+        object_id=case.incident_id if case is not None else order_id,
+        outcome=Outcome.DENIED,
+        details={
+            "permission": str(Permission.RELEASE_COURT_CONFIRM),
+            "order_id": order_id,
+            "explanation": why,
+            "at": now.isoformat(),
+        },
+    )

@@ -152,6 +152,9 @@ class CourtPetition(Base):
 
 
 class CourtOrder(Base):
+    """The court's order on a petition. An order to release takes effect only once a
+    second person has confirmed it (two-person rule): until then it publishes nothing."""
+
     __tablename__ = "court_orders"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -161,3 +164,8 @@ class CourtOrder(Base):
     ordered_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(100))
+    #: the reviewed copies an order to release names (ids of release_candidates)
+    candidate_ids: Mapped[list[int]] = mapped_column(JSON(), default=list)
+    #: a second person (not ``recorded_by``) checked the order against the court's paper
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))

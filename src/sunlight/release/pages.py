@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sunlight.access import Permission, Principal
-from sunlight.db.base import utcnow
 from sunlight.errors import InvalidInput
 from sunlight.incidents.terms import INCIDENT_TYPES
 from sunlight.release import service
 from sunlight.release.actions import (
     CandidateIn,
+    ConfirmAccess,
     DecideAccess,
     DecideIn,
     MoveIn,
@@ -26,6 +26,7 @@ from sunlight.release.actions import (
     ReviewIn,
     ViewAccess,
     act_candidate,
+    act_confirm,
     act_decide,
     act_move,
     act_open,
@@ -34,7 +35,7 @@ from sunlight.release.actions import (
 from sunlight.release.policy import load_release_policy
 from sunlight.release.views import case_view, cases_view, policy_view
 from sunlight.validation import Id, SmallId, check_datetime
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import decide_quietly, require
 from sunlight.web.pages import render
 
@@ -67,10 +68,11 @@ def releases_page(
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(require(Permission.RELEASE_VIEW))],
 ) -> Response:
+    now = now_for(request)
     return render(
         request,
         "release_cases.html",
-        cases=cases_view(runtime, principal, utcnow()),
+        cases=cases_view(runtime, principal, now),
         types=INCIDENT_TYPES,
     )
 
@@ -81,6 +83,7 @@ def releases_page(
 def case_page(
     request: Request, incident_id: SmallId, runtime: RuntimeDep, access: ViewAccess
 ) -> Response:
+    now = now_for(request)
     may: dict[str, bool] = {}
     with runtime.db.session(read_only=True) as session:
         case = service.case_for(session, incident_id)
@@ -89,17 +92,19 @@ def case_page(
             ("review", Permission.RELEASE_REVIEW),
             ("decide", Permission.RELEASE_DECIDE),
             ("court", Permission.RELEASE_COURT),
+            ("confirm", Permission.RELEASE_COURT_CONFIRM),
         ):
             may[name] = decide_quietly(
                 session, access.principal, permission, incident_id, None
             ).allowed
-    view = case_view(runtime, incident_id, utcnow()) if case is not None else None
+    view = case_view(runtime, incident_id, now) if case is not None else None
     return render(
         request,
         "release_case.html",
         incident_id=incident_id,
         case=view,
         can=may,
+        me=access.principal.id,
         types=INCIDENT_TYPES,
     )
 
@@ -109,31 +114,38 @@ def _back(incident_id: int) -> RedirectResponse:
 
 
 @router.post("/incidents/{incident_id}/release", include_in_schema=False)
-def form_open(incident_id: SmallId, runtime: RuntimeDep, access: PrepareAccess) -> Response:
-    act_open(runtime, access)
+def form_open(
+    request: Request, incident_id: SmallId, runtime: RuntimeDep, access: PrepareAccess
+) -> Response:
+    now = now_for(request)
+    act_open(runtime, access, now)
     return _back(incident_id)
 
 
 @router.post("/incidents/{incident_id}/release/state", include_in_schema=False)
 def form_move(
+    request: Request,
     incident_id: SmallId,
     runtime: RuntimeDep,
     access: PrepareAccess,
     to: Annotated[Literal["closed", "in-review", "ready"], Form()],
     note: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
-    act_move(runtime, access, MoveIn(to=to, reason=note))
+    now = now_for(request)
+    act_move(runtime, access, MoveIn(to=to, reason=note), now)
     return _back(incident_id)
 
 
 @router.post("/incidents/{incident_id}/release/candidates", include_in_schema=False)
 def form_candidate(
+    request: Request,
     incident_id: SmallId,
     runtime: RuntimeDep,
     access: PrepareAccess,
     recording_id: Annotated[Id, Form()],
 ) -> Response:
-    act_candidate(runtime, access, CandidateIn(recording_id=recording_id))
+    now = now_for(request)
+    act_candidate(runtime, access, CandidateIn(recording_id=recording_id), now)
     return _back(incident_id)
 
 
@@ -141,6 +153,7 @@ def form_candidate(
     "/incidents/{incident_id}/release/candidates/{candidate_id}/review", include_in_schema=False
 )
 def form_review(
+    request: Request,
     incident_id: SmallId,
     candidate_id: SmallId,
     runtime: RuntimeDep,
@@ -148,12 +161,14 @@ def form_review(
     plan_version: Annotated[int, Form(ge=1, le=1_000_000)],
     note: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
-    act_review(runtime, access, candidate_id, ReviewIn(plan_version=plan_version, note=note))
+    now = now_for(request)
+    act_review(runtime, access, candidate_id, ReviewIn(plan_version=plan_version, note=note), now)
     return _back(incident_id)
 
 
 @router.post("/incidents/{incident_id}/release/decision", include_in_schema=False)
 def form_decide(
+    request: Request,
     incident_id: SmallId,
     runtime: RuntimeDep,
     access: DecideAccess,
@@ -163,6 +178,7 @@ def form_decide(
     statute: Annotated[str | None, Form(max_length=200)] = None,
     note: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
+    now = now_for(request)
     embargo = None
     if embargo_until:
         try:
@@ -179,5 +195,18 @@ def form_decide(
         statute=statute,
         reason=note,
     )
-    act_decide(runtime, access, body)
+    act_decide(runtime, access, body, now)
+    return _back(incident_id)
+
+
+@router.post("/incidents/{incident_id}/release/orders/{order_id}/confirm", include_in_schema=False)
+def form_confirm_order(
+    request: Request,
+    incident_id: SmallId,
+    order_id: SmallId,
+    runtime: RuntimeDep,
+    access: ConfirmAccess,
+) -> Response:
+    now = now_for(request)
+    act_confirm(runtime, access, order_id, now)
     return _back(incident_id)

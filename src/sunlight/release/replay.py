@@ -24,6 +24,7 @@ for _table, _columns in CASE_FACTS.items():
     Action.RELEASE_EMBARGO_WARNING,
     Action.COURT_PETITION,
     Action.COURT_ORDER,
+    Action.COURT_ORDER_CONFIRM,
 )
 def _case(event: Event, state: State) -> None:
     facts = event.details.get("case_facts")

@@ -8,7 +8,7 @@ The work is done by one module per job; this module only names what callers may 
 - ``cases``: open, move along the state table, withhold;
 - ``candidates``: add a redacted copy, a reviewer's sign-off, policy exclusions;
 - ``decisions``: release (now or embargoed), extend, the serve schedule's embargo sweep;
-- ``court``: petitions and orders (RSMo 610.100);
+- ``court``: petitions and orders (RSMo 610.100), an order confirmed by a second person;
 - ``queries``: the list of cases, a case's clock, the copies released to the public.
 
 Every change is a custody event written through ``custody.record`` in the caller's
@@ -23,7 +23,15 @@ from sunlight.errors import NotFound
 from sunlight.release.candidates import add_candidate, candidate_of, exclusions, review_candidate
 from sunlight.release.cases import move, open_case, withhold
 from sunlight.release.common import case_for, get_case
-from sunlight.release.court import ORDER_OUTCOMES, file_petition, petition, record_order
+from sunlight.release.court import (
+    ORDER_OUTCOMES,
+    confirm_order,
+    file_petition,
+    order,
+    petition,
+    record_order,
+    record_refused_confirmation,
+)
 from sunlight.release.decisions import (
     MIN_BASIS_CHARS,
     SWEEP_ACTOR,
@@ -48,6 +56,7 @@ __all__ = [
     "candidate_of",
     "case_for",
     "clock_for",
+    "confirm_order",
     "decide_release",
     "exclusions",
     "extend",
@@ -56,8 +65,10 @@ __all__ = [
     "list_cases",
     "move",
     "open_case",
+    "order",
     "petition",
     "record_order",
+    "record_refused_confirmation",
     "released_copies",
     "review_candidate",
     "sweep",

@@ -106,6 +106,12 @@ class OrderOut(BaseModel):
     outcome: str
     conditions: str | None
     ordered_on: date
+    recorded_by: str
+    #: the reviewed copies an order to release names
+    candidate_ids: list[int]
+    #: None until a second person confirms the order; only then does it release anything
+    confirmed_at: datetime | None
+    confirmed_by: str | None
 
 
 class PetitionOut(BaseModel):

@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, Request
 
 from sunlight.access import INFO, Permission, Principal, may_ever
 from sunlight.access.sessions import reauth_fresh
+from sunlight.audit.refusals import note_refusal
 from sunlight.db.base import utcnow
 from sunlight.runtime import Runtime
 from sunlight.web.security import auth_state
@@ -72,6 +73,31 @@ def wants_page(request: Request) -> bool:
     )
 
 
+def route_of(request: Request) -> str:
+    """The route a request matched, as declared (``GET /api/requests/{request_id}``): a
+    tally key that a caller cannot multiply by varying ids or query strings."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None) or request.url.path
+    return f"{request.method} {path}"
+
+
+def refused(request: Request, principal: Principal, permission: Permission, why: str) -> None:
+    """Record a refusal that names no resource (its own committed transaction): counted
+    for everyone, a custody event once a minute for a signed-in actor
+    (``sunlight.audit.refusals``)."""
+    runtime = get_runtime(request)
+    with runtime.db.session() as session:
+        note_refusal(
+            session,
+            actor=principal.id,
+            signed_in=principal.is_authenticated,
+            permission=str(permission),
+            route=route_of(request),
+            explanation=why,
+            now=now_for(request),
+        )
+
+
 def require(permission: Permission) -> Callable[..., Principal]:
     """A dependency that admits the request only if its principal may ever hold
     ``permission`` (and, for a step-up permission, has re-authenticated recently). The
@@ -89,9 +115,12 @@ def require(permission: Permission) -> Callable[..., Principal]:
                 detail = "set up a second factor first"
             elif state.stage == "mfa":
                 detail = "finish signing in with your second factor"
+            refused(request, principal, permission, detail)
             raise AuthenticationRequired(detail, f"/sign-in?next={next_path(request)}")
         if not may_ever(principal, permission):
-            raise HTTPException(status_code=403, detail=f"requires permission {permission}")
+            detail = f"requires permission {permission}"
+            refused(request, principal, permission, detail)
+            raise HTTPException(status_code=403, detail=detail)
         if INFO[permission].step_up and not reauth_fresh(principal, now_for(request)):
             raise AuthenticationRequired(
                 f"{permission} needs you to confirm who you are again",

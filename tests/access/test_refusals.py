@@ -1,0 +1,168 @@
+"""Refusals that name no resource: a signed-in actor's become ``access.denied`` custody
+events (once per actor, permission and route a minute, the rest counted), an anonymous
+caller's are only counted, and the tally table stays bounded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from sunlight.audit import refusals
+from sunlight.audit.models import RefusalTally
+from sunlight.cli.main import cli
+from sunlight.evidence.custody import Action
+from sunlight.evidence.models import CustodyEvent
+from sunlight.runtime import Runtime, start
+from sunlight.web.app import create_app
+from tests.access.principals import acting_as, principal
+from tests.conftest import embedded_settings
+
+NOW = datetime(2026, 12, 4, 15, 30, 10, tzinfo=UTC)
+ROUTE = "GET /api/requests"
+
+
+@pytest.fixture
+def clock() -> dict[str, datetime]:
+    return {"now": NOW}
+
+
+@pytest.fixture
+def client(runtime: Runtime, clock: dict[str, datetime]) -> Iterator[TestClient]:
+    app = create_app(runtime, start_worker=False)
+    app.state.clock = lambda: clock["now"]
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def denied_events(runtime: Runtime, actor: str) -> list[CustodyEvent]:
+    with runtime.db.session(read_only=True) as session:
+        return list(
+            session.scalars(
+                select(CustodyEvent)
+                .where(
+                    CustodyEvent.actor == actor,
+                    CustodyEvent.action == str(Action.ACCESS_DENIED),
+                )
+                .order_by(CustodyEvent.id)
+            )
+        )
+
+
+def tally_rows(runtime: Runtime, actor: str) -> list[RefusalTally]:
+    with runtime.db.session(read_only=True) as session:
+        return list(
+            session.scalars(
+                select(RefusalTally).where(RefusalTally.actor == actor).order_by(RefusalTally.id)
+            )
+        )
+
+
+def test_an_officer_listing_requests_is_recorded(runtime: Runtime, client: TestClient) -> None:
+    officer = principal(runtime, "officer")
+    with acting_as(client, officer):
+        answer = client.get("/api/requests")
+    assert answer.status_code == 403
+    [event] = denied_events(runtime, officer.id)
+    assert event.outcome == "denied"
+    assert (event.object_type, event.object_id) == ("route", ROUTE)
+    assert event.details["permission"] == "request:view"
+    assert event.occurred_at == NOW
+
+
+def test_fifty_refusals_in_a_minute_are_one_event_with_a_count(
+    runtime: Runtime, client: TestClient, clock: dict[str, datetime]
+) -> None:
+    officer = principal(runtime, "officer")
+    with acting_as(client, officer):
+        for i in range(50):
+            clock["now"] = NOW + timedelta(seconds=i % 45)
+            assert client.get("/api/requests", params={"page": i}).status_code == 403
+        [event] = denied_events(runtime, officer.id)
+        [tally] = tally_rows(runtime, officer.id)
+        assert (tally.count, tally.event_id, tally.route) == (50, event.id, ROUTE)
+        # the next minute's first refusal is a new event that carries the last minute's count
+        clock["now"] = NOW + timedelta(minutes=1)
+        assert client.get("/api/requests").status_code == 403
+    first, second = denied_events(runtime, officer.id)
+    assert second.details["earlier"] == {
+        "minute": refusals.minute_of(NOW).isoformat(),
+        "count": 50,
+        "event_id": first.id,
+    }
+
+
+def test_anonymous_refusals_are_tallied_not_logged(runtime: Runtime, client: TestClient) -> None:
+    with runtime.db.session(read_only=True) as session:
+        before = session.scalar(select(func.count()).select_from(CustodyEvent))
+    for _ in range(30):
+        assert client.get("/api/requests").status_code == 401
+    with runtime.db.session(read_only=True) as session:
+        after = session.scalar(select(func.count()).select_from(CustodyEvent))
+    assert after == before
+    [tally] = tally_rows(runtime, "public")
+    assert (tally.count, tally.event_id, tally.permission) == (30, None, "request:view")
+
+
+def test_the_tally_table_stays_bounded(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(refusals, "MAX_TALLIES", 20)
+    monkeypatch.setattr(refusals, "PRUNE_BATCH", 5)
+    with runtime.db.session() as session:
+        for i in range(100):
+            refusals.note_refusal(
+                session,
+                actor="public",
+                signed_in=False,
+                permission="request:view",
+                route=f"GET /api/route-{i}",
+                explanation="sign in first",
+                now=NOW + timedelta(minutes=i),
+            )
+    with runtime.db.session(read_only=True) as session:
+        held = session.scalar(select(func.count()).select_from(RefusalTally))
+        newest = session.scalars(
+            select(RefusalTally.route).order_by(RefusalTally.minute.desc()).limit(1)
+        ).one()
+    assert held is not None and held <= 20
+    assert newest == "GET /api/route-99"  # the oldest minutes went first
+
+
+def test_the_cli_lists_the_tallies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    runtime = start(embedded_settings(home))
+    try:
+        with runtime.db.session() as session:
+            refusals.note_refusal(
+                session,
+                actor="user:7",
+                signed_in=True,
+                permission="request:view",
+                route=ROUTE,
+                explanation="requires permission request:view",
+                now=NOW,
+            )
+    finally:
+        runtime.close()
+    monkeypatch.setenv("SUNLIGHT_HOME", str(home))
+    monkeypatch.setenv("SUNLIGHT_WORKER_MODE", "eager")
+    result = CliRunner().invoke(cli, ["refusals", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    assert (row["actor"], row["route"], row["count"]) == ("user:7", ROUTE, 1)
+    assert row["event_id"] is not None
+    text = CliRunner().invoke(cli, ["refusals"])
+    assert "user:7" in text.output and ROUTE in text.output
+
+
+def test_a_long_route_fits_the_custody_log() -> None:
+    route = "POST /api/incidents/{incident_id}/release/orders/{order_id}/confirm"
+    key = refusals.route_key(route)
+    assert len(key) == 64 and key.startswith("POST /api/incidents/{incident_id}/release/")
+    assert refusals.route_key(route + "x") != key
+    assert refusals.route_key(ROUTE) == ROUTE
