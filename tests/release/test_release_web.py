@@ -133,6 +133,7 @@ def test_public_list_and_proof_verify_offline_without_private_fields(
             "id": release_id,
             "incident_type": "arrest",
             "incident_date": "2026-05-08",
+            "area": None,
             "released_at": listed.json()[0]["released_at"],
         }
     ]
