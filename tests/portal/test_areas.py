@@ -33,7 +33,11 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 
 
 def _release(
-    runtime: Runtime, client: TestClient, cad: str, unit: str | None, type: str = "officer-involved-shooting"
+    runtime: Runtime,
+    client: TestClient,
+    cad: str,
+    unit: str | None,
+    type: str = "officer-involved-shooting",
 ) -> Released:
     done = decide(runtime, client, cad=cad, type=type, seal=False)
     with runtime.db.session() as session:
