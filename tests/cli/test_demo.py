@@ -28,7 +28,8 @@ def test_demo_twice(tmp_path: Path) -> None:
         "incidents": 4,
         "c2pa_key": "demo",
         "released": 1,
-        "requests": 6,
+        "pending_outside": 1,
+        "requests": 10,
         "witness": summary["witness"],
         "stats": summary["stats"],
         "policy_proposals": 1,
@@ -37,13 +38,23 @@ def test_demo_twice(tmp_path: Path) -> None:
     assert summary["witness"] > 7  # the cosigned checkpoint holds every demo ingest
     again = CliRunner().invoke(cli, ["demo", "--json"], env=env, catch_exceptions=False)
     summary = json.loads(again.output[again.output.index("{") :])
-    keys = ("ingested", "duplicates", "flagged", "incidents", "released", "requests", "stats")
+    keys = (
+        "ingested",
+        "duplicates",
+        "flagged",
+        "incidents",
+        "released",
+        "pending_outside",
+        "requests",
+        "stats",
+    )
     assert {k: summary[k] for k in keys} == {
         "ingested": 0,
         "duplicates": 7,
         "flagged": 0,
         "incidents": 0,
         "released": 1,  # the one release, kept
+        "pending_outside": 1,  # the one case pending with the Highway Patrol, kept
         "requests": 0,
         "stats": 0,
     }
