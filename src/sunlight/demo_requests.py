@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sunlight.access.models import User
 from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
+from sunlight.demo_captions import caption_copy
 from sunlight.evidence.models import Recording
 from sunlight.incidents import service as incidents
 from sunlight.incidents.models import Incident
@@ -273,7 +274,7 @@ def ensure_demo_pending(runtime: Runtime, today: datetime) -> int:
                 today=day,
             )
     derived = _redacted_copy(runtime, original_id)
-    if derived is None:
+    if derived is None or not caption_copy(runtime, derived):
         return 0
     now = utcnow()  # custody events are stamped when appended (see ensure_demo_release)
     with runtime.db.session() as session:
@@ -324,7 +325,7 @@ def ensure_demo_release(runtime: Runtime, demo_day: datetime) -> int:
                 today=(demo_day + timedelta(days=14)).date(),
             )
     derived = _redacted_copy(runtime, original_id)
-    if derived is None:
+    if derived is None or not caption_copy(runtime, derived):
         return 0
     # Custody events are stamped when they are appended (the log refuses backdating), so the
     # release is made now, at demo load time, not on a demo date.
