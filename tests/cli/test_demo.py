@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from sunlight.cli.main import cli
 from sunlight.demo_requests import first_tracking_link
+from sunlight.requests.states import Status
 from sunlight.runtime import start
 from sunlight.web.app import create_app
 from tests.conftest import embedded_settings
@@ -79,9 +80,10 @@ def _requests_and_release_are_there(home: Path) -> None:
             got = client.get(delivery["download"])
             assert got.status_code == 200 and len(got.content) > 1000
             log = client.get("/api/public/requests").json()
-            assert len(log) == 6 + 16  # demo_requests.py and demo_stats.py
+            assert len(log) == 10 + 16  # demo_requests.py and demo_stats.py
             released = client.get("/api/public/releases").json()
             assert [r["incident_type"] for r in released] == ["first-amendment-assembly"]
+            assert released[0]["area"] == "Metro Patrol Division"
             proof = client.get(f"/api/public/releases/{released[0]['id']}/proof")
             assert proof.status_code == 200, proof.text
             # the portal shows it to residents: page, badge, a playable copy, the request log
@@ -96,14 +98,7 @@ def _requests_and_release_are_there(home: Path) -> None:
             queue = client.get("/requests?include_closed=true")
             assert queue.status_code == 200
             rows = client.get("/api/requests", params={"include_closed": True}).json()
-            assert {r["status"] for r in rows} == {
-                "received",
-                "acknowledged",
-                "clarification-requested",
-                "delayed",
-                "fulfilled",
-                "denied",
-            }
+            assert {r["status"] for r in rows} == {str(status) for status in Status}
             assert client.get("/releases").status_code == 200
     finally:
         runtime.close()

@@ -363,9 +363,10 @@ def test_public_pages_list_diff_and_raw(client: TestClient, runtime: Runtime) ->
     diff = client.get("/api/public/policies/retention/diff", params={"from": "2", "to": "3"})
     assert diff.status_code == 200
     body = diff.json()
-    assert body["added"] == 2 and body["removed"] == 2
+    assert body["added"] == 3 and body["removed"] == 3  # version, effective date, one period
     changed = [(x["change"], x["text"]) for x in body["lines"] if x["change"] != "same"]
     assert ("added", "version: 3") in changed and ("removed", "version: 2") in changed
+    assert ("added", f"effective: {EFFECTIVE}") in changed
     html = client.get("/public/policies/retention/diff?from=2&to=3")
     assert html.status_code == 200 and "+ added" in html.text and "− removed" in html.text
     missing = client.get("/public/policies/retention/diff?from=2&to=9")
