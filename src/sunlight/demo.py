@@ -1,11 +1,13 @@
 """Demo data: officers, donor-funded cameras, recordings (one with faces, to redact), incidents,
 a CAD export to import, a demo witness and a demo C2PA signing key.
 
-Every demo date is fixed, relative to ``DEMO_DAY`` (8 May 2026), so the README's examples
-(``compliance report --month 2026-05``, ``retention run --dry-run --as-of 2027-01-01``) stay
-true whenever the demo is loaded. The demo is loaded today, so each demo recording counts as
-a late upload in May's compliance report, and recordings no incident claims fall due under the
-180-day non-evidentiary rule (a running ``serve`` schedules them for deletion).
+Every demo recording, incident and CAD call is dated on ``DEMO_DAY`` (8 May 2026), so the
+README's examples (``compliance report --month 2026-05``, ``retention run --dry-run --as-of
+2027-01-01``) stay true whenever the demo is loaded; records requests are dated relative to
+the demo's clock (``today``: when it is loaded), so the open ones are not overdue. The demo
+is loaded today, so each demo recording counts as a late upload in May's compliance report,
+and recordings no incident claims fall due under the 180-day non-evidentiary rule (a
+running ``serve`` schedules them for deletion).
 
 Idempotent: officers and cameras are matched by badge and serial, clips by file name,
 incidents by CAD number; keys already in place are kept.
@@ -36,7 +38,11 @@ from sunlight.access.principal import Principal
 from sunlight.demo_accounts import ensure_demo_accounts, ensure_demo_scenarios
 from sunlight.demo_captions import ensure_demo_captions
 from sunlight.demo_policies import ensure_demo_policies
-from sunlight.demo_requests import ensure_demo_release, ensure_demo_requests
+from sunlight.demo_requests import (
+    ensure_demo_pending,
+    ensure_demo_release,
+    ensure_demo_requests,
+)
 from sunlight.demo_stats import ensure_demo_stats
 from sunlight.evidence import service
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
@@ -241,7 +247,15 @@ def _make_dock(folder: Path) -> None:
         )
 
 
-def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def load_demo(
+    runtime: Runtime,
+    log: Callable[[str], None] = lambda _: None,
+    *,
+    today: datetime | None = None,
+) -> dict[str, Any]:
+    """Load the demo (idempotent); ``today`` is the demo's clock (now, when not given): the
+    records requests are dated relative to it."""
+    today = today or datetime.now(UTC)
     _ensure_registry(runtime)
     counts: dict[str, Any] = {"ingested": 0, "duplicates": 0, "flagged": 0}
     # Idempotent by name: encoders are not bit-for-bit reproducible across runs, so a
@@ -310,7 +324,10 @@ def load_demo(runtime: Runtime, log: Callable[[str], None] = lambda _: None) -> 
     # states (demo_requests.py); the copy is signed with the C2PA key made just above.
     counts["released"] = ensure_demo_release(runtime, DEMO_DAY)
     ensure_demo_captions(runtime)  # approved captions on the released copy (demo_captions.py)
-    counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder)
+    # A release case waiting for the Highway Patrol's decision (the statistics' "pending
+    # with an outside agency").
+    counts["pending_outside"] = ensure_demo_pending(runtime, today)
+    counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder, today=today)
     counts["witness"] = _ensure_witness(runtime)
     counts["stats"] = ensure_demo_stats(runtime, DEMO_DAY)  # demo_stats.py: /public/stats
     counts["policy_proposals"] = ensure_demo_policies(runtime)

@@ -1,5 +1,6 @@
-"""Demo captions: the released demo copy gets an approved caption track written by a
-records custodian (the demo clip has no speech, so the cues describe its sound)."""
+"""Demo captions: each demo copy gets an approved caption track written by a records
+custodian before its release is decided (the release policy requires approved captions; the
+demo clips have no speech, so the cues describe their sound)."""
 
 from __future__ import annotations
 
@@ -33,23 +34,25 @@ def ensure_demo_captions(runtime: Runtime) -> int:
                 .distinct()
             )
         )
-    done = 0
-    for recording_id, duration in copies:
-        if service.get_track(runtime, recording_id) is None:
-            limit = duration if duration else 4.0
-            cues = [Cue(a, min(b, limit), text) for a, b, text in CUES if a < limit]
-            cues = service.drop_muted(cues, service.muted_ranges(runtime, recording_id))
-            now = utcnow()
-            version = service.save_version(
-                runtime,
-                recording_id,
-                cues,
-                actor=ACTOR,
-                source="staff",
-                now=now,
-                note="Written by the records custodian: the clip has no speech (demo).",
-            )
-            service.approve(runtime, recording_id, version=version.version, actor=ACTOR, now=now)
-        if service.readiness(runtime, recording_id) is None:
-            done += 1
-    return done
+    return sum(caption_copy(runtime, recording_id, duration) for recording_id, duration in copies)
+
+
+def caption_copy(runtime: Runtime, recording_id: int, duration: float | None = None) -> bool:
+    """Approved English captions on one copy, unless it has a track already; whether its
+    captions are ready for release afterwards (the release policy requires them)."""
+    if service.get_track(runtime, recording_id) is None:
+        limit = duration if duration else 4.0
+        cues = [Cue(a, min(b, limit), text) for a, b, text in CUES if a < limit]
+        cues = service.drop_muted(cues, service.muted_ranges(runtime, recording_id))
+        now = utcnow()
+        version = service.save_version(
+            runtime,
+            recording_id,
+            cues,
+            actor=ACTOR,
+            source="staff",
+            now=now,
+            note="Written by the records custodian: the clip has no speech (demo).",
+        )
+        service.approve(runtime, recording_id, version=version.version, actor=ACTOR, now=now)
+    return service.readiness(runtime, recording_id) is None

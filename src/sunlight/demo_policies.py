@@ -11,7 +11,7 @@ proposed when the release policy already has a proposal or a second version.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
@@ -25,9 +25,13 @@ SUMMARY = (
 )
 
 
-def proposed_release_text() -> str:
-    live = kind("release").load(None).text
-    text = re.sub(r"^version: \d+", "version: 2", live, count=1, flags=re.M)
+def proposed_release_text(effective: date) -> str:
+    """The live release policy as its next version, effective ``effective``, with the
+    embargo warning at 48 hours."""
+    loaded = kind("release").load(None)
+    version = int(getattr(loaded.policy, "version", 1)) + 1
+    text = re.sub(r"^version: \d+", f"version: {version}", loaded.text, count=1, flags=re.M)
+    text = re.sub(r"^effective: .*$", f"effective: {effective}", text, count=1, flags=re.M)
     return text.replace("warning_hours: 24", "warning_hours: 48", 1)
 
 
@@ -39,12 +43,13 @@ def ensure_demo_policies(runtime: Runtime) -> int:
         service.record_in_force(session, in_force(), actor=actor, now=now)
         if len(service.versions(session, "release")) > 1:
             return 0
-        checked = service.check_text("release", proposed_release_text())
+        effective = (now + timedelta(days=30)).date()
+        checked = service.check_text("release", proposed_release_text(effective))
         version = service.propose(
             session,
             "release",
             checked,
-            effective=(now + timedelta(days=30)).date(),
+            effective=effective,
             summary=SUMMARY,
             actor=actor,
             now=now,

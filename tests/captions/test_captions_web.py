@@ -111,14 +111,20 @@ def test_public_captions_only_once_published_and_approved(
         "/public/releases/{}/transcript",
         "/api/public/releases/{}/transcript",
     )
-    for release in (embargoed, published):  # nothing approved yet
-        for url in urls:
-            assert client.get(url.format(release.release_id)).status_code == 404
+    # a release is decided only with approved captions (the release policy): the published
+    # one shows them at once; the embargoed one shows nothing
+    for url in urls:
+        assert client.get(url.format(embargoed.release_id)).status_code == 404
+    first = client.get(f"/public/releases/{published.release_id}/captions.vtt")
+    assert first.status_code == 200 and parse_vtt(first.text)[0].text == "[No speech]"
     sign_in(client, runtime, roles=("records-custodian",))
     for release in (embargoed, published):
         base = f"/api/captions/recordings/{release.derived_id}"
         assert client.post(f"{base}/versions", json={"vtt": VTT}).status_code == 201
-        assert client.post(f"{base}/approve", json={"version": 1}).status_code == 200
+        # a newer draft is not public until it is approved
+        still = client.get(f"/public/releases/{published.release_id}/captions.vtt")
+        assert parse_vtt(still.text)[0].text == "[No speech]"
+        assert client.post(f"{base}/approve", json={"version": 2}).status_code == 200
     sign_out(client)
     for url in urls:  # approved, but the embargo has not lifted
         assert client.get(url.format(embargoed.release_id)).status_code == 404

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from sunlight.cli.main import cli
 from sunlight.demo_requests import first_tracking_link
+from sunlight.requests.states import Status
 from sunlight.runtime import start
 from sunlight.web.app import create_app
 from tests.conftest import embedded_settings
@@ -28,7 +29,8 @@ def test_demo_twice(tmp_path: Path) -> None:
         "incidents": 4,
         "c2pa_key": "demo",
         "released": 1,
-        "requests": 6,
+        "pending_outside": 1,
+        "requests": 10,
         "witness": summary["witness"],
         "stats": summary["stats"],
         "policy_proposals": 1,
@@ -37,13 +39,23 @@ def test_demo_twice(tmp_path: Path) -> None:
     assert summary["witness"] > 7  # the cosigned checkpoint holds every demo ingest
     again = CliRunner().invoke(cli, ["demo", "--json"], env=env, catch_exceptions=False)
     summary = json.loads(again.output[again.output.index("{") :])
-    keys = ("ingested", "duplicates", "flagged", "incidents", "released", "requests", "stats")
+    keys = (
+        "ingested",
+        "duplicates",
+        "flagged",
+        "incidents",
+        "released",
+        "pending_outside",
+        "requests",
+        "stats",
+    )
     assert {k: summary[k] for k in keys} == {
         "ingested": 0,
         "duplicates": 7,
         "flagged": 0,
         "incidents": 0,
         "released": 1,  # the one release, kept
+        "pending_outside": 1,  # the one case pending with the Highway Patrol, kept
         "requests": 0,
         "stats": 0,
     }
@@ -68,9 +80,10 @@ def _requests_and_release_are_there(home: Path) -> None:
             got = client.get(delivery["download"])
             assert got.status_code == 200 and len(got.content) > 1000
             log = client.get("/api/public/requests").json()
-            assert len(log) == 6 + 16  # demo_requests.py and demo_stats.py
+            assert len(log) == 10 + 16  # demo_requests.py and demo_stats.py
             released = client.get("/api/public/releases").json()
             assert [r["incident_type"] for r in released] == ["first-amendment-assembly"]
+            assert released[0]["area"] == "Metro Patrol Division"
             proof = client.get(f"/api/public/releases/{released[0]['id']}/proof")
             assert proof.status_code == 200, proof.text
             # the portal shows it to residents: page, badge, a playable copy, the request log
@@ -85,14 +98,7 @@ def _requests_and_release_are_there(home: Path) -> None:
             queue = client.get("/requests?include_closed=true")
             assert queue.status_code == 200
             rows = client.get("/api/requests", params={"include_closed": True}).json()
-            assert {r["status"] for r in rows} == {
-                "received",
-                "acknowledged",
-                "clarification-requested",
-                "delayed",
-                "fulfilled",
-                "denied",
-            }
+            assert {r["status"] for r in rows} == {str(status) for status in Status}
             assert client.get("/releases").status_code == 200
     finally:
         runtime.close()

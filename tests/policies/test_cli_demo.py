@@ -29,15 +29,19 @@ def test_cli_propose_comments_moderate_decide(
     runtime.close()
     runner = CliRunner()
     good, bad = tmp_path / "v3.yaml", tmp_path / "bad.yaml"
-    good.write_text(retention_v3())
-    bad.write_text("version: 3\ncategories: 12\n")
     soon = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
     past = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    good.write_text(retention_v3(soon))
+    bad.write_text("version: 3\ncategories: 12\n")
     args = ["policies", "propose", "retention"]
     refused = runner.invoke(cli, [*args, str(bad), "--effective", soon, "--summary", "x"])
     assert refused.exit_code == 1 and "invalid" in refused.output
     late = runner.invoke(cli, [*args, str(good), "--effective", past, "--summary", "x"])
     assert late.exit_code == 1 and "future" in late.output
+    later = (datetime.now(UTC) + timedelta(days=21)).date().isoformat()
+    other = runner.invoke(cli, [*args, str(good), "--effective", later, "--summary", "x"])
+    assert other.exit_code == 1
+    assert f"the file says effective: {soon}" in other.output and later in other.output
     made = runner.invoke(cli, [*args, str(good), "--effective", soon, "--summary", "One year."])
     assert made.exit_code == 0, made.output
     runtime = start(embedded_settings(home))
@@ -70,7 +74,7 @@ def test_demo_proposal_with_one_public_comment(runtime: Runtime) -> None:
     with TestClient(app) as client:
         body = client.get("/api/public/policies/release").json()
         (proposal,) = body["proposals"]
-        assert proposal["comments_open"] and proposal["version"]["version"] == "2"
+        assert proposal["comments_open"] and proposal["version"]["version"] == "3"
         assert [c["body"] for c in proposal["comments"]] == [
             "48 hours is better; please also say who is told."
         ]

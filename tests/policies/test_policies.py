@@ -31,9 +31,10 @@ LATER = datetime(2026, 12, 20, 16, 0, tzinfo=UTC)
 EFFECTIVE = "2026-12-15"
 
 
-def retention_v3() -> str:
+def retention_v3(effective: str = EFFECTIVE) -> str:
     text = RETENTION_FILE.read_text()
     text = re.sub(r"^version: \d+", "version: 3", text, count=1, flags=re.M)
+    text = re.sub(r"^effective: .*$", f"effective: {effective}", text, count=1, flags=re.M)
     return text.replace("keep: {days: 180}", "keep: {days: 365}", 1)
 
 
@@ -167,6 +168,36 @@ def test_propose_refuses_invalid_file_and_past_date(runtime: Runtime) -> None:
                 )
 
 
+def test_propose_refuses_a_file_whose_effective_date_differs(runtime: Runtime) -> None:
+    checked = service.check_text("retention", retention_v3("2026-12-20"))
+    assert checked.effective == date(2026, 12, 20)
+    with runtime.db.session() as session:
+        with pytest.raises(InvalidChange, match="the file says effective: 2026-12-20") as refused:
+            service.propose(
+                session,
+                "retention",
+                checked,
+                effective=date(2026, 12, 15),
+                summary="x",
+                actor="cli:test",
+                now=NOW,
+            )
+        assert refused.value.diagnostics == {
+            "effective": "2026-12-15",
+            "file_effective": "2026-12-20",
+        }
+        made = service.propose(
+            session,
+            "retention",
+            checked,
+            effective=date(2026, 12, 20),
+            summary="x",
+            actor="cli:test",
+            now=NOW,
+        )
+        assert made.effective_at == date(2026, 12, 20)
+
+
 def test_propose_over_http_refuses_invalid_and_needs_permission(
     client: TestClient, runtime: Runtime
 ) -> None:
@@ -180,6 +211,12 @@ def test_propose_over_http_refuses_invalid_and_needs_permission(
     assert client.post("/api/policies/retention/proposals", json=bad).status_code == 422
     past = {**body, "effective": "2026-12-01"}
     assert client.post("/api/policies/retention/proposals", json=past).status_code == 422
+    # the file's own effective date must be the proposal's
+    other = {**body, "effective": "2026-12-16"}
+    answer = client.post("/api/policies/retention/proposals", json=other)
+    assert answer.status_code == 422
+    assert "the file says effective: 2026-12-15" in answer.text and "2026-12-16" in answer.text
+    assert client.get("/api/public/policies/retention").json()["proposals"] == []
     assert client.post("/api/policies/nosuch/proposals", json=body).status_code == 404
 
 
@@ -332,9 +369,10 @@ def test_public_pages_list_diff_and_raw(client: TestClient, runtime: Runtime) ->
     diff = client.get("/api/public/policies/retention/diff", params={"from": "2", "to": "3"})
     assert diff.status_code == 200
     body = diff.json()
-    assert body["added"] == 2 and body["removed"] == 2
+    assert body["added"] == 3 and body["removed"] == 3  # version, effective date, one period
     changed = [(x["change"], x["text"]) for x in body["lines"] if x["change"] != "same"]
     assert ("added", "version: 3") in changed and ("removed", "version: 2") in changed
+    assert ("added", f"effective: {EFFECTIVE}") in changed
     html = client.get("/public/policies/retention/diff?from=2&to=3")
     assert html.status_code == 200 and "+ added" in html.text and "− removed" in html.text
     missing = client.get("/public/policies/retention/diff?from=2&to=9")

@@ -31,6 +31,7 @@ from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.portal.support import decide
 from tests.release.support import T0, person
+from tests.support.captions_data import approve_captions
 from tests.support.evidence_data import add_officer, add_recording
 
 DAY = timedelta(days=1)
@@ -142,6 +143,7 @@ def _prepared(runtime: Runtime, cad: str) -> Prepared:
                 created_by="test:redactor",
             )
         )
+    approve_captions(runtime, derived)
     return Prepared(incident_id, original, derived, agency_id, reviewed.sha256)
 
 

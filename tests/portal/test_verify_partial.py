@@ -45,7 +45,11 @@ def test_the_release_page_offers_the_check(runtime: Runtime, client: TestClient)
     assert f'data-proof-url="/api/public/releases/{done.release_id}/proof"' in html
     assert f'data-media-url="/public/releases/{done.release_id}/media"' in html
     assert 'data-key-url="/log/key"' in html and 'data-witnesses-url="/log/witnesses"' in html
-    assert re.findall(r"<script\b[^>]*>", html) == ['<script src="/static/public-verify.js" defer>']
+    # the verifier's script, and the captions' (a release is decided with approved captions)
+    assert sorted(re.findall(r"<script\b[^>]*>", html)) == [
+        '<script src="/static/public-captions.js" defer>',
+        '<script src="/static/public-verify.js" defer>',
+    ]
     assert 'role="status" aria-live="polite"' in html
     assert html.count('data-state="pending"') == 6
     # Every message key the script asks for is rendered.

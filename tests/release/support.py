@@ -15,6 +15,7 @@ from sunlight.db.base import utcnow
 from sunlight.incidents import service as incidents
 from sunlight.redaction.models import RedactionJob, RedactionPlan
 from sunlight.runtime import Runtime
+from tests.support.captions_data import approve_captions
 from tests.support.evidence_data import add_officer, add_recording
 
 T0 = datetime(2026, 5, 8, 14, 0, tzinfo=UTC)
@@ -51,7 +52,9 @@ def person(
     )
 
 
-def redacted_copy(runtime: Runtime, original_id: int, *, version: int = 2) -> int:
+def redacted_copy(
+    runtime: Runtime, original_id: int, *, version: int = 2, captions: bool = True
+) -> int:
     """A finished render job of plan ``version`` of ``original_id``; returns the copy's id."""
     derived = add_recording(runtime, recorded_at=T0 + timedelta(minutes=1))
     with runtime.db.session() as session:
@@ -87,6 +90,8 @@ def redacted_copy(runtime: Runtime, original_id: int, *, version: int = 2) -> in
                 created_by="test:redactor",
             )
         )
+    if captions:  # the release policy requires approved captions
+        approve_captions(runtime, derived)
     return derived
 
 

@@ -74,7 +74,7 @@ def test_only_the_authority_decides(runtime: Runtime) -> None:
         )
         assert decision.actor == mshp.id
         assert decision.details["rule_id"] == "critical-shooting"
-        assert decision.details["policy_version"] == 1
+        assert decision.details["policy_version"] == 2
         assert len(decision.details["policy_sha256"]) == 64
         copies = service.released_copies(session, s.incident_id)
     assert [(c.derived_recording_id, c.original_recording_id, c.public) for c in copies] == [

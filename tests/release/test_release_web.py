@@ -135,6 +135,7 @@ def test_public_list_and_proof_verify_offline_without_private_fields(
             "id": release_id,
             "incident_type": "arrest",
             "incident_date": "2026-05-08",
+            "area": None,
             "released_at": listed.json()[0]["released_at"],
         }
     ]
@@ -165,13 +166,18 @@ def test_public_list_and_proof_verify_offline_without_private_fields(
 def test_release_policy_is_published_to_staff(runtime: Runtime, client: TestClient) -> None:
     sign_in(client, runtime, roles=("records-custodian",))
     doc = client.get("/api/policies/release").json()
-    assert doc["version"] == 1 and len(doc["sha256"]) == 64
+    assert (
+        doc["version"] == 2
+        and doc["require_approved_captions"] is True
+        and len(doc["sha256"]) == 64
+    )
     shooting = next(r for r in doc["rules"] if r["id"] == "critical-shooting")
     assert shooting["authority"] == "investigating-agency" and shooting["release_days"] == 45
     text = client.get("/api/policies/release.yaml")
     assert text.headers["x-policy-sha256"] == doc["sha256"] and "critical-shooting" in text.text
     page = client.get("/policies/release")
     assert page.status_code == 200 and "RSMo 610.100.2(3)" in page.text
+    assert "has approved English captions" in page.text
 
 
 def test_staff_pages_forms_end_to_end_with_an_embargo(runtime: Runtime, client: TestClient) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from sunlight import errors
 from sunlight.access.principal import Principal
+from sunlight.captions import readiness as captions_readiness
 from sunlight.captions.models import CaptionJob, CaptionTrack, CaptionVersion
 from sunlight.captions.recognize import Recognizer, SpeechError, load_recognizer, max_seconds
 from sunlight.captions.vtt import (
@@ -386,17 +387,8 @@ def approved(runtime: Runtime, recording_id: int, language: str = "en") -> Versi
 
 def readiness(runtime: Runtime, recording_id: int, language: str = "en") -> str | None:
     """Why a copy is not ready for release as far as captions go (None: it is)."""
-    track = get_track(runtime, recording_id, language)
-    if track is None:
-        return f"recording {recording_id} has no {language} captions"
-    if track.approved_version is None:
-        return f"the {language} captions of recording {recording_id} are not approved"
-    if track.status != "approved":
-        return (
-            f"the {language} captions of recording {recording_id} changed after approval "
-            f"(version {track.latest_version}; approved {track.approved_version})"
-        )
-    return None
+    with runtime.db.session(read_only=True) as session:
+        return captions_readiness.missing(session, recording_id, language)
 
 
 def released(runtime: Runtime, release_id: int, language: str = "en") -> VersionView:

@@ -232,13 +232,24 @@ def propose(
     actor: str,
     now: dt.datetime,
 ) -> PolicyVersion:
-    """Store a proposed version of ``name`` (already validated by :func:`check_file`)."""
+    """Store a proposed version of ``name`` (already validated by :func:`check_file`). A
+    file that states its own ``effective:`` date must state ``effective``: the text the
+    public comments on says when it takes effect."""
     kind(name)
     summary_text = _clean(summary, "summary", MAX_SUMMARY_CHARS, required=True)
     if effective <= now.date():
         raise InvalidChange(
             f"the effective date {effective} must be in the future",
             diagnostics={"effective": effective.isoformat()},
+        )
+    if checked.effective is not None and checked.effective != effective:
+        raise InvalidChange(
+            f"the file says effective: {checked.effective}, but it is proposed to take effect "
+            f"on {effective}: make the file's effective date the proposal's",
+            diagnostics={
+                "effective": effective.isoformat(),
+                "file_effective": checked.effective.isoformat(),
+            },
         )
     if open_proposal(session, name) is not None:
         raise Conflict(f"policy {name!r} already has an open proposal: decide on it first")

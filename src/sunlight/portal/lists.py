@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from sunlight.incidents.models import Incident
+from sunlight.portal import areas
 from sunlight.release.models import Release, ReleaseCase
 from sunlight.requests import service as requests_service
 from sunlight.requests.schemas import PublicLogEntry
@@ -31,6 +32,7 @@ class ReleaseFilter:
     incident_type: str | None = None
     date_from: date | None = None  # incident date (UTC), inclusive
     date_to: date | None = None  # incident date (UTC), inclusive
+    area: str | None = None  # a public area (``portal.areas``), exactly
 
     def where(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = [
@@ -43,6 +45,8 @@ class ReleaseFilter:
             where.append(Incident.started_at >= _midnight(self.date_from))
         if self.date_to is not None:
             where.append(Incident.started_at < _midnight(self.date_to + timedelta(days=1)))
+        if self.area:
+            where.append(areas.area() == self.area)
         return where
 
 
@@ -69,11 +73,21 @@ def _release_row(r: Any) -> dict[str, Any]:
         "id": r.id,
         "incident_type": r.type,
         "incident_date": _day(r.started_at),
+        "area": r.area,
         "released_at": released_at.astimezone(UTC),
     }
 
 
-_RELEASE_COLUMNS = (Release.id, Release.released_at, Incident.type, Incident.started_at)
+def _release_columns() -> tuple[Any, ...]:
+    return (
+        Release.id,
+        Release.released_at,
+        Incident.type,
+        Incident.started_at,
+        areas.area().label("area"),
+    )
+
+
 _NEWEST_FIRST = (Release.released_at.desc(), Release.id.desc())
 
 
@@ -87,12 +101,25 @@ def release_types(session: Session) -> list[str]:
     return sorted(found)
 
 
+def release_areas(session: Session) -> list[tuple[str, int]]:
+    """The public areas that have at least one published release, each with how many (the
+    area filter's choices): the same expression the filter and the rows use."""
+    area = areas.area().label("area")
+    rows = session.execute(
+        _joined(area, func.count(Release.id))
+        .where(*ReleaseFilter().where(), area.is_not(None))
+        .group_by(area)
+        .order_by(area)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
 def releases(
     session: Session, filters: ReleaseFilter, *, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """One page of published releases, newest release first."""
     rows = session.execute(
-        _joined(*_RELEASE_COLUMNS)
+        _joined(*_release_columns())
         .where(*filters.where())
         .order_by(*_NEWEST_FIRST)
         .offset(max(0, offset))
@@ -109,7 +136,7 @@ def iter_releases(
     where = (filters or ReleaseFilter()).where()
     after: tuple[datetime, int] | None = None
     while True:
-        query = _joined(*_RELEASE_COLUMNS).where(*where)
+        query = _joined(*_release_columns()).where(*where)
         if after is not None:
             at, last_id = after
             query = query.where(

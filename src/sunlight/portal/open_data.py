@@ -46,7 +46,9 @@ RELEASES = register(
         description=N_(
             "One row per released video, newest release first: the same list as the "
             "Released footage page. Only releases that are public and published appear; "
-            "embargoed and withheld footage does not. No names, places or narrative."
+            "embargoed and withheld footage does not. No names, addresses or narrative: "
+            "the area is at most a patrol division, and none is given for footage recorded "
+            "in a nonpublic location."
         ),
         fields=(
             Field("id", "integer", N_("The release's number; its page is /public/releases/ID.")),
@@ -54,6 +56,14 @@ RELEASES = register(
                 "incident_type", "string", N_("The kind of incident, as the department codes it.")
             ),
             Field("incident_date", "date", N_("The day the incident began (UTC).")),
+            Field(
+                "area",
+                "string",
+                N_(
+                    "The patrol division where the incident happened, or empty when no area "
+                    "is published (never for footage recorded in a nonpublic location)."
+                ),
+            ),
             Field("released_at", "datetime", N_("When the footage was released (UTC).")),
             Field("page", "string", N_("The release's page on this site (a path).")),
         ),

@@ -81,6 +81,7 @@ def releases(
     incident_type: Annotated[str | None, Query(alias="type", max_length=60)] = None,
     date_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     date_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    area: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     error = None
@@ -89,9 +90,19 @@ def releases(
     except InvalidInput as exc:
         error, start, end = exc.message, None, None
     found = views.release_page(
-        runtime, incident_type=incident_type or None, date_from=start, date_to=end, page=page
+        runtime,
+        incident_type=incident_type or None,
+        date_from=start,
+        date_to=end,
+        area=area or None,
+        page=page,
     )
-    kept = {"type": incident_type or "", "from": date_from or "", "to": date_to or ""}
+    kept = {
+        "type": incident_type or "",
+        "from": date_from or "",
+        "to": date_to or "",
+        "area": area or "",
+    }
 
     def page_link(n: int) -> str:
         return "/public/releases?" + urlencode({**{k: v for k, v in kept.items() if v}, "page": n})

@@ -23,11 +23,12 @@ from sunlight.access.models import User
 from sunlight.access.permissions import Permission
 from sunlight.access.policy import load_access_policy
 from sunlight.errors import NotFound, SunlightError
-from sunlight.evidence.models import Recording, RecordingFlag
+from sunlight.evidence.models import Recording
 from sunlight.incidents.models import Incident
 from sunlight.incidents.terms import INCIDENT_TYPES
 from sunlight.ledger import service as ledger
 from sunlight.ledger.models import LedgerCheckpoint, LedgerLeaf
+from sunlight.portal import areas
 from sunlight.redaction.models import RedactionPlan
 from sunlight.redaction.plan import DEFAULT_AUDIO_REASON, DEFAULT_FACE_REASON, Plan, load_plan
 from sunlight.release import proof as proofs
@@ -56,8 +57,6 @@ def N_(s: str) -> str:
 #: The release page's own section on checking a copy with ``sunlight-verify``
 #: (docs/public.md, "Reading a release page", says the same).
 VERIFY_ANCHOR = "check-it-yourself"
-#: Incident.unit values of this form name a patrol division: a large, public area.
-AREA_SUFFIX = " Patrol Division"
 #: An embargo shorter than this is not an embargo (decided and scheduled in one act).
 EMBARGO_MIN = timedelta(minutes=1)
 #: Statute of the investigation hold (a case closed while its investigation is active).
@@ -106,8 +105,6 @@ KNOWN_REASONS = {
     DEFAULT_FACE_REASON["text"]: N_(DEFAULT_FACE_REASON["text"]),
     DEFAULT_AUDIO_REASON["text"]: N_(DEFAULT_AUDIO_REASON["text"]),
 }
-AREA_NOT_PUBLISHED = N_("Area not published")
-AREA_NONPUBLIC = N_("Not published: recorded in a nonpublic location")
 
 
 # -- what the page and the JSON carry ----------------------------------------------------
@@ -270,37 +267,19 @@ def _day(value: datetime) -> date:
 
 
 def _area(
-    session: Session, incident: Incident, release: Release, policy: ReleasePolicy
+    session: Session, release: Release, policy: ReleasePolicy
 ) -> tuple[str | None, str | None]:
-    """A patrol division (the incident's unit, when it names one), unless the footage was
-    ever flagged as made in a nonpublic location: a cleared flag still hides the area."""
-    kinds = set(policy.nonpublic_locations.flag_kinds)
-    flagged = session.scalar(
-        select(RecordingFlag.id).where(
-            RecordingFlag.recording_id.in_(
-                [release.original_recording_id, release.derived_recording_id]
-            ),
-            RecordingFlag.kind.in_(kinds),
-        )
-    )
-    linked = session.scalar(
-        select(RequestItem.id).where(
-            RequestItem.nonpublic_location.is_(True),
-            RequestItem.removed_at.is_(None),
-            or_(
-                RequestItem.incident_id == incident.id,
-                RequestItem.recording_id.in_(
-                    [release.original_recording_id, release.derived_recording_id]
-                ),
-            ),
-        )
-    )
-    if flagged is not None or linked is not None:
-        return None, AREA_NONPUBLIC
-    unit = (incident.unit or "").strip()
-    if unit.endswith(AREA_SUFFIX) and len(unit) > len(AREA_SUFFIX):
-        return unit, None
-    return None, AREA_NOT_PUBLISHED
+    """The release's public area and, when none, why: read with ``portal.areas``'s
+    expressions, the same ones the released list and its area filter use."""
+    kinds = policy.nonpublic_locations.flag_kinds
+    row = session.execute(
+        select(areas.area(kinds), areas.area_note(kinds))
+        .select_from(Release)
+        .join(ReleaseCase, ReleaseCase.id == Release.case_id)
+        .join(Incident, Incident.id == ReleaseCase.incident_id)
+        .where(Release.id == release.id)
+    ).one()
+    return row[0], (areas.NOTE_TEXT[row[1]] if row[1] is not None else None)
 
 
 def _requests(session: Session, incident: Incident, release: Release) -> list[RequestRef]:
@@ -710,7 +689,7 @@ def public_release(runtime: Runtime, release_id: int, media_type: str) -> Public
         if release is None or case is None or incident is None or release.released_at is None:
             raise NotFound(f"no released copy {release_id}")
         authority = authority_of(incident, policy.rule_for(incident.type), policy).name
-        area, area_note = _area(session, incident, release, policy)
+        area, area_note = _area(session, release, policy)
         requests = _requests(session, incident, release)
         steps, pauses, extensions, embargo = _timeline(
             case, incident, release, requests, authority, policy.department

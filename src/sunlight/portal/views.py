@@ -23,6 +23,7 @@ class ReleaseRow:
     id: int
     incident_type: str
     incident_date: date
+    area: str | None  # a public area (``portal.areas``), or None when none is published
     released_at: datetime
 
 
@@ -33,6 +34,8 @@ class ReleasePage:
     pages: int
     total: int
     types: list[str]
+    #: The area filter's choices: each area with releases, and how many.
+    areas: list[tuple[str, int]]
 
 
 def _utc(value: datetime) -> datetime:
@@ -45,18 +48,21 @@ def release_page(
     incident_type: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    area: str | None = None,
     page: int = 1,
 ) -> ReleasePage:
-    """The released list, filtered by incident type and incident date range, paged: the
+    """The released list, filtered by incident type, incident date range and area, paged: the
     database counts, filters and cuts the page (``portal.lists``)."""
-    filters = lists.ReleaseFilter(incident_type or None, date_from, date_to)
+    filters = lists.ReleaseFilter(incident_type or None, date_from, date_to, area or None)
     with runtime.db.session(read_only=True) as session:
         total = lists.count_releases(session, filters)
         pages = max(1, -(-total // PER_PAGE))
         page = min(max(1, page), pages)
         found = lists.releases(session, filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
         types = lists.release_types(session)
-    return ReleasePage([ReleaseRow(**row) for row in found], page, pages, total, types)
+        choices = lists.release_areas(session)
+    rows = [ReleaseRow(**row) for row in found]
+    return ReleasePage(rows, page, pages, total, types, choices)
 
 
 def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:

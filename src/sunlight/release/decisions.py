@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sunlight.access import Permission, Principal
+from sunlight.captions import readiness as captions_readiness
 from sunlight.db.engine import Database
 from sunlight.errors import InvalidChange
 from sunlight.evidence.custody import Action
@@ -27,7 +28,7 @@ from sunlight.release.common import (
     policy_stamp,
     utc,
 )
-from sunlight.release.models import Release, ReleaseCase, ReleaseExtension
+from sunlight.release.models import Release, ReleaseCandidate, ReleaseCase, ReleaseExtension
 from sunlight.release.states import InvalidReleaseChange
 
 #: The serve schedule's sweep acts under this name.
@@ -58,6 +59,22 @@ def publish(
     )
 
 
+def _require_captions(session: Session, chosen: list[ReleaseCandidate]) -> None:
+    """Refuse the release unless every chosen copy's captions are approved (the release
+    policy's ``require_approved_captions``), naming each copy's missing captions."""
+    problems = [
+        found
+        for candidate in chosen
+        if (found := captions_readiness.missing(session, candidate.derived_recording_id))
+    ]
+    if problems:
+        raise InvalidChange(
+            "captions must be approved before release (release policy: "
+            "require_approved_captions): " + "; ".join(problems),
+            diagnostics={"captions": problems},
+        )
+
+
 def decide_release(
     session: Session,
     incident_id: int,
@@ -80,6 +97,8 @@ def decide_release(
     if embargo_until is not None and utc(embargo_until) <= now:
         raise InvalidChange("an embargo ends in the future; release now instead")
     loaded = loaded_policy()
+    if loaded.policy.require_approved_captions:
+        _require_captions(session, chosen)
     stamp = policy_stamp(loaded, loaded.policy.rule_for(incident.type))
     when = utc(embargo_until) if embargo_until is not None else now
     made = []

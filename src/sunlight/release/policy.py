@@ -96,6 +96,11 @@ class ReleasePolicy(_Strict):
     embargo: Embargo = Embargo()
     nonpublic_locations: NonpublicLocations
     vulnerable_people: VulnerablePeople
+    require_approved_captions: bool = Field(
+        default=False,
+        description="A release decision is refused unless every copy it releases has "
+        "approved captions (English) that have not changed since approval.",
+    )
     rules: list[ReleaseRule] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -76,23 +76,3 @@ def proof(runtime: Runtime, release_id: int) -> dict[str, Any]:
 
 def _day(value: datetime) -> date:
     return value.astimezone(UTC).date() if value.tzinfo else value.date()
-
-
-def public_list(runtime: Runtime) -> list[dict[str, Any]]:
-    with runtime.db.session(read_only=True) as session:
-        rows = session.execute(
-            select(Release.id, Release.released_at, Incident.type, Incident.started_at)
-            .join(ReleaseCase, ReleaseCase.id == Release.case_id)
-            .join(Incident, Incident.id == ReleaseCase.incident_id)
-            .where(Release.public.is_(True), Release.released_at.is_not(None))
-            .order_by(Release.released_at.desc(), Release.id.desc())
-        )
-        return [
-            {
-                "id": r.id,
-                "incident_type": r.type,
-                "incident_date": _day(r.started_at),
-                "released_at": r.released_at,
-            }
-            for r in rows
-        ]

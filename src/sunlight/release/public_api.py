@@ -4,11 +4,12 @@ copy's ledger proofs, answered only from typed models holding public fields."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from sunlight.portal import release_detail, views
+from sunlight.portal import lists, release_detail, views
 from sunlight.release import proof as proofs
 from sunlight.validation import SmallId
 from sunlight.web.api import _guess_video_type as video_type
@@ -26,6 +27,13 @@ class PublicReleaseOut(BaseModel):
     incident_type: str
     incident_date: date
     released_at: datetime
+
+
+class PublicReleaseListOut(PublicReleaseOut):
+    """A row of the released list: its area is a patrol division, or null when none is
+    published (the release page says why)."""
+
+    area: str | None
 
 
 class PublicReleaseRef(PublicReleaseOut):
@@ -207,11 +215,20 @@ _PUBLIC = [Depends(public())]
 @router.get(
     "/api/public/releases",
     dependencies=_PUBLIC,
-    response_model=list[PublicReleaseOut],
+    response_model=list[PublicReleaseListOut],
     summary="Footage released to the public (no names, places or narrative)",
 )
-def public_releases(runtime: RuntimeDep) -> list[PublicReleaseOut]:
-    return [PublicReleaseOut(**row) for row in proofs.public_list(runtime)]
+def public_releases(
+    runtime: RuntimeDep,
+    incident_type: Annotated[str | None, Query(alias="type", max_length=60)] = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    area: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[PublicReleaseListOut]:
+    """Newest release first, filtered as the Released footage page filters (incident type,
+    incident date range, area): the same SQL listing (``portal.lists``)."""
+    filters = lists.ReleaseFilter(incident_type or None, date_from, date_to, area or None)
+    return [PublicReleaseListOut(**row) for row in lists.iter_releases(runtime, filters)]
 
 
 @router.get(

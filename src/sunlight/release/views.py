@@ -178,6 +178,7 @@ class ReleasePolicyOut(BaseModel):
     embargo_warning_hours: int
     nonpublic_locations: dict[str, Any]
     vulnerable_people: dict[str, Any]
+    require_approved_captions: bool
     rules: list[RuleOut]
 
 
@@ -284,6 +285,7 @@ def policy_view(policy: ReleasePolicy, sha256: str) -> ReleasePolicyOut:
         embargo_warning_hours=policy.embargo.warning_hours,
         nonpublic_locations=policy.nonpublic_locations.model_dump(),
         vulnerable_people=policy.vulnerable_people.model_dump(),
+        require_approved_captions=policy.require_approved_captions,
         rules=[
             RuleOut(
                 id=r.id,
