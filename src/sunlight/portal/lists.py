@@ -77,6 +77,24 @@ _RELEASE_COLUMNS = (Release.id, Release.released_at, Incident.type, Incident.sta
 _NEWEST_FIRST = (Release.released_at.desc(), Release.id.desc())
 
 
+#: (count, sum of ids, newest release time) of the published releases.
+ReleaseVersion = tuple[int, int, datetime | None]
+
+
+def published_version(session: Session) -> ReleaseVersion:
+    """What changes whenever a release is published or withdrawn: the count, the sum of
+    the ids and the newest release time of the public, published releases (read from the
+    ``ix_releases_published`` index alone). Its count is the unfiltered list's length."""
+    count, total, newest = session.execute(
+        select(
+            func.count(Release.id),
+            func.coalesce(func.sum(Release.id), 0),
+            func.max(Release.released_at),
+        ).where(*ReleaseFilter().where())
+    ).one()
+    return int(count), int(total), newest
+
+
 def count_releases(session: Session, filters: ReleaseFilter) -> int:
     return session.scalar(_joined(func.count(Release.id)).where(*filters.where())) or 0
 

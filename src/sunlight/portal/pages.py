@@ -89,7 +89,12 @@ def releases(
     except InvalidInput as exc:
         error, start, end = exc.message, None, None
     found = views.release_page(
-        runtime, incident_type=incident_type or None, date_from=start, date_to=end, page=page
+        runtime,
+        incident_type=incident_type or None,
+        date_from=start,
+        date_to=end,
+        page=page,
+        now=now_for(request),
     )
     kept = {"type": incident_type or "", "from": date_from or "", "to": date_to or ""}
 

@@ -5,8 +5,9 @@ custody-log index of the released copy's ingest). No names, places or narrative.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from sunlight.db.cache import cache_on
 from sunlight.errors import NotFound
 from sunlight.evidence.models import Recording
 from sunlight.portal import lists, release_detail
@@ -16,6 +17,9 @@ from sunlight.runtime import Runtime
 
 PER_PAGE = 20
 SECONDS_PER_DAY = 86400
+#: The release list's pages are kept while no release is published or withdrawn (the
+#: list's version, read on every request) and for at most this long (an edited incident).
+LIST_TTL = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -46,17 +50,41 @@ def release_page(
     date_from: date | None = None,
     date_to: date | None = None,
     page: int = 1,
+    now: datetime,
 ) -> ReleasePage:
     """The released list, filtered by incident type and incident date range, paged: the
-    database counts, filters and cuts the page (``portal.lists``)."""
+    database counts, filters and cuts the page (``portal.lists``). A page is computed once
+    per version of the published list (``lists.published_version``) and kept for
+    ``LIST_TTL`` at most: a release published or withdrawn is on the next request's page."""
     filters = lists.ReleaseFilter(incident_type or None, date_from, date_to)
+    cache = cache_on(runtime.db, "portal.release_pages", ttl=LIST_TTL, size=4096)
     with runtime.db.session(read_only=True) as session:
-        total = lists.count_releases(session, filters)
-        pages = max(1, -(-total // PER_PAGE))
-        page = min(max(1, page), pages)
-        found = lists.releases(session, filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
-        types = lists.release_types(session)
-    return ReleasePage([ReleaseRow(**row) for row in found], page, pages, total, types)
+        version = lists.published_version(session)
+
+        def compute() -> ReleasePage:
+            unfiltered = filters == lists.ReleaseFilter()
+            total = version[0] if unfiltered else lists.count_releases(session, filters)
+            pages = max(1, -(-total // PER_PAGE))
+            shown = min(max(1, page), pages)
+            found = lists.releases(session, filters, offset=(shown - 1) * PER_PAGE, limit=PER_PAGE)
+            types = cache.get("types", version, now, lambda: lists.release_types(session))
+            rows = [ReleaseRow(**row) for row in found]
+            return ReleasePage(rows, shown, pages, total, list(types))
+
+        found: ReleasePage = cache.get(("page", filters, page), version, now, compute)
+        return found
+
+
+def release_list(
+    runtime: Runtime, *, page: int, per_page: int
+) -> tuple[list[dict[str, object]], int]:
+    """One page of the published releases, newest first, and how many there are in all."""
+    with runtime.db.session(read_only=True) as session:
+        total = lists.published_version(session)[0]
+        rows = lists.releases(
+            session, lists.ReleaseFilter(), offset=(page - 1) * per_page, limit=per_page
+        )
+    return rows, total
 
 
 def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:

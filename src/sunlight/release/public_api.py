@@ -4,8 +4,9 @@ copy's ledger proofs, answered only from typed models holding public fields."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sunlight.portal import release_detail, views
@@ -210,8 +211,17 @@ _PUBLIC = [Depends(public())]
     response_model=list[PublicReleaseOut],
     summary="Footage released to the public (no names, places or narrative)",
 )
-def public_releases(runtime: RuntimeDep) -> list[PublicReleaseOut]:
-    return [PublicReleaseOut(**row) for row in proofs.public_list(runtime)]
+def public_releases(
+    runtime: RuntimeDep,
+    response: Response,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[PublicReleaseOut]:
+    """Newest first, ``per_page`` a page; ``X-Total-Count`` says how many there are in all
+    (every row at once: ``/api/public/data/releases.json``)."""
+    rows, total = views.release_list(runtime, page=page, per_page=per_page)
+    response.headers["X-Total-Count"] = str(total)
+    return [PublicReleaseOut(**row) for row in rows]
 
 
 @router.get(
