@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from sunlight.evidence.models import Recording
 from sunlight.incidents.models import Incident
 from sunlight.release.models import Release, ReleaseCase
 from sunlight.requests import service as requests_service
@@ -93,6 +94,15 @@ def published_version(session: Session) -> ReleaseVersion:
         ).where(*ReleaseFilter().where())
     ).one()
     return int(count), int(total), newest
+
+
+def published_copy(release_id: int, *columns: Any) -> Select[Any]:
+    """``columns`` of a public, published release's released copy (``Recording``)."""
+    return (
+        _joined(*columns)
+        .join(Recording, Recording.id == Release.derived_recording_id)
+        .where(Release.id == release_id, *ReleaseFilter().where())
+    )
 
 
 def count_releases(session: Session, filters: ReleaseFilter) -> int:

@@ -12,7 +12,6 @@ from sunlight.errors import NotFound
 from sunlight.evidence.models import Recording
 from sunlight.portal import lists, release_detail
 from sunlight.portal.release_detail import PublicRelease
-from sunlight.release import proof as proofs
 from sunlight.runtime import Runtime
 
 PER_PAGE = 20
@@ -88,13 +87,15 @@ def release_list(
 
 
 def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:
-    """(sha256, filename) of a published release's released copy; 404 for anything else."""
-    release, _ = proofs.published(runtime, release_id)
+    """(sha256, filename) of a published release's released copy; 404 for anything else
+    (one query: the release public and published, with its case and incident, and its copy)."""
     with runtime.db.session(read_only=True) as session:
-        recording = session.get(Recording, release.derived_recording_id)
-        if recording is None:
-            raise NotFound(f"no released copy {release_id}")
-        return recording.sha256, recording.original_filename
+        found = session.execute(
+            lists.published_copy(release_id, Recording.sha256, Recording.original_filename)
+        ).one_or_none()
+    if found is None:
+        raise NotFound(f"no released copy {release_id}")
+    return str(found[0]), str(found[1])
 
 
 def public_release(runtime: Runtime, release_id: int, media_type: str) -> PublicRelease:
