@@ -39,8 +39,10 @@ def test_bench_builds_rows_of_the_asked_sizes() -> None:
     assert "| x | 3 | 0 | 20.0 |" in bench.table([row])
     # a wrk row (percentiles only) beside the static baseline (the first row)
     measured = bench.WrkResult(200, 1, 2.0, 1000, 0.040, 0.080, 0.100)
-    shown = bench.table([row, bench.Row("y", [], 1, 2.0, 1000, measured, "1.50")])
-    assert "| y | 200 | 1 | 40.0 | 80.0 | 100.0 | 100.0 | 20.0 | 30.0 | 2.67 | 1.50 |" in shown
+    shown = bench.table([row, bench.Row("y", [], 1, 2.0, 1000, measured, "1.50", 0.25)])
+    assert (
+        "| y | 200 | 1 | 40.0 | 80.0 | 100.0 | 100.0 | 20.0 | 30.0 | 2.67 | 1.50 | 250 |" in shown
+    )
     paths = dict(bench.groups(100, 30))
     import random
 
