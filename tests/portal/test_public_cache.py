@@ -1,7 +1,8 @@
 """The public portal's caches (``sunlight.db.cache``) never serve a list or a figure the
 data has moved past: a release published, or one no longer public, is on (or off) the very
 next request's page at the same moment; a new records request is in the next request's
-statistics; a kept entry is served only while its version holds and within its TTL.
+statistics within the figures' TTL, a release's move at once; a kept entry is served only
+while its version holds and (but while it is computed afresh) within its TTL.
 ``/api/public/releases`` is paged in the database."""
 
 from __future__ import annotations
@@ -113,19 +114,57 @@ def test_the_api_list_is_paged(runtime: Runtime, client: TestClient) -> None:
     assert client.get("/api/public/releases", params={"per_page": 1001}).status_code == 422
 
 
-def test_a_new_request_is_in_the_next_figures(runtime: Runtime) -> None:
+def test_figures_are_kept_for_the_ttl_but_not_past_a_release(runtime: Runtime) -> None:
     rng = Range.default(NOW)
 
-    def received() -> object:
-        (figure,) = stats.figures(runtime, rng, NOW, slugs=["records-requests"])
+    def received(now: datetime) -> object:
+        (figure,) = stats.figures(runtime, rng, now, slugs=["records-requests"])
         return figure.table.rows[0][1]["requests"].value
 
     file_requests(runtime, 6)
-    assert received() == 6
-    first = stats.figures(runtime, rng, NOW, slugs=["records-requests"])[0]
-    assert stats.figures(runtime, rng, NOW, slugs=["records-requests"])[0] is first  # kept
+    assert received(NOW) == 6
     file_requests(runtime, 1)
-    assert received() == 7  # same moment, one more request: counted again
-    kept = stats.figures(runtime, rng, NOW, slugs=["records-requests"])[0]
-    later = NOW + stats.TTL  # nothing changed, but the entry is too old
-    assert stats.figures(runtime, rng, later, slugs=["records-requests"])[0] is not kept
+    assert received(NOW + timedelta(seconds=59)) == 6  # kept: counted as of NOW
+    assert received(NOW + stats.TTL) == 7  # too old: counted again
+    with runtime.db.session(read_only=True) as session:
+        before = stats.data_version(session)
+    with runtime.db.session() as session:
+        session.execute(update(Release).values(public=False))  # no release: nothing moves
+    with runtime.db.session(read_only=True) as session:
+        assert stats.data_version(session) == before
+
+
+def test_the_stats_version_moves_when_a_release_is_published_or_withdrawn(
+    runtime: Runtime, client: TestClient
+) -> None:
+    def version() -> object:
+        with runtime.db.session(read_only=True) as session:
+            return stats.data_version(session)
+
+    empty = version()
+    made = decide(runtime, client, cad="STATS-1")
+    published = version()
+    assert published != empty
+    with runtime.db.session() as session:
+        session.execute(update(Release).where(Release.id == made.release_id).values(public=False))
+    assert version() not in (published, empty)
+
+
+def test_a_too_old_entry_is_served_while_another_thread_computes_it() -> None:
+    ttl = timedelta(seconds=30)
+    cache: VersionedCache[int] = VersionedCache(ttl=ttl)
+    cache.get("k", 1, T, lambda: 1)
+    started, finish = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        started.set()
+        finish.wait(10)
+        return 2
+
+    worker = threading.Thread(target=lambda: cache.get("k", 1, T + ttl, slow))
+    worker.start()
+    assert started.wait(10)
+    assert cache.get("k", 1, T + ttl, lambda: 3) == 1  # the old one, not a wait
+    finish.set()
+    worker.join()
+    assert cache.get("k", 1, T + ttl, lambda: 4) == 2

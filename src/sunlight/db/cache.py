@@ -1,14 +1,15 @@
 """A small in-process cache for public read-only results that change rarely (the release
 list's pages, the statistics figures): each entry is kept with the *version* of the data it
 was computed from, read from the database on every request (a cheap aggregate, e.g. the
-count and id sum of published releases, or the custody log's length), and with the moment
-it was computed.
+count and id sum of published releases), and with the moment it was computed.
 
 An entry is served only while its version equals the version just read (so a release
 published or withdrawn is seen by the very next request, in every process, with nothing to
-notify) and while it is younger than ``ttl`` (which bounds how long a change that leaves the
-version as it was, such as an edited incident type, can go unseen). Clocks are passed in:
-``now`` is the request's own time, so a test's clock works as the wall clock does.
+notify) and, but for the moments while another thread computes it afresh, while it is
+younger than ``ttl`` (which bounds how long a change the version does not cover, such as an
+edited incident type or, for the statistics, a new records request, can go unseen). Clocks
+are passed in: ``now`` is the request's own time, so a test's clock works as the wall
+clock does.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ GATES = 64
 class VersionedCache(Generic[T]):
     """Up to ``size`` results keyed by ``key``; least recently used dropped first. While one
     thread computes a key's result, other threads asking for that key wait for it rather
-    than compute it again (a hundred clients on a cold page make one computation)."""
+    than compute it again (a hundred clients on a cold page make one computation), or, when
+    the kept result is only older than ``ttl`` (its version still holds), are served that
+    one meanwhile. A result of another version is never served."""
 
     def __init__(self, *, ttl: timedelta, size: int = 1024) -> None:
         self.ttl = ttl
@@ -43,6 +46,7 @@ class VersionedCache(Generic[T]):
         self._gates = [threading.RLock() for _ in range(GATES)]
         self.hits = 0
         self.misses = 0
+        self.stale = 0
 
     def _fresh(self, key: Hashable, version: Hashable, now: datetime) -> object:
         found = self._entries.get(key)
@@ -56,10 +60,21 @@ class VersionedCache(Generic[T]):
         """The result kept for ``key`` at ``version`` and younger than ``ttl`` at ``now``,
         else ``compute()`` (then kept)."""
         with self._lock:
+            entry = self._entries.get(key)
             found = self._fresh(key, version, now)
         if found is not _MISS:
             return found  # type: ignore[return-value]
-        with self._gates[hash(key) % GATES]:
+        gate = self._gates[hash(key) % GATES]
+        if entry is not None and entry[0] == version and now >= entry[1]:
+            # Only too old (the data's version holds): while another thread computes it
+            # afresh, the others are served the kept one rather than wait.
+            if not gate.acquire(blocking=False):
+                with self._lock:
+                    self.stale += 1
+                return entry[2]
+        else:
+            gate.acquire()
+        try:
             with self._lock:
                 found = self._fresh(key, version, now)
                 if found is _MISS:
@@ -72,6 +87,8 @@ class VersionedCache(Generic[T]):
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
+        finally:
+            gate.release()
         return value
 
     def clear(self) -> None:
