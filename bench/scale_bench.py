@@ -46,6 +46,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _serve import pct as _pct  # bench/_serve.py, shared with portal_bench
+from _serve import start_server as _start_server
+
 AS_OF = datetime.now(UTC).date()  # the real run (no --as-of) runs on today too
 MONTH = f"{AS_OF.replace(day=1) - timedelta(days=1):%Y-%m}"  # last month: all of it live
 DAYS = 730
@@ -568,43 +572,6 @@ def while_measuring(client: Client, work: Any) -> tuple[Any, list[float]]:
     return result, found[0] if found else []
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sunlight", "serve", "--no-retention", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / "serve.log").open("wb"),
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/api/recordings?per_page=1", timeout=30):
-                return proc, base
-        except Exception:
-            if proc.poll() is not None:
-                raise RuntimeError(f"serve exited: see {workdir / 'serve.log'}") from None
-            time.sleep(0.5)
-    raise RuntimeError("serve did not answer within 300 s")
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 @dataclass
 class Result:
     backend: str
@@ -686,7 +653,8 @@ def bench(backend: str, n: int, args: argparse.Namespace) -> Result:
         seal_s = _seal(env) if args.seal else float("nan")
         log(f"{backend} n={n}: sealed in {seal_s:.1f} s")
         count_s, live = _count(database_url)
-        server, base = start_server(env, workdir)
+        server, port = _start_server(env, workdir, probe="/api/recordings?per_page=1")
+        base = f"http://127.0.0.1:{port}"
         try:
             client = Client(
                 f"{base}/api/recordings?per_page=25",

@@ -202,7 +202,9 @@ def test_lists_stream_in_batches_and_page_in_sql(runtime: Runtime, client: TestC
         assert lists.count_releases(session, lists.ReleaseFilter(None, day, day)) == 3
         assert lists.count_releases(session, lists.ReleaseFilter(None, after, None)) == 0
         assert lists.count_releases(session, lists.ReleaseFilter(None, None, before)) == 0
-    found = views.release_page(runtime, page=99)  # past the end: the last page
+    found = views.release_page(
+        runtime, page=99, now=datetime.now(UTC)
+    )  # past the end: the last page
     assert found.page == found.pages == 1 and found.total == 3
     assert found.types == ["officer-involved-shooting"]
 

@@ -178,6 +178,9 @@ class Database:
         # thread, e.g. by a generator resumed in a thread pool, still clears its mark.
         self._writers: set[int] = set()
         self._writers_lock = threading.Lock()
+        # Caches of public results computed from this database (``sunlight.db.cache``),
+        # by name: they live and die with it, so two databases never share an entry.
+        self.caches: dict[str, Any] = {}
 
     @property
     def dialect(self) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from sunlight.evidence.models import Recording
 from sunlight.incidents.models import Incident
 from sunlight.portal import areas
 from sunlight.release.models import Release, ReleaseCase
@@ -89,6 +90,33 @@ def _release_columns() -> tuple[Any, ...]:
 
 
 _NEWEST_FIRST = (Release.released_at.desc(), Release.id.desc())
+
+
+#: (count, sum of ids, newest release time) of the published releases.
+ReleaseVersion = tuple[int, int, datetime | None]
+
+
+def published_version(session: Session) -> ReleaseVersion:
+    """What changes whenever a release is published or withdrawn: the count, the sum of
+    the ids and the newest release time of the public, published releases (read from the
+    ``ix_releases_published`` index alone). Its count is the unfiltered list's length."""
+    count, total, newest = session.execute(
+        select(
+            func.count(Release.id),
+            func.coalesce(func.sum(Release.id), 0),
+            func.max(Release.released_at),
+        ).where(*ReleaseFilter().where())
+    ).one()
+    return int(count), int(total), newest
+
+
+def published_copy(release_id: int, *columns: Any) -> Select[Any]:
+    """``columns`` of a public, published release's released copy (``Recording``)."""
+    return (
+        _joined(*columns)
+        .join(Recording, Recording.id == Release.derived_recording_id)
+        .where(Release.id == release_id, *ReleaseFilter().where())
+    )
 
 
 def count_releases(session: Session, filters: ReleaseFilter) -> int:

@@ -96,6 +96,7 @@ def releases(
         date_to=end,
         area=area or None,
         page=page,
+        now=now_for(request),
     )
     kept = {
         "type": incident_type or "",

@@ -31,7 +31,6 @@ from sunlight.ledger.models import LedgerCheckpoint, LedgerLeaf
 from sunlight.portal import areas
 from sunlight.redaction.models import RedactionPlan
 from sunlight.redaction.plan import DEFAULT_AUDIO_REASON, DEFAULT_FACE_REASON, Plan, load_plan
-from sunlight.release import proof as proofs
 from sunlight.release.clocks import authority_of
 from sunlight.release.models import Release, ReleaseCandidate, ReleaseCase
 from sunlight.release.policy import ReleasePolicy, load_release_policy
@@ -680,13 +679,16 @@ def _badge(runtime: Runtime, session: Session, release: Release) -> Badge:
 
 def public_release(runtime: Runtime, release_id: int, media_type: str) -> PublicRelease:
     """Everything the public page and JSON show of one published release; 404 otherwise."""
-    published, _ = proofs.published(runtime, release_id)
     policy = load_release_policy().policy
     with runtime.db.session(read_only=True) as session:
-        release = session.get(Release, published.id)
-        case = session.get(ReleaseCase, published.case_id)
+        # public and published, else 404 (never a hint): proofs.published's test, read in
+        # this session rather than a session of its own
+        release = session.get(Release, release_id)
+        if release is None or not release.public or release.released_at is None:
+            raise NotFound(f"no released copy {release_id}")
+        case = session.get(ReleaseCase, release.case_id)
         incident = session.get(Incident, case.incident_id) if case is not None else None
-        if release is None or case is None or incident is None or release.released_at is None:
+        if case is None or incident is None:
             raise NotFound(f"no released copy {release_id}")
         authority = authority_of(incident, policy.rule_for(incident.type), policy).name
         area, area_note = _area(session, release, policy)

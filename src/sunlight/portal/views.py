@@ -5,17 +5,20 @@ custody-log index of the released copy's ingest). No names, places or narrative.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from sunlight.db.cache import cache_on
 from sunlight.errors import NotFound
 from sunlight.evidence.models import Recording
 from sunlight.portal import lists, release_detail
 from sunlight.portal.release_detail import PublicRelease
-from sunlight.release import proof as proofs
 from sunlight.runtime import Runtime
 
 PER_PAGE = 20
 SECONDS_PER_DAY = 86400
+#: The release list's pages are kept while no release is published or withdrawn (the
+#: list's version, read on every request) and for at most this long (an edited incident).
+LIST_TTL = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -50,29 +53,57 @@ def release_page(
     date_to: date | None = None,
     area: str | None = None,
     page: int = 1,
+    now: datetime,
 ) -> ReleasePage:
     """The released list, filtered by incident type, incident date range and area, paged: the
-    database counts, filters and cuts the page (``portal.lists``)."""
+    database counts, filters and cuts the page (``portal.lists``). A page is computed once
+    per version of the published list (``lists.published_version``) and kept for
+    ``LIST_TTL`` at most: a release published or withdrawn is on the next request's page."""
     filters = lists.ReleaseFilter(incident_type or None, date_from, date_to, area or None)
+    cache = cache_on(runtime.db, "portal.release_pages", ttl=LIST_TTL, size=4096)
     with runtime.db.session(read_only=True) as session:
-        total = lists.count_releases(session, filters)
-        pages = max(1, -(-total // PER_PAGE))
-        page = min(max(1, page), pages)
-        found = lists.releases(session, filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
-        types = lists.release_types(session)
-        choices = lists.release_areas(session)
-    rows = [ReleaseRow(**row) for row in found]
-    return ReleasePage(rows, page, pages, total, types, choices)
+        version = lists.published_version(session)
+
+        def compute() -> ReleasePage:
+            unfiltered = filters == lists.ReleaseFilter()
+            total = version[0] if unfiltered else lists.count_releases(session, filters)
+            pages = max(1, -(-total // PER_PAGE))
+            shown = min(max(1, page), pages)
+            found = lists.releases(session, filters, offset=(shown - 1) * PER_PAGE, limit=PER_PAGE)
+            types = cache.get("types", version, now, lambda: lists.release_types(session))
+            choices = cache.get("areas", version, now, lambda: lists.release_areas(session))
+            rows = [ReleaseRow(**row) for row in found]
+            return ReleasePage(rows, shown, pages, total, list(types), list(choices))
+
+        found: ReleasePage = cache.get(("page", filters, page), version, now, compute)
+        return found
+
+
+def release_list(
+    runtime: Runtime, *, page: int, per_page: int, filters: lists.ReleaseFilter | None = None
+) -> tuple[list[dict[str, object]], int]:
+    """One page of the published releases, newest first (filtered as the Released footage
+    page filters), and how many match in all."""
+    filters = filters or lists.ReleaseFilter()
+    with runtime.db.session(read_only=True) as session:
+        if filters == lists.ReleaseFilter():
+            total = lists.published_version(session)[0]
+        else:
+            total = lists.count_releases(session, filters)
+        rows = lists.releases(session, filters, offset=(page - 1) * per_page, limit=per_page)
+    return rows, total
 
 
 def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:
-    """(sha256, filename) of a published release's released copy; 404 for anything else."""
-    release, _ = proofs.published(runtime, release_id)
+    """(sha256, filename) of a published release's released copy; 404 for anything else
+    (one query: the release public and published, with its case and incident, and its copy)."""
     with runtime.db.session(read_only=True) as session:
-        recording = session.get(Recording, release.derived_recording_id)
-        if recording is None:
-            raise NotFound(f"no released copy {release_id}")
-        return recording.sha256, recording.original_filename
+        found = session.execute(
+            lists.published_copy(release_id, Recording.sha256, Recording.original_filename)
+        ).one_or_none()
+    if found is None:
+        raise NotFound(f"no released copy {release_id}")
+    return str(found[0]), str(found[1])
 
 
 def public_release(runtime: Runtime, release_id: int, media_type: str) -> PublicRelease:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sunlight.portal import lists, release_detail, views
@@ -220,15 +220,22 @@ _PUBLIC = [Depends(public())]
 )
 def public_releases(
     runtime: RuntimeDep,
+    response: Response,
     incident_type: Annotated[str | None, Query(alias="type", max_length=60)] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
     area: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PublicReleaseListOut]:
     """Newest release first, filtered as the Released footage page filters (incident type,
-    incident date range, area): the same SQL listing (``portal.lists``)."""
+    incident date range, area; the same SQL listing, ``portal.lists``), ``per_page`` a page;
+    ``X-Total-Count`` says how many match in all (every row at once:
+    ``/api/public/data/releases.json``)."""
     filters = lists.ReleaseFilter(incident_type or None, date_from, date_to, area or None)
-    return [PublicReleaseListOut(**row) for row in lists.iter_releases(runtime, filters)]
+    rows, total = views.release_list(runtime, page=page, per_page=per_page, filters=filters)
+    response.headers["X-Total-Count"] = str(total)
+    return [PublicReleaseListOut(**row) for row in rows]
 
 
 @router.get(

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from sunlight.access.decide import Reason
 from sunlight.access.models import Share, UserRole
@@ -28,8 +29,10 @@ from sunlight.evidence.models import CustodyEvent, Device, Recording
 from sunlight.incidents.access_rules import FIRST_AMENDMENT_TYPES
 from sunlight.incidents.models import Incident, IncidentRecording
 from sunlight.release.clocks import compute as release_clock
+from sunlight.release.models import ReleaseCase
 from sunlight.release.policy import load_release_policy
 from sunlight.release.queries import list_cases
+from sunlight.release.states import FINAL, WITHHELD
 from sunlight.requests.calendar import Calendar, default_calendar
 from sunlight.requests.clocks import clocks_of
 from sunlight.requests.models import RecordsRequest, RequestEvent
@@ -335,39 +338,41 @@ RESPONSES = frozenset(
 RELEASES = frozenset({str(Status.FULFILLED), str(Status.PARTIALLY_FULFILLED)})
 
 
-def _requests(session: Session, rng: Range) -> list[RecordsRequest]:
-    return list(
-        session.scalars(
-            select(RecordsRequest)
-            .options(selectinload(RecordsRequest.pauses))
-            .where(
-                RecordsRequest.received_date >= rng.start,
-                RecordsRequest.received_date <= rng.end,
-            )
-            .order_by(RecordsRequest.id)
-        )
+def _received_in(rng: Range) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (
+        RecordsRequest.received_date >= rng.start,
+        RecordsRequest.received_date <= rng.end,
     )
 
 
 def requests(session: Session, rng: Range, now: datetime, policy: StatsPolicy) -> list[RawRow]:
+    """Closed requests are counted by status in the database; only the open ones are read
+    (with their pauses) to tell from their clocks which are overdue."""
     calendar = default_calendar()
     tally: Counter[str] = Counter()
-    found = _requests(session, rng)
-    for request in found:
-        status = Status(request.status)
-        if status in OPEN:
-            try:
-                late = any(
-                    c.state == "overdue" for c in clocks_of(request, now=now, calendar=calendar)
-                )
-            except SunlightError:  # a date the holidays file does not cover
-                late = False
-            tally[OPEN_OVERDUE if late else OPEN_ON_TIME] += 1
-            continue
+    received = 0
+    for status_text, count in session.execute(
+        select(RecordsRequest.status, func.count())
+        .where(*_received_in(rng))
+        .group_by(RecordsRequest.status)
+    ):
+        received += int(count)
         for label, statuses in OUTCOMES:
-            if status in statuses:
-                tally[label] += 1
-    rows = [RawRow((RECEIVED,), {"requests": len(found)})]
+            if Status(status_text) in statuses:
+                tally[label] += int(count)
+    still_open = session.scalars(
+        select(RecordsRequest)
+        .options(selectinload(RecordsRequest.pauses))
+        .where(*_received_in(rng), RecordsRequest.status.in_([str(s) for s in OPEN]))
+        .order_by(RecordsRequest.id)
+    )
+    for request in still_open:
+        try:
+            late = any(c.state == "overdue" for c in clocks_of(request, now=now, calendar=calendar))
+        except SunlightError:  # a date the holidays file does not cover
+            late = False
+        tally[OPEN_OVERDUE if late else OPEN_ON_TIME] += 1
+    rows = [RawRow((RECEIVED,), {"requests": received})]
     labels = [label for label, _ in OUTCOMES] + [OPEN_OVERDUE, OPEN_ON_TIME]
     rows += [RawRow((label,), {"requests": tally[label]}, group="outcome") for label in labels]
     return rows
@@ -392,26 +397,30 @@ def response_times(
     session: Session, rng: Range, now: datetime, policy: StatsPolicy
 ) -> list[RawRow]:
     calendar = default_calendar()
-    found = {r.id: r for r in _requests(session, rng)}
+    received_on: dict[int, date] = {
+        row.id: row.received_date
+        for row in session.execute(
+            select(RecordsRequest.id, RecordsRequest.received_date).where(*_received_in(rng))
+        )
+    }
     responded: dict[int, datetime] = {}
     released: dict[int, datetime] = {}
-    if found:
-        ids = list(found)
-        for start in range(0, len(ids), 1000):
-            for event in session.scalars(
-                select(RequestEvent)
-                .where(
-                    RequestEvent.request_id.in_(ids[start : start + 1000]),
-                    RequestEvent.kind == "status",
-                    RequestEvent.at < now,
-                )
-                .order_by(RequestEvent.id)
-            ):
-                target = str((event.details or {}).get("to", ""))
-                if target in RESPONSES:
-                    responded.setdefault(event.request_id, event.at)
-                if target in RELEASES:
-                    released.setdefault(event.request_id, event.at)
+    in_range = select(RecordsRequest.id).where(*_received_in(rng))
+    for request_id, at, details in session.execute(
+        select(RequestEvent.request_id, RequestEvent.at, RequestEvent.details)
+        .where(
+            RequestEvent.request_id.in_(in_range),
+            RequestEvent.kind == "status",
+            RequestEvent.at < now,
+        )
+        .order_by(RequestEvent.id)
+        .execution_options(yield_per=5000)
+    ):
+        target = str((details or {}).get("to", ""))
+        if target in RESPONSES:
+            responded.setdefault(request_id, at)
+        if target in RELEASES:
+            released.setdefault(request_id, at)
 
     def days(answers: dict[int, datetime]) -> list[int]:
         out = []
@@ -420,7 +429,7 @@ def response_times(
             try:
                 out.append(
                     business_days_between(
-                        calendar, found[request_id].received_date, calendar.local_date(at)
+                        calendar, received_on[request_id], calendar.local_date(at)
                     )
                 )
             except SunlightError:  # outside the holidays file: left out, not guessed
@@ -450,7 +459,9 @@ def pending_outside(
 ) -> list[RawRow]:
     release_policy = load_release_policy().policy
     waiting: defaultdict[str, list[int]] = defaultdict(list)
-    for case, incident in list_cases(session):
+    # a released or withheld case is settled: pending with no one (release.clocks)
+    unsettled = ReleaseCase.state.not_in([*FINAL, WITHHELD])
+    for case, incident in list_cases(session, where=unsettled):
         rule = release_policy.rule_for(incident.type)
         clock = release_clock(case, incident, rule, release_policy, now)
         if (

@@ -1,18 +1,44 @@
 """The figures for a range as of ``now``, read in one read-only session, with the stats
-policy's small-number rule applied."""
+policy's small-number rule applied.
+
+Figures are kept (``sunlight.db.cache``) per range, figure and policy for ``TTL``: counting
+them costs seconds on a large archive (the open requests' clocks, the compliance report
+month by month), and the custody log they partly count grows with every access, so keying
+them by every table's newest row would keep nothing on a busy day. Releases are the
+exception (``data_version``: the release transitions' newest id, and the count and id sum
+of the public, published releases): a release published, withdrawn or moved on is counted
+on the next request. Anything else (a new request, an access, a camera retired, an open
+request falling overdue) is counted within ``TTL``; each figure says when it was counted
+(``as_of``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Hashable
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sunlight.db.cache import cache_on
 from sunlight.errors import NotFound
+from sunlight.portal.lists import published_version
+from sunlight.release.models import ReleaseTransition
 from sunlight.runtime import Runtime
 from sunlight.stats.figures import BY_SLUG, SPECS, Figure, Range, compute_figure
 from sunlight.stats.policy import StatsPolicy, load_stats_policy
 
+#: The longest a kept figure is served (see the module's text).
+TTL = timedelta(seconds=60)
+
 
 def spec_slugs() -> list[str]:
     return [spec.slug for spec in SPECS]
+
+
+def data_version(session: Session) -> tuple[Hashable, ...]:
+    """What changes when a release case moves or a release is published or withdrawn."""
+    moved = session.scalar(select(func.max(ReleaseTransition.id)))
+    return (moved, *published_version(session))
 
 
 def figures(
@@ -26,8 +52,19 @@ def figures(
     """Every figure (or those named), in the catalogue's order."""
     policy = policy or load_stats_policy().policy
     chosen = [BY_SLUG[s] for s in slugs] if slugs is not None else list(SPECS)
+    cache = cache_on(runtime.db, "stats.figures", ttl=TTL, size=256)
     with runtime.db.session(read_only=True) as session:
-        return [compute_figure(session, spec, rng, now, policy) for spec in chosen]
+        version = data_version(session)
+        key_policy = policy.model_dump_json()
+        return [
+            cache.get(
+                (spec.slug, rng, key_policy),
+                version,
+                now,
+                lambda spec=spec: compute_figure(session, spec, rng, now, policy),  # type: ignore[misc]
+            )
+            for spec in chosen
+        ]
 
 
 def figure(
