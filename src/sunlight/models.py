@@ -23,6 +23,7 @@ from sunlight.ledger import models as ledger_models
 from sunlight.ledger import replay as ledger_replay
 from sunlight.notify import models as notify_models
 from sunlight.policies import models as policies_models
+from sunlight.policies import replay as policies_replay
 from sunlight.redaction import models as redaction_models
 from sunlight.redaction import replay as redaction_replay
 from sunlight.release import access_rules as release_access_rules
@@ -55,6 +56,7 @@ __all__ = [
     "ledger_replay",
     "notify_models",
     "policies_models",
+    "policies_replay",
     "redaction_models",
     "redaction_replay",
     "release_access_rules",

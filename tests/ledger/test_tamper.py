@@ -157,6 +157,8 @@ def fresh(
         ledger.restore_check(rt, latest)
     # The DBA's first step against a domain table the database keeps append-only.
     drop_triggers(rt, DOMAIN_APPEND_ONLY)
+    on = "" if rt.db.dialect == "sqlite" else " ON policy_versions"
+    dba(rt, *(f"DROP TRIGGER IF EXISTS policy_versions_{t}{on}" for t in ("fixed", "kept")))
     yield Copy(rt, source.built, home, env)
     rt.close()
     if dbname is not None:
@@ -645,6 +647,9 @@ NO_ROW = {
     ("releases", "court_order_id", "clear"),
     # every request has a salt drawn when it is filed
     ("records_requests", "requester_salt", "fill"),
+    # every stored policy version has its effective date; every comment is moderated
+    ("policy_versions", "effective_at", "fill"),
+    ("policy_comments", "moderated_by", "fill"),
 }
 
 
