@@ -21,8 +21,10 @@ from sunlight.incidents import guards as incidents_guards
 from sunlight.incidents import models as incidents_models
 from sunlight.incidents import replay as incidents_replay
 from sunlight.ledger import models as ledger_models
+from sunlight.ledger import replay as ledger_replay
 from sunlight.notify import models as notify_models
 from sunlight.policies import models as policies_models
+from sunlight.policies import replay as policies_replay
 from sunlight.redaction import models as redaction_models
 from sunlight.redaction import replay as redaction_replay
 from sunlight.release import access_rules as release_access_rules
@@ -53,8 +55,10 @@ __all__ = [
     "incidents_models",
     "incidents_replay",
     "ledger_models",
+    "ledger_replay",
     "notify_models",
     "policies_models",
+    "policies_replay",
     "redaction_models",
     "redaction_replay",
     "release_access_rules",

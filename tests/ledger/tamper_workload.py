@@ -4,7 +4,7 @@ Ingest (operator, camera holder and container dates, sidecar-style title and not
 unplayable file), a metadata change, flags set and cleared, derivatives, incidents
 linked, unlinked and handed to outside agencies and back, an investigation closed, legal
 holds placed and released, deletions scheduled, undone and carried out, and a redaction
-plan in two versions rendered into a redacted copy. All through the services, so every
+plan in two versions rendered into a redacted copy, witnesses accepted and removed. All through the services, so every
 change has its custody event.
 """
 
@@ -24,13 +24,16 @@ from sunlight.access.principal import Principal
 from sunlight.captions import service as captions
 from sunlight.captions.vtt import Cue
 from sunlight.db.base import utcnow
+from sunlight.demo_policies import ensure_demo_policies, proposed_release_text
 from sunlight.evidence import service as evidence
 from sunlight.evidence import shares
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.evidence.models import Recording
 from sunlight.incidents import service as incidents
 from sunlight.ledger import service as ledger
+from sunlight.ledger.verify import generate_witness_signer
 from sunlight.media.synth import make_clip
+from sunlight.policies import service as policies
 from sunlight.redaction import service as redaction
 from sunlight.redaction.plan import Plan
 from sunlight.release import service as release
@@ -292,6 +295,13 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
         shares.revoke_share(s, revoked.id, actor=job, reason="Sent in error")
     _records_requests(runtime)
     _release_cases(runtime, original_id=rec["c5"], copy_id=rec["copy"])
+    # Witnesses: one accepted and later removed, one accepted and kept.
+    _, dropped = generate_witness_signer("old.example/witness")
+    _, kept = generate_witness_signer("news.example/witness")
+    ledger.add_witness(runtime, dropped, actor=ACTOR, reason="Trial")
+    ledger.add_witness(runtime, kept, actor=ACTOR, reason="Agreement with the Star")
+    ledger.remove_witness(runtime, dropped, actor=ACTOR, reason="Trial over")
+    _policies(runtime)
     ledger.seal_and_checkpoint(runtime)
     # An unsealed tail, as `sunlight ingest` or a web request leaves before the sealer runs.
     with runtime.db.session() as s:
@@ -314,6 +324,7 @@ def _records_requests(runtime: Runtime) -> None:
             now=at + n * hour,
             name=f"Requester {n}",
             email=f"requester{n}@example.org",
+            phone="816-555-0100" if n == 1 else None,
             requester_type="public",
             description=f"Footage of the stop on 5th Street, request {n}.",
         )
@@ -378,6 +389,25 @@ def _records_requests(runtime: Runtime) -> None:
             actor=ACTOR,
             now=at + 9 * hour,
         )
+
+
+def _policies(runtime: Runtime) -> None:
+    """The files in force recorded, a proposal with an approved and a rejected comment,
+    adopted, and its file then in force (the old version superseded)."""
+    ensure_demo_policies(runtime)
+    now = utcnow()
+    with runtime.db.session() as s:
+        proposal = policies.open_proposal(s, "release")
+        assert proposal is not None
+        for comment in policies.comments(s, proposal.id, status=policies.PENDING):
+            policies.moderate(
+                s, comment.id, status=policies.REJECTED, response=None, actor=ACTOR, now=now
+            )
+        policies.decide(
+            s, proposal, decision="adopt", reason="Families asked for it.", actor=ACTOR, now=now
+        )
+        checked = policies.check_text("release", proposed_release_text())
+        policies.store_adopted(s, checked, actor=ACTOR, now=now)
 
 
 def _release_cases(runtime: Runtime, *, original_id: int, copy_id: int) -> None:

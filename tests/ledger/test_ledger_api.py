@@ -52,6 +52,8 @@ def client(rt: Runtime) -> Iterator[TestClient]:
 
 @pytest.fixture
 def witness_state(rt: Runtime, tmp_path: Path) -> Path:
+    """A witness accepted by the log: its acceptance is the log's first custody event
+    (leaf 0), so the tests' own events start at leaf 1."""
     state = tmp_path / "witness"
     vkey = w.init(state, "news.example/witness")
     service.add_witness(rt, vkey, actor="test")
@@ -117,19 +119,19 @@ def test_witness_cosigns_honest_growth_and_the_log_counts_it(
     vkey = service.identity(rt).verifier_key
     assert client.get("/log/checkpoint", params={"witnessed": "true"}).status_code == 404
     first = w.run(witness_state, LOG, vkey, http=client, submit=True)
-    assert first.submitted and first.previous_size is None and first.size == 5
+    assert first.submitted and first.previous_size is None and first.size == 6
 
     note = client.get("/log/checkpoint", params={"witnessed": "true"}).text
     witness_vkey = w.verifier_key(witness_state)
     cp, sigs = open_checkpoint(note, vkey, [witness_vkey], min_cosignatures=1)
-    assert cp.size == 5 and len(sigs) == 2
+    assert cp.size == 6 and len(sigs) == 2
 
     add_events(rt, 40, start_at=5)
     service.seal_and_checkpoint(rt)
     second = w.run(witness_state, LOG, vkey, http=client, submit=True)
-    assert (second.previous_size, second.size) == (5, 45)
+    assert (second.previous_size, second.size) == (6, 46)
     again = w.run(witness_state, LOG, vkey, http=client, submit=True)  # same size: fine
-    assert again.size == 45
+    assert again.size == 46
     note = client.get("/log/checkpoint").text
     open_checkpoint(note, vkey, [witness_vkey], min_cosignatures=1)
     assert not (witness_state / "evidence").exists()
@@ -152,7 +154,7 @@ def test_log_rejects_cosignatures_it_cannot_verify(
     bad = good[:-10] + ("A" if good[-10] != "A" else "B") + good[-9:]
     response = client.post("/log/cosignatures", json={"checkpoint": text, "cosignature": bad})
     assert response.status_code == 403
-    other = text.replace("\n3\n", "\n2\n")
+    other = text.replace("\n4\n", "\n3\n")  # 3 events and the witness's acceptance
     response = client.post("/log/cosignatures", json={"checkpoint": other, "cosignature": good})
     assert response.status_code == 404
     response = client.post("/log/cosignatures", json={"checkpoint": text, "cosignature": good})
@@ -211,7 +213,7 @@ def test_witness_refuses_a_fork_of_the_same_size(
     service.seal_and_checkpoint(rt)
     vkey = service.identity(rt).verifier_key
     w.run(witness_state, LOG, vkey, http=client)
-    forged = _forged(rt, 6, b"\x42" * 32)
+    forged = _forged(rt, 7, b"\x42" * 32)  # 6 events and the witness's acceptance
     with pytest.raises(w.ForkDetected, match="FORK"):
         w.run(witness_state, LOG, vkey, http=Tampered(client, forged), submit=True)
     folder = _evidence(witness_state, "fork")
@@ -296,7 +298,7 @@ def test_recording_proof_bundle_and_page(
     page = client.get(f"/recordings/{recording_id}")
     assert page.status_code == 200
     assert f"/api/recordings/{recording_id}/proof" in page.text
-    assert "/log/entries?start=0&amp;end=1" in page.text
+    assert "/log/entries?start=1&amp;end=2" in page.text  # leaf 0: the witness's acceptance
 
 
 def test_endpoints_are_documented(client: TestClient) -> None:

@@ -157,6 +157,8 @@ def fresh(
         ledger.restore_check(rt, latest)
     # The DBA's first step against a domain table the database keeps append-only.
     drop_triggers(rt, DOMAIN_APPEND_ONLY)
+    on = "" if rt.db.dialect == "sqlite" else " ON policy_versions"
+    dba(rt, *(f"DROP TRIGGER IF EXISTS policy_versions_{t}{on}" for t in ("fixed", "kept")))
     yield Copy(rt, source.built, home, env)
     rt.close()
     if dbname is not None:
@@ -271,8 +273,9 @@ class Mutation:
         return self.name
 
 
-def column_mutation(table_name: str, column: str, kind: str) -> Mutation:
-    """``change`` a set value, ``clear`` it to NULL, or ``fill`` a NULL one in."""
+def column_mutation(table_name: str, column: str, kind: str, field: str | None = None) -> Mutation:
+    """``change`` a set value, ``clear`` it to NULL, or ``fill`` a NULL one in; reported
+    under ``field`` (the column itself, or the derived value computed from it)."""
 
     def apply(copy: Copy) -> Callable[[Finding], bool]:
         check = check_of(table_name)
@@ -291,10 +294,51 @@ def column_mutation(table_name: str, column: str, kind: str) -> Mutation:
             conn.execute(update(table).where(key_filter(table, check, row)).values({column: value}))
         label = key_label(check, row)
         return lambda f: (
-            f.kind == "replay" and (f.table, f.row, f.field) == (table_name, label, column)
+            f.kind == "replay" and (f.table, f.row, f.field) == (table_name, label, field or column)
         )
 
     return Mutation(f"{table_name}.{column}:{kind}", apply)
+
+
+def repoint_mutation(table_name: str, column: str) -> Mutation:
+    """Re-point a row's reference at another row of the table it references, the first
+    (row, target) pair that the table's unique constraints allow (a caption version moved to
+    another track must take a version number that track lacks)."""
+
+    def apply(copy: Copy) -> Callable[[Finding], bool]:
+        check = check_of(table_name)
+        table = table_of(table_name)
+        col = table.c[column]
+        target = next(iter(col.foreign_keys)).column
+        keys = [table.c[k] for k in check.key]
+        with copy.rt.db.engine.begin() as conn:
+            rows = conn.execute(select(*keys, col).order_by(*keys)).all()
+            choices = list(conn.scalars(select(target).order_by(target)))
+
+            def moved() -> Any:
+                for row in rows:
+                    for candidate in choices:
+                        if candidate == row[-1]:
+                            continue
+                        try:
+                            with conn.begin_nested():
+                                conn.execute(
+                                    update(table)
+                                    .where(key_filter(table, check, row))
+                                    .values({column: candidate})
+                                )
+                            return row
+                        except IntegrityError:
+                            continue
+                raise AssertionError(f"no {table_name} row can be re-pointed by {column}")
+
+            row = moved()
+        label = key_label(check, row)
+        return lambda f: (
+            f.kind == "replay" and (f.table, f.row, f.field) == (table_name, label, column)
+        )
+
+    return Mutation(f"{table_name}.{column}:repoint", apply)
 
 
 def key_mutation(table_name: str, column: str) -> Mutation:
@@ -601,7 +645,17 @@ NO_ROW = {
     # orders deny and set conditions
     ("releases", "court_order_id", "change"),
     ("releases", "court_order_id", "clear"),
+    # every request has a salt drawn when it is filed
+    ("records_requests", "requester_salt", "fill"),
+    # every stored policy version has its effective date; every comment is moderated
+    ("policy_versions", "effective_at", "fill"),
+    ("policy_comments", "moderated_by", "fill"),
 }
+
+
+#: References whose plain change would break a unique constraint of the workload's rows;
+#: they are re-pointed at the first other row the constraints allow instead.
+REPOINTED = {("caption_versions", "track_id")}
 
 
 def all_mutations() -> list[Mutation]:
@@ -609,10 +663,19 @@ def all_mutations() -> list[Mutation]:
     for check in registered_tables():
         table = table_of(check.table)
         for column in check.columns:
+            if (check.table, column) in REPOINTED:
+                found.append(repoint_mutation(check.table, column))
+                continue
             kinds = ["change"] + (["clear", "fill"] if table.c[column].nullable else [])
             for kind in kinds:
                 if (check.table, column, kind) not in NO_ROW:
                     found.append(column_mutation(check.table, column, kind))
+        for derived in check.derived:  # columns the log holds only a commitment to
+            for column in derived.sources:
+                kinds = ["change"] + (["clear", "fill"] if table.c[column].nullable else [])
+                for kind in kinds:
+                    if (check.table, column, kind) not in NO_ROW:
+                        found.append(column_mutation(check.table, column, kind, derived.name))
         if len(check.key) == 2:
             found.extend(key_mutation(check.table, k) for k in check.key)
         if check.require_event:

@@ -14,9 +14,9 @@ audited_table(
     TRACKS,
     ("recording_id", "language", "latest_version", "approved_version", "approved_by"),
 )
-# track_id is not compared: (track_id, version) is unique and every track starts at
-# version 1, so the tamper suite cannot re-point a version at another track to test it.
-audited_table(VERSIONS, ("version", "vtt_sha256", "source", "created_by", "cue_count"))
+# track_id too: a version re-pointed at another track (another recording's, or another
+# language's) would show its text as that track's.
+audited_table(VERSIONS, ("track_id", "version", "vtt_sha256", "source", "created_by", "cue_count"))
 
 
 def _ids(event: Event) -> tuple[int, int] | None:

@@ -84,6 +84,10 @@ class Action(StrEnum):
     COURT_PETITION = "release.court-petition"
     COURT_ORDER = "release.court-order"
     COURT_ORDER_CONFIRM = "release.court-order-confirm"
+    # the custody ledger: a witness whose cosignatures the log counts, accepted or removed
+    # (its name, key id and verifier key; the key's SHA-256 is public in the log's entry)
+    WITNESS_ADD = "witness.add"
+    WITNESS_REMOVE = "witness.remove"
     # records requests: each entry on a request's timeline, with the request's audited
     # fields (status, clock, denial, fees) and its clock pauses as they stand after it
     REQUEST_EVENT = "request.event"

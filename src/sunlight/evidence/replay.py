@@ -85,12 +85,24 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """A value the replay compares that is computed from columns rather than stored: for
+    columns the custody log must not carry in clear (a commitment to them instead)."""
+
+    name: str
+    sources: tuple[str, ...]
+    compute: Callable[[Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True)
 class TableCheck:
     table: str
     columns: tuple[str, ...]
     key: tuple[str, ...] = ("id",)
     #: Whether a row that no event created is a finding.
     require_event: bool = True
+    #: Values computed from the row's columns, compared like columns (by their name).
+    derived: tuple[Derived, ...] = ()
 
 
 @dataclass
@@ -125,10 +137,11 @@ def audited_table(
     *,
     key: tuple[str, ...] = ("id",),
     require_event: bool = True,
+    derived: tuple[Derived, ...] = (),
 ) -> None:
     if not 1 <= len(key) <= 2:
         raise ValueError("a replayed table is keyed by one or two integer columns")
-    _TABLES[table] = TableCheck(table, columns, key, require_event)
+    _TABLES[table] = TableCheck(table, columns, key, require_event, derived)
 
 
 def registered_tables() -> list[TableCheck]:
@@ -329,7 +342,8 @@ def _table_rows(session: Session, check: TableCheck, batch: int) -> Iterator[tup
     """The table's rows in key order: (key, row) where ``row[name]`` is a column's value."""
     table: Table = Base.metadata.tables[check.table]
     keys = [table.c[name] for name in check.key]
-    columns = [table.c[name] for name in check.columns]
+    names = dict.fromkeys([*check.columns, *(n for d in check.derived for n in d.sources)])
+    columns = [table.c[name] for name in names]
     last: tuple[int, ...] | None = None
     while True:
         query = select(*keys, *columns).order_by(*keys).limit(batch)
@@ -339,7 +353,10 @@ def _table_rows(session: Session, check: TableCheck, batch: int) -> Iterator[tup
             )
         rows = session.execute(query).all()
         for row in rows:
-            yield (int(row[0]), int(row[1]) if len(keys) == 2 else 0), row._mapping
+            values: Any = row._mapping
+            if check.derived:
+                values = {**values, **{d.name: d.compute(values) for d in check.derived}}
+            yield (int(row[0]), int(row[1]) if len(keys) == 2 else 0), values
         if len(rows) < batch:
             return
         last = tuple(int(v) for v in rows[-1][: len(keys)])
@@ -365,7 +382,7 @@ def _compare(
     row = next(found, sentinel)
     what = check.table
     names = "/".join(check.key)
-    columns = set(check.columns)
+    columns = {*check.columns, *(d.name for d in check.derived)}
     while exp is not sentinel or row is not sentinel:
         if row is not sentinel and (exp is sentinel or row[0] < exp[0]):
             stats.rows += 1

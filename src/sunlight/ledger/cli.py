@@ -188,14 +188,15 @@ def restore_check(source: str, drill: bool) -> None:
 
 @ledger.command("add-witness")
 @click.argument("vkey")
-def add_witness(vkey: str) -> None:
-    """Accept cosignatures from the witness with verifier key VKEY."""
+@click.option("--reason", help="Why this witness is accepted (kept in the custody record).")
+def add_witness(vkey: str, reason: str | None) -> None:
+    """Accept cosignatures from the witness with verifier key VKEY (a custody event)."""
     from sunlight.access.principal import Principal
     from sunlight.ledger import service
 
     runtime = _runtime()
     try:
-        row = service.add_witness(runtime, vkey, actor=Principal.cli().id)
+        row = service.add_witness(runtime, vkey, actor=Principal.cli().id, reason=reason)
     except service.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -203,16 +204,45 @@ def add_witness(vkey: str) -> None:
     click.echo(f"witness {row.name} added")
 
 
-@ledger.command("witnesses")
-def list_witnesses() -> None:
-    """List the witness keys this log counts."""
+@ledger.command("remove-witness")
+@click.argument("vkey")
+@click.option("--reason", required=True, help="Why (kept in the custody record).")
+def remove_witness(vkey: str, reason: str) -> None:
+    """Stop counting the cosignatures of the witness with verifier key VKEY."""
+    from sunlight.access.principal import Principal
     from sunlight.ledger import service
 
     runtime = _runtime()
-    with runtime.db.session() as session:
-        for vkey in service.witness_keys(runtime, session):
-            click.echo(vkey)
-    runtime.close()
+    try:
+        row = service.remove_witness(runtime, vkey, actor=Principal.cli().id, reason=reason)
+    except service.LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        runtime.close()
+    click.echo(f"witness {row.name} removed")
+
+
+@ledger.command("witnesses")
+def list_witnesses() -> None:
+    """List the witness keys this log counts, and warn of stored ones it does not trust."""
+    from sunlight.ledger import service
+
+    runtime = _runtime()
+    try:
+        with runtime.db.session(read_only=True) as session:
+            keys = service.witness_keys(runtime, session)
+            _, unbacked = service.stored_witnesses(session)
+    finally:
+        runtime.close()
+    for vkey in keys:
+        click.echo(vkey)
+    for row in unbacked:
+        click.echo(
+            f"NOT COUNTED: stored witness {row.vkey} has no custody event behind it (added in "
+            "the database, or before witnesses were recorded); `sunlight ledger add-witness "
+            "KEY` accepts it if it is yours, `sunlight audit` reports it",
+            err=True,
+        )
 
 
 @ledger.command("export-proof")

@@ -86,6 +86,11 @@ class LedgerCosignature(Base):
     __table_args__ = (UniqueConstraint("checkpoint_id", "witness_name", "key_id"),)
 
 
+#: ``custody_events.object_type`` of a witness's acceptance and removal (their object id is
+#: the ``ledger_witnesses`` row id).
+WITNESS_OBJECT = "witness"
+
+
 class LedgerWitness(Base):
     """A witness whose cosignatures this log accepts and counts towards its quorum."""
 

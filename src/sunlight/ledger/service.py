@@ -14,6 +14,7 @@ paths (proofs, bundles, ``/log``, the audit) never create a key.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -25,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from sunlight import errors
 from sunlight.db.base import utcnow
+from sunlight.evidence import custody
+from sunlight.evidence.custody import Action, Outcome
 from sunlight.evidence.models import CustodyEvent
 from sunlight.ledger import state as log_state
 from sunlight.ledger.bundle import BUNDLE_FORMAT
@@ -42,6 +45,7 @@ from sunlight.ledger.entry import (
     private_part,
 )
 from sunlight.ledger.models import (
+    WITNESS_OBJECT,
     LedgerCheckpoint,
     LedgerCosignature,
     LedgerLeaf,
@@ -53,6 +57,7 @@ from sunlight.ledger.tree import MerkleTree, NodeId
 from sunlight.ledger.verify import (
     EMPTY_ROOT,
     Checkpoint,
+    NoteVerifier,
     VerificationError,
     generate_signer,
     leaf_hash,
@@ -283,27 +288,141 @@ def init_key(runtime: Runtime) -> tuple[LogIdentity, bool]:
     return ident, not existed
 
 
+def witness_details(verifier: NoteVerifier) -> dict[str, Any]:
+    """What a witness custody event states: the key's name, key id and verifier key, and
+    the key's SHA-256 (``vkey_sha256``: public in the log's entry, so anyone can match a
+    witness added to the log against the keys the witnesses themselves publish)."""
+    return {
+        "name": verifier.name,
+        "key_id": verifier.key_id.hex(),
+        "vkey": verifier.vkey,
+        "vkey_sha256": hashlib.sha256(verifier.vkey.encode("utf-8")).hexdigest(),
+    }
+
+
+def _witness_events(session: Session) -> dict[int, dict[str, Any]]:
+    """What the custody events say each ``ledger_witnesses`` row must hold, by row id
+    (the rows they added and did not remove since)."""
+    rows = session.execute(
+        select(
+            CustodyEvent.action, CustodyEvent.object_id, CustodyEvent.actor, CustodyEvent.details
+        )
+        .where(
+            CustodyEvent.object_type == WITNESS_OBJECT,
+            CustodyEvent.action.in_([str(Action.WITNESS_ADD), str(Action.WITNESS_REMOVE)]),
+            CustodyEvent.outcome == str(Outcome.SUCCESS),
+        )
+        .order_by(CustodyEvent.id)
+    ).all()
+    backed: dict[int, dict[str, Any]] = {}
+    for action, object_id, actor, details in rows:
+        try:
+            key = int(object_id)
+        except ValueError:
+            continue
+        if action == Action.WITNESS_REMOVE:
+            backed.pop(key, None)
+        elif isinstance(details, dict):
+            backed[key] = {**details, "actor": actor}
+    return backed
+
+
+def _backed(row: LedgerWitness, stated: dict[str, Any] | None) -> bool:
+    return (
+        stated is not None
+        and stated.get("vkey") == row.vkey
+        and stated.get("name") == row.name
+        and stated.get("actor") == row.added_by
+    )
+
+
+def stored_witnesses(session: Session) -> tuple[list[LedgerWitness], list[LedgerWitness]]:
+    """The ``ledger_witnesses`` rows: (backed, unbacked). A row is *backed* when a
+    ``witness.add`` custody event (not removed since) states exactly its name, verifier
+    key and who added it. An unbacked row (inserted or edited in the database, behind
+    Sunlight's back) is never trusted: its cosignatures do not count and the audit
+    reports it."""
+    stated = _witness_events(session)
+    backed: list[LedgerWitness] = []
+    unbacked: list[LedgerWitness] = []
+    for row in session.scalars(select(LedgerWitness).order_by(LedgerWitness.id)):
+        (backed if _backed(row, stated.get(row.id)) else unbacked).append(row)
+    return backed, unbacked
+
+
 def witness_keys(runtime: Runtime, session: Session) -> list[str]:
-    """Configured witness verifier keys: the settings list plus ``ledger add-witness``."""
+    """Trusted witness verifier keys: the settings list plus the witnesses accepted with
+    ``ledger add-witness`` whose custody event backs their row (see
+    :func:`stored_witnesses`). Every "witnessed" decision goes through this list."""
     ls = ledger_settings(runtime.settings)
-    stored = session.scalars(select(LedgerWitness.vkey).order_by(LedgerWitness.id)).all()
-    return list(dict.fromkeys([*ls.witnesses, *stored]))
+    backed, _ = stored_witnesses(session)
+    return list(dict.fromkeys([*ls.witnesses, *(row.vkey for row in backed)]))
 
 
-def add_witness(runtime: Runtime, vkey: str, *, actor: str) -> LedgerWitness:
+def _witness_key(vkey: str) -> NoteVerifier:
     try:
         verifier = parse_verifier_key(vkey.strip())
     except VerificationError as exc:
         raise Rejected(f"not a witness verifier key: {exc}") from exc
     if verifier.sig_type != 0x04:
         raise Rejected("not a witness key: a cosignature/v1 key (type 0x04) is needed")
+    return verifier
+
+
+def add_witness(
+    runtime: Runtime, vkey: str, *, actor: str, reason: str | None = None
+) -> LedgerWitness:
+    """Accept cosignatures from the witness with verifier key ``vkey``: its row and its
+    ``witness.add`` custody event, in one transaction. Adding a key whose row exists but
+    is not backed by an event (inserted behind Sunlight's back, or kept from a version
+    that recorded no event) records the event for it: the operator vouches for it."""
+    verifier = _witness_key(vkey)
     with runtime.db.session() as session:
-        existing = session.scalar(select(LedgerWitness).where(LedgerWitness.vkey == verifier.vkey))
-        if existing is not None:
-            return existing
-        row = LedgerWitness(name=verifier.name, vkey=verifier.vkey, added_by=actor)
-        session.add(row)
+        stated = _witness_events(session)
+        row = session.scalar(select(LedgerWitness).where(LedgerWitness.vkey == verifier.vkey))
+        if row is not None and _backed(row, stated.get(row.id)):
+            return row
+        if row is None:
+            row = LedgerWitness(name=verifier.name, vkey=verifier.vkey, added_by=actor)
+            session.add(row)
+        else:
+            row.name, row.added_by = verifier.name, actor
         session.flush()
+        custody.record(
+            session,
+            actor=actor,
+            action=Action.WITNESS_ADD,
+            object_type=WITNESS_OBJECT,
+            object_id=row.id,
+            reason=reason,
+            details=witness_details(verifier),
+        )
+        return row
+
+
+def remove_witness(runtime: Runtime, vkey: str, *, actor: str, reason: str) -> LedgerWitness:
+    """Stop counting the witness with verifier key ``vkey`` (its stored cosignatures stay,
+    but no longer count): the row is deleted and a ``witness.remove`` event recorded.
+
+    Raises:
+        NotFound: no stored witness has that key (a key from the settings is removed there).
+    """
+    verifier = _witness_key(vkey)
+    with runtime.db.session() as session:
+        row = session.scalar(select(LedgerWitness).where(LedgerWitness.vkey == verifier.vkey))
+        if row is None:
+            raise NotFound(f"no stored witness has the key {verifier.vkey}")
+        session.delete(row)
+        session.flush()
+        custody.record(
+            session,
+            actor=actor,
+            action=Action.WITNESS_REMOVE,
+            object_type=WITNESS_OBJECT,
+            object_id=row.id,
+            reason=reason,
+            details=witness_details(verifier),
+        )
         return row
 
 
@@ -1008,7 +1127,9 @@ __all__ = [
     "issue_checkpoint",
     "latest_checkpoint",
     "latest_witnessed",
+    "remove_witness",
     "restore_check",
     "seal_pending",
     "seal_tick",
+    "stored_witnesses",
 ]

@@ -140,6 +140,7 @@ def store_adopted(
             sha256=live.sha256,
             status=SUPERSEDED,
             previous=ADOPTED,
+            version_id=live.id,
         )
     if existing is None:
         existing = PolicyVersion(
@@ -170,6 +171,8 @@ def store_adopted(
         status=ADOPTED,
         previous=previous,
         replaces=live.sha256 if live is not None and live is not existing else None,
+        version_id=existing.id,
+        effective=existing.effective_at.isoformat() if existing.effective_at else None,
     )
     return existing
 
@@ -337,6 +340,9 @@ def add_comment(
         now,
         version=version.version,
         comment_id=comment.id,
+        version_id=version.id,
+        commenter=comment.name,
+        body=comment.body,
     )
     return comment
 
@@ -384,6 +390,7 @@ def moderate(
         comment_id=comment.id,
         status=status,
         previous=previous,
+        response=comment.response,
     )
     return comment
 
@@ -429,5 +436,7 @@ def decide(
         sha256=version.sha256,
         decision=decision,
         status=version.status,
+        version_id=version.id,
+        reason=reason_text,
     )
     return version

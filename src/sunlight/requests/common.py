@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sunlight.errors import NotFound
 from sunlight.evidence.custody import Action, record
 from sunlight.requests import notify
-from sunlight.requests.audited import audited_fields, iso
+from sunlight.requests.audited import iso, stated_fields
 from sunlight.requests.models import (
     RecordsRequest,
     RequestEvent,
@@ -171,7 +171,7 @@ def add_event(
             "at": iso(now),
             "public_text": public_text,
             "staff_text": staff_text,
-            "request": audited_fields(request),
+            "request": stated_fields(request),
             "pauses": [
                 {
                     "id": p.id,

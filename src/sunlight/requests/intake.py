@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight.errors import InvalidInput
+from sunlight.requests.audited import new_requester_salt
 from sunlight.requests.calendar import Calendar, default_calendar
 from sunlight.requests.clocks import clock_of
 from sunlight.requests.common import (
@@ -97,6 +98,7 @@ def file_request(
         requester_name=clean_name,
         requester_email=clean_email,
         requester_phone=_clean(phone, "phone", 40),
+        requester_salt=new_requester_salt(),
         requester_type=requester_type,
         description=clean_description,
         date_from=date_from,

@@ -30,6 +30,10 @@ class RecordsRequest(Base):
     requester_name: Mapped[str] = mapped_column(String(200))
     requester_email: Mapped[str] = mapped_column(String(254))
     requester_phone: Mapped[str | None] = mapped_column(String(40))
+    #: random salt (hex) of the commitment to the requester's name, email and phone that
+    #: every timeline entry's custody event carries (sunlight.requests.audited); the log
+    #: never holds the identity itself
+    requester_salt: Mapped[str | None] = mapped_column(String(64))
     #: public | media | depicted | guardian | relative | attorney | insurer
     requester_type: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)

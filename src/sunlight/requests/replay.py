@@ -1,12 +1,14 @@
 """What the custody events say the records-request tables hold: each request's status,
 clock, denial and fees, each entry of its timeline, and the pauses that stop its clock (a
 pause added or stretched by hand would hide an overdue request). Registered with the replay
-when imported. The requester's identity is not in the custody log, so it is not replayed."""
+when imported. The requester's identity is not in the custody log; a salted commitment to
+it is, and the replay recomputes it from the row (``requester_commitment``)."""
 
 from __future__ import annotations
 
 from sunlight.evidence.custody import Action
 from sunlight.evidence.replay import (
+    Derived,
     Event,
     State,
     as_column,
@@ -14,13 +16,22 @@ from sunlight.evidence.replay import (
     moment,
     projects,
 )
-from sunlight.requests.audited import AUDITED_FIELDS
+from sunlight.requests.audited import (
+    AUDITED_FIELDS,
+    COMMITMENT,
+    REQUESTER_COLUMNS,
+    requester_commitment,
+)
 
 REQUESTS = "records_requests"
 EVENTS = "request_events"
 PAUSES = "request_pauses"
 
-audited_table(REQUESTS, AUDITED_FIELDS)
+audited_table(
+    REQUESTS,
+    AUDITED_FIELDS,
+    derived=(Derived(COMMITMENT, (*REQUESTER_COLUMNS, "requester_salt"), requester_commitment),),
+)
 audited_table(EVENTS, ("request_id", "kind", "actor", "at", "public_text", "staff_text"))
 audited_table(PAUSES, ("request_id", "start", "end", "reason"))
 
@@ -34,6 +45,8 @@ def _entry(event: Event, state: State) -> None:
     fields = d.get("request")
     if isinstance(fields, dict):
         expected = {n: as_column(REQUESTS, n, fields[n]) for n in AUDITED_FIELDS if n in fields}
+        if COMMITMENT in fields:
+            expected[COMMITMENT] = fields[COMMITMENT]
         if state.get(REQUESTS, key) is None:
             state.create(REQUESTS, key, expected)
         else:

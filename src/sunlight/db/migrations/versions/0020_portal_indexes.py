@@ -1,7 +1,7 @@
 """public portal: the published-release list and the custody log by time
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-04 15:40:00
 
 - ``ix_releases_published``: (released_at, id) of the releases that are public and
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
