@@ -2,7 +2,7 @@
 a court order (two-person rule)
 
 Revision ID: 0019
-Revises: 0018 (the lead re-chains at merge)
+Revises: 0018
 Create Date: 2026-12-04 15:40:00
 """
 
