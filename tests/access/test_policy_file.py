@@ -173,6 +173,7 @@ def test_serve_exits_non_zero_naming_the_problem(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=120,
     )
     assert done.returncode != 0

@@ -100,6 +100,7 @@ def axe_source() -> str:
             cwd=AXE_DIR,
             capture_output=True,
             text=True,
+            encoding="utf-8",
             timeout=300,
             check=False,
         )

@@ -106,6 +106,7 @@ def test_every_readme_command_runs_on_the_demo(demo_home: tuple[Path, Runtime]) 
                 env=env,
                 capture_output=True,
                 text=True,
+                encoding="utf-8",
                 timeout=300,
             )
             assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
@@ -127,6 +128,7 @@ def test_operators_c2pa_recipe_makes_a_trusted_signer(tmp_path: Path) -> None:
         cwd=tmp_path,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=60,
     )
     assert done.returncode == 0, done.stderr

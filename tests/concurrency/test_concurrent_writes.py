@@ -132,6 +132,7 @@ def sunlight_cli(runtime: Runtime, *args: str) -> subprocess.CompletedProcess[st
         env=cli_env(runtime),
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=180,
         check=False,
     )

@@ -83,6 +83,7 @@ class ForkServer:
             stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             text=True,
+            encoding="utf-8",
         )
         assert self._line() == "READY"
 

@@ -95,6 +95,7 @@ def test_schemathesis_finds_no_server_error(runtime: Runtime, tmp_path: Path) ->
             cwd=tmp_path,  # its example cache (.schemathesis/) stays out of the work tree
             capture_output=True,
             text=True,
+            encoding="utf-8",
             timeout=900,
             check=False,
         )

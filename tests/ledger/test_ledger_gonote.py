@@ -62,6 +62,7 @@ def go_checker(tmp_path_factory: pytest.TempPathFactory) -> Path | str:
         env=env,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=240,
         check=False,
     )
@@ -84,6 +85,7 @@ def run_go(
             input=json.dumps(request),
             capture_output=True,
             text=True,
+            encoding="utf-8",
             timeout=60,
             check=False,
         )

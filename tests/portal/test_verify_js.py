@@ -157,6 +157,7 @@ def test_the_browser_verifier_agrees_with_the_python_one(tmp_path: Path) -> None
         input=json.dumps(vectors),
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=120,
         check=False,
     )

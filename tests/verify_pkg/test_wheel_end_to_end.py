@@ -64,6 +64,7 @@ def verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         env=env,
         cwd=tmp,
     )
@@ -80,6 +81,7 @@ def _run(bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [str(bin_dir / "sunlight-verify"), *args],
         capture_output=True,
         text=True,
+        encoding="utf-8",
         env=env,
         cwd=bin_dir,
         timeout=120,

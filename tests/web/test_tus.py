@@ -972,6 +972,7 @@ def test_browser_client_resumes_after_reload(tmp_path: Path) -> None:
             ],
             capture_output=True,
             text=True,
+            encoding="utf-8",
             timeout=60,
             check=True,
         )
