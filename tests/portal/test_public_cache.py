@@ -168,3 +168,26 @@ def test_a_too_old_entry_is_served_while_another_thread_computes_it() -> None:
     finish.set()
     worker.join()
     assert cache.get("k", 1, T + ttl, lambda: 4) == 2
+
+
+def test_a_computation_may_not_read_the_same_cache() -> None:
+    """Keys share locks, so a computation that read another key could deadlock with a
+    thread doing the reverse; the cache refuses such a read outright (hit or miss)."""
+    cache: VersionedCache[int] = VersionedCache(ttl=timedelta(seconds=30))
+    cache.get("inner", 1, T, lambda: 1)
+    with pytest.raises(RuntimeError, match="must not read the same cache"):
+        cache.get("outer", 1, T, lambda: cache.get("inner", 1, T, lambda: 2))
+    # the refused computation left nothing half-done: both keys still work
+    assert cache.get("outer", 1, T, lambda: 3) == 3
+    assert cache.get("inner", 1, T, lambda: 4) == 1
+
+
+def test_release_list_pages_with_filters_fill_the_cache_without_reading_it_nested(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """Many distinct filtered pages (each a cache miss that also needs the filter's choices)
+    all answer: the choices are read before a page is computed, never inside it."""
+    for n in range(1, 6):
+        for kind in ("", "traffic-stop", "use-of-force"):
+            url = f"/public/releases?page={n}" + (f"&type={kind}" if kind else "")
+            assert client.get(url).status_code == 200

@@ -44,6 +44,7 @@ class VersionedCache(Generic[T]):
         self._entries: OrderedDict[Hashable, tuple[Hashable, datetime, T]] = OrderedDict()
         self._lock = threading.Lock()
         self._gates = [threading.RLock() for _ in range(GATES)]
+        self._computing = threading.local()
         self.hits = 0
         self.misses = 0
         self.stale = 0
@@ -59,6 +60,10 @@ class VersionedCache(Generic[T]):
     def get(self, key: Hashable, version: Hashable, now: datetime, compute: Callable[[], T]) -> T:
         """The result kept for ``key`` at ``version`` and younger than ``ttl`` at ``now``,
         else ``compute()`` (then kept)."""
+        if getattr(self._computing, "active", False):
+            # Keys share locks: a computation that asked for another key of this cache
+            # could wait on a lock held by a thread that waits on this one's.
+            raise RuntimeError("a cache computation must not read the same cache")
         with self._lock:
             entry = self._entries.get(key)
             found = self._fresh(key, version, now)
@@ -81,7 +86,11 @@ class VersionedCache(Generic[T]):
                     self.misses += 1
             if found is not _MISS:
                 return found  # type: ignore[return-value]
-            value = compute()
+            self._computing.active = True
+            try:
+                value = compute()
+            finally:
+                self._computing.active = False
             with self._lock:
                 self._entries[key] = (version, now, value)
                 self._entries.move_to_end(key)

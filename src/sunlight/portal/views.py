@@ -63,6 +63,11 @@ def release_page(
     cache = cache_on(runtime.db, "portal.release_pages", ttl=LIST_TTL, size=4096)
     with runtime.db.session(read_only=True) as session:
         version = lists.published_version(session)
+        # The filter's choices are read first, each on its own: a computation never asks
+        # the cache for another key while it holds its own key's lock (keys share locks,
+        # so two pages each waiting on the other's choice would deadlock).
+        types = cache.get("types", version, now, lambda: lists.release_types(session))
+        choices = cache.get("areas", version, now, lambda: lists.release_areas(session))
 
         def compute() -> ReleasePage:
             unfiltered = filters == lists.ReleaseFilter()
@@ -70,8 +75,6 @@ def release_page(
             pages = max(1, -(-total // PER_PAGE))
             shown = min(max(1, page), pages)
             found = lists.releases(session, filters, offset=(shown - 1) * PER_PAGE, limit=PER_PAGE)
-            types = cache.get("types", version, now, lambda: lists.release_types(session))
-            choices = cache.get("areas", version, now, lambda: lists.release_areas(session))
             rows = [ReleaseRow(**row) for row in found]
             return ReleasePage(rows, shown, pages, total, list(types), list(choices))
 
