@@ -406,7 +406,9 @@ def _policies(runtime: Runtime) -> None:
         policies.decide(
             s, proposal, decision="adopt", reason="Families asked for it.", actor=ACTOR, now=now
         )
-        checked = policies.check_text("release", proposed_release_text())
+        assert proposal.effective_at is not None
+        # the adopted file is the proposed one (its effective line included)
+        checked = policies.check_text("release", proposed_release_text(proposal.effective_at))
         policies.store_adopted(s, checked, actor=ACTOR, now=now)
 
 
