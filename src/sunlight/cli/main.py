@@ -180,6 +180,7 @@ def serve(
         err=True,
     )
     from sunlight.web.maintenance import server_schedule
+    from sunlight.web.server_logging import log_config as server_log_config
 
     schedule = server_schedule(runtime, retention=retention)
     schedule.start()
@@ -189,6 +190,7 @@ def serve(
             host=host,
             port=port,
             log_level="info",
+            log_config=server_log_config(),
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
             proxy_headers=bool(forwarded_allow_ips),

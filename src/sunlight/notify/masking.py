@@ -41,12 +41,25 @@ def mask_optional(text: str | None) -> str | None:
 
 
 class MaskingFilter(logging.Filter):
-    """Masks a log record's message (its arguments formatted in) before any handler sees
-    it. Installed on the outbox's logger, so no log line of it carries a private link."""
+    """Masks a log record's template and each of its text arguments before any handler sees
+    it (arguments stay arguments, so a formatter that reads them, as uvicorn's access log
+    does, still works). Installed on the outbox's logger and on the server's log handlers
+    (``sunlight serve``), so no log line, an access log line for ``/s/TOKEN`` included,
+    carries a private link."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask(message)
-        if masked != message:
-            record.msg, record.args = masked, None
+        if isinstance(record.msg, str):
+            record.msg = mask(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked_arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _masked_arg(v) for k, v in record.args.items()}
         return True
+
+
+def _masked_arg(value: object) -> object:
+    """A log argument masked: numbers stay numbers (``%d`` still formats them); anything
+    else (an exception, a URL object) is masked as the text it would print as."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return mask(str(value))
