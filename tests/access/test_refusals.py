@@ -98,16 +98,42 @@ def test_fifty_refusals_in_a_minute_are_one_event_with_a_count(
     }
 
 
-def test_anonymous_refusals_are_tallied_not_logged(runtime: Runtime, client: TestClient) -> None:
+def test_anonymous_refusals_are_tallied_not_logged(
+    runtime: Runtime, client: TestClient, clock: dict[str, datetime]
+) -> None:
     with runtime.db.session(read_only=True) as session:
         before = session.scalar(select(func.count()).select_from(CustodyEvent))
-    for _ in range(30):
+    for i in range(30):
+        clock["now"] = NOW + timedelta(seconds=i)
         assert client.get("/api/requests").status_code == 401
     with runtime.db.session(read_only=True) as session:
         after = session.scalar(select(func.count()).select_from(CustodyEvent))
     assert after == before
+    # a flood is one write a minute: the minute's first at once, the rest counted in memory
     [tally] = tally_rows(runtime, "public")
-    assert (tally.count, tally.event_id, tally.permission) == (30, None, "request:view")
+    assert (tally.count, tally.event_id, tally.permission) == (1, None, "request:view")
+    # ... and written with the next minute's first
+    clock["now"] = NOW + timedelta(minutes=1)
+    assert client.get("/api/requests").status_code == 401
+    first, second = tally_rows(runtime, "public")
+    assert (first.minute, first.count) == (refusals.minute_of(NOW), 30)
+    assert (second.minute, second.count) == (refusals.minute_of(clock["now"]), 1)
+
+
+def test_a_refusal_that_cannot_be_recorded_is_still_answered_as_a_refusal(
+    runtime: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording never changes the answer: the database busy is a 401/403, not a 503."""
+    import sunlight.web.deps as deps
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(deps, "note_refusal", busy)
+    assert client.get("/api/requests").status_code == 401
+    officer = principal(runtime, "officer")
+    with acting_as(client, officer):
+        assert client.get("/api/requests").status_code == 403
 
 
 def test_the_tally_table_stays_bounded(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:

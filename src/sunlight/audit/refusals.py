@@ -70,9 +70,11 @@ def note_refusal(
     route: str,
     explanation: str,
     now: datetime,
+    count: int = 1,
 ) -> Refusal:
-    """Count one refusal in the caller's transaction; for a signed-in actor, record the
-    minute's first as a custody event."""
+    """Count ``count`` refusals (one, but for anonymous ones counted in memory first) in the
+    caller's transaction; for a signed-in actor, record the minute's first as a custody
+    event."""
     route = route[:MAX_ROUTE]
     minute = minute_of(now)
     key = (
@@ -82,7 +84,7 @@ def note_refusal(
     )
     tally = session.scalars(select(RefusalTally).where(*key, RefusalTally.minute == minute)).first()
     if tally is not None:
-        tally.count += 1
+        tally.count += count
         tally.last_at = now
         session.flush()
         return Refusal(tally.count, None)
@@ -123,7 +125,7 @@ def note_refusal(
         permission=permission[:64],
         route=route,
         minute=minute,
-        count=1,
+        count=count,
         last_at=now,
         event_id=event_id,
     )
@@ -135,7 +137,7 @@ def note_refusal(
         session.execute(
             update(RefusalTally)
             .where(*key, RefusalTally.minute == minute)
-            .values(count=RefusalTally.count + 1, last_at=now)
+            .values(count=RefusalTally.count + count, last_at=now)
         )
     return Refusal(1, event_id)
 
