@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sunlight.access import principal as principal_module
+from sunlight.access.principal import Principal
 from sunlight.cli.main import cli
 from sunlight.evidence.custody import events_for
 from sunlight.release import service
@@ -71,8 +73,8 @@ def test_a_court_order_needs_a_second_shell_account(
     monkeypatch.setenv("SUNLIGHT_HOME", str(home))
     monkeypatch.setenv("SUNLIGHT_WORKER_MODE", "eager")
     runner = CliRunner()
-    monkeypatch.setenv("LOGNAME", "clerk")
-    monkeypatch.setenv("USER", "clerk")
+    # the command line's person is the process's account; two accounts are two people
+    monkeypatch.setattr(principal_module, "_os_user", lambda: "clerk")
     args = ["releases", "order", str(petition_id), "--outcome", "deny"]
     recorded = runner.invoke(cli, [*args, "--ordered-on", "2026-06-20"])
     assert recorded.exit_code == 0, recorded.output
@@ -80,8 +82,7 @@ def test_a_court_order_needs_a_second_shell_account(
     order_id = recorded.output.split()[2]
     alone = runner.invoke(cli, ["releases", "confirm-order", order_id])
     assert alone.exit_code == 1 and "another person must confirm" in alone.output
-    monkeypatch.setenv("LOGNAME", "supervisor")
-    monkeypatch.setenv("USER", "supervisor")
+    monkeypatch.setattr(principal_module, "_os_user", lambda: "supervisor")
     confirmed = runner.invoke(cli, ["releases", "confirm-order", order_id])
     assert confirmed.exit_code == 0, confirmed.output
     assert "confirmed by cli:supervisor" in confirmed.output
@@ -97,3 +98,14 @@ def test_a_court_order_needs_a_second_shell_account(
     assert ("cli:clerk", "release.court-order", "success") in actions
     assert ("cli:clerk", "access.denied", "denied") in actions
     assert ("cli:supervisor", "release.court-order-confirm", "success") in actions
+
+
+def test_the_command_lines_person_is_not_taken_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """$USER and $LOGNAME are the caller's to set: setting them must not make a second
+    person for the two-person rule."""
+    me = Principal.cli().id
+    monkeypatch.setenv("LOGNAME", "supervisor")
+    monkeypatch.setenv("USER", "supervisor")
+    assert Principal.cli().id == me != "cli:supervisor"

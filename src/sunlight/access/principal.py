@@ -7,6 +7,7 @@ down; its ``id`` is what custody events record.
 from __future__ import annotations
 
 import getpass
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -75,8 +76,16 @@ class Principal:
 
 
 def _os_user() -> str:
+    """The operating-system account running the command, from the process's effective user
+    id (not ``$USER``/``$LOGNAME``, which whoever runs the command can set to any name: the
+    two-person rule on court orders tells people apart by this name)."""
     try:
-        name = getpass.getuser()
-    except Exception:
-        name = "operator"
+        import pwd
+
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, OSError):
+        try:
+            name = getpass.getuser()
+        except Exception:
+            name = "operator"
     return "".join(ch for ch in name if ch.isalnum() or ch in "-_.")[:40] or "operator"
