@@ -149,3 +149,25 @@ def test_area_filter_rows_choices_and_page_agree(runtime: Runtime, client: TestC
     everything = client.get("/public/releases").text
     assert everything.count("<td>Area not published</td>") == len(hidden | unpublished)
     assert everything.count(f"<td>{CENTRAL}</td>") == 2
+
+
+def test_a_new_nonpublic_flag_hides_the_area_on_cached_list_pages_at_once(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """The list pages are cached; a flag added afterwards must still hide the area on the
+    very next request (not after the cache's time to live)."""
+    done = _release(runtime, client, "KC26-007101", CENTRAL)
+    assert CENTRAL in client.get("/public/releases").text
+    assert _choices(client.get("/public/releases").text) == {CENTRAL: 1}
+    with runtime.db.session() as session:
+        session.add(
+            RecordingFlag(
+                recording_id=done.original_id,
+                kind="nonpublic-location",
+                reason="inside a dwelling",
+                created_by="test:clerk",
+            )
+        )
+    page = client.get("/public/releases").text
+    assert CENTRAL not in page
+    assert _choices(page) == {}

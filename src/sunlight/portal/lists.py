@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from sunlight.evidence.models import Recording
+from sunlight.evidence.models import Recording, RecordingFlag
 from sunlight.incidents.models import Incident
 from sunlight.portal import areas
 from sunlight.release.models import Release, ReleaseCase
@@ -108,6 +108,13 @@ def published_version(session: Session) -> ReleaseVersion:
         ).where(*ReleaseFilter().where())
     ).one()
     return int(count), int(total), newest
+
+
+def flags_version(session: Session) -> int:
+    """The newest recording flag's id: a nonpublic-location flag added to a released
+    recording hides its area, so the cached list pages (whose rows and area choices show
+    areas) must not outlive it."""
+    return int(session.scalar(select(func.max(RecordingFlag.id))) or 0)
 
 
 def published_copy(release_id: int, *columns: Any) -> Select[Any]:

@@ -62,7 +62,9 @@ def release_page(
     filters = lists.ReleaseFilter(incident_type or None, date_from, date_to, area or None)
     cache = cache_on(runtime.db, "portal.release_pages", ttl=LIST_TTL, size=4096)
     with runtime.db.session(read_only=True) as session:
-        version = lists.published_version(session)
+        # the published list's version, and the newest flag (a nonpublic-location flag
+        # hides a listed release's area at once, as it does on the release page)
+        version = (*lists.published_version(session), lists.flags_version(session))
         # The filter's choices are read first, each on its own: a computation never asks
         # the cache for another key while it holds its own key's lock (keys share locks,
         # so two pages each waiting on the other's choice would deadlock).
