@@ -173,3 +173,47 @@ def test_integrity_counts_only_backed_witness_keys(embedded_runtime: Runtime) ->
         cp = service.latest_checkpoint(session)
         assert cp is not None
         open_checkpoint(cp.note, service.identity(rt).verifier_key)
+
+
+def test_a_stored_cosignature_that_does_not_verify_never_counts(any_db_runtime: Runtime) -> None:
+    """A real witness's name and key id are public: a row inserted for it with a junk
+    signature must not make the checkpoint read as witnessed."""
+    rt = any_db_runtime
+    add_events(rt, 4)
+    service.seal_and_checkpoint(rt)
+    skey, vkey = generate_witness_signer("news.example/witness")
+    service.add_witness(rt, vkey, actor="test")
+    verifier = parse_verifier_key(vkey)
+    with rt.db.session(read_only=True) as session:
+        cp = service.latest_checkpoint(session)
+        assert cp is not None
+        cp_id, body = cp.id, _checkpoint_body(cp.note)
+    prefix, signature = cosign_checkpoint(body, skey, int(time.time())).rsplit(" ", 1)
+    junk = prefix + " " + ("A" * (len(signature.strip()) - 1)) + "=\n"
+    with rt.db.engine.begin() as conn:
+        conn.execute(
+            insert(LedgerCosignature).values(
+                checkpoint_id=cp_id,
+                witness_name=verifier.name,
+                key_id=verifier.key_id.hex(),
+                timestamp=int(time.time()),
+                signature_line=junk,
+            )
+        )
+    with rt.db.session(read_only=True) as session:
+        cp = service.latest_checkpoint(session)
+        assert cp is not None
+        assert service.witnessed_by(rt, session, cp) == []
+        assert "news.example" not in service.note_with_cosignatures(rt, session, cp)
+    # an honest line from the witness, on the next checkpoint, is accepted and counts
+    add_events(rt, 2)
+    service.seal_and_checkpoint(rt)
+    with rt.db.session(read_only=True) as session:
+        cp = service.latest_checkpoint(session)
+        assert cp is not None and cp.id != cp_id
+        body = _checkpoint_body(cp.note)
+    service.add_cosignature(rt, body, cosign_checkpoint(body, skey, int(time.time())))
+    with rt.db.session(read_only=True) as session:
+        cp = service.latest_checkpoint(session)
+        assert cp is not None
+        assert [c.witness_name for c in service.witnessed_by(rt, session, cp)] == [verifier.name]

@@ -894,9 +894,26 @@ def _active_cosigners(runtime: Runtime, session: Session) -> set[tuple[str, str]
 def witnessed_by(
     runtime: Runtime, session: Session, checkpoint: LedgerCheckpoint
 ) -> list[LedgerCosignature]:
-    """The cosignatures on ``checkpoint`` from currently configured witnesses."""
-    active = _active_cosigners(runtime, session)
-    return [c for c in cosignatures(session, checkpoint) if (c.witness_name, c.key_id) in active]
+    """The cosignatures on ``checkpoint`` from currently configured witnesses whose signature
+    verifies over it now. A stored row is not taken on its word: its witness name and key id
+    are public, so a row written straight into the table with a junk signature would
+    otherwise make a checkpoint read as witnessed on /log and the release page."""
+    verifiers = {
+        (v.name, v.key_id.hex()): v
+        for v in (parse_verifier_key(k) for k in witness_keys(runtime, session))
+    }
+    body = checkpoint.note[: checkpoint.note.rfind("\n\n") + 1]
+    found = []
+    for cosignature in cosignatures(session, checkpoint):
+        verifier = verifiers.get((cosignature.witness_name, cosignature.key_id))
+        if verifier is None:
+            continue
+        try:
+            verify_cosignature(body, cosignature.signature_line, verifier)
+        except VerificationError:
+            continue
+        found.append(cosignature)
+    return found
 
 
 def note_with_cosignatures(runtime: Runtime, session: Session, checkpoint: LedgerCheckpoint) -> str:
