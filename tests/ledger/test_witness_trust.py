@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import insert, select
 from tests.ledger.conftest import add_events
 
@@ -156,7 +157,12 @@ def test_an_unbacked_row_is_adopted_by_adding_it_again(embedded_runtime: Runtime
         )
     with rt.db.session(read_only=True) as session:
         assert service.witness_keys(rt, session) == []
-    service.add_witness(rt, vkey, actor="cli:operator")
+    # adopting a row nobody recorded adding needs a reason (it may have been planted)
+    with pytest.raises(service.Rejected, match="no custody event behind it"):
+        service.add_witness(rt, vkey, actor="cli:operator")
+    with rt.db.session(read_only=True) as session:
+        assert service.witness_keys(rt, session) == []
+    service.add_witness(rt, vkey, actor="cli:operator", reason="Key confirmed with the witness")
     with rt.db.session(read_only=True) as session:
         assert service.witness_keys(rt, session) == [vkey]
     assert not [f for f in run_audit(rt, objects=False).findings if f.kind == "replay"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -237,10 +238,13 @@ def list_witnesses() -> None:
     for vkey in keys:
         click.echo(vkey)
     for row in unbacked:
+        digest = hashlib.sha256(row.vkey.encode()).hexdigest()
         click.echo(
-            f"NOT COUNTED: stored witness {row.vkey} has no custody event behind it (added in "
-            "the database, or before witnesses were recorded); `sunlight ledger add-witness "
-            "KEY` accepts it if it is yours, `sunlight audit` reports it",
+            f"NOT COUNTED: stored witness {row.vkey} (key SHA-256 {digest}) has no custody "
+            "event behind it (added in the database, or before witnesses were recorded). It "
+            "may have been planted: check the key with the witness itself, then "
+            "`sunlight ledger add-witness KEY --reason TEXT` accepts it; `sunlight audit` "
+            "reports it",
             err=True,
         )
 

@@ -382,6 +382,14 @@ def add_witness(
         row = session.scalar(select(LedgerWitness).where(LedgerWitness.vkey == verifier.vkey))
         if row is not None and _backed(row, stated.get(row.id)):
             return row
+        if row is not None and not (reason or "").strip():
+            # A stored row nobody recorded adding may have been planted: adopting it is a
+            # decision the operator must explain, after checking the key with the witness.
+            raise Rejected(
+                f"the stored witness {verifier.name} (key SHA-256 "
+                f"{hashlib.sha256(verifier.vkey.encode()).hexdigest()}) has no custody event "
+                "behind it: check the key with the witness, then accept it with a reason"
+            )
         if row is None:
             row = LedgerWitness(name=verifier.name, vkey=verifier.vkey, added_by=actor)
             session.add(row)
