@@ -10,11 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from sunlight.access.models import User
+from sunlight.access.users import set_roles
 from sunlight.evidence.models import CustodyEvent
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.release.support import make_inactive, scenario
-from tests.support.auth import sign_in, sign_out
+from tests.support.auth import make_session, sign_in, sign_out, use_session
 
 
 @pytest.fixture
@@ -97,3 +99,43 @@ def test_an_officer_listing_requests_is_refused_and_recorded(
         assert client.get("/api/requests").status_code == 403
     [event] = refusals(runtime, officer.id, "request:view")
     assert (event.object_type, event.object_id) == ("route", "GET /api/requests")
+
+
+def test_a_second_account_made_by_the_recorder_cannot_confirm(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """The two-person rule counts people, not accounts: a custodian who set up a second
+    account's roles (their own alias, or someone beholden to them) cannot have it confirm
+    the order they recorded."""
+    s = scenario(runtime, cad="KC26-000663")
+    make_inactive(runtime, s.incident_id)
+    base = f"/api/incidents/{s.incident_id}/release"
+    # the alias, set up first; the clerk then gives it the confirming role
+    alias = make_session(runtime, roles=("officer",))
+    clerk = sign_in(client, runtime, roles=("records-custodian",))
+    with runtime.db.session() as session:
+        user = session.get(User, alias.user_id)
+        assert user is not None
+        set_roles(session, user, ["records-custodian"], actor=clerk.id)
+    cid = _ready_case(client, runtime, base, s.derived_id)
+    petition = client.post(
+        f"{base}/petitions",
+        json={
+            "court": "16th Judicial Circuit",
+            "case_number": "2616-CV07778",
+            "petitioner": "A friend",
+            "filed_on": "2026-06-01",
+        },
+    ).json()["petitions"][0]
+    recorded = client.post(
+        f"{base}/petitions/{petition['id']}/orders",
+        json={"outcome": "release", "ordered_on": "2026-06-02", "candidate_ids": [cid]},
+    ).json()
+    order = recorded["petitions"][0]["orders"][0]
+    sign_out(client)
+    use_session(client, alias)
+    answer = client.post(f"{base}/orders/{order['id']}/confirm")
+    assert answer.status_code == 403, answer.text
+    assert "independent" in answer.text
+    assert refusals(runtime, alias.principal.id, "release:court-confirm")
+    assert client.get(base).json()["releases"] == []  # nothing was published

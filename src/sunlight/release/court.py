@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from sunlight.access import Permission, Principal
+from sunlight.access.audit import AuthAction
 from sunlight.errors import Conflict, InvalidChange, NotFound, SecondPersonRequired
 from sunlight.evidence.custody import Action, Outcome, record
+from sunlight.evidence.models import CustodyEvent
 from sunlight.release import states
 from sunlight.release.candidates import releasable
 from sunlight.release.cases import transition
@@ -171,6 +174,25 @@ def order(session: Session, order_id: int) -> tuple[CourtOrder, CourtPetition, R
     return found, filed, case
 
 
+def _vouched_for(session: Session, recorder: str, principal: Principal) -> bool:
+    """Whether ``recorder`` created ``principal``'s account or set its roles (custody events
+    ``user.create`` / ``user.roles``): such a "second person" may be the first one's second
+    account, so it does not count as independent."""
+    if principal.user_id is None:
+        return False
+    found = session.scalar(
+        select(
+            exists().where(
+                CustodyEvent.actor == recorder,
+                CustodyEvent.object_type == "user",
+                CustodyEvent.object_id == str(principal.user_id),
+                CustodyEvent.action.in_([str(AuthAction.USER_CREATE), str(AuthAction.USER_ROLES)]),
+            )
+        )
+    )
+    return bool(found)
+
+
 def confirm_order(
     session: Session, order_id: int, *, principal: Principal, now: datetime
 ) -> CourtOrder:
@@ -184,6 +206,11 @@ def confirm_order(
         raise SecondPersonRequired(
             f"court order {order_id} was recorded by you; another person must confirm it "
             "(two-person rule)"
+        )
+    if _vouched_for(session, court_order.recorded_by, principal):
+        raise SecondPersonRequired(
+            f"court order {order_id} was recorded by the person who made your account or "
+            "set its roles; someone independent of them must confirm it (two-person rule)"
         )
     if court_order.confirmed_at is not None:
         raise Conflict(
