@@ -223,3 +223,23 @@ def test_a_stored_cosignature_that_does_not_verify_never_counts(any_db_runtime: 
         cp = service.latest_checkpoint(session)
         assert cp is not None
         assert [c.witness_name for c in service.witnessed_by(rt, session, cp)] == [verifier.name]
+
+
+def test_an_acceptance_counts_only_once_sealed(any_db_runtime: Runtime) -> None:
+    """A witness.add event row that is not in the log (say, slipped in by a database
+    administrator far behind the sealed ones, where the sealer never looks) makes nothing
+    count; sealed, it is public, and counts. add_witness seals its own at once."""
+    rt = any_db_runtime
+    add_events(rt, 3)
+    service.seal_and_checkpoint(rt)
+    _, quiet = generate_witness_signer("quiet.example/witness")
+    service._add_witness(rt, parse_verifier_key(quiet), actor="cli:admin", reason="x")
+    with rt.db.session(read_only=True) as session:
+        assert quiet not in service.witness_keys(rt, session)
+    service.seal_pending(rt)
+    with rt.db.session(read_only=True) as session:
+        assert quiet in service.witness_keys(rt, session)
+    _, public = generate_witness_signer("public.example/witness")
+    service.add_witness(rt, public, actor="cli:admin", reason="Agreement")
+    with rt.db.session(read_only=True) as session:
+        assert public in service.witness_keys(rt, session)

@@ -305,8 +305,13 @@ def _witness_events(session: Session) -> dict[int, dict[str, Any]]:
     (the rows they added and did not remove since)."""
     rows = session.execute(
         select(
-            CustodyEvent.action, CustodyEvent.object_id, CustodyEvent.actor, CustodyEvent.details
+            CustodyEvent.action,
+            CustodyEvent.object_id,
+            CustodyEvent.actor,
+            CustodyEvent.details,
+            LedgerLeaf.leaf_index,
         )
+        .outerjoin(LedgerLeaf, LedgerLeaf.event_id == CustodyEvent.id)
         .where(
             CustodyEvent.object_type == WITNESS_OBJECT,
             CustodyEvent.action.in_([str(Action.WITNESS_ADD), str(Action.WITNESS_REMOVE)]),
@@ -315,14 +320,16 @@ def _witness_events(session: Session) -> dict[int, dict[str, Any]]:
         .order_by(CustodyEvent.id)
     ).all()
     backed: dict[int, dict[str, Any]] = {}
-    for action, object_id, actor, details in rows:
+    for action, object_id, actor, details, leaf in rows:
         try:
             key = int(object_id)
         except ValueError:
             continue
         if action == Action.WITNESS_REMOVE:
-            backed.pop(key, None)
-        elif isinstance(details, dict):
+            backed.pop(key, None)  # a removal counts at once, sealed or not
+        elif isinstance(details, dict) and leaf is not None:
+            # An acceptance counts only once it is sealed into the log, where anyone sees
+            # it: an event row slipped in far behind the sealed ones is never sealed.
             backed[key] = {**details, "actor": actor}
     return backed
 
@@ -377,6 +384,20 @@ def add_witness(
     is not backed by an event (inserted behind Sunlight's back, or kept from a version
     that recorded no event) records the event for it: the operator vouches for it."""
     verifier = _witness_key(vkey)
+    row = _add_witness(runtime, verifier, actor=actor, reason=reason)
+    # The acceptance counts once sealed (see _witness_events): seal it now rather than at the
+    # sealer's next tick. A host that may not seal (a restored copy not yet confirmed, a
+    # drill) leaves it for the sealer; the witness counts from then on.
+    try:
+        seal_pending(runtime)
+    except LedgerError as exc:
+        log.warning("the witness %s counts once its acceptance is sealed: %s", row.name, exc)
+    return row
+
+
+def _add_witness(
+    runtime: Runtime, verifier: NoteVerifier, *, actor: str, reason: str | None
+) -> LedgerWitness:
     with runtime.db.session() as session:
         stated = _witness_events(session)
         row = session.scalar(select(LedgerWitness).where(LedgerWitness.vkey == verifier.vkey))
