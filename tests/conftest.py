@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import locale
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,21 @@ from tests.support.services import (
 )
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+# Text files and subprocess output are UTF-8 whatever the C locale says. A library loaded in
+# a test process can switch the C locale to "C" (ASCII), after which `Path.read_text()` with
+# no encoding fails on the first non-ASCII byte (a CI run saw 95 such failures). The xdist
+# workers are started after this file is loaded, so they inherit Python's UTF-8 mode; a
+# run without workers gets the locale put back before each test (below).
+os.environ.setdefault("PYTHONUTF8", "1")
+
+
+@pytest.fixture(autouse=True)
+def _utf8_locale() -> Iterator[None]:
+    if locale.getpreferredencoding(False).lower().replace("-", "") != "utf8":
+        with contextlib.suppress(locale.Error):
+            locale.setlocale(locale.LC_CTYPE, "C.UTF-8")
+    yield
 
 
 def embedded_settings(home: Path, **overrides: object) -> Settings:
