@@ -33,11 +33,10 @@ os.environ.setdefault("PYTHONUTF8", "1")
 
 
 @pytest.fixture(autouse=True)
-def _utf8_locale() -> Iterator[None]:
+def _utf8_locale() -> None:
     if locale.getpreferredencoding(False).lower().replace("-", "") != "utf8":
         with contextlib.suppress(locale.Error):
             locale.setlocale(locale.LC_CTYPE, "C.UTF-8")
-    yield
 
 
 def embedded_settings(home: Path, **overrides: object) -> Settings:
