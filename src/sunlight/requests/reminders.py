@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sunlight.access.models import User, UserRole
 from sunlight.db.engine import Database
@@ -71,13 +71,17 @@ def _key(found: RequestClock) -> dict[str, str]:
     return {"clock": found.kind, "state": found.state, "due": due}
 
 
-def _already(session: Session, request: RecordsRequest) -> list[dict[str, str]]:
-    details = session.scalars(
-        select(RequestEvent.details).where(
-            RequestEvent.request_id == request.id, RequestEvent.kind == "reminder"
+def _already(session: Session, request_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """The reminders already recorded for each of these requests (one query per batch)."""
+    sent: dict[int, list[dict[str, str]]] = {}
+    rows = session.execute(
+        select(RequestEvent.request_id, RequestEvent.details).where(
+            RequestEvent.request_id.in_(request_ids), RequestEvent.kind == "reminder"
         )
     )
-    return [{k: str(v) for k, v in (d or {}).items()} for d in details]
+    for request_id, details in rows:
+        sent.setdefault(request_id, []).append({k: str(v) for k, v in (details or {}).items()})
+    return sent
 
 
 def _remind(
@@ -132,6 +136,8 @@ def sweep(db: Database, now: datetime, *, calendar: Calendar | None = None) -> R
                     .where(waiting, RecordsRequest.id > after)
                     .order_by(RecordsRequest.id)
                     .limit(BATCH)
+                    # the pauses the clocks need, in one query per batch (not one per request)
+                    .options(selectinload(RecordsRequest.pauses))
                     # another process sweeping now skips these rows (PostgreSQL); on
                     # SQLite the write transaction already holds the writer lock
                     .with_for_update(skip_locked=True)
@@ -141,13 +147,16 @@ def sweep(db: Database, now: datetime, *, calendar: Calendar | None = None) -> R
                 return report
             to = custodian_addresses(session)
             report.recipients = to
+            already: dict[int, list[dict[str, str]]] | None = None
             for request in batch:
                 after = request.id
                 clocks = clocks_of(request, now=now, calendar=calendar)
                 due = [c for c in clocks if c.state in REMIND_STATES]
                 if not due:
                     continue
-                sent = _already(session, request)
+                if already is None:  # read once per batch, and only when a clock is due
+                    already = _already(session, [r.id for r in batch])
+                sent = already.get(request.id, [])
                 for found in due:
                     if _key(found) in sent:
                         continue
