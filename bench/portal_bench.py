@@ -522,6 +522,8 @@ def groups(releases: int, requests: int) -> list[tuple[str, Callable[[random.Ran
         ("/public/releases?page=N", lambda r: f"/public/releases?page={r.randrange(1, pages + 1)}"),
         ("/public/releases?type=…&from=…&to=…", filtered),
         ("/public/releases/{id}", lambda r: f"/public/releases/{public_id(r)}"),
+        # after a news event every visitor opens the same release page
+        ("/public/releases/{id} (one, popular)", lambda r: f"/public/releases/{releases - 1}"),
         ("/public/requests", lambda r: "/public/requests"),
         ("/public/stats", lambda r: "/public/stats"),
         (

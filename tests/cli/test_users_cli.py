@@ -21,20 +21,9 @@ from sunlight.db.base import utcnow
 from sunlight.evidence import service as evidence
 from sunlight.evidence.models import CustodyEvent
 from sunlight.runtime import Runtime
+from tests.support.cli import cli_env
 
 CLI = Principal.cli().id  # what the command line records: cli:<os user>
-
-
-def cli_env(rt: Runtime) -> dict[str, str]:
-    s = rt.settings
-    return {
-        "SUNLIGHT_HOME": str(s.home),
-        "SUNLIGHT_DATABASE_URL": s.database_url,
-        "SUNLIGHT_STORAGE_URL": s.storage_url,
-        "SUNLIGHT_BROKER_URL": s.broker_url,
-        "SUNLIGHT_RESULT_BACKEND": s.result_backend,
-        "SUNLIGHT_WORKER_MODE": "eager",
-    }
 
 
 def run(rt: Runtime, *args: str, stdin: str | None = None) -> tuple[int, str, str]:

@@ -37,6 +37,7 @@ from sunlight.runtime import Runtime
 from sunlight.web.maintenance import server_schedule
 from sunlight.web.security import COOKIE
 from tests.support.auth import make_session
+from tests.support.cli import cli_env
 from tests.support.server import live_server
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -111,19 +112,6 @@ def patch_chunk(client: httpx.Client, url: str, offset: int, chunk: bytes) -> ht
             "Upload-Checksum": f"sha256 {digest}",
         },
     )
-
-
-def cli_env(runtime: Runtime) -> dict[str, str]:
-    s = runtime.settings
-    return {
-        **os.environ,
-        "SUNLIGHT_HOME": str(s.home),
-        "SUNLIGHT_DATABASE_URL": s.database_url,
-        "SUNLIGHT_STORAGE_URL": s.storage_url,
-        "SUNLIGHT_BROKER_URL": s.broker_url,
-        "SUNLIGHT_RESULT_BACKEND": s.result_backend,
-        "SUNLIGHT_WORKER_MODE": "eager",
-    }
 
 
 def sunlight_cli(runtime: Runtime, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
+from tests.support.cli import cli_env
 
 from sunlight.cli.main import cli
 from sunlight.evidence import service as evidence
@@ -15,18 +16,6 @@ from sunlight.ledger.audit import run_audit
 from sunlight.ledger.models import LedgerLeaf
 from sunlight.media.synth import make_clip
 from sunlight.runtime import Runtime
-
-
-def cli_env(rt: Runtime) -> dict[str, str]:
-    s = rt.settings
-    return {
-        "SUNLIGHT_HOME": str(s.home),
-        "SUNLIGHT_DATABASE_URL": s.database_url,
-        "SUNLIGHT_STORAGE_URL": s.storage_url,
-        "SUNLIGHT_BROKER_URL": s.broker_url,
-        "SUNLIGHT_RESULT_BACKEND": s.result_backend,
-        "SUNLIGHT_WORKER_MODE": "eager",
-    }
 
 
 def counts(rt: Runtime) -> tuple[int, int]:

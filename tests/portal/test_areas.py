@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from sunlight.evidence.models import RecordingFlag
 from sunlight.incidents.models import Incident
 from sunlight.requests.intake import file_request
-from sunlight.requests.matching import add_item
+from sunlight.requests.matching import add_item, remove_item
+from sunlight.requests.models import RecordsRequest
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.portal.support import Released, decide
@@ -171,3 +172,42 @@ def test_a_new_nonpublic_flag_hides_the_area_on_cached_list_pages_at_once(
     page = client.get("/public/releases").text
     assert CENTRAL not in page
     assert _choices(page) == {}
+
+
+def test_a_nonpublic_request_item_hides_the_area_on_cached_list_pages_at_once(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """A request item marking the incident's footage as made in a nonpublic location, and
+    that item's removal, move the list pages' version: the very next page hides (shows)
+    the area. The answers' cache in front is off: the list pages' own cache is tested."""
+    client.app.state.public_cache.enabled = False  # type: ignore[attr-defined]
+    done = _release(runtime, client, "KC26-007201", CENTRAL)
+    assert _choices(client.get("/public/releases").text) == {CENTRAL: 1}
+    assert _choices(client.get("/public/releases").text) == {CENTRAL: 1}  # kept
+    with runtime.db.session() as session:
+        filed, _ = file_request(
+            session,
+            name="A Requester",
+            email="a@example.org",
+            requester_type="public",
+            description="the footage",
+            now=T0 + timedelta(days=3),
+        )
+        item = add_item(
+            session,
+            filed,
+            principal=person(runtime, 1, "records-custodian"),
+            why="recorded inside a home",
+            now=T0 + timedelta(days=3),
+            incident_id=done.incident_id,
+            nonpublic_location=True,
+        )
+        request_id, item_id = filed.id, item.id
+    page = client.get("/public/releases").text
+    assert CENTRAL not in page
+    assert _choices(page) == {}
+    with runtime.db.session() as session:
+        filed = session.get(RecordsRequest, request_id)
+        assert filed is not None
+        remove_item(session, filed, item_id, actor="test:clerk", why="wrong incident", now=T0)
+    assert _choices(client.get("/public/releases").text) == {CENTRAL: 1}

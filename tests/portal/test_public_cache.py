@@ -84,6 +84,9 @@ def test_a_published_or_withdrawn_release_is_seen_at_once(
     runtime: Runtime, client: TestClient
 ) -> None:
     client.app.state.clock = lambda: T  # type: ignore[attr-defined]  # one moment throughout
+    # the list pages' own cache is what is tested: the answers' cache in front of it
+    # (tests/web/test_public_response_cache.py) is turned off
+    client.app.state.public_cache.enabled = False  # type: ignore[attr-defined]
     first = decide(runtime, client, cad="CACHE-1", type="officer-involved-shooting")
     assert f"/public/releases/{first.release_id}" in _listed(client)
     cache = cache_on(runtime.db, "portal.release_pages", ttl=timedelta(seconds=30))

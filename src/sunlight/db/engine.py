@@ -16,6 +16,7 @@ The concurrency model (docs/developers.md, "Concurrency model") lives here, in o
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,7 +98,46 @@ def make_engine(url: str, *, busy_timeout_s: float | None = None, **kwargs: Any)
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
         event.listen(engine, "begin", partial(_postgres_begin, int(busy_timeout_s * 1000)))
     event.listen(engine, "handle_error", _busy_to_database_busy)
+    event.listen(engine, "before_cursor_execute", _note_write)
+    event.listen(engine, "commit", _count_commit)
+    event.listen(engine, "rollback", _forget_write)
     return engine
+
+
+# -- committed writes, counted per process --------------------------------------------
+# Caches of what the public may see (``sunlight.web.public_cache``) keep a result only
+# while no write transaction has committed since it was computed in this process. A
+# statement counts as a write unless it starts with one of these words (the sessions' own
+# BEGIN / SET / PRAGMA statements and plain reads); anything else, a WITH included, counts.
+_READ_WORDS = frozenset(
+    {"SELECT", "SET", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SHOW", "EXPLAIN"}
+)
+_WROTE = "sunlight_wrote"
+_commits = itertools.count(1)
+_write_generation = 0
+
+
+def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if _WROTE not in conn.info:
+        word = statement.lstrip()[:10].split(None, 1)
+        if not word or word[0].upper() not in _READ_WORDS:
+            conn.info[_WROTE] = True
+
+
+def _count_commit(conn: Connection) -> None:
+    global _write_generation
+    if conn.info.pop(_WROTE, False):
+        _write_generation = next(_commits)
+
+
+def _forget_write(conn: Connection) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+def write_generation() -> int:
+    """A number that changes whenever a transaction that wrote commits in this process
+    (on any database this process opened with ``make_engine``)."""
+    return _write_generation
 
 
 def _sqlite_pragmas(busy_timeout_ms: int, dbapi_conn: Any, _record: Any) -> None:

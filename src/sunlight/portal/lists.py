@@ -20,6 +20,7 @@ from sunlight.incidents.models import Incident
 from sunlight.portal import areas
 from sunlight.release.models import Release, ReleaseCase
 from sunlight.requests import service as requests_service
+from sunlight.requests.models import RequestItem
 from sunlight.requests.schemas import PublicLogEntry
 from sunlight.requests.views import log_entry
 from sunlight.runtime import Runtime
@@ -110,11 +111,19 @@ def published_version(session: Session) -> ReleaseVersion:
     return int(count), int(total), newest
 
 
-def flags_version(session: Session) -> int:
-    """The newest recording flag's id: a nonpublic-location flag added to a released
-    recording hides its area, so the cached list pages (whose rows and area choices show
-    areas) must not outlive it."""
-    return int(session.scalar(select(func.max(RecordingFlag.id))) or 0)
+def flags_version(session: Session) -> tuple[int, int, int]:
+    """What hides a listed release's area, as a version: the newest recording flag's id
+    (a nonpublic-location flag on a released recording) and the count and id sum of the
+    live request items marking footage as made in a nonpublic location (an item marked so,
+    or no longer, or removed; the partial index ``ix_request_items_nonpublic``). The cached
+    list pages, whose rows and area choices show areas, must not outlive either."""
+    flag = int(session.scalar(select(func.max(RecordingFlag.id))) or 0)
+    count, total = session.execute(
+        select(func.count(RequestItem.id), func.coalesce(func.sum(RequestItem.id), 0)).where(
+            RequestItem.nonpublic_location.is_(True), RequestItem.removed_at.is_(None)
+        )
+    ).one()
+    return flag, int(count), int(total)
 
 
 def published_copy(release_id: int, *columns: Any) -> Select[Any]:

@@ -50,6 +50,7 @@ from sunlight.web import policy as policy_pages
 from sunlight.web.deps import AuthenticationRequired, wants_page
 from sunlight.web.guard import public
 from sunlight.web.input_guard import InputGuard
+from sunlight.web.public_cache import PublicCache, PublicCacheMiddleware
 from sunlight.web.security import SecurityMiddleware, auth_state, install_template_globals
 from sunlight.web.uploads import upload_router
 
@@ -95,8 +96,12 @@ def create_app(runtime: Runtime, *, start_worker: bool = True) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/api/docs/assets", StaticFiles(directory=SWAGGER_UI), name="api-docs-assets")
     app.add_middleware(InputGuard)
-    # Outermost: the Host check, who is asking, CSRF and Origin, and security headers.
+    # Then the Host check, who is asking, CSRF and Origin, and security headers.
     app.add_middleware(SecurityMiddleware, runtime=runtime)
+    # Outermost: what a visitor without an account is shown, kept while it cannot have
+    # changed (web/public_cache.py); the answers it keeps went through the layers above.
+    app.state.public_cache = PublicCache(db=runtime.db)
+    app.add_middleware(PublicCacheMiddleware, cache=app.state.public_cache)
 
     @app.get("/api/docs", include_in_schema=False, dependencies=[Depends(public())])
     def api_docs(request: Request) -> HTMLResponse:

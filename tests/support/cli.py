@@ -1,0 +1,36 @@
+"""Run Sunlight's CLI, or a short Python script, in another process over a test's data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sunlight.runtime import Runtime
+
+
+def cli_env(runtime: Runtime) -> dict[str, str]:
+    """The environment that points a new process at ``runtime``'s database and storage."""
+    s = runtime.settings
+    return {
+        **os.environ,
+        "SUNLIGHT_HOME": str(s.home),
+        "SUNLIGHT_DATABASE_URL": s.database_url,
+        "SUNLIGHT_STORAGE_URL": s.storage_url,
+        "SUNLIGHT_BROKER_URL": s.broker_url,
+        "SUNLIGHT_RESULT_BACKEND": s.result_backend,
+        "SUNLIGHT_WORKER_MODE": "eager",
+    }
+
+
+def run_python(runtime: Runtime, script: str) -> subprocess.CompletedProcess[str]:
+    """``script`` run by another Python process over ``runtime``'s data (checked)."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env=cli_env(runtime),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+        timeout=120,
+    )

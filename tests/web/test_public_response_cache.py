@@ -1,0 +1,185 @@
+"""The public answers' cache (``sunlight.web.public_cache``): a page any visitor would be
+given alike is made once and served again, and never once it may have changed: a write in
+this process is seen by the very next request, another process's within the poll, a page
+older than its time to live is made again, and staff, other languages, other hosts and a
+requester's own page are never served someone else's answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from sunlight.db.engine import write_generation
+from sunlight.release.models import Release
+from sunlight.runtime import Runtime
+from sunlight.web.app import create_app
+from sunlight.web.public_cache import PublicCache
+from tests.portal.support import decide
+from tests.portal.test_areas import CENTRAL, _release
+from tests.support.auth import sign_in, sign_out
+from tests.support.cli import run_python
+
+T = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime, start_worker=False)) as test_client:
+        test_client.app.state.clock = lambda: T  # type: ignore[attr-defined]
+        yield test_client
+
+
+def _cache(client: TestClient) -> PublicCache:
+    cache = client.app.state.public_cache  # type: ignore[attr-defined]
+    assert isinstance(cache, PublicCache)
+    return cache
+
+
+def test_a_public_page_is_made_once_and_served_again(client: TestClient) -> None:
+    cache = _cache(client)
+    first = client.get("/public/releases")
+    generation = write_generation()
+    second = client.get("/public/releases")
+    assert first.status_code == second.status_code == 200
+    assert (cache.stats.misses, cache.stats.hits) == (1, 1)
+    assert second.content == first.content
+    # the kept answer carries the same headers: the security ones included
+    for name in ("content-security-policy", "x-frame-options", "content-language", "vary"):
+        assert second.headers[name] == first.headers[name]
+    assert write_generation() == generation  # reading a page writes nothing
+
+
+def test_a_write_in_this_process_is_seen_by_the_next_request(
+    runtime: Runtime, client: TestClient
+) -> None:
+    done = decide(runtime, client, cad="PCACHE-1")
+    link = f"/public/releases/{done.release_id}"
+    assert link in client.get("/public/releases").text
+    assert link in client.get("/public/releases").text  # kept
+    assert _cache(client).stats.hits >= 1
+    with runtime.db.session() as session:  # not even a custody event: a bare table write
+        session.execute(update(Release).where(Release.id == done.release_id).values(public=False))
+    assert link not in client.get("/public/releases").text
+    assert client.get(link).status_code == 404
+
+
+def test_another_process_s_change_is_seen_within_the_poll(
+    runtime: Runtime, client: TestClient
+) -> None:
+    done = _release(runtime, client, "KC26-PC-001", CENTRAL)
+    cache = _cache(client)
+    cache.poll_s = 0.2
+    assert CENTRAL in client.get("/public/releases").text
+    hits = cache.stats.hits
+    assert CENTRAL in client.get("/public/releases").text
+    assert cache.stats.hits == hits + 1
+    # A flag recorded by another process (a custody event): this process saw no write.
+    generation = write_generation()
+    run_python(
+        runtime,
+        "from sunlight.runtime import start\n"
+        "from sunlight.evidence.service import flag_recording\n"
+        "rt = start(migrate=False)\n"
+        "with rt.db.session() as s:\n"
+        f"    flag_recording(s, {done.original_id}, kind='nonpublic-location',"
+        " reason='inside a dwelling', actor='cli:clerk')\n",
+    )
+    assert write_generation() == generation
+    cache._mark.read_at -= 1.0  # as if the poll's 0.2 s had passed
+    page = client.get("/public/releases").text
+    assert CENTRAL not in page
+
+
+def test_an_answer_older_than_the_ttl_is_made_again(client: TestClient) -> None:
+    cache = _cache(client)
+    now = [T]
+    client.app.state.clock = lambda: now[0]  # type: ignore[attr-defined]
+    client.get("/public")
+    now[0] = T + cache.ttl - timedelta(milliseconds=1)
+    client.get("/public")
+    assert (cache.stats.misses, cache.stats.hits) == (1, 1)
+    now[0] = T + cache.ttl
+    client.get("/public")
+    now[0] = T - timedelta(days=1)  # a clock set back: not trusted either
+    client.get("/public")
+    assert (cache.stats.misses, cache.stats.hits) == (3, 1)
+
+
+def test_each_language_is_kept_apart(client: TestClient) -> None:
+    cache = _cache(client)
+    spanish = client.get("/public", headers={"Accept-Language": "es"})
+    english = client.get("/public", headers={"Accept-Language": "en-US"})
+    assert spanish.headers["content-language"] == "es"
+    assert english.headers["content-language"] == "en"
+    asked = client.get("/public?lang=es", headers={"Accept-Language": "en"})
+    assert asked.headers["content-language"] == "es"
+    assert "sunlight_lang=es" in asked.headers["set-cookie"]
+    again = client.get("/public?lang=es", headers={"Accept-Language": "en"})
+    assert again.headers["content-language"] == "es"
+    assert "sunlight_lang=es" in again.headers["set-cookie"]  # the kept answer sets it too
+    client.cookies.set("sunlight_lang", "es")
+    by_cookie = client.get("/public", headers={"Accept-Language": "en"})
+    assert by_cookie.headers["content-language"] == "es"
+    client.cookies.clear()
+    assert cache.stats.misses == 3  # es, en, ?lang=es
+    assert cache.stats.hits == 2
+
+
+def test_staff_and_tokens_are_never_served_from_the_cache(
+    runtime: Runtime, client: TestClient
+) -> None:
+    cache = _cache(client)
+    client.get("/public/releases")
+    client.get("/public/releases")
+    assert (cache.stats.misses, cache.stats.hits) == (1, 1)
+    sign_in(client, runtime, roles=("records-custodian",))
+    client.get("/public/releases")
+    client.get("/public/releases", headers={"Authorization": "Bearer nonsense"})
+    sign_out(client)
+    assert (cache.stats.misses, cache.stats.hits) == (1, 1)  # neither looked nor kept
+
+
+def test_private_and_uncacheable_paths_pass_through(client: TestClient) -> None:
+    cache = _cache(client)
+    for _ in range(2):
+        client.get("/public/requests/new")
+        client.get("/public/requests/track/not-a-token")
+        client.get("/public/releases/999999")  # 404: never kept
+        client.head("/public")
+        client.get("/static/public.css")
+        client.get("/log")
+    assert cache.stats.hits == 0
+    assert cache.stats.stored == 0
+
+
+def test_another_host_is_never_served_a_kept_page(client: TestClient) -> None:
+    cache = _cache(client)
+    assert client.get("/public").status_code == 200
+    refused = client.get("/public", headers={"Host": "evil.example"})
+    assert refused.status_code == 400
+    assert cache.stats.hits == 0
+
+
+def test_many_visitors_of_a_cold_page_make_it_once(runtime: Runtime) -> None:
+    app = create_app(runtime, start_worker=False)
+    app.state.clock = lambda: T
+    cache: PublicCache = app.state.public_cache
+
+    async def visit() -> list[bytes]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            answers = await asyncio.gather(*(c.get("/public/stats") for _ in range(12)))
+        assert {a.status_code for a in answers} == {200}
+        return [a.content for a in answers]
+
+    bodies = asyncio.run(visit())
+    assert len(set(bodies)) == 1
+    assert cache.stats.misses == 1
+    assert cache.stats.hits == 11  # the others were served what the first one made
+    assert cache.stats.waited >= 1  # at least one of them waited for it
