@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import array
 import itertools
+import os
+import shutil
+import subprocess
+import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy.signal import resample_poly  # type: ignore[import-untyped]
 
 from sunlight import errors
 from sunlight.captions import recognize, service
@@ -160,12 +166,40 @@ def test_pocketsphinx_hears_nothing_in_silence() -> None:
     assert recognize.PocketSphinxRecognizer().transcribe(bytes(3 * 32000)) == []
 
 
-@pytest.mark.skip(
-    reason="no recording of real speech ships with pocketsphinx 5 or this repository "
-    "(goforward.raw is not in the wheel), and none is downloaded or synthesised"
+#: What espeak-ng says, and the words of it the packaged recogniser must hear (it hears
+#: synthetic speech imperfectly: "please step out of the car" comes back garbled).
+SPOKEN = (
+    "please step out of the car. put your hands on the wheel. "
+    "the officer is going forward ten meters."
 )
-def test_pocketsphinx_transcribes_speech() -> None:  # pragma: no cover
-    raise AssertionError
+HEARD = {"wheel", "officer", "going", "forward"}
+
+
+def _speech(tmp_path: Path) -> bytes:
+    """SPOKEN as 16 kHz mono 16-bit PCM, synthesised by espeak-ng (a system package:
+    ``apt-get install espeak-ng``; nothing is downloaded)."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        reason = "espeak-ng is not installed (apt-get install espeak-ng)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; CI=true, so the speech test may not be skipped")
+        pytest.skip(reason)
+    wav = tmp_path / "speech.wav"
+    subprocess.run([espeak, "-v", "en-us", "-s", "140", "-w", str(wav), SPOKEN], check=True)
+    with wave.open(str(wav)) as found:
+        assert (found.getnchannels(), found.getsampwidth()) == (1, 2)
+        rate = found.getframerate()
+        samples = np.frombuffer(found.readframes(found.getnframes()), dtype=np.int16)
+    resampled = resample_poly(samples.astype(np.float32), 16000, rate)
+    return bytes(resampled.clip(-32768, 32767).astype(np.int16).tobytes())
+
+
+def test_pocketsphinx_transcribes_speech(tmp_path: Path) -> None:
+    cues = recognize.PocketSphinxRecognizer().transcribe(_speech(tmp_path))
+    heard = {word for cue in cues for word in cue.text.split()}
+    assert heard >= HEARD, [c.text for c in cues]
+    assert all(0 <= c.start_s < c.end_s <= 7.0 for c in cues)  # timed within the clip
+    assert all(a.end_s <= b.start_s for a, b in itertools.pairwise(cues))
 
 
 def test_words_become_short_non_overlapping_cues() -> None:
