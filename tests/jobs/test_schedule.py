@@ -49,7 +49,7 @@ def test_server_schedule_seals_the_ledger(embedded_runtime: Runtime) -> None:
         record(session, actor="t", action=Action.VIEW, object_type="recording", object_id=1)
     schedule = server_schedule(embedded_runtime, retention=False)
     names = [t.name for t in schedule.tasks]
-    assert names == ["ledger", "reconcile", "uploads", "releases", "outbox", "requests"]
+    assert names == ["ledger", "reconcile", "uploads", "releases", "outbox", "requests", "stats"]
     schedule.start()
     try:
         deadline = time.monotonic() + 10
@@ -84,3 +84,20 @@ def test_serve_starts_retention_after_start_up(embedded_runtime: Runtime) -> Non
     assert retention.run_at_start and retention.start_delay_s == RETENTION_START_DELAY_S > 0
     ledger = next(t for t in schedule.tasks if t.name == "ledger")
     assert ledger.start_delay_s == 0  # sealing starts at once
+
+
+def test_the_public_statistics_are_counted_at_start_up(embedded_runtime: Runtime) -> None:
+    from sunlight.db.base import utcnow
+    from sunlight.db.cache import cache_on
+    from sunlight.stats import service as stats
+    from sunlight.stats.figures import Range
+
+    warm = next(t for t in server_schedule(embedded_runtime).tasks if t.name == "stats")
+    assert warm.run_at_start and warm.start_delay_s > 0
+    warm.run_once()
+    cache = cache_on(embedded_runtime.db, "stats.figures", ttl=stats.TTL)
+    counted = cache.misses
+    assert counted == len(stats.spec_slugs())
+    now = utcnow()
+    stats.figures(embedded_runtime, Range.default(now), now)  # the page's first visitor
+    assert cache.misses == counted  # nothing counted again

@@ -81,6 +81,8 @@ class _OutboxSweep:
 RETENTION_START_DELAY_S = 60.0
 #: ... and rests this long between batches, leaving the database to requests and sealing.
 RETENTION_PAUSE_S = 0.05
+#: Seconds after start-up before the public statistics are counted (the server answers first).
+STATS_WARM_DELAY_S = 5.0
 
 
 @dataclass
@@ -166,6 +168,8 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
     from sunlight.release import service as release_service
     from sunlight.requests import reminders as request_reminders
     from sunlight.retention import service as retention_service
+    from sunlight.stats import service as stats_service
+    from sunlight.stats.figures import Range
 
     schedule = Schedule(
         [
@@ -186,6 +190,14 @@ def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
             Periodic("outbox", OUTBOX_INTERVAL_S, _OutboxSweep(runtime)),
             # records-request clocks: remind custodians when due soon, due today, overdue
             Periodic("requests", 900, lambda: request_reminders.sweep(runtime.db, utcnow())),
+            # the public statistics (seconds to count on a large archive), counted once at
+            # start-up so the first visitor after a restart does not wait for them
+            Periodic(
+                "stats",
+                24 * 3600,
+                lambda: stats_service.figures(runtime, Range.default(utcnow()), utcnow()),
+                start_delay_s=STATS_WARM_DELAY_S,
+            ),
         ]
     )
     if retention:
