@@ -642,7 +642,8 @@ def analyze(
                 tracker.update(job.index, boxes)
                 stats.anchor_runs += 1
             else:
-                targets = tracker.predictions(job.index)
+                # Lost small faces are looked for at whole-frame runs only.
+                targets = tracker.predictions(job.index, lost=False)
                 boxes = tag(_detect_regions(detector, job.regions, targets, schedule), True)
                 tracker.update(job.index, boxes, searched={tid for tid, _ in targets})
                 stats.fast_runs += 1
