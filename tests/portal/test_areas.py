@@ -207,7 +207,7 @@ def test_a_nonpublic_request_item_hides_the_area_on_cached_list_pages_at_once(
     assert CENTRAL not in page
     assert _choices(page) == {}
     with runtime.db.session() as session:
-        filed = session.get(RecordsRequest, request_id)
-        assert filed is not None
-        remove_item(session, filed, item_id, actor="test:clerk", why="wrong incident", now=T0)
+        found = session.get(RecordsRequest, request_id)
+        assert found is not None
+        remove_item(session, found, item_id, actor="test:clerk", why="wrong incident", now=T0)
     assert _choices(client.get("/public/releases").text) == {CENTRAL: 1}
