@@ -24,6 +24,7 @@ from sunlight.evidence.models import Officer, Recording
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.support.auth import sign_in
+from tests.support.cli import settings_env
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTET = "application/offset+octet-stream"
@@ -183,16 +184,7 @@ def test_upload_completion_when_busy_answers_503(runtime: Runtime) -> None:
 def test_cli_says_busy_and_exits_non_zero(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    s = runtime.settings
-    env = {
-        "SUNLIGHT_HOME": str(s.home),
-        "SUNLIGHT_DATABASE_URL": s.database_url,
-        "SUNLIGHT_STORAGE_URL": s.storage_url,
-        "SUNLIGHT_BROKER_URL": s.broker_url,
-        "SUNLIGHT_RESULT_BACKEND": s.result_backend,
-        "SUNLIGHT_WORKER_MODE": "eager",
-    }
-    for key, value in env.items():
+    for key, value in settings_env(runtime).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setattr(sunlight.db.engine, "DEFAULT_BUSY_TIMEOUT_S", 0.3)
     with lock_held(runtime.db):

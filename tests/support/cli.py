@@ -9,11 +9,10 @@ import sys
 from sunlight.runtime import Runtime
 
 
-def cli_env(runtime: Runtime) -> dict[str, str]:
-    """The environment that points a new process at ``runtime``'s database and storage."""
+def settings_env(runtime: Runtime) -> dict[str, str]:
+    """The ``SUNLIGHT_*`` variables that point a process at ``runtime``'s data."""
     s = runtime.settings
     return {
-        **os.environ,
         "SUNLIGHT_HOME": str(s.home),
         "SUNLIGHT_DATABASE_URL": s.database_url,
         "SUNLIGHT_STORAGE_URL": s.storage_url,
@@ -21,6 +20,11 @@ def cli_env(runtime: Runtime) -> dict[str, str]:
         "SUNLIGHT_RESULT_BACKEND": s.result_backend,
         "SUNLIGHT_WORKER_MODE": "eager",
     }
+
+
+def cli_env(runtime: Runtime) -> dict[str, str]:
+    """This process's environment, pointed at ``runtime``'s database and storage."""
+    return {**os.environ, **settings_env(runtime)}
 
 
 def run_python(runtime: Runtime, script: str) -> subprocess.CompletedProcess[str]:
