@@ -17,13 +17,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from sunlight.db.engine import write_generation
+from sunlight.policies import service as policy_service
+from sunlight.policies.registry import in_force
 from sunlight.release.models import Release
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from sunlight.web.public_cache import PublicCache
+from tests.policies.test_policies import EFFECTIVE, retention_v3
 from tests.portal.support import decide
 from tests.portal.test_areas import CENTRAL, _release
-from tests.support.auth import sign_in, sign_out
+from tests.support.auth import make_session, sign_in, sign_out, use_session
 from tests.support.cli import run_python
 
 T = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -144,6 +147,46 @@ def test_staff_and_tokens_are_never_served_from_the_cache(
     client.get("/public/releases", headers={"Authorization": "Bearer nonsense"})
     sign_out(client)
     assert (cache.stats.misses, cache.stats.hits) == (1, 1)  # neither looked nor kept
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "sunlight_session={raw}; junk",  # http.cookies drops this whole header
+        "junk; sunlight_session={raw}",
+        "a b=c; sunlight_session={raw}",
+        'sunlight_session={raw}; x="unclosed',
+        "__Host-sunlight_session={raw}; junk",
+    ],
+)
+def test_a_session_in_an_odd_cookie_header_is_never_kept(
+    runtime: Runtime, client: TestClient, header: str
+) -> None:
+    """The app honours a session in a cookie header with odd parts in it; so must the cache,
+    or a signed-in page (with its CSRF token) would be kept and served to every visitor."""
+    with runtime.db.session() as session:
+        policy_service.record_in_force(session, in_force(), actor="system:serve", now=T)
+    proposer = make_session(runtime, roles=("records-custodian",), now=T)
+    use_session(client, proposer)
+    proposed = client.post(
+        "/api/policies/retention/proposals",
+        json={"content": retention_v3(), "effective": EFFECTIVE, "summary": "Keep 1 year."},
+    )
+    assert proposed.status_code == 201, proposed.text  # comments open: the page has a form
+    sign_out(client)
+    cache = _cache(client)
+    cache.stats.misses = cache.stats.hits = cache.stats.stored = 0
+    signed = make_session(runtime, roles=("records-custodian",), now=T)
+    raw_header = header.format(raw=signed.raw_token)
+    staff = client.get("/public/policies/retention", headers={"Cookie": raw_header})
+    assert staff.status_code == 200
+    assert (cache.stats.misses, cache.stats.hits, cache.stats.stored) == (0, 0, 0)
+    visitor = client.get("/public/policies/retention")
+    assert visitor.status_code == 200
+    assert 'name="csrf_token"' in staff.text and 'name="csrf_token"' in visitor.text
+    if not header.startswith("__Host-"):  # (that name is honoured only over HTTPS)
+        assert signed.csrf_token in staff.text  # the app read the session from the odd header
+    assert signed.csrf_token not in visitor.text
 
 
 def test_private_and_uncacheable_paths_pass_through(client: TestClient) -> None:

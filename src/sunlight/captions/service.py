@@ -377,12 +377,33 @@ def approve(
         return TrackView.of(track)
 
 
+def approved_in(session: Session, recording_id: int, language: str = "en") -> VersionView | None:
+    """The version approved for release, if any, read in ``session`` (one statement).
+
+    Raises:
+        NotFound: the track names an approved version that is not stored.
+    """
+    row = session.execute(
+        select(CaptionTrack, CaptionVersion)
+        .outerjoin(
+            CaptionVersion,
+            (CaptionVersion.track_id == CaptionTrack.id)
+            & (CaptionVersion.version == CaptionTrack.approved_version),
+        )
+        .where(CaptionTrack.recording_id == recording_id, CaptionTrack.language == language)
+    ).one_or_none()
+    if row is None or row[0].approved_version is None:
+        return None
+    track, version = row
+    if version is None:
+        raise NotFound(f"no version {track.approved_version} of the {language} captions")
+    return _version_view(track, version)
+
+
 def approved(runtime: Runtime, recording_id: int, language: str = "en") -> VersionView | None:
     """The version approved for release, if any."""
-    track = get_track(runtime, recording_id, language)
-    if track is None or track.approved_version is None:
-        return None
-    return get_version(runtime, recording_id, language, track.approved_version)
+    with runtime.db.session(read_only=True) as session:
+        return approved_in(session, recording_id, language)
 
 
 def readiness(runtime: Runtime, recording_id: int, language: str = "en") -> str | None:
@@ -414,9 +435,7 @@ class PublicCaptions:
     lines: list[TranscriptLine]
 
 
-def public_captions(runtime: Runtime, release_id: int, language: str = "en") -> PublicCaptions:
-    """The approved captions of a published release (NotFound otherwise)."""
-    found = released(runtime, release_id, language)
+def _public(release_id: int, found: VersionView) -> PublicCaptions:
     return PublicCaptions(
         release_id,
         found.language,
@@ -425,6 +444,24 @@ def public_captions(runtime: Runtime, release_id: int, language: str = "en") -> 
         found.vtt,
         transcript(found.cues),
     )
+
+
+def public_captions(runtime: Runtime, release_id: int, language: str = "en") -> PublicCaptions:
+    """The approved captions of a published release (NotFound otherwise)."""
+    return _public(release_id, released(runtime, release_id, language))
+
+
+def public_captions_in(
+    session: Session, release_id: int, recording_id: int, language: str = "en"
+) -> PublicCaptions | None:
+    """For a release page that has already found release ``release_id`` published, with
+    ``recording_id`` its released copy: the approved captions, else None (read in
+    ``session``)."""
+    try:
+        found = approved_in(session, recording_id, language)
+    except errors.NotFound:
+        return None
+    return None if found is None else _public(release_id, found)
 
 
 def public_captions_or_none(

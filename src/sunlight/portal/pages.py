@@ -14,15 +14,14 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from sunlight import __version__
-from sunlight.captions.service import public_captions_or_none
 from sunlight.errors import InvalidInput
-from sunlight.portal import i18n, labels, views
+from sunlight.evidence.media_types import video_type as guess_video_type
+from sunlight.portal import i18n, labels, release_detail, views
 from sunlight.portal.release_detail import KIND_TEXT
 from sunlight.requests import service as requests_service
 from sunlight.requests.views import log_entry
 from sunlight.runtime import Runtime
 from sunlight.validation import SmallId
-from sunlight.web.api import _guess_video_type as guess_video_type
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public
 from sunlight.web.language import render_localized
@@ -121,9 +120,7 @@ def releases(
 
 @router.get("/public/releases/{release_id}", response_class=HTMLResponse)
 def release(release_id: SmallId, request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    _, filename = views.released_media(runtime, release_id)
-    shown = views.public_release(runtime, release_id, guess_video_type(filename))
-    captions = public_captions_or_none(runtime, release_id)
+    shown, captions = release_detail.release_page(runtime, release_id, now=now_for(request))
     return render(
         request, "public_release.html", release=shown, kind_text=KIND_TEXT, captions=captions
     )

@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 from sunlight.access.models import User
 from sunlight.access.permissions import Permission
 from sunlight.access.policy import load_access_policy
+from sunlight.captions.service import PublicCaptions, public_captions_in
 from sunlight.errors import NotFound, SunlightError
-from sunlight.evidence.models import Recording
+from sunlight.evidence.media_types import video_type
+from sunlight.evidence.models import CustodyEvent, Recording
 from sunlight.incidents.models import Incident
 from sunlight.incidents.terms import INCIDENT_TYPES
-from sunlight.ledger import service as ledger
-from sunlight.ledger.models import LedgerCheckpoint, LedgerLeaf
+from sunlight.ledger.models import LedgerLeaf
+from sunlight.ledger.public_view import log_view
 from sunlight.portal import areas
 from sunlight.redaction.models import RedactionPlan
 from sunlight.redaction.plan import DEFAULT_AUDIO_REASON, DEFAULT_FACE_REASON, Plan, load_plan
@@ -635,86 +637,95 @@ def _manifest(
     )
 
 
-def _badge(runtime: Runtime, session: Session, release: Release) -> Badge:
+def _badge(
+    runtime: Runtime, session: Session, release: Release, recording: Recording, now: datetime
+) -> Badge:
     proof_url = f"/api/public/releases/{release.id}/proof"
-    recording = session.get(Recording, release.derived_recording_id)
-    ingested_at = _utc(recording.ingested_at) if recording is not None else None
+    ingested_at = _utc(recording.ingested_at)
     leaf = session.scalar(
-        select(LedgerLeaf).where(
-            LedgerLeaf.event_id == ledger.ingest_event_id(session, release.derived_recording_id)
+        select(LedgerLeaf.leaf_index)
+        .join(CustodyEvent, CustodyEvent.id == LedgerLeaf.event_id)
+        .where(
+            CustodyEvent.object_type == "recording",
+            CustodyEvent.object_id == str(recording.id),
+            CustodyEvent.action == "ingest",
         )
+        .order_by(CustodyEvent.id)
+        .limit(1)
     )
-    quorum = 0
-    origin: str | None = None
-    try:
-        ident = ledger.identity(runtime)
-        origin, quorum = ident.origin, ident.settings.witness_quorum
-    except ledger.NoLogKey:
-        pass
+    view = log_view(runtime, session, now=now)
     docs = f"/public/releases/{release.id}#{VERIFY_ANCHOR}"
-    empty = Badge(None, ingested_at, None, origin, [], False, quorum, proof_url, docs)
     if leaf is None:
-        return empty
-    checkpoint: LedgerCheckpoint | None = ledger.latest_witnessed(
-        runtime, session, min_size=leaf.leaf_index + 1
-    )
-    witnessed = checkpoint is not None
-    if checkpoint is None:
-        checkpoint = ledger.latest_checkpoint(session)
-    if checkpoint is None or checkpoint.size <= leaf.leaf_index:
-        return Badge(leaf.leaf_index, ingested_at, None, origin, [], False, quorum, proof_url, docs)
-    names = sorted({c.witness_name for c in ledger.witnessed_by(runtime, session, checkpoint)})
+        return Badge(None, ingested_at, None, view.origin, [], False, view.quorum, proof_url, docs)
+    checkpoint, witnessed = view.badge_checkpoint(leaf)
     return Badge(
-        leaf.leaf_index,
+        leaf,
         ingested_at,
-        checkpoint.size,
-        origin,
-        names,
+        checkpoint.size if checkpoint is not None else None,
+        view.origin,
+        list(checkpoint.witnesses) if checkpoint is not None else [],
         witnessed,
-        quorum,
+        view.quorum,
         proof_url,
         docs,
     )
 
 
-def public_release(runtime: Runtime, release_id: int, media_type: str) -> PublicRelease:
-    """Everything the public page and JSON show of one published release; 404 otherwise."""
+def _read(
+    runtime: Runtime, session: Session, release_id: int, *, now: datetime
+) -> tuple[PublicRelease, Release]:
+    # public and published with its released copy, else 404 (never a hint): the test of
+    # ``lists.published_copy`` and ``proof.published``, read in this session
     policy = load_release_policy().policy
-    with runtime.db.session(read_only=True) as session:
-        # public and published, else 404 (never a hint): proofs.published's test, read in
-        # this session rather than a session of its own
-        release = session.get(Release, release_id)
-        if release is None or not release.public or release.released_at is None:
-            raise NotFound(f"no released copy {release_id}")
-        case = session.get(ReleaseCase, release.case_id)
-        incident = session.get(Incident, case.incident_id) if case is not None else None
-        if case is None or incident is None:
-            raise NotFound(f"no released copy {release_id}")
-        authority = authority_of(incident, policy.rule_for(incident.type), policy).name
-        area, area_note = _area(session, release, policy)
-        requests = _requests(session, incident, release)
-        steps, pauses, extensions, embargo = _timeline(
-            case, incident, release, requests, authority, policy.department
-        )
-        context = Context(
-            incident_type=incident.type,
-            incident_type_label=INCIDENT_TYPES.get(incident.type, incident.type),
-            incident_date=_day(incident.started_at),
-            area=area,
-            area_note=area_note,
-            released_at=_utc(release.released_at),
-            media_type=media_type,
-        )
-        badge = _badge(runtime, session, release)
-        manifest = _manifest(runtime, session, release, incident, policy)
-    return PublicRelease(
+    release = session.get(Release, release_id)
+    if release is None or not release.public or release.released_at is None:
+        raise NotFound(f"no released copy {release_id}")
+    case = session.get(ReleaseCase, release.case_id)
+    incident = session.get(Incident, case.incident_id) if case is not None else None
+    recording = session.get(Recording, release.derived_recording_id)
+    if case is None or incident is None or recording is None:
+        raise NotFound(f"no released copy {release_id}")
+    authority = authority_of(incident, policy.rule_for(incident.type), policy).name
+    area, area_note = _area(session, release, policy)
+    requests = _requests(session, incident, release)
+    steps, pauses, extensions, embargo = _timeline(
+        case, incident, release, requests, authority, policy.department
+    )
+    context = Context(
+        incident_type=incident.type,
+        incident_type_label=INCIDENT_TYPES.get(incident.type, incident.type),
+        incident_date=_day(incident.started_at),
+        area=area,
+        area_note=area_note,
+        released_at=_utc(release.released_at),
+        media_type=video_type(recording.original_filename),
+    )
+    shown = PublicRelease(
         id=release.id,
         context=context,
         timeline=steps,
         pauses=pauses,
         extensions=extensions,
         requests=requests,
-        manifest=manifest,
-        badge=badge,
+        manifest=_manifest(runtime, session, release, incident, policy),
+        badge=_badge(runtime, session, release, recording, now),
         embargo_until=embargo,
     )
+    return shown, release
+
+
+def public_release(runtime: Runtime, release_id: int, *, now: datetime) -> PublicRelease:
+    """Everything the public JSON shows of one published release; 404 otherwise."""
+    with runtime.db.session(read_only=True) as session:
+        return _read(runtime, session, release_id, now=now)[0]
+
+
+def release_page(
+    runtime: Runtime, release_id: int, *, language: str = "en", now: datetime
+) -> tuple[PublicRelease, PublicCaptions | None]:
+    """The release page's facts and its copy's approved captions (None: none are), read in
+    one session; 404 unless published."""
+    with runtime.db.session(read_only=True) as session:
+        shown, release = _read(runtime, session, release_id, now=now)
+        captions = public_captions_in(session, release_id, release.derived_recording_id, language)
+    return shown, captions

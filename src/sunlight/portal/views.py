@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from sunlight.db.cache import cache_on
 from sunlight.errors import NotFound
 from sunlight.evidence.models import Recording
-from sunlight.portal import lists, release_detail
-from sunlight.portal.release_detail import PublicRelease
+from sunlight.portal import lists
 from sunlight.runtime import Runtime
 
 PER_PAGE = 20
@@ -109,8 +108,3 @@ def released_media(runtime: Runtime, release_id: int) -> tuple[str, str]:
     if found is None:
         raise NotFound(f"no released copy {release_id}")
     return str(found[0]), str(found[1])
-
-
-def public_release(runtime: Runtime, release_id: int, media_type: str) -> PublicRelease:
-    """The release page's facts (context, timeline, manifest, badge); 404 unless published."""
-    return release_detail.public_release(runtime, release_id, media_type)

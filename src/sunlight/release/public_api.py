@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sunlight.portal import lists, release_detail, views
 from sunlight.release import proof as proofs
 from sunlight.validation import SmallId
-from sunlight.web.api import _guess_video_type as video_type
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public
 
 router = APIRouter(tags=["release"])
@@ -244,9 +243,10 @@ def public_releases(
     response_model=PublicReleaseDetailOut,
     summary="One released video: incident context, timeline, redaction manifest, custody badge",
 )
-def public_release(release_id: SmallId, runtime: RuntimeDep) -> PublicReleaseDetailOut:
-    _, filename = views.released_media(runtime, release_id)
-    found = release_detail.public_release(runtime, release_id, video_type(filename))
+def public_release(
+    release_id: SmallId, request: Request, runtime: RuntimeDep
+) -> PublicReleaseDetailOut:
+    found = release_detail.public_release(runtime, release_id, now=now_for(request))
     return PublicReleaseDetailOut.model_validate(found)
 
 

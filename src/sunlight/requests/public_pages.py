@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sunlight.errors import InvalidInput
+from sunlight.evidence.media_types import video_type as guess_video_type
 from sunlight.portal import request_detail
 from sunlight.requests import service
 from sunlight.requests.schemas import PublicRequestIn
@@ -21,7 +22,6 @@ from sunlight.requests.web_common import (
     rate_limited,
 )
 from sunlight.validation import SmallId
-from sunlight.web.api import _guess_video_type as guess_video_type
 from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import public
 from sunlight.web.pages import render

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sunlight.access import Permission, Principal, visible
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
+from sunlight.evidence.media_types import video_type
 from sunlight.validation import Id, SmallId, Timestamp
 from sunlight.web.access_log import log_read
 from sunlight.web.deps import RuntimeDep
@@ -161,7 +162,7 @@ def get_original(
             reason=access.reason_text,
             details={"copy": "original", **access.log_details()},
         )
-    media_type = _guess_video_type(filename)
+    media_type = video_type(filename)
     return object_response(
         request,
         runtime.store,
@@ -319,15 +320,3 @@ def assign_device(
         )
         device = next(d for d in service.list_devices(session) if d.id == device_id)
         return DeviceOut.of(device)
-
-
-def _guess_video_type(filename: str) -> str:
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    return {
-        "mp4": "video/mp4",
-        "m4v": "video/mp4",
-        "mov": "video/quicktime",
-        "mkv": "video/x-matroska",
-        "webm": "video/webm",
-        "avi": "video/x-msvideo",
-    }.get(suffix, "application/octet-stream")

@@ -34,11 +34,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from sqlalchemy import func, select
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sunlight.db.base import utcnow
@@ -55,6 +55,13 @@ _NEVER = re.compile(r"/media$|^/public/requests/(track|new)(/|$)")
 #: The only cookie a kept answer may set (the reader's language: the same for every
 #: visitor who asks with the same ``?lang=``, which is part of the key).
 _LANGUAGE_COOKIE = i18n.COOKIE.encode() + b"="
+
+#: Both session cookie names contain this. Any cookie header that mentions it anywhere passes
+#: through: a parser stricter than the app's own (``http.cookies`` drops a whole header over one
+#: odd part) would miss a session that the app honours, and keep a signed-in page for everyone.
+_SESSION_MENTION = COOKIE.encode()
+assert _SESSION_MENTION in SECURE_COOKIE.encode()
+
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 MAX_TOTAL_BYTES = 64 * 1024 * 1024
 DEFAULT_TTL = timedelta(seconds=5)
@@ -202,15 +209,10 @@ class PublicCache:
         query: bytes = scope.get("query_string", b"")
         language_cookie = None
         if cookie:
-            jar = SimpleCookie()
-            try:
-                jar.load(cookie.decode("latin-1"))
-            except Exception:
-                return None  # a cookie header we cannot read: not served from the cache
-            if COOKIE in jar or SECURE_COOKIE in jar:
-                return None
-            found = jar.get(i18n.COOKIE)
-            language_cookie = found.value if found is not None else None
+            if _SESSION_MENTION in cookie:
+                return None  # a visitor who may be signed in is never served nor kept
+            # the language cookie read exactly as the app reads it (``request.cookies``)
+            language_cookie = cookie_parser(cookie.decode("latin-1")).get(i18n.COOKIE)
         asked = None
         if b"lang=" in query:
             asked = dict(parse_qsl(query.decode("latin-1"))).get("lang")

@@ -27,10 +27,10 @@ from sunlight.errors import Forbidden, NotFound
 from sunlight.evidence import service as evidence
 from sunlight.evidence import shares
 from sunlight.evidence.custody import Outcome
+from sunlight.evidence.media_types import video_type as guess_video_type
 from sunlight.runtime import Runtime
 from sunlight.validation import Id, SmallId
 from sunlight.web import deps, guard
-from sunlight.web.api import _guess_video_type as guess_video_type
 from sunlight.web.deps import RuntimeDep
 from sunlight.web.guard import Access, public, raw_reason, recording_for, require
 from sunlight.web.pages import render, templates
