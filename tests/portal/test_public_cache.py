@@ -128,7 +128,14 @@ def test_figures_are_kept_for_the_ttl_but_not_past_a_release(runtime: Runtime) -
     assert received(NOW) == 6
     file_requests(runtime, 1)
     assert received(NOW + timedelta(seconds=59)) == 6  # kept: counted as of NOW
-    assert received(NOW + stats.TTL) == 7  # too old: counted again
+    # too old: served at once while it is counted again in the background, then the new count
+    assert received(NOW + stats.TTL) == 6
+    cache = cache_on(runtime.db, "stats.figures", ttl=stats.TTL)
+    cache.wait_for_refreshes()
+    assert received(NOW + stats.TTL) == 7
+    file_requests(runtime, 1)
+    # far too old (nobody came for longer than TTL + STALE_FOR): the visitor waits for it
+    assert received(NOW + stats.TTL * 2 + stats.STALE_FOR) == 8
     with runtime.db.session(read_only=True) as session:
         before = stats.data_version(session)
     with runtime.db.session() as session:
@@ -171,6 +178,47 @@ def test_a_too_old_entry_is_served_while_another_thread_computes_it() -> None:
     finish.set()
     worker.join()
     assert cache.get("k", 1, T + ttl, lambda: 4) == 2
+
+
+def test_a_slow_result_is_refreshed_in_the_background() -> None:
+    """With ``refresh``, nobody waits for a too-old result while its version holds: it is
+    served, one background thread computes it afresh (once, however many ask), and a failed
+    refresh leaves the old result served; past ``ttl + stale_for`` the caller computes."""
+    ttl, stale_for = timedelta(seconds=30), timedelta(minutes=5)
+    cache: VersionedCache[int] = VersionedCache(ttl=ttl, stale_for=stale_for)
+    cache.get("k", 1, T, lambda: 1)
+    started, finish = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(2)
+        started.set()
+        finish.wait(10)
+        return 2
+
+    def never() -> int:
+        raise AssertionError("the caller must not compute")
+
+    later = T + ttl
+    assert cache.get("k", 1, later, never, refresh=slow) == 1
+    assert started.wait(10)
+    assert cache.get("k", 1, later, never, refresh=slow) == 1  # still the old one
+    finish.set()
+    cache.wait_for_refreshes()
+    assert calls == [2]  # one refresh for both
+    assert cache.get("k", 1, later, never, refresh=slow) == 2
+    # a new version is never served the old one, refresh or not
+    assert cache.get("k", 2, later, lambda: 3, refresh=slow) == 3
+
+    def broken() -> int:
+        raise OSError("database gone")
+
+    assert cache.get("k", 2, later + ttl, never, refresh=broken) == 3
+    cache.wait_for_refreshes()
+    assert cache.get("k", 2, later + ttl, never, refresh=broken) == 3  # kept after a failure
+    cache.wait_for_refreshes()
+    far = later + ttl + stale_for
+    assert cache.get("k", 2, far, lambda: 4, refresh=slow) == 4  # too stale: computed here
 
 
 def test_a_computation_may_not_read_the_same_cache() -> None:

@@ -270,4 +270,8 @@ class Database:
                 raise
 
     def dispose(self) -> None:
+        for cache in self.caches.values():  # a background refresh still reading (db.cache)
+            wait = getattr(cache, "wait_for_refreshes", None)
+            if wait is not None:
+                wait()
         self.engine.dispose()

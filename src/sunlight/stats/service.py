@@ -9,7 +9,13 @@ exception (``data_version``: the release transitions' newest id, and the count a
 of the public, published releases): a release published, withdrawn or moved on is counted
 on the next request. Anything else (a new request, an access, a camera retired, an open
 request falling overdue) is counted within ``TTL``; each figure says when it was counted
-(``as_of``)."""
+(``as_of``).
+
+A figure older than ``TTL`` by less than ``STALE_FOR`` (its data version unchanged) is still
+served, at once, while a background thread counts it again in a session of its own: the
+visitor who happens to come after the ``TTL`` does not wait seconds for the count (4.7 s on
+the benchmark's archive). Counted at start-up and then whenever visited, the figures a
+visitor sees are therefore at most ``TTL + STALE_FOR`` old while anyone visits."""
 
 from __future__ import annotations
 
@@ -24,11 +30,13 @@ from sunlight.errors import NotFound
 from sunlight.portal.lists import published_version
 from sunlight.release.models import ReleaseTransition
 from sunlight.runtime import Runtime
-from sunlight.stats.figures import BY_SLUG, SPECS, Figure, Range, compute_figure
+from sunlight.stats.figures import BY_SLUG, SPECS, Figure, Range, Spec, compute_figure
 from sunlight.stats.policy import StatsPolicy, load_stats_policy
 
 #: The longest a kept figure is served (see the module's text).
 TTL = timedelta(seconds=60)
+#: How much older than ``TTL`` a figure may be and still be served while it is counted again.
+STALE_FOR = timedelta(minutes=15)
 
 
 def spec_slugs() -> list[str]:
@@ -52,16 +60,23 @@ def figures(
     """Every figure (or those named), in the catalogue's order."""
     policy = policy or load_stats_policy().policy
     chosen = [BY_SLUG[s] for s in slugs] if slugs is not None else list(SPECS)
-    cache = cache_on(runtime.db, "stats.figures", ttl=TTL, size=256)
+    cache = cache_on(runtime.db, "stats.figures", ttl=TTL, size=256, stale_for=STALE_FOR)
+    key_policy = policy.model_dump_json()
+
+    def recount(spec: Spec) -> Figure:
+        # in the background: a session of its own (the visitor's has closed by then)
+        with runtime.db.session(read_only=True) as own:
+            return compute_figure(own, spec, rng, now, policy)
+
     with runtime.db.session(read_only=True) as session:
         version = data_version(session)
-        key_policy = policy.model_dump_json()
         return [
             cache.get(
                 (spec.slug, rng, key_policy),
                 version,
                 now,
                 lambda spec=spec: compute_figure(session, spec, rng, now, policy),  # type: ignore[misc]
+                refresh=lambda spec=spec: recount(spec),  # type: ignore[misc]
             )
             for spec in chosen
         ]
