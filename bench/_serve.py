@@ -183,3 +183,42 @@ def wrk(
         p95=got["p95"] / 1e6,
         p99=got["p99"] / 1e6,
     )
+
+
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and its descendants (Linux)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    tree, grown = {root}, True
+    while grown:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grown = bool(found)
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pid: int, *, busy_below: float = 0.1, most_s: float = 180.0) -> float:
+    """Wait until the server (``pid`` and its children) uses under ``busy_below`` of a core
+    over a second: its start-up work (the scheduled sweeps, the statistics' first count) is
+    done, so the first measured row does not share the cores with it. The seconds waited."""
+    started = time.monotonic()
+    if not Path(f"/proc/{pid}/stat").exists():
+        return 0.0
+    before = _tree_cpu_s(pid)
+    while time.monotonic() - started < most_s:
+        time.sleep(1.0)
+        now = _tree_cpu_s(pid)
+        if now - before < busy_below:
+            break
+        before = now
+    return time.monotonic() - started

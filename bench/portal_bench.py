@@ -9,7 +9,10 @@ releases (each with its incident, case, timeline, released copy and the copy's i
 sealed into the custody log) and 100,000 records requests (a third still open), straight
 into the tables with COPY (not the filing path). It then starts the real server on
 127.0.0.1 (``sunlight serve``, one process, as deployed; ``--workers N``: N uvicorn worker
-processes over the same app, ``bench/_serve.py``) and, for each path group in turn, runs
+processes over the same app, ``bench/_serve.py``), waits until the server's start-up work
+(its scheduled sweeps, the statistics' first count) is done (under a tenth of a core for a
+second, at most 3 minutes; before 2026-12-05 the baseline row shared the cores with it, and
+was the slowest row), and, for each path group in turn, runs
 ``--clients`` concurrent keep-alive clients for ``--duration`` seconds: with ``wrk`` (a load
 tool in C; the default when installed) or a small asyncio HTTP/1.1 client (``--tool
 python``). A static file served by the same server (``/static/public.css``) is the baseline
@@ -44,7 +47,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _serve import WRK, WrkResult, load, pct, start_server, wrk  # bench/_serve.py
+from _serve import (  # bench/_serve.py
+    WRK,
+    WrkResult,
+    load,
+    pct,
+    start_server,
+    wait_until_idle,
+    wrk,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
@@ -614,6 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     downloads: list[str] = []
     try:
+        waited = wait_until_idle(server.pid)
+        log(f"the server's start-up work done after {waited:.0f} s")
         load_start = load()
         for label, paths in groups(args.releases, args.requests):
             # First one request alone, waited for however long it takes (a cold cache is
