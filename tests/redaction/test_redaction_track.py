@@ -54,6 +54,25 @@ def test_two_faces_make_two_tracks_and_separate_faces_do_not_merge() -> None:
     assert len(tracker.finish(29)) == 2
 
 
+def test_a_partial_box_between_full_ones_does_not_uncover_the_face() -> None:
+    """The detector sometimes boxes only part of a face (here its upper half) on one run
+    between two full boxes. The box on that frame, and the boxes interpolated towards it,
+    must still cover the whole face: a hit's box also covers its neighbours' boxes moved
+    onto its centre."""
+    face = (900.0, 400.0, 933.0, 482.0)  # 33 x 82 px, standing still
+    upper_half = (900.0, 400.0, 933.0, 441.0)
+    tracker = Tracker()
+    for frame in range(0, 25, 3):
+        tracker.update(frame, [(*(upper_half if frame == 12 else face), 0.8)])
+    tracks = tracker.finish(24)
+    assert len(tracks) == 1, "the partial box belongs to the face's track"
+    assert tracks[0].hits[4].box == upper_half
+    frames = keyframes(tracks[0], 1920, 1080)
+    assert covers(box_at(frames, 12), face), "the face is half visible on the partial frame"
+    for frame in range(25):
+        assert covers(box_at(frames, frame), face), f"face left visible on frame {frame}"
+
+
 def _plan() -> Plan:
     return Plan(
         recording_sha256="a" * 64,

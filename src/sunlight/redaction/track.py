@@ -57,6 +57,17 @@ class TrackerSettings:
     lost_ratio: float = 1.5
     # Margin added to every box, as a fraction of its size on each side.
     margin: float = 0.2
+    # A hit's box also covers its neighbours' boxes moved onto it: up to
+    # ``neighbour_hits`` hits on each side on the same track, within ``neighbour_frames``
+    # frames and ``neighbour_ratio`` in size, each translated so its centre sits on this
+    # hit's centre, are joined with this hit's box (before the margins). The detector
+    # sometimes returns a partial box (the upper half of a face) between two full ones;
+    # the keyframe at that run, and the boxes interpolated towards it, then left part of
+    # the face unblurred. A neighbour much larger or smaller (a size jump) or far away in
+    # time says nothing about this frame's face and is left out.
+    neighbour_hits: int = 2
+    neighbour_frames: int = 12
+    neighbour_ratio: float = 3.0
     # Extra margin per side as a fraction of the displacement between two keyframes.
     motion_margin: float = 0.5
     # Temporal confirmation of second looks. A detection is *direct* when the detector
@@ -334,6 +345,27 @@ class Tracker:
         return sorted(tracks, key=lambda t: (t.hits[0].frame, t.id))
 
 
+def _with_neighbours(hits: Sequence[Hit], i: int, settings: TrackerSettings) -> Box:
+    """Hit ``i``'s box joined with its neighbours' boxes moved onto its centre (see
+    ``TrackerSettings.neighbour_hits``)."""
+    hit = hits[i]
+    x1, y1, x2, y2 = hit.box
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    size = _size(hit.box)
+    for step in (-1, 1):
+        for n in range(1, settings.neighbour_hits + 1):
+            j = i + step * n
+            if not 0 <= j < len(hits) or abs(hits[j].frame - hit.frame) > settings.neighbour_frames:
+                break
+            other = hits[j].box
+            if max(size, _size(other)) > settings.neighbour_ratio * min(size, _size(other)):
+                continue
+            hw, hh = (other[2] - other[0]) / 2, (other[3] - other[1]) / 2
+            x1, y1 = min(x1, cx - hw), min(y1, cy - hh)
+            x2, y2 = max(x2, cx + hw), max(y2, cy + hh)
+    return (x1, y1, x2, y2)
+
+
 def _grow(box: Box, margin: float, extra: float, width: int, height: int) -> Box:
     w, h = box[2] - box[0], box[3] - box[1]
     mx, my = w * margin + extra, h * margin + extra
@@ -388,7 +420,8 @@ def keyframes(
                 other = hits[j].box
                 moves.append(max(abs(hit.box[k] - other[k]) for k in range(4)))
         extra = s.motion_margin * max(moves) if moves else 0.0
-        out.append((hit.frame, _grow(hit.box, s.margin, extra, width, height)))
+        box = _with_neighbours(hits, i, s)
+        out.append((hit.frame, _grow(box, s.margin, extra, width, height)))
     # The extension follows the face's motion (constant velocity from the nearest two
     # hits) rather than holding the box still, so a moving face stays covered.
     first_frame, first_box = out[0]
