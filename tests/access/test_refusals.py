@@ -1,6 +1,7 @@
 """Refusals that name no resource: a signed-in actor's become ``access.denied`` custody
 events (once per actor, permission and route a minute, the rest counted), an anonymous
-caller's are only counted, and the tally table stays bounded."""
+caller's are only counted, and the tally table stays bounded. Cross-site and CSRF refusals
+(``web/security.py``) go through the same door under the permission ``csrf``."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from sunlight.cli.main import cli
 from sunlight.evidence.custody import Action
 from sunlight.evidence.models import CustodyEvent
 from sunlight.runtime import Runtime, start
+from sunlight.web import denials
 from sunlight.web.app import create_app
+from sunlight.web.security import COOKIE
 from tests.access.principals import acting_as, principal
 from tests.conftest import embedded_settings
+from tests.support.auth import bearer, make_session, use_session
 
 NOW = datetime(2026, 12, 4, 15, 30, 10, tzinfo=UTC)
 ROUTE = "GET /api/requests"
@@ -124,12 +128,11 @@ def test_a_refusal_that_cannot_be_recorded_is_still_answered_as_a_refusal(
     runtime: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Recording never changes the answer: the database busy is a 401/403, not a 503."""
-    import sunlight.web.deps as deps
 
     def busy(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(deps, "note_refusal", busy)
+    monkeypatch.setattr(denials, "note_refusal", busy)
     assert client.get("/api/requests").status_code == 401
     officer = principal(runtime, "officer")
     with acting_as(client, officer):
@@ -192,3 +195,138 @@ def test_a_long_route_fits_the_custody_log() -> None:
     assert len(key) == 64 and key.startswith("POST /api/incidents/{incident_id}/release/")
     assert refusals.route_key(route + "x") != key
     assert refusals.route_key(ROUTE) == ROUTE
+
+
+# Cross-site and CSRF refusals: the same door, permission "csrf".
+
+TRANSITION = "/api/requests/1/transition"
+TRANSITION_ROUTE = "POST /api/requests/{request_id}/transition"
+EVIL = "https://evil.example"
+
+
+def all_events(runtime: Runtime) -> int:
+    with runtime.db.session(read_only=True) as session:
+        return session.scalar(select(func.count()).select_from(CustodyEvent)) or 0
+
+
+def test_a_cross_site_post_from_a_signed_in_user_is_refused_and_recorded(
+    runtime: Runtime, client: TestClient, clock: dict[str, datetime]
+) -> None:
+    signed = make_session(runtime, roles=("records-custodian",), now=NOW)
+    use_session(client, signed)
+    for i in range(3):
+        clock["now"] = NOW + timedelta(seconds=i)
+        answer = client.post(TRANSITION, json={"to": "acknowledged"}, headers={"Origin": EVIL})
+        assert answer.status_code == 403
+        assert "Origin is not allowed" in answer.json()["detail"]
+    actor = signed.principal.id
+    [event] = denied_events(runtime, actor)  # once a minute, the rest counted
+    assert event.outcome == "denied"
+    assert (event.object_type, event.object_id) == ("route", TRANSITION_ROUTE)
+    assert event.details["permission"] == denials.CSRF
+    assert event.details["route"] == TRANSITION_ROUTE
+    assert "Origin is not allowed" in event.details["explanation"]
+    assert event.occurred_at == NOW
+    [tally] = tally_rows(runtime, actor)
+    assert (tally.permission, tally.route, tally.count, tally.event_id) == (
+        "csrf",
+        TRANSITION_ROUTE,
+        3,
+        event.id,
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({"X-CSRF-Token": "not-the-token"}, "CSRF token"),
+        ({"X-CSRF-Token": ""}, "CSRF token"),
+        ({"Origin": ""}, "no Origin or Referer"),
+    ],
+)
+def test_a_missing_or_wrong_csrf_token_from_a_signed_in_user_is_recorded(
+    runtime: Runtime, client: TestClient, headers: dict[str, str], why: str
+) -> None:
+    signed = make_session(runtime, roles=("records-custodian",), now=NOW)
+    use_session(client, signed)
+    for name, value in headers.items():
+        if value:
+            client.headers[name] = value
+        else:
+            client.headers.pop(name)
+    answer = client.post(TRANSITION, json={"to": "acknowledged"})
+    assert answer.status_code == 403 and why in answer.json()["detail"]
+    [event] = denied_events(runtime, signed.principal.id)
+    assert event.details["permission"] == "csrf" and why in event.details["explanation"]
+    assert event.object_id == TRANSITION_ROUTE
+
+
+def test_a_cross_site_post_with_a_token_is_recorded_as_the_token(
+    runtime: Runtime, client: TestClient
+) -> None:
+    token_id, raw = bearer(runtime, ["recording:upload"], now=NOW)
+    answer = client.post(
+        TRANSITION,
+        json={"to": "acknowledged"},
+        headers={"Origin": EVIL, "Authorization": f"Bearer {raw}"},
+    )
+    assert answer.status_code == 403
+    [event] = denied_events(runtime, f"token:{token_id}")
+    assert event.details["permission"] == "csrf"
+
+
+@pytest.mark.parametrize("cookie", [None, "no-such-session", "ended"])
+def test_anonymous_cross_site_posts_are_counted_not_logged(
+    runtime: Runtime, client: TestClient, clock: dict[str, datetime], cookie: str | None
+) -> None:
+    if cookie == "ended":  # a session past its absolute limit is nobody
+        signed = make_session(runtime, roles=("records-custodian",), now=NOW - timedelta(days=1))
+        cookie = signed.raw_token
+    if cookie is not None:
+        client.cookies.set(COOKIE, cookie)
+    before = all_events(runtime)
+    for i in range(30):
+        clock["now"] = NOW + timedelta(seconds=i)
+        answer = client.post(
+            f"/api/public/requests?n={i}", json={"name": "x"}, headers={"Origin": EVIL}
+        )
+        assert answer.status_code == 403
+    assert all_events(runtime) == before  # nothing in the custody log
+    [tally] = tally_rows(runtime, "public")
+    assert (tally.permission, tally.route, tally.count, tally.event_id) == (
+        "csrf",
+        "POST /api/public/requests",
+        1,
+        None,
+    )
+    # the rest of the minute are written with the next minute's first
+    clock["now"] = NOW + timedelta(minutes=1)
+    assert client.post("/api/public/requests", json={}, headers={"Origin": EVIL}).status_code == 403
+    first, second = tally_rows(runtime, "public")
+    assert (first.count, second.count) == (30, 1)
+    assert all_events(runtime) == before
+
+
+def test_cross_site_posts_to_many_paths_are_one_tally(runtime: Runtime, client: TestClient) -> None:
+    """The declared route is the key: varying ids or unknown paths make no new rows."""
+    for path in ["/api/requests/1/transition", "/api/requests/2/transition"]:
+        assert client.post(path, json={}, headers={"Origin": EVIL}).status_code == 403
+    for i in range(5):
+        assert client.post(f"/nowhere/{i}", headers={"Origin": EVIL}).status_code == 403
+    routes = sorted((t.route, t.count) for t in tally_rows(runtime, "public"))
+    assert routes == [("POST (no route)", 1), (TRANSITION_ROUTE, 1)]
+
+
+def test_a_cross_site_refusal_that_cannot_be_recorded_is_still_refused(
+    runtime: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(denials, "note_refusal", busy)
+    signed = make_session(runtime, roles=("records-custodian",), now=NOW)
+    use_session(client, signed)
+    assert client.post(TRANSITION, json={}, headers={"Origin": EVIL}).status_code == 403
+    client.headers["X-CSRF-Token"] = "wrong"
+    assert client.post(TRANSITION, json={}).status_code == 403
+    assert denied_events(runtime, signed.principal.id) == []

@@ -348,6 +348,26 @@ def test_comment_size_cap_csrf_and_rate_limit(client: TestClient, runtime: Runti
     assert codes == [202, 202, 429]
 
 
+def test_a_refused_comment_gives_its_slot_back(client: TestClient, runtime: Runtime) -> None:
+    """An empty comment, or one on a version that does not exist, stores nothing and does
+    not use up the address's comments; a flood of them still meets the attempts ceiling."""
+    from sunlight.requests.web_common import RateLimit
+
+    _propose(client, runtime)
+    url = "/api/public/policies/retention/versions/3/comments"
+    client.app.state.policy_comment_rate_limit = RateLimit(2, 3600, attempts=7)  # type: ignore[attr-defined]
+    assert client.post(url, json={"comment": ""}).status_code == 422
+    assert client.post(url.replace("/3/", "/99/"), json={"comment": "hi"}).status_code == 404
+    form = "/public/policies/retention/versions/3/comments"
+    assert client.post(form, data={"comment": ""}).status_code == 422
+    assert client.post(form.replace("/3/", "/99/"), data={"comment": "hi"}).status_code == 404
+    codes = [client.post(url, json={"comment": f"c{i}"}).status_code for i in range(3)]
+    assert codes == [202, 202, 429]
+    client.app.state.policy_comment_rate_limit = RateLimit(2, 3600, attempts=3)  # type: ignore[attr-defined]
+    codes = [client.post(url, json={"comment": ""}).status_code for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+
+
 def test_public_pages_list_diff_and_raw(client: TestClient, runtime: Runtime) -> None:
     index = client.get("/public/policies")
     assert index.status_code == 200

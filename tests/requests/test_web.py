@@ -122,6 +122,34 @@ def test_public_intake_is_rate_limited(app_client: TestClient) -> None:
     assert codes == [201, 201, 429]
 
 
+def test_a_resident_who_mistypes_is_not_locked_out(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """A filing that fails validation (422, nothing filed) gives its slot back, on the
+    JSON API and the form; a flood of them still meets the attempts ceiling."""
+    from sunlight.requests.web_common import RateLimit
+
+    app_client.app.state.requests_rate_limit = RateLimit(2, 3600, attempts=8)  # type: ignore[attr-defined]
+    bad = {**BODY, "email": "not an address"}
+    for _ in range(3):
+        assert app_client.post("/api/public/requests", json=bad).status_code == 422
+        page = app_client.post("/public/requests/new", data={**bad, "phone": ""})
+        assert page.status_code == 422
+    assert _count(runtime) == 0
+    codes = [app_client.post("/api/public/requests", json=BODY).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    assert _count(runtime) == 2
+
+
+def test_a_flood_of_refused_filings_is_still_limited(app_client: TestClient) -> None:
+    from sunlight.requests.web_common import RateLimit
+
+    app_client.app.state.requests_rate_limit = RateLimit(2, 3600, attempts=5)  # type: ignore[attr-defined]
+    codes = [app_client.post("/api/public/requests", json={}).status_code for _ in range(6)]
+    assert codes == [422] * 5 + [429]
+    assert app_client.post("/api/public/requests", json=BODY).status_code == 429
+
+
 STAFF_GETS = ["/api/requests", "/api/requests/1", "/requests", "/api/requests/1/items"]
 STAFF_POSTS: list[tuple[str, dict[str, object]]] = [
     ("/api/requests/1/transition", {"to": "acknowledged"}),

@@ -3,12 +3,11 @@ records-request intake's limiter, one per application, per client address)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
-from fastapi import Path, Request
+from fastapi import Path
 
-from sunlight.requests.web_common import RateLimit
+from sunlight.web.rate_limit import limited
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
@@ -16,14 +15,6 @@ PolicyName = Annotated[str, Path(pattern=NAME_PATTERN)]
 VersionStr = Annotated[str, Path(pattern=VERSION_PATTERN)]
 #: Public comments allowed per client address in the window (seconds).
 COMMENT_RATE = (10, 3600.0)
-_lock = threading.Lock()
-
-
-def comment_rate_limited(request: Request) -> None:
-    state = request.app.state
-    with _lock:
-        limiter = getattr(state, "policy_comment_rate_limit", None)
-        if not isinstance(limiter, RateLimit):
-            limiter = RateLimit(*COMMENT_RATE)
-            state.policy_comment_rate_limit = limiter
-    limiter.check(request.client.host if request.client else "unknown")
+#: One limiter per application (made on first use); a comment refused with a 4xx (empty,
+#: no such version) gives its write back, its attempt is kept (``web/rate_limit.py``).
+comment_rate_limited = limited("policy_comment_rate_limit", COMMENT_RATE)

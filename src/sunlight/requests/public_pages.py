@@ -15,11 +15,11 @@ from sunlight.requests import service
 from sunlight.requests.schemas import PublicRequestIn
 from sunlight.requests.views import load_track
 from sunlight.requests.web_common import (
+    RateSlot,
     Token,
     TrackingNumber,
     file_and_answer,
     no_store,
-    rate_limited,
 )
 from sunlight.validation import SmallId
 from sunlight.web.deps import RuntimeDep, now_for
@@ -41,11 +41,12 @@ def new_request_page(request: Request, _: Annotated[None, Depends(public())]) ->
     "/public/requests/new",
     response_class=HTMLResponse,
     include_in_schema=False,
-    dependencies=[Depends(public()), Depends(rate_limited)],
+    dependencies=[Depends(public())],
 )
 def new_request_form(
     request: Request,
     runtime: RuntimeDep,
+    slot: RateSlot,
     name: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=254)] = "",
     phone: Annotated[str, Form(max_length=40)] = "",
@@ -78,6 +79,7 @@ def new_request_form(
         created = file_and_answer(request, runtime, body, source="web")
     except (InvalidInput, ValueError) as error:
         message = error.message if isinstance(error, InvalidInput) else _first_error(error)
+        slot.give_back()  # nothing was filed: a resident who mistyped is not locked out
         return render(
             request,
             "public_request_new.html",

@@ -1,15 +1,13 @@
 """What the records-request routes share: the private link's token path and no-store
-headers, the public intake's rate limit (per client address, :data:`PUBLIC_RATE`), the
+headers, the public intake's rate limit (per client address, :data:`PUBLIC_RATE`;
+``web/rate_limit.py``), the
 staff permissions as dependencies, filing a request and delivering a copy."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import Response
 
 from sunlight.access import Permission, Principal
@@ -21,6 +19,8 @@ from sunlight.requests.schemas import DeliverIn, PublicRequestCreated, PublicReq
 from sunlight.web import guard
 from sunlight.web.deps import now_for
 from sunlight.web.guard import require
+from sunlight.web.rate_limit import RateLimit as RateLimit  # the tests' limiter
+from sunlight.web.rate_limit import Slot, limited
 
 NO_STORE = {
     "Cache-Control": "private, no-store",
@@ -35,43 +35,10 @@ TrackingNumber = Annotated[str, Path(pattern=r"^R-[0-9]{4}-[0-9]{6}$", max_lengt
 PUBLIC_RATE = (20, 3600.0)
 
 
-class RateLimit:
-    """A sliding window per client address, in memory (one server process)."""
-
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            seen = self._seen.setdefault(key, deque())
-            while seen and seen[0] <= now - self.window_s:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                raise HTTPException(
-                    status_code=429,
-                    detail="too many requests from this address; try again later",
-                    headers={"Retry-After": str(int(self.window_s))},
-                )
-            seen.append(now)
-            if len(self._seen) > 10_000:
-                self._seen = {k: v for k, v in self._seen.items() if v}
-
-
-_limiter_lock = threading.Lock()
-
-
-def rate_limited(request: Request) -> None:
-    """One limiter per application (made on first use)."""
-    state = request.app.state
-    with _limiter_lock:
-        limiter = getattr(state, "requests_rate_limit", None)
-        if not isinstance(limiter, RateLimit):
-            limiter = RateLimit(*PUBLIC_RATE)
-            state.requests_rate_limit = limiter
-    limiter.check(request.client.host if request.client else "unknown")
+#: One limiter per application (made on first use); the slot's write is given back when
+#: the filing fails with a 4xx (the form did not validate), its attempt is kept.
+rate_limited = limited("requests_rate_limit", PUBLIC_RATE)
+RateSlot = Annotated[Slot, Depends(rate_limited)]
 
 
 def base_url(request: Request) -> str:

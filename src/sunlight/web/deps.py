@@ -10,8 +10,6 @@ has not re-authenticated within ``policy.session.reauth_minutes`` to do so first
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
@@ -21,12 +19,10 @@ from fastapi import Depends, HTTPException, Request
 
 from sunlight.access import INFO, Permission, Principal, may_ever
 from sunlight.access.sessions import reauth_fresh
-from sunlight.audit.refusals import minute_of, note_refusal
 from sunlight.db.base import utcnow
 from sunlight.runtime import Runtime
+from sunlight.web.denials import record_refusal
 from sunlight.web.security import auth_state
-
-log = logging.getLogger(__name__)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -85,55 +81,14 @@ def route_of(request: Request) -> str:
     return f"{request.method} {path}"
 
 
-#: In-process counts of anonymous refusals not yet written, per database: (permission,
-#: route) -> (minute, count since that minute's first was written).
-_ANONYMOUS = "web.anonymous_refusals"
-_anonymous_lock = threading.Lock()
-
-
 def refused(request: Request, principal: Principal, permission: Permission, why: str) -> None:
-    """Record a refusal that names no resource (its own committed transaction): counted
-    for everyone, a custody event once a minute for a signed-in actor
-    (``sunlight.audit.refusals``).
-
-    An anonymous caller's refusals are counted in memory: the first of each route and
-    permission in a minute is written at once, the rest of that minute with the next one
-    written (so a flood of anonymous requests makes one small write a minute a route, not
-    one a request, and never queues behind the writer lock). Recording never changes the
-    answer: if it fails (the database busy), the refusal is logged and answered as usual."""
-    runtime = get_runtime(request)
-    now = now_for(request)
-    route = route_of(request)
-    writes: list[tuple[datetime, int]] = [(now, 1)]
-    if not principal.is_authenticated:
-        minute = minute_of(now)
-        with _anonymous_lock:
-            pending: dict[tuple[str, str], tuple[datetime, int]] = runtime.db.caches.setdefault(
-                _ANONYMOUS, {}
-            )
-            key = (str(permission), route)
-            earlier = pending.get(key)
-            if earlier is not None and earlier[0] == minute:
-                pending[key] = (minute, earlier[1] + 1)
-                return
-            pending[key] = (minute, 0)
-        if earlier is not None and earlier[1]:
-            writes.insert(0, (earlier[0], earlier[1]))
-    try:
-        with runtime.db.session() as session:
-            for at, count in writes:
-                note_refusal(
-                    session,
-                    actor=principal.id,
-                    signed_in=principal.is_authenticated,
-                    permission=str(permission),
-                    route=route,
-                    explanation=why,
-                    now=at,
-                    count=count,
-                )
-    except Exception:
-        log.warning("could not record a refusal of %s on %s", principal.id, route, exc_info=True)
+    """Record a refusal that names no resource through the one door for it
+    (``web/denials.py``): counted for everyone, a custody event once a minute for a
+    signed-in actor, an anonymous caller's counted in memory and written once a minute a
+    route. Recording never changes the answer."""
+    record_refusal(
+        get_runtime(request), principal, str(permission), route_of(request), why, now_for(request)
+    )
 
 
 def require(permission: Permission) -> Callable[..., Principal]:

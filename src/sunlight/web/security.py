@@ -9,7 +9,10 @@
   ``Origin`` (or ``Referer``) must come from an allowed origin (403). A cookie-authenticated
   unsafe request must also carry one and present the session's CSRF token, in the
   ``X-CSRF-Token`` header or a ``csrf_token`` form field, compared in constant time (403).
-  Bearer-token requests carry no ambient credential and need neither.
+  Bearer-token requests carry no ambient credential and need neither. Each such refusal
+  is counted and recorded like any refusal that names no resource, under the permission
+  ``csrf`` (``web/denials.py``): a signed-in sender's is an ``access.denied`` custody event
+  (once a minute a route), an anonymous one's is only counted.
 - **Headers** on every answer: a Content Security Policy without inline script and with
   ``frame-ancestors 'none'``, ``nosniff``, a Referrer-Policy, HSTS over HTTPS, and
   ``Cache-Control: no-store`` on everything but static files and public ledger documents.
@@ -21,6 +24,7 @@ HTTPS is known from the request's scheme (uvicorn with TLS, or a trusted proxy's
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +46,7 @@ from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
 from sunlight.errors import Unavailable
 from sunlight.runtime import Runtime
+from sunlight.web.denials import CSRF, declared_route, record_refusal
 
 COOKIE = "sunlight_session"
 SECURE_COOKIE = "__Host-sunlight_session"
@@ -67,6 +72,7 @@ CSP = "; ".join(
     ]
 )
 HSTS = "max-age=63072000; includeSubDomains"
+log = logging.getLogger(__name__)
 
 
 def _truthy(value: str | None) -> bool:
@@ -180,16 +186,17 @@ class SecurityMiddleware:
             await _refuse(send, 400, "this host name is not served here (SUNLIGHT_ALLOWED_HOSTS)")
             return
         method = scope["method"]
+        now = self._now(scope)
         origin = headers.get("origin") or _origin_of(headers.get("referer"))
         if (
             method in UNSAFE
             and origin is not None
             and not _origin_allowed(origin, scope, headers, config)
         ):
-            await _refuse(send, 403, "cross-site request refused: the Origin is not allowed")
+            why = "cross-site request refused: the Origin is not allowed"
+            await self._cross_site(send, scope, None, headers, https, now, why)
             return
 
-        now = self._now(scope)
         state = AuthState(https=https)
         authorization = headers.get("authorization", "")
         if authorization:
@@ -208,16 +215,74 @@ class SecurityMiddleware:
                 state = await anyio.to_thread.run_sync(self._session, raw, now, https)
             if method in UNSAFE and state.session_id is not None:
                 if origin is None:
-                    await _refuse(send, 403, "cross-site request refused: no Origin or Referer")
+                    why = "cross-site request refused: no Origin or Referer"
+                    await self._cross_site(send, scope, state.principal, headers, https, now, why)
                     return
                 presented = headers.get(CSRF_HEADER)
                 if presented is None:
                     presented, receive = await _form_token(scope, receive, headers)
                 if not _csrf_ok(state.csrf_token, presented):
-                    await _refuse(send, 403, "missing or wrong CSRF token; reload the page")
+                    why = "missing or wrong CSRF token; reload the page"
+                    await self._cross_site(send, scope, state.principal, headers, https, now, why)
                     return
         scope.setdefault("state", {})[STATE_KEY] = state
         await self.app(scope, receive, send)
+
+    async def _cross_site(
+        self,
+        send: Send,
+        scope: Scope,
+        principal: Principal | None,
+        headers: Headers,
+        https: bool,
+        now: datetime,
+        why: str,
+    ) -> None:
+        """Refuse a cross-site or CSRF-failing request (403), counted and recorded like
+        any refusal that names no resource, under the permission ``csrf``
+        (``web/denials.py``): a signed-in sender's is an ``access.denied`` custody event
+        (once a minute a route), an anonymous one's only counted. ``principal`` None: not
+        resolved yet (the Origin is checked first); it is read here without a write."""
+        routes = getattr(getattr(scope.get("app"), "router", None), "routes", [])
+        route = declared_route(routes, scope)
+        await anyio.to_thread.run_sync(
+            self._note_cross_site, principal, headers, https, now, route, why
+        )
+        await _refuse(send, 403, why)
+
+    def _note_cross_site(
+        self,
+        principal: Principal | None,
+        headers: Headers,
+        https: bool,
+        now: datetime,
+        route: str,
+        why: str,
+    ) -> None:
+        if principal is None:
+            try:
+                principal = self._who(headers, https, now)
+            except Exception:  # recording never changes the answer
+                log.warning("could not tell who sent a cross-site request", exc_info=True)
+                principal = Principal.public()
+        record_refusal(self.runtime, principal, CSRF, route, why, now)
+
+    def _who(self, headers: Headers, https: bool, now: datetime) -> Principal:
+        """Who a request says it is, read only (no session touched, no token's use kept):
+        a bearer token's principal, a signed-in session's user, else the public."""
+        with self.runtime.db.session(read_only=True) as session:
+            authorization = headers.get("authorization", "")
+            if authorization:
+                scheme, _, credential = authorization.partition(" ")
+                found_token = None
+                if scheme.lower() == "bearer" and credential.strip():
+                    found_token = tokens.authenticate(session, credential.strip(), now, touch=False)
+                return found_token or Principal.public()
+            raw = _cookie(headers, cookie_name(https)) or _cookie(headers, COOKIE)
+            found = sessions.resolve(session, raw, now=now, touch=False) if raw else None
+            if isinstance(found, sessions.Resolved) and found.signed_in:
+                return sessions.principal_for(found.user, found.auth_session)
+        return Principal.public()
 
     def _token(self, raw: str, now: datetime) -> Principal | None:
         with self.runtime.db.session(read_only=True) as session:
