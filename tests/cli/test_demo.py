@@ -7,9 +7,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from sunlight.cli.main import cli
-from sunlight.demo_requests import first_tracking_link
+from sunlight.demo_requests import REQUESTS, first_tracking_link
+from sunlight.requests.models import RecordsRequest
 from sunlight.requests.states import Status
 from sunlight.runtime import start
 from sunlight.web.app import create_app
@@ -69,11 +71,20 @@ def _requests_and_release_are_there(home: Path) -> None:
     of releases and its proof, the public request log and a requester's tracking page."""
     runtime = start(embedded_settings(home))
     try:
+        # The first demo request, numbered in the year it was received: ten days before the
+        # demo was loaded (R-2027-000001 from 11 January 2027 on, Kansas City time).
+        with runtime.db.session(read_only=True) as session:
+            number = session.scalar(
+                select(RecordsRequest.tracking_number).where(
+                    RecordsRequest.requester_email == REQUESTS[0].email
+                )
+            )
+        assert number is not None and number.endswith("-000001")
         with TestClient(create_app(runtime, start_worker=False)) as client:
             link = first_tracking_link(home / "demo")
             assert link is not None
             tracked = client.get(link)
-            assert tracked.status_code == 200 and "R-2026-000001" in tracked.text
+            assert tracked.status_code == 200 and number in tracked.text
             # the fulfilled request's released copy downloads from the requester's link
             view = client.get(link.replace("/public/", "/api/public/")).json()
             (delivery,) = view["deliveries"]
@@ -91,7 +102,7 @@ def _requests_and_release_are_there(home: Path) -> None:
             assert portal.status_code == 200 and "in the custody log at index" in portal.text
             media = f"/public/releases/{released[0]['id']}/media"
             assert client.get(media, headers={"Range": "bytes=0-99"}).status_code == 206
-            assert "R-2026-000001" in client.get("/public/requests").text
+            assert number in client.get("/public/requests").text
             vtt = client.get(f"/public/releases/{released[0]['id']}/captions.vtt")  # captions
             assert vtt.status_code == 200 and "[Steady electronic tone]" in vtt.text
             sign_in(client, runtime, roles=("records-custodian",))

@@ -17,7 +17,7 @@ from sunlight.requests.models import RecordsRequest, RequestEvent
 from sunlight.requests.states import Status
 from sunlight.retention import runner as retention
 from sunlight.runtime import Runtime
-from tests.requests.support import MONDAY, file, load
+from tests.requests.support import MONDAY, file, load, pin_share_clock
 from tests.support.auth import make_session
 from tests.support.evidence_data import add_recording
 
@@ -312,7 +312,10 @@ def _custodian(runtime: Runtime) -> Principal:
     return make_session(runtime, roles=("records-custodian",)).principal
 
 
-def test_depicted_copy_needs_verification_first(runtime: Runtime) -> None:
+def test_depicted_copy_needs_verification_first(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin_share_clock(monkeypatch, lambda: MONDAY + DAY)  # when the copy is opened, below
     request_id, _ = file(runtime, requester_type="depicted")
     rec = add_recording(runtime, recorded_at=datetime.fromisoformat("2026-12-01T18:00:00+00:00"))
     staff = _custodian(runtime)
