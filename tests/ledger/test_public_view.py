@@ -13,7 +13,7 @@ from tests.ledger.conftest import add_events
 
 from sunlight.db.base import utcnow
 from sunlight.ledger import service
-from sunlight.ledger.models import LedgerWitness
+from sunlight.ledger.models import LedgerCheckpoint, LedgerWitness
 from sunlight.ledger.public_view import VIEW_TTL, LogView, log_view
 from sunlight.ledger.verify import cosign_checkpoint, generate_witness_signer
 from sunlight.runtime import Runtime
@@ -24,6 +24,18 @@ NOW = utcnow()
 def _cosign(rt: Runtime, skey: str, note: str) -> None:
     body = note[: note.rfind("\n\n") + 1]
     service.add_cosignature(rt, body, cosign_checkpoint(body, skey, int(time.time())))
+
+
+def _witnessed_log(rt: Runtime) -> tuple[str, LedgerCheckpoint]:
+    """A witness added, three events sealed, the checkpoint cosigned and shown witnessed:
+    the witness's verifier key and the checkpoint."""
+    skey, vkey = generate_witness_signer("news.example/witness")
+    service.add_witness(rt, vkey, actor="test")
+    add_events(rt, 3)
+    cp = service.seal_and_checkpoint(rt)
+    _cosign(rt, skey, cp.note)
+    assert _shown(_view(rt), 0)[2] is True
+    return vkey, cp
 
 
 def _view(rt: Runtime, now: datetime = NOW) -> LogView:
@@ -83,12 +95,7 @@ def test_a_witness_removed_or_deleted_stops_counting_on_the_next_page(
     any_db_runtime: Runtime,
 ) -> None:
     rt = any_db_runtime
-    skey, vkey = generate_witness_signer("news.example/witness")
-    service.add_witness(rt, vkey, actor="test")
-    add_events(rt, 3)
-    cp = service.seal_and_checkpoint(rt)
-    _cosign(rt, skey, cp.note)
-    assert _shown(_view(rt), 0)[2] is True
+    vkey, cp = _witnessed_log(rt)
 
     service.remove_witness(rt, vkey, actor="test", reason="the MOU ended")
     assert _shown(_view(rt), 0) == (cp.size, (), False)
@@ -107,12 +114,7 @@ def test_a_row_edited_in_place_is_seen_within_the_ttl(any_db_runtime: Runtime) -
     """What the version cannot see (a key swapped in place, no row count or id changing)
     lasts no longer than VIEW_TTL."""
     rt = any_db_runtime
-    skey, vkey = generate_witness_signer("news.example/witness")
-    service.add_witness(rt, vkey, actor="test")
-    add_events(rt, 3)
-    cp = service.seal_and_checkpoint(rt)
-    _cosign(rt, skey, cp.note)
-    assert _shown(_view(rt), 0)[2] is True
+    _, cp = _witnessed_log(rt)
     _, fake = generate_witness_signer("news.example/witness")
     with rt.db.engine.begin() as conn:
         conn.execute(update(LedgerWitness).values(vkey=fake))

@@ -464,16 +464,6 @@ def public_captions_in(
     return None if found is None else _public(release_id, found)
 
 
-def public_captions_or_none(
-    runtime: Runtime, release_id: int, language: str = "en"
-) -> PublicCaptions | None:
-    """For the release page: the captions when there are approved ones, else None."""
-    try:
-        return public_captions(runtime, release_id, language)
-    except errors.NotFound:
-        return None
-
-
 # --- drafts from speech ------------------------------------------------------------------
 
 

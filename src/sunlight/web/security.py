@@ -200,17 +200,17 @@ class SecurityMiddleware:
         state = AuthState(https=https)
         authorization = headers.get("authorization", "")
         if authorization:
-            scheme, _, credential = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not credential.strip():
+            credential = _bearer(authorization)
+            if credential is None:
                 await _refuse(send, 401, "use Authorization: Bearer TOKEN", bearer=True)
                 return
-            principal = await anyio.to_thread.run_sync(self._token, credential.strip(), now)
+            principal = await anyio.to_thread.run_sync(self._token, credential, now)
             if principal is None:
                 await _refuse(send, 401, "unknown, expired or revoked API token", bearer=True)
                 return
             state.principal = principal
         else:
-            raw = _cookie(headers, cookie_name(https)) or _cookie(headers, COOKIE)
+            raw = _session_cookie(headers, https)
             if raw:
                 state = await anyio.to_thread.run_sync(self._session, raw, now, https)
             if method in UNSAFE and state.session_id is not None:
@@ -273,12 +273,12 @@ class SecurityMiddleware:
         with self.runtime.db.session(read_only=True) as session:
             authorization = headers.get("authorization", "")
             if authorization:
-                scheme, _, credential = authorization.partition(" ")
+                credential = _bearer(authorization)
                 found_token = None
-                if scheme.lower() == "bearer" and credential.strip():
-                    found_token = tokens.authenticate(session, credential.strip(), now, touch=False)
+                if credential is not None:
+                    found_token = tokens.authenticate(session, credential, now, touch=False)
                 return found_token or Principal.public()
-            raw = _cookie(headers, cookie_name(https)) or _cookie(headers, COOKIE)
+            raw = _session_cookie(headers, https)
             found = sessions.resolve(session, raw, now=now, touch=False) if raw else None
             if isinstance(found, sessions.Resolved) and found.signed_in:
                 return sessions.principal_for(found.user, found.auth_session)
@@ -386,6 +386,19 @@ def _origin_allowed(origin: str, scope: Scope, headers: Headers, config: WebSecu
         and (parts.scheme == own_scheme or config.tls)
         and config.host_allowed(parts.netloc)
     )
+
+
+def _bearer(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header; None for anything else."""
+    scheme, _, credential = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
+
+
+def _session_cookie(headers: Headers, https: bool) -> str | None:
+    """The session cookie's value: the ``__Host-`` one over HTTPS, else the plain one."""
+    return _cookie(headers, cookie_name(https)) or _cookie(headers, COOKIE)
 
 
 def _cookie(headers: Headers, name: str) -> str | None:
