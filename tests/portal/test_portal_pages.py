@@ -61,6 +61,26 @@ def test_home_sends_residents_to_the_portal_and_staff_to_their_landing(
     assert landing != "/public" and landing.startswith("/")
 
 
+def test_the_home_page_leads_to_every_public_section_and_both_ways_to_verify(
+    client: TestClient,
+) -> None:
+    """The home page's own text (not only the menu) says what each section is, and how to
+    check a video: in the browser and with the stand-alone checker."""
+    html = client.get("/public").text
+    body = html[html.index("<main") :]
+    for path in (
+        "/public/releases",
+        "/public/requests",
+        "/public/requests/new",
+        "/public/stats",
+        "/public/policies",
+        "/public/data",
+        "/log",
+    ):
+        assert f'href="{path}"' in body, path
+    assert "Verify in my browser" in body and "sunlight-verify" in body
+
+
 def test_a_released_copy_plays_with_range_and_shows_its_badge(
     runtime: Runtime, client: TestClient
 ) -> None:
