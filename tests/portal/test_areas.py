@@ -148,8 +148,10 @@ def test_area_filter_rows_choices_and_page_agree(runtime: Runtime, client: TestC
         else:
             assert area in (CENTRAL, EAST) and shown["area_note"] is None
     everything = client.get("/public/releases").text
-    assert everything.count("<td>Area not published</td>") == len(hidden | unpublished)
-    assert everything.count(f"<td>{CENTRAL}</td>") == 2
+    assert everything.count('<td data-label="Area">Area not published</td>') == len(
+        hidden | unpublished
+    )
+    assert everything.count(f'<td data-label="Area">{CENTRAL}</td>') == 2
 
 
 def test_a_new_nonpublic_flag_hides_the_area_on_cached_list_pages_at_once(

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sunlight.incidents.models import Incident
+from sunlight.incidents.terms import INCIDENT_TYPES
 from sunlight.portal import datasets, lists, open_data, views
 from sunlight.portal.datasets import Dataset, Field
 from sunlight.runtime import Runtime
@@ -123,8 +124,9 @@ def test_release_list_downloads_agree_with_the_page(runtime: Runtime, client: Te
         assert f'href="/public/releases/{row["id"]}"' in page
         assert row["page"] == f"/public/releases/{row['id']}"
         assert client.get(row["page"]).status_code == 200
-        assert f"<td>{row['incident_type']}</td>" in page
-        assert f"<td>{row['incident_date']}</td>" in page
+        label = INCIDENT_TYPES[str(row["incident_type"])]
+        assert f'<td data-label="Incident type">{label}</td>' in page
+        assert f'<td data-label="Incident date">{row["incident_date"]}</td>' in page
     # newest release first, as the page lists them
     assert page.index(f"Release {ids[0]}<") < page.index(f"Release {ids[1]}<")
     for row in body["rows"]:

@@ -157,6 +157,21 @@ def test_release_list_filters_and_pages(runtime: Runtime, client: TestClient) ->
     )
 
 
+def test_the_release_list_names_incident_types_in_the_readers_language(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """The list's rows and its type filter read "Officer-involved shooting" (Spanish on
+    ``?lang=es``), not the code; each cell carries its column's name for narrow screens."""
+    decide(runtime, client, cad="KC26-007004", seal=False)
+    html = client.get("/public/releases").text
+    assert '<td data-label="Incident type">Officer-involved shooting</td>' in html
+    assert '<option value="officer-involved-shooting" >Officer-involved shooting</option>' in html
+    assert ">officer-involved-shooting<" not in html
+    spanish = client.get("/public/releases?lang=es").text
+    assert ">Officer-involved shooting<" not in spanish
+    assert 'data-label="Tipo de incidente"' in spanish
+
+
 def test_request_log_page_names_no_requester(runtime: Runtime, client: TestClient) -> None:
     filed = client.post(
         "/api/public/requests",

@@ -1,5 +1,6 @@
 """How the records-request vocabulary (statuses, due states, requester types, the fixed
-notes and timeline lines) reads on the public pages, in the reader's language.
+notes and timeline lines) and the incident types read on the public pages, in the
+reader's language.
 
 The domain keeps its English codes and stored texts; these are only the words shown. A text
 with no translation (a staff member's message, a holiday's name) is shown as written."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import jinja2
 
+from sunlight.incidents.terms import INCIDENT_TYPES
 from sunlight.portal.i18n import N_, gettext
 
 STATUS: dict[str, str] = {
@@ -86,4 +88,6 @@ def install(env: jinja2.Environment) -> None:
     env.globals["due_state_label"] = _label(DUE_STATE)
     env.globals["requester_label"] = _label(REQUESTER)
     env.globals["category_label"] = _label(CATEGORY)
+    #: an incident type's name (the incident vocabulary's English, translated in relpage.po)
+    env.globals["incident_type_label"] = _label(INCIDENT_TYPES)
     env.globals["known_text"] = text
