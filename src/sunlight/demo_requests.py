@@ -462,12 +462,13 @@ def first_tracking_link(folder: Path) -> str | None:
 
 
 def records_request_lines(folder: Path, base_url: str) -> list[str]:
-    """Where the public asks for records and follows a request, for the demo banner."""
+    """The public portal, where the public asks for records and follows a request, and where
+    staff work them: for the demo banner."""
     lines = [
-        f"Records requests: the public asks at {base_url}/public/requests/new (no account); "
-        f"the public request log is {base_url}/api/public/requests; staff work them at "
-        f"{base_url}/requests and releases at {base_url}/releases; released copies are "
-        f"listed at {base_url}/api/public/releases.",
+        f"The public portal (no account): {base_url}/public (released footage, the request "
+        f"log, statistics, policies, open data); the public asks for records at "
+        f"{base_url}/public/requests/new. Staff work requests at {base_url}/requests and "
+        f"releases at {base_url}/releases.",
     ]
     link = first_tracking_link(folder)
     if link is not None:
