@@ -178,6 +178,7 @@ def measure(url: str, repeat: int) -> list[Timing]:
     from sunlight.evidence.models import Officer, Recording
 
     db = Database(url)
+    now = datetime.now(UTC)  # the shares were filled to expire 30 days from the fill
     with db.session(read_only=True) as session:
         kcpd = session.scalars(select(Agency).where(Agency.short_name == "KCPD")).one()
         officer = session.get(Officer, 1)
@@ -196,17 +197,22 @@ def measure(url: str, repeat: int) -> list[Timing]:
             lambda: visible(
                 staff("officer", "officer", officer_id=1, unit=officer.unit),
                 Permission.RECORDING_LIST,
+                now=now,
             ),
         ),
         (
             "supervisor",
             lambda: visible(
-                staff("sergeant", "supervisor", unit=officer.unit), Permission.RECORDING_LIST
+                staff("sergeant", "supervisor", unit=officer.unit),
+                Permission.RECORDING_LIST,
+                now=now,
             ),
         ),
         (
             "records custodian",
-            lambda: visible(staff("custodian", "records-custodian"), Permission.RECORDING_LIST),
+            lambda: visible(
+                staff("custodian", "records-custodian"), Permission.RECORDING_LIST, now=now
+            ),
         ),
     ]
     order = (Recording.recorded_at.desc().nulls_last(), Recording.id.desc())

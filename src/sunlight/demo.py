@@ -1,13 +1,15 @@
 """Demo data: officers, donor-funded cameras, recordings (one with faces, to redact), incidents,
 a CAD export to import, a demo witness and a demo C2PA signing key.
 
-Every demo recording, incident and CAD call is dated on ``DEMO_DAY`` (8 May 2026), so the
+Every demo clip, incident and CAD call is dated on ``DEMO_DAY`` (8 May 2026), so the
 README's examples (``compliance report --month 2026-05``, ``retention run --dry-run --as-of
 2027-01-01``) stay true whenever the demo is loaded; records requests are dated relative to
-the demo's clock (``today``: when it is loaded), so the open ones are not overdue. The demo
-is loaded today, so each demo recording counts as a late upload in May's compliance report,
-and recordings no incident claims fall due under the 180-day non-evidentiary rule (a
-running ``serve`` schedules them for deletion).
+the demo's clock (``today``: when it is loaded), so the open ones are not overdue. The
+statistics data (``demo_stats.py``) fills the twelve months up to ``today``, the range
+``/public/stats`` shows by default, so its charts are full whenever the demo is loaded (a
+test pins ``today`` for known dates). The demo is loaded today, so each demo clip counts
+as a late upload in May's compliance report, and recordings no incident claims fall due
+under the 180-day non-evidentiary rule (a running ``serve`` schedules them for deletion).
 
 Idempotent: officers and cameras are matched by badge and serial, clips by file name,
 incidents by CAD number; keys already in place are kept.
@@ -329,7 +331,8 @@ def load_demo(
     counts["pending_outside"] = ensure_demo_pending(runtime, today)
     counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder, today=today)
     counts["witness"] = _ensure_witness(runtime)
-    counts["stats"] = ensure_demo_stats(runtime, DEMO_DAY)  # demo_stats.py: /public/stats
+    # demo_stats.py: a year of statistics up to the load day, what /public/stats shows
+    counts["stats"] = ensure_demo_stats(runtime, today)
     counts["policy_proposals"] = ensure_demo_policies(runtime)
     return counts
 

@@ -4,10 +4,13 @@ in two patrol units, a year of recordings (metadata and a few placeholder bytes,
 video: they are marked unplayable and say so), incidents with and without footage, records
 requests answered over the months, and accesses to footage with their stated purposes.
 
-Dates are the twelve months up to ``anchor`` (the demo passes its demo day, 8 May 2026, so
-no month after it gains recordings: the compliance page's "latest recordings" stays that
-month); the statistics page shows the last 12 months by default. Custody events (ingests,
-links, views) happen at load time: the custody log refuses backdated events.
+Dates are the twelve months up to ``now``, the demo's clock (the day it is loaded, which
+``sunlight demo`` takes from the wall clock and a test may pin): the statistics page shows
+the last 12 months by default, so whenever the demo is loaded every chart of that default
+range has something (a demo dated on a fixed day would fall out of the range a year on).
+The accesses to footage with their stated purposes are custody events stamped at ``now``
+too (at load time, as the custody log wants: it refuses events backdated behind newer
+ones); the ingests and links are stamped when appended.
 Idempotent: nothing is added when the first demo camera of this module already exists.
 """
 
@@ -19,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from sunlight.access.models import User, UserRole
-from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.evidence.models import Device, Officer, Recording
 from sunlight.incidents import service as incidents
@@ -56,10 +58,9 @@ ACCESSES = (
 )
 
 
-def ensure_demo_stats(runtime: Runtime, anchor: datetime | None = None) -> int:
-    """Add the statistics demo data once, dated in the twelve months up to ``anchor``
-    (default: now); returns how many recordings it added."""
-    now = anchor or utcnow()
+def ensure_demo_stats(runtime: Runtime, now: datetime) -> int:
+    """Add the statistics demo data once, dated in the twelve months up to ``now`` (the
+    demo's clock); returns how many recordings it added."""
     with runtime.db.session(read_only=True) as session:
         if session.scalar(select(Device.id).where(Device.serial == SERIAL.format(1))):
             return 0
@@ -67,7 +68,7 @@ def ensure_demo_stats(runtime: Runtime, anchor: datetime | None = None) -> int:
     officers = _officers(runtime)
     added = _year(runtime, officers, now)
     _requests(runtime, now)
-    _accesses(runtime)
+    _accesses(runtime, now)
     return added
 
 
@@ -215,7 +216,8 @@ def _requests(runtime: Runtime, now: datetime) -> None:
                 requests.transition(session, request, Status.FULFILLED, actor=ACTOR, now=answered)
 
 
-def _accesses(runtime: Runtime) -> None:
+def _accesses(runtime: Runtime, now: datetime) -> None:
+    """Views with their stated purposes, and refused attempts, at ``now``."""
     with runtime.db.session() as session:
         users = {
             role: user_id
@@ -246,6 +248,7 @@ def _accesses(runtime: Runtime) -> None:
                     object_id=target,
                     reason=reason,
                     details={"rule": "demo", "demo": "statistics"},
+                    at=now,
                 )
         officer = users.get("officer")
         if officer is not None and assembly is not None:
@@ -259,4 +262,5 @@ def _accesses(runtime: Runtime) -> None:
                     outcome=Outcome.DENIED,
                     reason="curious about the protest",
                     details={"rule": "first-amendment-purpose", "demo": "statistics"},
+                    at=now,
                 )

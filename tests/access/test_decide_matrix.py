@@ -43,6 +43,8 @@ REASONS: dict[str, str | None] = {
     "purpose": "criminal-investigation: case 24-1187",
 }
 PURPOSE = REASONS["purpose"]
+#: The moment every decision is taken at (the world's shares are active or expired then).
+NOW = data.WHEN
 
 RESOURCE_PERMISSIONS = sorted(p for p in Permission if INFO[p].resource is not None)
 OTHER_PERMISSIONS = sorted(p for p in Permission if INFO[p].resource is None)
@@ -166,13 +168,15 @@ def compute(session: Session, world: World) -> list[str]:
                 if resource_id is None:
                     continue
                 cells = {
-                    label: cell(decide(session, principal, permission, resource_id, reason=r))
+                    label: cell(
+                        decide(session, principal, permission, resource_id, now=NOW, reason=r)
+                    )
                     for label, r in REASONS.items()
                 }
                 lines.append(_line(who, permission, what, cells))
         for permission in OTHER_PERMISSIONS:
             cells = {
-                label: cell(decide(None, principal, permission, reason=r))
+                label: cell(decide(None, principal, permission, now=NOW, reason=r))
                 for label, r in REASONS.items()
             }
             lines.append(_line(who, permission, "-", cells))
@@ -232,7 +236,9 @@ def test_lists_equal_single_checks(runtime: Runtime) -> None:
                 assert kind is not None
                 table = conditions.resource_table(kind)
                 listed = set(
-                    session.scalars(select(table.id_column).where(visible(principal, permission)))
+                    session.scalars(
+                        select(table.id_column).where(visible(principal, permission, now=NOW))
+                    )
                 )
                 ids = {
                     i for r in world.resources.values() if (i := r.id_for(permission)) is not None
@@ -240,7 +246,7 @@ def test_lists_equal_single_checks(runtime: Runtime) -> None:
                 allowed = {
                     i
                     for i in ids
-                    if decide(session, principal, permission, i, reason=PURPOSE).allowed
+                    if decide(session, principal, permission, i, now=NOW, reason=PURPOSE).allowed
                 }
                 if listed != allowed:
                     mismatches.append(
@@ -250,16 +256,20 @@ def test_lists_equal_single_checks(runtime: Runtime) -> None:
                     Permission.RECORDING_LIST if kind == "recording" else Permission.INCIDENT_VIEW
                 )
                 in_scope = set(
-                    session.scalars(select(table.id_column).where(visible(principal, scope)))
+                    session.scalars(
+                        select(table.id_column).where(visible(principal, scope, now=NOW))
+                    )
                 )
                 for i in ids:
-                    decision = decide(session, principal, permission, i)
+                    decision = decide(session, principal, permission, i, now=NOW)
                     if decision.in_scope != (i in in_scope) and decision.rule != "token-scope":
                         mismatches.append(f"{who} {permission} {i}: in_scope {decision.in_scope}")
                     if i in allowed and i not in in_scope:  # nothing is done to the unseen
                         mismatches.append(f"{who} {permission} {i}: allowed out of scope (404)")
                 if permission in (Permission.RECORDING_LIST, Permission.INCIDENT_VIEW):
-                    bare = {i for i in ids if decide(session, principal, permission, i).allowed}
+                    bare = {
+                        i for i in ids if decide(session, principal, permission, i, now=NOW).allowed
+                    }
                     if bare != listed:
                         mismatches.append(f"{who} {permission} without a reason: {sorted(bare)}")
     assert not mismatches, "\n".join(mismatches)

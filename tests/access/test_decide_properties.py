@@ -521,7 +521,7 @@ def _listed(session: Session, principal: Principal, permission: Permission) -> s
     kind = INFO[permission].resource
     assert kind is not None
     column = conditions.resource_table(kind).id_column
-    return set(session.scalars(select(column).where(visible(principal, permission))))
+    return set(session.scalars(select(column).where(visible(principal, permission, now=data.WHEN))))
 
 
 RESOURCE_PERMISSIONS = RECORDING_PERMISSIONS + INCIDENT_PERMISSIONS
@@ -579,7 +579,9 @@ def test_decide_allows_exactly_what_the_reference_allows(
                 else:
                     targets = list(_targets(built, permission))
                 for index, resource_id in targets:
-                    got = decide(session, principal, permission, resource_id, reason=reason)
+                    got = decide(
+                        session, principal, permission, resource_id, now=data.WHEN, reason=reason
+                    )
                     want = ref.decide(policy, permission, index, reason)
                     assert (got.allowed, got.rule) == want, (
                         f"{permission} on #{index} with {reason!r} for {spec}: "
@@ -629,7 +631,9 @@ def test_lists_return_exactly_what_single_checks_allow(
                 checked = {
                     rid
                     for _, rid in targets
-                    if decide(session, principal, permission, rid, reason=REASONS[4]).allowed
+                    if decide(
+                        session, principal, permission, rid, now=data.WHEN, reason=REASONS[4]
+                    ).allowed
                 }
                 assert checked == listed, (
                     f"{permission} for {spec}: checks {checked}, list {listed}"
@@ -656,7 +660,7 @@ def test_in_scope_is_the_list_permission(
                     Permission.RECORDING_LIST if kind == "recording" else Permission.INCIDENT_VIEW
                 )
                 for index, rid in _targets(built, permission):
-                    got = decide(session, principal, permission, rid, reason=reason)
+                    got = decide(session, principal, permission, rid, now=data.WHEN, reason=reason)
                     if got.rule == "token-scope":
                         continue
                     assert got.in_scope == ref.visible(policy, scope, index), (
@@ -686,7 +690,7 @@ def test_a_condition_that_is_unknown_does_not_hide_a_row(runtime: Runtime) -> No
         allowed = {
             i
             for i in (no_unit, mine, other)
-            if decide(session, principal, Permission.INCIDENT_VIEW, i).allowed
+            if decide(session, principal, Permission.INCIDENT_VIEW, i, now=data.WHEN).allowed
         }
         assert allowed == {no_unit, other}
         assert listed == allowed

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
@@ -30,7 +29,7 @@ from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from sunlight.web.deps import current_principal
 from tests.access.route_table import route_list
-from tests.access.test_decide_matrix import PURPOSE, World, build_world
+from tests.access.test_decide_matrix import NOW, PURPOSE, World, build_world
 
 PARAM = re.compile(r"{([a-z_]+)}")
 #: Sample values for path parameters other than the resource's own id.
@@ -91,10 +90,11 @@ def test_no_route_is_looser_than_the_policy(world_app: tuple[Runtime, World, Fas
     problems: list[str] = []
     holder: dict[str, Principal] = {}
     app.dependency_overrides[current_principal] = lambda: holder["principal"]
+    app.state.clock = lambda: NOW  # the routes decide at the moment the matrix does
     with TestClient(app, raise_server_exceptions=False) as client:
         for who, principal in world.principals.items():
             # freshly re-authenticated, so step-up permissions are decided by the policy alone
-            holder["principal"] = dataclasses.replace(principal, reauth_at=datetime.now(UTC))
+            holder["principal"] = dataclasses.replace(principal, reauth_at=NOW)
             for route in routes:
                 for what, resource in world.resources.items():
                     resource_id = resource.id_for(route.permission)
@@ -105,7 +105,12 @@ def test_no_route_is_looser_than_the_policy(world_app: tuple[Runtime, World, Fas
                         url = url.replace("{" + name + "}", sample)
                     with runtime.db.session(read_only=True) as session:
                         decision = decide(
-                            session, principal, route.permission, resource_id, reason=PURPOSE
+                            session,
+                            principal,
+                            route.permission,
+                            resource_id,
+                            now=NOW,
+                            reason=PURPOSE,
                         )
                     kwargs: dict[str, object] = {"headers": {"Sunlight-Reason": PURPOSE}}
                     if route.method in ("POST", "PATCH", "PUT"):

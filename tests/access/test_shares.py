@@ -201,14 +201,22 @@ def test_expiry_with_a_frozen_clock(
         assert just_before is not None and just_before.state == "active"
         assert just_after is not None and just_after.state == "expired"
         assert shares.resolve_link(session, raw + "x") is None
-    # today, three days past its expiry: 404, recorded
+    # today (the app's clock is the real one), three days past its expiry: 404, recorded
     assert client.get(f"/s/{raw}").status_code == 404
     [denied] = [e for e in events(runtime, rid, "share.use") if e.outcome == "denied"]
     assert denied.reason == "the link is expired"
-    # nor does the expired share show the recording to anyone through the policy
+    # nor does the expired share show the recording to anyone through the policy, which
+    # judges the expiry at the decision's ``now`` as resolve_link does
+    visitor = shares.link_principal(share)
     with runtime.db.session(read_only=True) as session:
-        decision = decide(session, shares.link_principal(share), Permission.RECORDING_VIEW, rid)
-    assert not decision.allowed and not decision.in_scope
+        before = decide(
+            session, visitor, Permission.RECORDING_VIEW, rid, now=expires_at - timedelta(seconds=1)
+        )
+        after = decide(
+            session, visitor, Permission.RECORDING_VIEW, rid, now=expires_at + timedelta(seconds=1)
+        )
+    assert before.allowed and before.in_scope
+    assert not after.allowed and not after.in_scope
 
 
 def test_share_length_follows_the_policy(
@@ -258,7 +266,7 @@ def test_agency_share_lets_the_prosecutors_office_see_it_until_revoked(
     jcpo = agency_id(runtime, "JCPO")
     lawyer = prosecutor(runtime)
     with runtime.db.session(read_only=True) as session:
-        assert not decide(session, lawyer, Permission.RECORDING_VIEW, rid).in_scope
+        assert not decide(session, lawyer, Permission.RECORDING_VIEW, rid, now=utcnow()).in_scope
     as_principal(custodian(runtime))
     created = share_via_api(
         client,
@@ -270,10 +278,12 @@ def test_agency_share_lets_the_prosecutors_office_see_it_until_revoked(
     )
     assert created["link_token"] is None and created["link_url"] is None
     with runtime.db.session(read_only=True) as session:
-        assert decide(session, lawyer, Permission.RECORDING_VIEW, rid).allowed
-        assert not decide(session, lawyer, Permission.RECORDING_VIEW, other).in_scope
+        assert decide(session, lawyer, Permission.RECORDING_VIEW, rid, now=utcnow()).allowed
+        assert not decide(session, lawyer, Permission.RECORDING_VIEW, other, now=utcnow()).in_scope
         seen = set(
-            session.scalars(select(Recording.id).where(visible(lawyer, Permission.RECORDING_LIST)))
+            session.scalars(
+                select(Recording.id).where(visible(lawyer, Permission.RECORDING_LIST, now=utcnow()))
+            )
         )
     assert seen == {rid}
 
@@ -287,7 +297,7 @@ def test_agency_share_lets_the_prosecutors_office_see_it_until_revoked(
     as_principal(custodian(runtime))
     client.post(f"/api/shares/{created['id']}/revoke", json={"reason": "plea entered"})
     with runtime.db.session(read_only=True) as session:
-        assert not decide(session, lawyer, Permission.RECORDING_VIEW, rid).in_scope
+        assert not decide(session, lawyer, Permission.RECORDING_VIEW, rid, now=utcnow()).in_scope
 
 
 def test_reshare_limits_and_revoking_a_parent_revokes_its_children(
@@ -396,12 +406,16 @@ def test_a_link_reaches_its_recording_and_nothing_else(
             Permission.RECORDING_DOWNLOAD,
             Permission.CUSTODY_VIEW,
         ):
-            assert decide(session, visitor, permission, rid).allowed, permission
-            mine = decide(session, visitor, permission, other)
+            assert decide(session, visitor, permission, rid, now=utcnow()).allowed, permission
+            mine = decide(session, visitor, permission, other, now=utcnow())
             assert not mine.allowed and not mine.in_scope, permission  # 404, not 403
-        assert not decide(session, visitor, Permission.RECORDING_EDIT, rid).allowed
+        assert not decide(session, visitor, Permission.RECORDING_EDIT, rid, now=utcnow()).allowed
         listed = set(
-            session.scalars(select(Recording.id).where(visible(visitor, Permission.RECORDING_LIST)))
+            session.scalars(
+                select(Recording.id).where(
+                    visible(visitor, Permission.RECORDING_LIST, now=utcnow())
+                )
+            )
         )
     assert listed == {rid}
     # as a principal on the staff API it holds no share or audit permission

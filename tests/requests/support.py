@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
-from sunlight.access import sharing_rules
 from sunlight.requests import service
 from sunlight.requests.models import RecordsRequest
 from sunlight.runtime import Runtime
 
 #: Monday 7 December 2026, 10:00 in Kansas City.
 MONDAY = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
-
-
-def pin_share_clock(monkeypatch: pytest.MonkeyPatch, clock: Callable[[], datetime]) -> None:
-    """Put the access policy's share conditions on the test's clock. ``shared_link`` (what a
-    delivery's download link acts under) compares the share's expiry with the wall clock
-    (``sharing_rules.utcnow``), whatever ``now`` the caller passed: a delivery made on
-    ``MONDAY`` (30 days) was refused from 2027-01-06 16:00 UTC on, however the test set its
-    own clock."""
-    monkeypatch.setattr(sharing_rules, "utcnow", clock)
 
 
 def file(runtime: Runtime, now: datetime = MONDAY, **fields: Any) -> tuple[int, str]:

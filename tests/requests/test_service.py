@@ -17,7 +17,7 @@ from sunlight.requests.models import RecordsRequest, RequestEvent
 from sunlight.requests.states import Status
 from sunlight.retention import runner as retention
 from sunlight.runtime import Runtime
-from tests.requests.support import MONDAY, file, load, pin_share_clock
+from tests.requests.support import MONDAY, file, load
 from tests.support.auth import make_session
 from tests.support.evidence_data import add_recording
 
@@ -264,12 +264,12 @@ def test_matching_is_scoped_and_holds_footage(runtime: Runtime) -> None:
     officer = make_session(runtime, roles=("officer",)).principal
     with runtime.db.session(read_only=True) as session:
         found = service.search_footage(
-            session, custodian, date_from=date(2026, 12, 1), date_to=date(2026, 12, 1)
+            session, custodian, date_from=date(2026, 12, 1), date_to=date(2026, 12, 1), now=MONDAY
         )
         assert [r.id for r in found.recordings] == [rec]
         assert far not in [r.id for r in found.recordings]
         seen_by_officer = service.search_footage(
-            session, officer, date_from=date(2026, 12, 1), date_to=date(2026, 12, 1)
+            session, officer, date_from=date(2026, 12, 1), date_to=date(2026, 12, 1), now=MONDAY
         )
         assert seen_by_officer.recordings == []
     with runtime.db.session() as session, pytest.raises(NotFound):
@@ -312,10 +312,7 @@ def _custodian(runtime: Runtime) -> Principal:
     return make_session(runtime, roles=("records-custodian",)).principal
 
 
-def test_depicted_copy_needs_verification_first(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pin_share_clock(monkeypatch, lambda: MONDAY + DAY)  # when the copy is opened, below
+def test_depicted_copy_needs_verification_first(runtime: Runtime) -> None:
     request_id, _ = file(runtime, requester_type="depicted")
     rec = add_recording(runtime, recorded_at=datetime.fromisoformat("2026-12-01T18:00:00+00:00"))
     staff = _custodian(runtime)

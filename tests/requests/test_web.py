@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sunlight.requests.models import RecordsRequest
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
-from tests.requests.support import MONDAY, pin_share_clock
+from tests.requests.support import MONDAY
 from tests.support.auth import sign_in, sign_out
 from tests.support.evidence_data import add_recording
 
@@ -251,10 +251,7 @@ def test_staff_workflow(app_client: TestClient, runtime: Runtime) -> None:
     assert form.status_code == 303
 
 
-def test_depicted_person_copy(
-    app_client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pin_share_clock(monkeypatch, lambda: app_client.app.state.clock())  # type: ignore[attr-defined]
+def test_depicted_person_copy(app_client: TestClient, runtime: Runtime) -> None:
     created = app_client.post(
         "/api/public/requests", json={**BODY, "requester_type": "depicted"}
     ).json()

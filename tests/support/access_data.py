@@ -157,11 +157,10 @@ def add_share(
     expired: bool = False,
     revoked: bool = False,
     can_download: bool = True,
-    now: datetime | None = None,
+    now: datetime = WHEN,
 ) -> int:
-    """A share with an agency (``agency_id``) or through a link (``link=True``). Expiry is
-    relative to the real clock unless ``now`` is given: the share conditions compare with it."""
-    now = now or datetime.now(UTC)
+    """A share with an agency (``agency_id``) or through a link (``link=True``), active,
+    expired or revoked at ``now`` (default ``WHEN``): decide at the same ``now``."""
     share = Share(
         recording_id=recording_id,
         recipient="test recipient",

@@ -5,6 +5,7 @@ and the recording page says whether a copy's manifest is signed (and by whom) or
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,9 @@ from sunlight.redaction.provenance import read_manifest
 from sunlight.runtime import Runtime
 from sunlight.storage import hash_file
 
+#: The demo's clock: its statistics fill the twelve months up to it (2025-12 to 2026-12).
+LOADED = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+
 
 def _render(runtime: Runtime, recording_id: int) -> redaction.JobView:
     detect = redaction.request_detection(runtime, recording_id, actor="test", enqueue=False)
@@ -42,7 +46,7 @@ def _text(html: str) -> str:
 
 
 def test_demo_first_hour(runtime: Runtime, client: TestClient, tmp_path: Path) -> None:
-    load_demo(runtime)
+    load_demo(runtime, today=LOADED)
     home = runtime.settings.home
 
     # The demo witness cosigned: a demo file verifies with the keys the demo wrote to files.
@@ -59,11 +63,12 @@ def test_demo_first_hour(runtime: Runtime, client: TestClient, tmp_path: Path) -
     with pytest.raises(VerificationError):
         check_bundle(bundle, log_key=log_key, witness_keys=[], min_witnesses=1, file_sha256=sha)
 
-    # Pages name demo-only keys, and an empty month points at the month with recordings.
+    # Pages name demo-only keys, and an empty month points at the month with the latest
+    # recordings (the statistics' placeholders, in the twelve months up to the load day).
     assert "demo-only witness" in _text(client.get("/log").text)
-    empty = client.get("/compliance", params={"month": "2026-11"}).text
-    assert 'href="/compliance?month=2026-05"' in empty
-    assert "Nothing was recorded and no incident started in 2026-11" in _text(empty)
+    empty = client.get("/compliance", params={"month": "2025-11"}).text
+    assert 'href="/compliance?month=2026-12"' in empty
+    assert "Nothing was recorded and no incident started in 2025-11" in _text(empty)
     demo_month = client.get("/compliance", params={"month": "2026-05"}).text
     assert 'id="empty-month"' not in demo_month and "26-0508-0342" in demo_month
 

@@ -1,8 +1,11 @@
 """The closed list of conditions the access policy may name.
 
-A condition is SQL: given the principal, it returns a boolean SQLAlchemy expression over a
-resource table (recordings or incidents). A single check runs it with ``id = x``; a list
-runs it as the filter, so a list and a check can never disagree (Datasette's rule).
+A condition is SQL: given the principal and the moment of the decision (``now``, the
+caller's clock), it returns a boolean SQLAlchemy expression over a resource table
+(recordings or incidents). A single check runs it with ``id = x``; a list runs it as the
+filter, so a list and a check can never disagree (Datasette's rule). A condition about time
+(a share's expiry) compares with ``now``, never with the wall clock: the check and the list
+are asked at the same moment, and tests and the demo set it.
 
 Domains register the conditions about their own tables when ``sunlight.models`` imports
 them; ``access`` imports no domain. The policy file is validated against this registry at
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, true
@@ -20,7 +24,8 @@ from sqlalchemy import ColumnElement, true
 from sunlight.access.permissions import ResourceType
 from sunlight.access.principal import Principal
 
-SqlCondition = Callable[[Principal], ColumnElement[bool]]
+#: ``(principal, now) -> SQL``: ``now`` is the moment the question is asked at.
+SqlCondition = Callable[[Principal, datetime], ColumnElement[bool]]
 
 
 @dataclass
@@ -60,10 +65,12 @@ def resource_table(kind: ResourceType) -> ResourceTable:
         raise LookupError(f"no table registered for resource type {kind!r}") from None
 
 
-def sql_for(name: str, resource: ResourceType, principal: Principal) -> ColumnElement[bool]:
+def sql_for(
+    name: str, resource: ResourceType, principal: Principal, now: datetime
+) -> ColumnElement[bool]:
     if name == "always":
         return true()
-    return CONDITIONS[name].sql[resource](principal)
+    return CONDITIONS[name].sql[resource](principal, now)
 
 
 def supports(name: str, resource: ResourceType | None) -> bool:

@@ -2,12 +2,16 @@
 (:func:`visible`, a SQL condition that services apply before counting and paging).
 
 A single check on a resource runs the very conditions a list filters by, with ``id = x``,
-in one query; so a list and a detail page cannot disagree.
+in one query; so a list and a detail page cannot disagree. Both take ``now``, the moment
+the question is asked at (the caller's clock: the web app's ``app.state.clock``, a job's
+``as_of``), which conditions about time (a share's expiry) compare with; neither reads the
+wall clock.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
@@ -98,9 +102,10 @@ def _token_blocks(principal: Principal, permission: Permission) -> bool:
     return principal.granted is not None and permission not in principal.granted
 
 
-def visible(principal: Principal, permission: Permission) -> ColumnElement[bool]:
+def visible(principal: Principal, permission: Permission, *, now: datetime) -> ColumnElement[bool]:
     """The SQL condition for the resources of ``permission``'s type that ``principal`` may
-    act on with it (obligations such as a reason are asked for when acting, not listing)."""
+    act on with it at ``now`` (obligations such as a reason are asked for when acting, not
+    listing)."""
     resource = INFO[permission].resource
     if resource is None:
         raise ValueError(f"{permission} is not checked against a resource")
@@ -109,12 +114,16 @@ def visible(principal: Principal, permission: Permission) -> ColumnElement[bool]
         return false()
     rules = _rules(policy, principal, permission)
     allows = [
-        conditions.sql_for(r.condition, resource, principal) for r in rules if r.effect == "allow"
+        conditions.sql_for(r.condition, resource, principal, now)
+        for r in rules
+        if r.effect == "allow"
     ]
     if not allows:
         return false()
     denies = [
-        conditions.sql_for(r.condition, resource, principal) for r in rules if r.effect == "deny"
+        conditions.sql_for(r.condition, resource, principal, now)
+        for r in rules
+        if r.effect == "deny"
     ]
     allowed = or_(*allows)
     if not denies:
@@ -130,12 +139,14 @@ def decide(
     permission: Permission,
     resource_id: int | None = None,
     *,
+    now: datetime,
     reason: Reason | str | None = None,
     scope_permission: Permission | None = None,
 ) -> Decision:
-    """Decide one request. For a resource-checked permission, ``resource_id`` names the
-    resource and ``session`` reads it; ``scope_permission`` (default: the list permission
-    of its type) says whether the resource is in scope at all (404) or refused (403)."""
+    """Decide one request at ``now``. For a resource-checked permission, ``resource_id``
+    names the resource and ``session`` reads it; ``scope_permission`` (default: the list
+    permission of its type) says whether the resource is in scope at all (404) or refused
+    (403). The conditions are those :func:`visible` filters a list by, at the same ``now``."""
     policy, sha = _policy()
     if isinstance(reason, str):
         reason = Reason.parse(reason, policy)
@@ -166,10 +177,10 @@ def decide(
             f"{resource}:list" if resource == "recording" else f"{resource}:view"
         )
         columns = [
-            conditions.sql_for(r.condition, resource, principal).label(f"r{i}")
+            conditions.sql_for(r.condition, resource, principal, now).label(f"r{i}")
             for i, r in enumerate(rules)
         ]
-        columns.append(visible(principal, scope).label("in_scope"))
+        columns.append(visible(principal, scope, now=now).label("in_scope"))
         row = session.execute(select(*columns).where(table.id_column == resource_id)).one_or_none()
         if row is None:
             return decision(False, DEFAULT_DENY, "no such resource", in_scope=False, exists=False)
@@ -219,9 +230,10 @@ def can(
     permission: Permission,
     resource_id: int | None = None,
     *,
+    now: datetime,
     reason: Reason | str | None = None,
 ) -> bool:
-    return decide(session, principal, permission, resource_id, reason=reason).allowed
+    return decide(session, principal, permission, resource_id, now=now, reason=reason).allowed
 
 
 def may_ever(principal: Principal, permission: Permission) -> bool:

@@ -1,34 +1,37 @@
-"""The access policy's conditions about shares (registered at start-up)."""
+"""The access policy's conditions about shares (registered at start-up). A share holds
+until it expires or is revoked: its expiry is compared with the decision's ``now``."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, false, select
 
 from sunlight.access.conditions import register, resource_table
 from sunlight.access.models import Share
 from sunlight.access.principal import Principal
-from sunlight.db.base import utcnow
 
 
-def _active() -> ColumnElement[bool]:
-    return and_(Share.revoked_at.is_(None), Share.expires_at > utcnow())
+def active(now: datetime) -> ColumnElement[bool]:
+    """The share is unrevoked and unexpired at ``now``."""
+    return and_(Share.revoked_at.is_(None), Share.expires_at > now)
 
 
-def shared_with_agency(principal: Principal) -> ColumnElement[bool]:
+def shared_with_agency(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.agency_id is None:
         return false()
     ids = resource_table("recording").id_column
     return ids.in_(  # type: ignore[no-any-return]
-        select(Share.recording_id).where(Share.agency_id == principal.agency_id, _active())
+        select(Share.recording_id).where(Share.agency_id == principal.agency_id, active(now))
     )
 
 
-def shared_link(principal: Principal) -> ColumnElement[bool]:
+def shared_link(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.share_id is None:
         return false()
     ids = resource_table("recording").id_column
     return ids.in_(  # type: ignore[no-any-return]
-        select(Share.recording_id).where(Share.id == principal.share_id, _active())
+        select(Share.recording_id).where(Share.id == principal.share_id, active(now))
     )
 
 

@@ -263,12 +263,15 @@ def draft(recording_id: Id, body: DraftIn, runtime: RuntimeDep, access: EditAcce
 @router.get("/api/captions/jobs/{job_id}", summary="A speech draft job's progress")
 def job(
     job_id: Id,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.CAPTION_VIEW))],
 ) -> JobOut:
     found = service.get_job(runtime, job_id)
     try:
-        check(runtime, actor, Permission.CAPTION_VIEW, found.recording_id, None)
+        check(
+            runtime, actor, Permission.CAPTION_VIEW, found.recording_id, None, now=now_for(request)
+        )
     except NotFound:
         raise NotFound(f"no caption job {job_id}") from None
     return JobOut.of(found)

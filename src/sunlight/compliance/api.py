@@ -3,7 +3,7 @@ CSV imports of CAD calls and use-of-force reports."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
@@ -19,7 +19,7 @@ from sunlight.errors import NotFound
 from sunlight.evidence import service as evidence
 from sunlight.runtime import Runtime
 from sunlight.validation import SmallId, check_date, column_length
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import require
 from sunlight.web.pages import latest_recorded_month, render
 
@@ -52,18 +52,20 @@ class ReviewIn(BaseModel):
     notes: str = Field(default="", max_length=5000)
 
 
-def _scope(actor: Principal) -> ColumnElement[bool]:
-    """The review queue holds the recordings the principal may list (a unit's, for its
-    supervisor)."""
-    return visible(actor, Permission.RECORDING_LIST)
+def _scope(actor: Principal, now: datetime) -> ColumnElement[bool]:
+    """The review queue holds the recordings the principal may list at ``now`` (a unit's,
+    for its supervisor)."""
+    return visible(actor, Permission.RECORDING_LIST, now=now)
 
 
-def _review_in_scope(runtime: Runtime, actor: Principal, item_id: int) -> None:
+def _review_in_scope(runtime: Runtime, actor: Principal, item_id: int, now: datetime) -> None:
     with runtime.db.session(read_only=True) as session:
         item = session.get(ReviewItem, item_id)
         if (
             item is None
-            or not decide(session, actor, Permission.RECORDING_LIST, item.recording_id).allowed
+            or not decide(
+                session, actor, Permission.RECORDING_LIST, item.recording_id, now=now
+            ).allowed
         ):
             raise NotFound(f"no review item {item_id}")
 
@@ -109,6 +111,7 @@ def api_public(
 
 @router.get("/api/compliance/review", summary="The random-review queue")
 def api_queue(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
     month: str | None = None,
@@ -118,7 +121,9 @@ def api_queue(
         which = _month(month) if month else None
         return [
             _item(i)
-            for i in service.review_queue(session, which, open_only=open_only, where=_scope(actor))
+            for i in service.review_queue(
+                session, which, open_only=open_only, where=_scope(actor, now_for(request))
+            )
         ]
 
 
@@ -139,10 +144,11 @@ def api_draw(
 def api_review(
     item_id: SmallId,
     body: ReviewIn,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
 ) -> dict[str, Any]:
-    _review_in_scope(runtime, actor, item_id)
+    _review_in_scope(runtime, actor, item_id, now_for(request))
     with runtime.db.session() as session:
         item = service.complete_review(
             session, item_id, outcome=body.outcome, notes=body.notes, actor=actor.id
@@ -257,7 +263,7 @@ def _page(
             "compliance.html",
             status_code=status_code,
             report=service.report(session, month),
-            queue=service.review_queue(session, month, where=_scope(actor)),
+            queue=service.review_queue(session, month, where=_scope(actor, now_for(request))),
             policy=load_policy(),
             month=str(month),
             latest_month=latest_recorded_month(session),
@@ -311,12 +317,13 @@ def draw_form(
 @router.post("/compliance/review/{item_id}", include_in_schema=False)
 def review_form(
     item_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
     outcome: Annotated[str, Form()],
     notes: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    _review_in_scope(runtime, actor, item_id)
+    _review_in_scope(runtime, actor, item_id, now_for(request))
     with runtime.db.session() as session:
         item = service.complete_review(
             session, item_id, outcome=outcome, notes=notes, actor=actor.id

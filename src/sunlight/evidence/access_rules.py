@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, false, select
 
 from sunlight.access.conditions import register, register_resource
@@ -14,19 +16,19 @@ VULNERABLE_FLAG_KINDS = ("vulnerable", "minor", "sex-crime-victim")
 register_resource("recording", Recording, Recording.id)
 
 
-def own_recording(principal: Principal) -> ColumnElement[bool]:
+def own_recording(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.officer_id is None:
         return false()
     return Recording.officer_id == principal.officer_id
 
 
-def own_unit(principal: Principal) -> ColumnElement[bool]:
+def own_unit(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if not principal.unit:
         return false()
     return Recording.officer_id.in_(select(Officer.id).where(Officer.unit == principal.unit))
 
 
-def vulnerable(principal: Principal) -> ColumnElement[bool]:
+def vulnerable(principal: Principal, now: datetime) -> ColumnElement[bool]:
     # IN (uncorrelated), not a correlated EXISTS: PostgreSQL costs the EXISTS per row, which
     # on a large archive pushed a supervisor's count over the JIT threshold (0.5 s of JIT
     # compiling for a 0.1 s query; see bench/access_bench.py). Same rows: recording_id is

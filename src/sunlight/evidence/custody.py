@@ -146,14 +146,16 @@ def recently_recorded(
     object_type: str,
     object_id: str | int,
     within: timedelta,
+    now: datetime,
 ) -> bool:
-    """Whether the same actor already did the same thing to the same object lately.
+    """Whether the same actor already did the same thing to the same object within
+    ``within`` before ``now`` (the caller's clock, the one its events are stamped with).
 
     A video player issues dozens of Range requests for one viewing; logging each would
     bury the record. One event per actor, object and action per window keeps every
     access visible without the noise.
     """
-    since = utcnow() - within
+    since = now - within
     found = session.execute(
         select(CustodyEvent.id)
         .where(

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, false, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from sunlight.access import Permission, Principal, Reason, decide, load_access_policy
 from sunlight.access.decide import DEFAULT_DENY
 from sunlight.access.models import Agency, Share
+from sunlight.access.sharing_rules import active
 from sunlight.db.base import utcnow
 from sunlight.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sunlight.evidence.custody import Action, Outcome, record
@@ -202,7 +203,9 @@ def create_share(
     if link:
         # A link that the policy's restrictions would refuse anyway (footage of vulnerable
         # people, say) is refused now rather than handed out broken.
-        opened = decide(session, link_principal(share), Permission.RECORDING_VIEW, recording_id)
+        opened = decide(
+            session, link_principal(share), Permission.RECORDING_VIEW, recording_id, now=now
+        )
         if not opened.allowed and opened.rule != DEFAULT_DENY:
             raise Forbidden(
                 f"a share link cannot open this recording: {opened.reason}",
@@ -328,7 +331,7 @@ def list_shares(
     if agency_id is not None:
         where.append(Share.agency_id == agency_id)
     if active_only:
-        where.append(and_(Share.revoked_at.is_(None), Share.expires_at > now))
+        where.append(active(now))
     if before_id is not None:
         where.append(Share.id < before_id)
     query = select(Share).where(*where).order_by(Share.id.desc()).limit(min(limit, MAX_LIST))

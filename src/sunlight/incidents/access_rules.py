@@ -4,13 +4,14 @@ officers' statements, for incidents and for the recordings linked to them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, select
 
 from sunlight.access.conditions import register, register_resource
 from sunlight.access.models import Share
 from sunlight.access.principal import Principal
-from sunlight.db.base import utcnow
+from sunlight.access.sharing_rules import active
 from sunlight.evidence.models import Officer, Recording
 from sunlight.incidents.models import Complaint, Incident, IncidentOfficer, IncidentRecording
 
@@ -30,23 +31,23 @@ def _linked(incident_condition: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-def _assigned(principal: Principal) -> ColumnElement[bool]:
+def _assigned(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.agency_id is None:
         return false()
     return Incident.agency_id == principal.agency_id
 
 
-def _held_by_other(principal: Principal) -> ColumnElement[bool]:
+def _held_by_other(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.agency_id is None:
         return Incident.agency_id.is_not(None)
     return and_(Incident.agency_id.is_not(None), Incident.agency_id != principal.agency_id)
 
 
-def _first_amendment(principal: Principal) -> ColumnElement[bool]:
+def _first_amendment(principal: Principal, now: datetime) -> ColumnElement[bool]:
     return Incident.type.in_(FIRST_AMENDMENT_TYPES)
 
 
-def _complaint_handled(principal: Principal) -> ColumnElement[bool]:
+def _complaint_handled(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.agency_id is None:
         return false()
     return exists().where(
@@ -54,7 +55,7 @@ def _complaint_handled(principal: Principal) -> ColumnElement[bool]:
     )
 
 
-def _involved(principal: Principal) -> ColumnElement[bool]:
+def _involved(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.officer_id is None:
         return false()
     return exists().where(
@@ -63,7 +64,7 @@ def _involved(principal: Principal) -> ColumnElement[bool]:
     )
 
 
-def _before_statement(principal: Principal) -> ColumnElement[bool]:
+def _before_statement(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.officer_id is None:
         return false()
     return and_(
@@ -76,16 +77,16 @@ def _before_statement(principal: Principal) -> ColumnElement[bool]:
     )
 
 
-def _own_unit(principal: Principal) -> ColumnElement[bool]:
+def _own_unit(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if not principal.unit:
         return false()
     return Incident.unit == principal.unit
 
 
 def _for_recordings(
-    condition: Callable[[Principal], ColumnElement[bool]],
-) -> Callable[[Principal], ColumnElement[bool]]:
-    return lambda principal: _linked(condition(principal))
+    condition: Callable[[Principal, datetime], ColumnElement[bool]],
+) -> Callable[[Principal, datetime], ColumnElement[bool]]:
+    return lambda principal, now: _linked(condition(principal, now))
 
 
 for name, description, condition in [
@@ -116,14 +117,10 @@ for name, description, condition in [
     register(name, description, "recording", _for_recordings(condition))
 
 
-def _shared_with_agency(principal: Principal) -> ColumnElement[bool]:
+def _shared_with_agency(principal: Principal, now: datetime) -> ColumnElement[bool]:
     if principal.agency_id is None:
         return false()
-    shared = select(Share.recording_id).where(
-        Share.agency_id == principal.agency_id,
-        Share.revoked_at.is_(None),
-        Share.expires_at > utcnow(),
-    )
+    shared = select(Share.recording_id).where(Share.agency_id == principal.agency_id, active(now))
     return exists().where(
         IncidentRecording.incident_id == Incident.id, IncidentRecording.recording_id.in_(shared)
     )

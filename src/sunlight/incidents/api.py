@@ -31,7 +31,7 @@ from sunlight.validation import (
     check_datetime,
     column_length,
 )
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import Access, incident_for, require
 from sunlight.web.pages import render
 
@@ -79,10 +79,12 @@ class AgencyIn(BaseModel):
     short_name: str = Field(min_length=1, max_length=column_length(Agency.short_name))
 
 
-def _detail(runtime: Runtime, incident_id: SmallId, principal: Principal) -> dict[str, Any]:
+def _detail(
+    runtime: Runtime, incident_id: SmallId, principal: Principal, now: datetime
+) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
         incident = service.get_incident(session, incident_id)
-        doc = _summary(incident, _listable(session, principal, [incident]))
+        doc = _summary(incident, _listable(session, principal, [incident], now))
         doc["allowed_transitions"] = service.allowed_transitions(incident)
         doc["suggestions"] = [
             {
@@ -92,7 +94,7 @@ def _detail(runtime: Runtime, incident_id: SmallId, principal: Principal) -> dic
                 "officer": r.officer.badge_number if r.officer else None,
             }
             for r in service.suggestions(
-                session, incident, where=visible(principal, Permission.RECORDING_LIST)
+                session, incident, where=visible(principal, Permission.RECORDING_LIST, now=now)
             )
         ]
         doc["custody_history"] = [
@@ -108,16 +110,18 @@ def _detail(runtime: Runtime, incident_id: SmallId, principal: Principal) -> dic
         return doc
 
 
-def _listable(session: Session, principal: Principal, found: list[Incident]) -> set[int]:
-    """Of the incidents' linked recordings, those the principal may list: an incident
-    shows only those (one query for a whole list)."""
+def _listable(
+    session: Session, principal: Principal, found: list[Incident], now: datetime
+) -> set[int]:
+    """Of the incidents' linked recordings, those the principal may list at ``now``: an
+    incident shows only those (one query for a whole list)."""
     ids = sorted({link.recording_id for incident in found for link in incident.links})
     if not ids:
         return set()
     return set(
         session.scalars(
             select(Recording.id).where(
-                Recording.id.in_(ids), visible(principal, Permission.RECORDING_LIST)
+                Recording.id.in_(ids), visible(principal, Permission.RECORDING_LIST, now=now)
             )
         )
     )
@@ -129,10 +133,12 @@ def _summary(incident: Incident, listable: set[int]) -> dict[str, Any]:
     return doc
 
 
-def _recording_in_scope(runtime: Runtime, principal: Principal, recording_id: int) -> None:
+def _recording_in_scope(
+    runtime: Runtime, principal: Principal, recording_id: int, now: datetime
+) -> None:
     """Linking names a recording too: one the principal cannot see answers 404."""
     with runtime.db.session(read_only=True) as session:
-        decision = decide(session, principal, Permission.RECORDING_LIST, recording_id)
+        decision = decide(session, principal, Permission.RECORDING_LIST, recording_id, now=now)
     if not decision.allowed:
         raise NotFound(f"no recording {recording_id}")
 
@@ -142,27 +148,30 @@ def _recording_in_scope(runtime: Runtime, principal: Principal, recording_id: in
 
 @router.get("/api/incidents", summary="List incidents")
 def api_list(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.INCIDENT_VIEW))],
     type: str | None = None,
     status: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[dict[str, Any]]:
+    now = now_for(request)
     with runtime.db.session(read_only=True) as session:
         found = service.list_incidents(
             session,
             type=type,
             status=status,
             text=q,
-            where=visible(actor, Permission.INCIDENT_VIEW),
+            where=visible(actor, Permission.INCIDENT_VIEW, now=now),
         )
-        listable = _listable(session, actor, found)
+        listable = _listable(session, actor, found, now)
         return [_summary(i, listable) for i in found]
 
 
 @router.post("/api/incidents", status_code=201, summary="Create an incident")
 def api_create(
     body: IncidentIn,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.INCIDENT_MANAGE))],
 ) -> dict[str, Any]:
@@ -180,7 +189,7 @@ def api_create(
             actor=actor.id,
         )
         incident_id = incident.id
-    return _detail(runtime, incident_id, actor)
+    return _detail(runtime, incident_id, actor, now_for(request))
 
 
 @router.get("/api/incidents/{incident_id}", summary="An incident with suggested recordings")
@@ -189,7 +198,7 @@ def api_get(
     runtime: RuntimeDep,
     access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_VIEW))],
 ) -> dict[str, Any]:
-    return _detail(runtime, incident_id, access.principal)
+    return _detail(runtime, incident_id, access.principal, access.now)
 
 
 @router.post("/api/incidents/{incident_id}/recordings", summary="Link a recording")
@@ -199,7 +208,7 @@ def api_link(
     runtime: RuntimeDep,
     access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_LINK))],
 ) -> dict[str, Any]:
-    _recording_in_scope(runtime, access.principal, body.recording_id)
+    _recording_in_scope(runtime, access.principal, body.recording_id, access.now)
     with runtime.db.session() as session:
         service.link_recording(
             session,
@@ -209,7 +218,7 @@ def api_link(
             how=body.how,
             reason=body.reason,
         )
-    return _detail(runtime, incident_id, access.principal)
+    return _detail(runtime, incident_id, access.principal, access.now)
 
 
 @router.post(
@@ -226,7 +235,7 @@ def api_unlink(
         service.unlink_recording(
             session, incident_id, recording_id, actor=access.actor, reason=body.reason
         )
-    return _detail(runtime, incident_id, access.principal)
+    return _detail(runtime, incident_id, access.principal, access.now)
 
 
 @router.post(
@@ -243,7 +252,7 @@ def api_assign(
         service.assign_to_agency(
             session, incident_id, agency_id=body.agency_id, actor=access.actor, reason=body.reason
         )
-    return _detail(runtime, incident_id, access.principal)
+    return _detail(runtime, incident_id, access.principal, access.now)
 
 
 @router.post(
@@ -257,7 +266,7 @@ def api_return(
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.return_custody(session, incident_id, actor=access.actor, reason=body.reason)
-    return _detail(runtime, incident_id, access.principal)
+    return _detail(runtime, incident_id, access.principal, access.now)
 
 
 @router.post("/api/incidents/{incident_id}/status", summary="Investigation status (RSMo 610.100)")
@@ -277,7 +286,7 @@ def api_status(
             note=body.note,
             actor=access.actor,
         )
-    return _detail(runtime, incident_id, access.principal)
+    return _detail(runtime, incident_id, access.principal, access.now)
 
 
 @router.get("/api/incidents/{incident_id}/events", summary="Custody events of an incident")
@@ -354,7 +363,7 @@ def incidents_page(
             type=type or None,
             status=status or None,
             text=q or None,
-            where=visible(actor, Permission.INCIDENT_VIEW),
+            where=visible(actor, Permission.INCIDENT_VIEW, now=now_for(request)),
         )
         return render(
             request,
@@ -409,12 +418,14 @@ def incident_page(
             request,
             "incident.html",
             incident=incident,
-            shown_links=_listable(session, access.principal, [incident]),
+            shown_links=_listable(session, access.principal, [incident], access.now),
             types=service.INCIDENT_TYPES,
             reasons=service.INACTIVE_REASONS,
             transitions=service.allowed_transitions(incident),
             suggestions=service.suggestions(
-                session, incident, where=visible(access.principal, Permission.RECORDING_LIST)
+                session,
+                incident,
+                where=visible(access.principal, Permission.RECORDING_LIST, now=access.now),
             ),
             may_record_statement=may_ever(access.principal, Permission.INCIDENT_STATEMENT),
             agencies=service.list_agencies(session),
@@ -437,7 +448,7 @@ def link_form(
     how: Annotated[Literal["manual", "suggested"], Form()] = "manual",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    _recording_in_scope(runtime, access.principal, recording_id)
+    _recording_in_scope(runtime, access.principal, recording_id, access.now)
     with runtime.db.session() as session:
         service.link_recording(
             session, incident_id, recording_id, actor=access.actor, how=how, reason=reason or None

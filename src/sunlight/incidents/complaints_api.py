@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -13,7 +13,7 @@ from sunlight.access import Permission, Principal, visible
 from sunlight.incidents import complaints
 from sunlight.incidents.models import Complaint, IncidentOfficer
 from sunlight.validation import SmallId, Timestamp, column_length
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import Access, incident_for, require
 
 router = APIRouter(tags=["incidents"])
@@ -68,6 +68,7 @@ def api_create_complaint(
 
 @router.get("/api/complaints", summary="Complaints (those about incidents one may see)")
 def api_list_complaints(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.COMPLAINT_VIEW))],
     incident_id: SmallId | None = None,
@@ -76,7 +77,7 @@ def api_list_complaints(
     with runtime.db.session(read_only=True) as session:
         found = complaints.list_complaints(
             session,
-            where=visible(actor, Permission.INCIDENT_VIEW),
+            where=visible(actor, Permission.INCIDENT_VIEW, now=now_for(request)),
             incident_id=incident_id,
             agency_id=agency_id,
         )

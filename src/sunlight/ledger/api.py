@@ -255,6 +255,7 @@ def recording_proof(
         access.principal,
         Action.VIEW,
         recording_id,
+        now=access.now,
         reason=access.reason_text,
         details={"what": "ledger proof bundle", **access.log_details()},
     )

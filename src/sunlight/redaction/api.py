@@ -21,7 +21,7 @@ from sunlight.redaction.plan import AUDIO_MODES, KINDS, PLAN_JSON_SCHEMA, STATUT
 from sunlight.redaction.plan import parse_plan as parse_plan_document
 from sunlight.runtime import Runtime
 from sunlight.validation import Id
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import Access, check, recording_for, require
 from sunlight.web.pages import render
 
@@ -39,11 +39,13 @@ def _reason_query(access: Access) -> str:
     return "?" + urlencode({"reason": access.reason_text}) if access.reason_text else ""
 
 
-def _in_scope(runtime: Runtime, actor: Principal, recording_id: int, missing: str) -> None:
+def _in_scope(
+    request: Request, runtime: Runtime, actor: Principal, recording_id: int, missing: str
+) -> None:
     """A plan or job is seen by whoever may see its recording's redaction (404 otherwise,
     as for a nonexistent id; 403, recorded, when in scope but refused)."""
     try:
-        check(runtime, actor, Permission.REDACTION_VIEW, recording_id, None)
+        check(runtime, actor, Permission.REDACTION_VIEW, recording_id, None, now=now_for(request))
     except NotFound:
         raise NotFound(missing) from None
 
@@ -91,11 +93,12 @@ def save_plan(
 @router.get("/api/redaction/plans/{plan_id}", summary="One plan version with its document")
 def get_plan(
     plan_id: Id,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
     version, plan = service.get_plan(runtime, plan_id)
-    _in_scope(runtime, actor, version.recording_id, f"no redaction plan {plan_id}")
+    _in_scope(request, runtime, actor, version.recording_id, f"no redaction plan {plan_id}")
     return {"version": version.__dict__, "plan": plan.to_dict()}
 
 
@@ -119,22 +122,24 @@ def detect(
 )
 def render_plan(
     plan_id: Id,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.REDACTION_RENDER))],
 ) -> dict[str, Any]:
     version, _ = service.get_plan(runtime, plan_id)
-    _in_scope(runtime, actor, version.recording_id, f"no redaction plan {plan_id}")
+    _in_scope(request, runtime, actor, version.recording_id, f"no redaction plan {plan_id}")
     return service.request_render(runtime, plan_id, actor=actor.id).to_dict()
 
 
 @router.get("/api/redaction/jobs/{job_id}", summary="A detection or render job's progress")
 def get_job(
     job_id: Id,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.REDACTION_VIEW))],
 ) -> dict[str, Any]:
     job = service.get_job(runtime, job_id)
-    _in_scope(runtime, actor, job.recording_id, f"no redaction job {job_id}")
+    _in_scope(request, runtime, actor, job.recording_id, f"no redaction job {job_id}")
     return job.to_dict()
 
 

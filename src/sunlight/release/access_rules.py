@@ -8,6 +8,8 @@ decide; until an agency is assigned, and for every other type, the department do
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, and_, not_
 
 from sunlight.access.conditions import register
@@ -21,7 +23,7 @@ def _department(principal: Principal) -> bool:
     return principal.agency_id is None or principal.agency_kind == "department"
 
 
-def holds_release_authority(principal: Principal) -> ColumnElement[bool]:
+def holds_release_authority(principal: Principal, now: datetime) -> ColumnElement[bool]:
     agency_types = load_release_policy().policy.agency_types()
     to_agency = and_(Incident.type.in_(agency_types), Incident.agency_id.is_not(None))
     if _department(principal):

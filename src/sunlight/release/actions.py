@@ -94,7 +94,7 @@ def act_move(runtime: Runtime, access: Access, body: MoveIn, now: datetime) -> N
         current = service.get_case(session, access.resource_id).state
     step = states.TRANSITIONS.get((current, body.to))
     if step is not None and step.permission != Permission.RELEASE_PREPARE:
-        check(runtime, access.principal, step.permission, access.resource_id, None)
+        check(runtime, access.principal, step.permission, access.resource_id, None, now=now)
     with runtime.db.session() as session:
         service.move(
             session,

@@ -31,7 +31,7 @@ def add_candidate(
     """Propose a redacted copy for release: the derived recording of a finished render job
     whose original is linked to the incident. The candidate names the exact plan version."""
     case = get_case(session, incident_id)
-    authorize(session, principal, Permission.RELEASE_PREPARE, incident_id)
+    authorize(session, principal, Permission.RELEASE_PREPARE, incident_id, now=now)
     if case.state not in (states.CLOSED, states.IN_REVIEW):
         raise InvalidReleaseChange(
             f"candidates are added while the case is closed or in review; it is {case.state}"
@@ -126,7 +126,7 @@ def review_candidate(
     """A reviewer signs off the candidate's exact redaction plan version (a custody event
     on the redacted copy). Signing off another version than the copy's is refused."""
     candidate, case = candidate_of(session, candidate_id)
-    authorize(session, principal, Permission.RELEASE_REVIEW, case.incident_id)
+    authorize(session, principal, Permission.RELEASE_REVIEW, case.incident_id, now=now)
     if plan_version != candidate.plan_version:
         raise InvalidChange(
             f"recording {candidate.derived_recording_id} was rendered from plan version "

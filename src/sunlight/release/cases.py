@@ -92,7 +92,7 @@ def open_case(
     """Open the incident's release case: closed while the investigation is active
     (RSMo 610.100.2(1)), otherwise straight into review."""
     incident = load_incident(session, incident_id)
-    authorize(session, principal, Permission.RELEASE_PREPARE, incident_id)
+    authorize(session, principal, Permission.RELEASE_PREPARE, incident_id, now=now)
     if case_for(session, incident_id) is not None:
         raise InvalidChange(f"incident {incident_id} already has a release case")
     loaded = loaded_policy()
@@ -148,7 +148,7 @@ def move(
                 states.BY_COURT: "only a court's order to release leads here: record the order",
             }[to]
         )
-    authorize(session, principal, step.permission, incident_id)
+    authorize(session, principal, step.permission, incident_id, now=now)
     if to == states.IN_REVIEW and incident.investigation_status == "active":
         raise InvalidReleaseChange(
             "closed while the investigation is active (RSMo 610.100.2(1)): set the "
@@ -186,7 +186,7 @@ def withhold(
     case = get_case(session, incident_id)
     incident = load_incident(session, incident_id)
     step = states.check(case.state, states.WITHHELD)
-    authorize(session, principal, step.permission, incident_id)
+    authorize(session, principal, step.permission, incident_id, now=now)
     statute = check_text(statute, "statute", column=ReleaseCase.withheld_statute)
     case.withheld_statute, case.withheld_reason = statute, reason
     transition(

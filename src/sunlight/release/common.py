@@ -43,12 +43,17 @@ def policy_stamp(loaded: LoadedReleasePolicy, rule: ReleaseRule) -> dict[str, An
 
 
 def authorize(
-    session: Session, principal: Principal, permission: Permission, incident_id: int
+    session: Session,
+    principal: Principal,
+    permission: Permission,
+    incident_id: int,
+    *,
+    now: datetime,
 ) -> None:
-    """Refuse unless the access policy grants ``permission`` on the incident."""
+    """Refuse unless the access policy grants ``permission`` on the incident at ``now``."""
     if principal.kind == "system":
         return
-    decision = decide(session, principal, permission, incident_id)
+    decision = decide(session, principal, permission, incident_id, now=now)
     if not decision.allowed:
         raise Forbidden(
             f"{decision.reason} (rule: {decision.rule})",

@@ -51,7 +51,7 @@ def file_petition(
     now: datetime,
 ) -> CourtPetition:
     case = get_case(session, incident_id)
-    authorize(session, principal, Permission.RELEASE_COURT, incident_id)
+    authorize(session, principal, Permission.RELEASE_COURT, incident_id, now=now)
     court, case_number, petitioner = court.strip(), case_number.strip(), petitioner.strip()
     if not (court and case_number and petitioner):
         raise InvalidChange("a petition needs the court, the case number and the petitioner")
@@ -112,7 +112,7 @@ def record_order(
     case = session.get(ReleaseCase, petition.case_id)
     assert case is not None
     incident = load_incident(session, case.incident_id)
-    authorize(session, principal, Permission.RELEASE_COURT, case.incident_id)
+    authorize(session, principal, Permission.RELEASE_COURT, case.incident_id, now=now)
     if outcome not in ORDER_OUTCOMES:
         raise InvalidChange(f"an order's outcome is one of: {', '.join(ORDER_OUTCOMES)}")
     conditions = (conditions or "").strip() or None
@@ -201,7 +201,7 @@ def confirm_order(
     released-by-court-order. The person who recorded the order cannot confirm it."""
     court_order, filed, case = order(session, order_id)
     incident = load_incident(session, case.incident_id)
-    authorize(session, principal, Permission.RELEASE_COURT_CONFIRM, case.incident_id)
+    authorize(session, principal, Permission.RELEASE_COURT_CONFIRM, case.incident_id, now=now)
     if court_order.recorded_by == principal.id:
         raise SecondPersonRequired(
             f"court order {order_id} was recorded by you; another person must confirm it "

@@ -90,7 +90,7 @@ def decide_release(
     case = get_case(session, incident_id)
     incident = load_incident(session, incident_id)
     states.check(case.state, states.RELEASED)
-    authorize(session, principal, Permission.RELEASE_DECIDE, incident_id)
+    authorize(session, principal, Permission.RELEASE_DECIDE, incident_id, now=now)
     if any(r.released_at is None and r.cancelled_at is None for r in case.releases):
         raise InvalidChange("a release of this case is already scheduled (embargoed)")
     chosen = releasable(session, case, candidate_ids, court=False)
@@ -158,7 +158,7 @@ def extend(
     release date are both required; the steps together never pass the policy's cap."""
     case = get_case(session, incident_id)
     incident = load_incident(session, incident_id)
-    authorize(session, principal, Permission.RELEASE_DECIDE, incident_id)
+    authorize(session, principal, Permission.RELEASE_DECIDE, incident_id, now=now)
     if case.state in states.FINAL or case.state == states.WITHHELD:
         raise InvalidReleaseChange(f"the case is {case.state}: its clock no longer runs")
     basis = " ".join((basis or "").split())

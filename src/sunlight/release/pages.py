@@ -95,7 +95,7 @@ def case_page(
             ("confirm", Permission.RELEASE_COURT_CONFIRM),
         ):
             may[name] = decide_quietly(
-                session, access.principal, permission, incident_id, None
+                session, access.principal, permission, incident_id, None, now=now
             ).allowed
     view = case_view(runtime, incident_id, now) if case is not None else None
     return render(

@@ -253,7 +253,7 @@ def cases_view(runtime: Runtime, principal: Principal, now: datetime) -> list[Ca
     out = []
     with runtime.db.session(read_only=True) as session:
         for case, incident in list_cases(
-            session, where=visible(principal, Permission.RELEASE_VIEW)
+            session, where=visible(principal, Permission.RELEASE_VIEW, now=now)
         ):
             clock = compute(case, incident, policy.rule_for(incident.type), policy, now)
             out.append(

@@ -119,6 +119,7 @@ def api_bulk_extend(
 )
 def api_candidates(
     request_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: ManageDep,
     date_from: Day | None = None,
@@ -132,6 +133,7 @@ def api_candidates(
             actor,
             date_from=date_from or found.date_from,
             date_to=date_to or found.date_to,
+            now=now_for(request),
             location=location if location is not None else found.location,
         )
         return Candidates(

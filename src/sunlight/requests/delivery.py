@@ -179,7 +179,7 @@ def deliver(
                     "closed (RSMo 610.100.2(3)); only a verified depicted person's copy "
                     "(basis 610.100.3) or a released copy may be given"
                 )
-            _check_open_record(session, recording_id, actor)
+            _check_open_record(session, recording_id, actor, now)
         else:
             raise InvalidInput("basis must be 610.100.3, open-record or released")
     share, raw = shares.create_share(
@@ -243,7 +243,9 @@ def deliver(
     return delivery, raw
 
 
-def _check_open_record(session: Session, recording_id: int, actor: Principal) -> None:
+def _check_open_record(
+    session: Session, recording_id: int, actor: Principal, now: datetime
+) -> None:
     """An original handed to any requester as an open record is a release of it: refused
     while an incident it belongs to is under active investigation (closed, RSMo
     610.100.2(1)), when the release policy excludes it by default (its flags), and unless
@@ -270,7 +272,7 @@ def _check_open_record(session: Session, recording_id: int, actor: Principal) ->
                 "closed records (RSMo 610.100.2(1)); only a verified depicted person's copy "
                 "(basis 610.100.3) or a court-ordered release may be given"
             )
-        decision = decide(session, actor, Permission.RELEASE_DECIDE, incident.id)
+        decision = decide(session, actor, Permission.RELEASE_DECIDE, incident.id, now=now)
         if not decision.allowed:
             raise Forbidden(
                 f"only the release authority over incident {incident.id} may give its "
@@ -308,6 +310,7 @@ def open_delivery(
         shares.link_principal(share),
         Permission.RECORDING_DOWNLOAD,
         share.recording_id,
+        now=now,
         reason=shares.share_reason(share),
     )
     if not decision.allowed:

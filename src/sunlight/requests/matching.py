@@ -20,22 +20,26 @@ from sunlight.requests.models import (
 )
 
 
-def _visible_recording(session: Session, principal: Principal, recording_id: int) -> bool:
+def _visible_recording(
+    session: Session, principal: Principal, recording_id: int, now: datetime
+) -> bool:
     return (
         session.scalar(
             select(Recording.id).where(
-                Recording.id == recording_id, visible(principal, Permission.RECORDING_LIST)
+                Recording.id == recording_id, visible(principal, Permission.RECORDING_LIST, now=now)
             )
         )
         is not None
     )
 
 
-def _visible_incident(session: Session, principal: Principal, incident_id: int) -> bool:
+def _visible_incident(
+    session: Session, principal: Principal, incident_id: int, now: datetime
+) -> bool:
     return (
         session.scalar(
             select(Incident.id).where(
-                Incident.id == incident_id, visible(principal, Permission.INCIDENT_VIEW)
+                Incident.id == incident_id, visible(principal, Permission.INCIDENT_VIEW, now=now)
             )
         )
         is not None
@@ -59,9 +63,9 @@ def add_item(
     why = " ".join(why.split())
     if not why or len(why) > 2000:
         raise InvalidInput("say why this footage answers the request (at most 2000 characters)")
-    if recording_id is not None and not _visible_recording(session, principal, recording_id):
+    if recording_id is not None and not _visible_recording(session, principal, recording_id, now):
         raise NotFound(f"no recording {recording_id}")
-    if incident_id is not None and not _visible_incident(session, principal, incident_id):
+    if incident_id is not None and not _visible_incident(session, principal, incident_id, now):
         raise NotFound(f"no incident {incident_id}")
     for item in request.items:
         if (
@@ -141,11 +145,12 @@ def search_footage(
     *,
     date_from: date | None,
     date_to: date | None,
+    now: datetime,
     location: str | None = None,
     limit: int = 50,
 ) -> Candidates:
-    """Footage that may answer a request, among what ``principal`` may list: recordings
-    and incidents in the date range (and incidents near the location)."""
+    """Footage that may answer a request, among what ``principal`` may list at ``now``:
+    recordings and incidents in the date range (and incidents near the location)."""
     limit = max(1, min(limit, 200))
     if date_from is None and date_to is None and not location:
         return Candidates([], [])
@@ -157,7 +162,7 @@ def search_footage(
         session.scalars(
             select(Recording)
             .where(
-                visible(principal, Permission.RECORDING_LIST),
+                visible(principal, Permission.RECORDING_LIST, now=now),
                 Recording.recorded_at >= start_utc,
                 Recording.recorded_at < end_utc,
                 Recording.deleted_at.is_(None),
@@ -166,7 +171,7 @@ def search_footage(
             .limit(limit)
         )
     )
-    where: list[ColumnElement[bool]] = [visible(principal, Permission.INCIDENT_VIEW)]
+    where: list[ColumnElement[bool]] = [visible(principal, Permission.INCIDENT_VIEW, now=now)]
     in_range = and_(Incident.started_at >= start_utc, Incident.started_at < end_utc)
     if location:
         pattern = "%" + location.replace("\\", "").replace("%", "").replace("_", "")[:100] + "%"

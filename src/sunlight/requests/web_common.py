@@ -83,7 +83,8 @@ def deliver_copy(
 ) -> tuple[RequestDelivery, str]:
     # Sharing the recording is decided on the recording, like any share (404 out of scope,
     # 403 refused and recorded).
-    guard.check(runtime, actor, Permission.SHARE_CREATE, body.recording_id, raw)
+    now = now_for(request)
+    guard.check(runtime, actor, Permission.SHARE_CREATE, body.recording_id, raw, now=now)
     try:
         with runtime.db.session() as session:
             delivery, link = service.deliver(
@@ -92,7 +93,7 @@ def deliver_copy(
                 recording_id=body.recording_id,
                 basis=body.basis,
                 actor=actor,
-                now=now_for(request),
+                now=now,
                 days=body.days,
                 base_url=base_url(request),
             )

@@ -21,7 +21,7 @@ from sunlight.retention.policy import load_policy
 from sunlight.retention.report import RunReport
 from sunlight.runtime import Runtime
 from sunlight.validation import MAX_ID, MAX_SMALL_ID, Day, Id, SmallId, parse_date
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import require
 from sunlight.web.pages import render
 
@@ -47,16 +47,16 @@ class RunIn(BaseModel):
     dry_run: StrictBool = True
 
 
-def _scope(actor: Principal) -> ColumnElement[bool]:
-    """Lists of recordings (deletions) show only what the principal may list."""
-    return visible(actor, Permission.RECORDING_LIST)
+def _scope(actor: Principal, now: datetime) -> ColumnElement[bool]:
+    """Lists of recordings (deletions) show only what the principal may list at ``now``."""
+    return visible(actor, Permission.RECORDING_LIST, now=now)
 
 
 _REPORT_LISTS = ("to_schedule", "to_delete", "blocked", "cancelled", "pending", "locked", "kept_by")
 _SCOPE_BATCH = 500
 
 
-def _scoped(runtime: Runtime, actor: Principal, report: RunReport) -> RunReport:
+def _scoped(runtime: Runtime, actor: Principal, report: RunReport, now: datetime) -> RunReport:
     """The report's rows about recordings the principal may not list are left out (its
     ``kept`` total is a bare number and stays)."""
     ids = {
@@ -67,7 +67,7 @@ def _scoped(runtime: Runtime, actor: Principal, report: RunReport) -> RunReport:
     }
     if not ids:
         return report
-    scope = _scope(actor)
+    scope = _scope(actor, now)
     seen: set[int] = set()
     ordered = sorted(ids)
     with runtime.db.session(read_only=True) as session:
@@ -130,17 +130,19 @@ def api_policy(
 
 @router.get("/api/retention/report", summary="Dry run: what the schedule would do on a day")
 def api_report(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     as_of: Day | None = None,
 ) -> dict[str, Any]:
     report = service.run(runtime, as_of=as_of, dry_run=True, actor=actor.id)
-    return _scoped(runtime, actor, report).to_dict()
+    return _scoped(runtime, actor, report, now_for(request)).to_dict()
 
 
 @router.post("/api/retention/run", summary="Run the schedule (dry run unless dry_run=false)")
 def api_run(
     body: RunIn,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_RUN))],
 ) -> dict[str, Any]:
@@ -150,17 +152,19 @@ def api_run(
             "as_of is for dry runs only: a real retention run always uses the present time"
         )
     report = service.run(runtime, as_of=body.as_of, dry_run=body.dry_run, actor=actor.id)
-    return _scoped(runtime, actor, report).to_dict()
+    return _scoped(runtime, actor, report, now_for(request)).to_dict()
 
 
 @router.get("/api/recordings/{recording_id}/retention", summary="Which rule keeps a recording")
 def api_decision(
     recording_id: Id,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
 ) -> dict[str, Any]:
+    now = now_for(request)
     with runtime.db.session(read_only=True) as session:
-        if not decide(session, actor, Permission.RECORDING_LIST, recording_id).allowed:
+        if not decide(session, actor, Permission.RECORDING_LIST, recording_id, now=now).allowed:
             raise HTTPException(404, f"no live recording {recording_id}")
         decision = service.decision_for(session, recording_id)
         if decision is None:
@@ -173,16 +177,18 @@ def api_decision(
 
 @router.get("/api/retention/holds", summary="Legal holds")
 def api_holds(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     open_only: bool = True,
 ) -> list[dict[str, Any]]:
+    now = now_for(request)
     with runtime.db.session(read_only=True) as session:
         holds = service.list_holds(
             session,
             open_only=open_only,
-            recordings=visible(actor, Permission.RECORDING_LIST),
-            incidents=visible(actor, Permission.INCIDENT_VIEW),
+            recordings=visible(actor, Permission.RECORDING_LIST, now=now),
+            incidents=visible(actor, Permission.INCIDENT_VIEW, now=now),
         )
         return [_hold(h) for h in holds]
 
@@ -217,6 +223,7 @@ def api_release_hold(
 
 @router.get("/api/retention/deletions", summary="Scheduled deletions (default: pending)")
 def api_deletions(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     status: str | None = "pending",
@@ -224,7 +231,9 @@ def api_deletions(
     with runtime.db.session(read_only=True) as session:
         return [
             _deletion(d)
-            for d in service.list_deletions(session, status or None, where=_scope(actor))
+            for d in service.list_deletions(
+                session, status or None, where=_scope(actor, now_for(request))
+            )
         ]
 
 
@@ -258,7 +267,10 @@ def retention_page(
     except InvalidInput as exc:
         raise HTTPException(422, "as_of must be YYYY-MM-DD") from exc
     loaded = load_policy()
-    report = _scoped(runtime, actor, service.run(runtime, as_of=day, dry_run=True, actor=actor.id))
+    now = now_for(request)
+    report = _scoped(
+        runtime, actor, service.run(runtime, as_of=day, dry_run=True, actor=actor.id), now
+    )
     with runtime.db.session(read_only=True) as session:
         return render(
             request,
@@ -268,11 +280,11 @@ def retention_page(
             report=report,
             holds=service.list_holds(
                 session,
-                recordings=visible(actor, Permission.RECORDING_LIST),
-                incidents=visible(actor, Permission.INCIDENT_VIEW),
+                recordings=visible(actor, Permission.RECORDING_LIST, now=now),
+                incidents=visible(actor, Permission.INCIDENT_VIEW, now=now),
             ),
-            pending=service.list_deletions(session, "pending", where=_scope(actor)),
-            recent=service.list_deletions(session, None, where=_scope(actor))[:50],
+            pending=service.list_deletions(session, "pending", where=_scope(actor, now)),
+            recent=service.list_deletions(session, None, where=_scope(actor, now))[:50],
         )
 
 

@@ -22,10 +22,9 @@ from sunlight.access.accounts import statuses
 from sunlight.access.models import AGENCY_KINDS, User
 from sunlight.access.permissions import DEFAULT_TOKEN_PERMISSIONS
 from sunlight.access.policy import load_access_policy
-from sunlight.db.base import utcnow
 from sunlight.errors import Conflict, InvalidInput, NotFound
 from sunlight.validation import MAX_ID, SmallId
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep, now_for, require
 from sunlight.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -297,7 +296,7 @@ def _tokens_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    now = utcnow()
+    now = now_for(request)
     rows = list(token_service.list_tokens(session))
     return render(
         request,
@@ -347,6 +346,7 @@ def create_token_form(
                 expires_days=expires_days,
                 actor=actor,
                 agency_id=int(agency_id) if agency_id.strip().isdigit() else None,
+                now=now_for(request),
             )
             created = {"id": token.id, "name": token.name, "token": raw}
     except InvalidInput as exc:
@@ -359,11 +359,12 @@ def create_token_form(
 @router.post("/admin/tokens/{token_id}/revoke")
 def revoke_token_form(
     token_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.TOKEN_MANAGE))],
 ) -> Response:
     if not 1 <= token_id <= MAX_ID:
         raise NotFound(f"no token {token_id}")
     with runtime.db.session() as session:
-        token_service.revoke_token(session, token_id, actor=actor)
+        token_service.revoke_token(session, token_id, actor=actor, now=now_for(request))
     return RedirectResponse("/admin/tokens", status_code=303)

@@ -13,7 +13,7 @@ from sunlight.evidence.custody import Action, events_for
 from sunlight.evidence.media_types import video_type
 from sunlight.validation import Id, SmallId, Timestamp
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import Access, check, recording_for, require
 from sunlight.web.ranges import object_response
 from sunlight.web.schemas import (
@@ -41,6 +41,7 @@ _DERIVATIVE_TYPES = {"proxy": "video/mp4", "poster": "image/jpeg", "thumbnails":
 
 @router.get("/recordings", response_model=RecordingPage, summary="List and filter recordings")
 def list_recordings(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RECORDING_LIST))],
     officer_id: SmallId | None = None,
@@ -66,7 +67,7 @@ def list_recordings(
             filters,
             page=page,
             per_page=per_page,
-            where=visible(actor, Permission.RECORDING_LIST),
+            where=visible(actor, Permission.RECORDING_LIST, now=now_for(request)),
         )
         return RecordingPage(
             items=[RecordingSummary.of(r) for r in result.items],
@@ -91,6 +92,7 @@ def get_recording(
         access.principal,
         Action.VIEW,
         recording_id,
+        now=access.now,
         reason=access.reason_text,
         details=access.log_details(),
     )
@@ -148,6 +150,7 @@ def get_original(
             Permission.RECORDING_DOWNLOAD,
             recording_id,
             access.reason_text,
+            now=access.now,
         )
     with runtime.db.session(read_only=True) as session:
         recording = service.get_recording(session, recording_id)
@@ -159,6 +162,7 @@ def get_original(
             access.principal,
             action,
             recording_id,
+            now=access.now,
             reason=access.reason_text,
             details={"copy": "original", **access.log_details()},
         )
@@ -216,6 +220,7 @@ def get_derivative(
             access.principal,
             Action.STREAM,
             recording_id,
+            now=access.now,
             reason=access.reason_text,
             details={"copy": "proxy", **access.log_details()},
         )

@@ -22,13 +22,12 @@ from sunlight.access import Permission, Principal
 from sunlight.audit import views
 from sunlight.audit.csvout import csv_lines
 from sunlight.audit.report import custody_report
-from sunlight.db.base import utcnow
 from sunlight.errors import InvalidInput
 from sunlight.evidence import service as evidence
 from sunlight.evidence.custody import Action, recently_recorded, record
 from sunlight.runtime import Runtime
 from sunlight.validation import Id
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import Access, recording_for, require
 from sunlight.web.pages import render
 
@@ -141,10 +140,11 @@ def _note_read(
     object_id: str | int,
     what: str,
     *,
+    now: datetime,
     dedup: bool = True,
 ) -> None:
-    """Record that ``actor`` read the access record (one event per view within a few
-    minutes; every export)."""
+    """Record that ``actor`` read the access record at ``now`` (one event per view within a
+    few minutes; every export)."""
     with runtime.db.session() as session:
         if dedup and recently_recorded(
             session,
@@ -153,6 +153,7 @@ def _note_read(
             object_type=object_type,
             object_id=object_id,
             within=AUDIT_DEDUP,
+            now=now,
         ):
             return
         record(
@@ -162,6 +163,7 @@ def _note_read(
             object_type=object_type,
             object_id=str(object_id)[:64],
             details={"what": what},
+            at=now,
         )
 
 
@@ -221,6 +223,7 @@ Text = Annotated[str | None, Query(max_length=100)]
 @router.get("/api/audit/recordings/{recording_id}", response_model=AuditPageOut)
 def recording_audit(
     recording_id: Id,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AUDIT_VIEW))],
     all_events: Annotated[bool, Query(alias="all")] = False,
@@ -235,13 +238,14 @@ def recording_audit(
     filters = _filters(actor=who, outcome=outcome, access_only=not all_events)
     with runtime.db.session(read_only=True) as session:
         page = views.recording_access(session, recording_id, filters, before=before, limit=limit)
-    _note_read(runtime, actor, "recording", recording_id, "access record")
+    _note_read(runtime, actor, "recording", recording_id, "access record", now=now_for(request))
     return _page_out(page)
 
 
 @router.get("/api/audit/recordings/{recording_id}/csv", response_class=Response)
 def recording_audit_csv(
     recording_id: Id,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AUDIT_VIEW))],
     all_events: Annotated[bool, Query(alias="all")] = False,
@@ -249,13 +253,22 @@ def recording_audit_csv(
     """The recording's access record as CSV (RFC 4180), newest first."""
     _recording_exists(runtime, recording_id)
     where = views.recording_where(recording_id, _filters(access_only=not all_events))
-    _note_read(runtime, actor, "recording", recording_id, "access record CSV", dedup=False)
+    _note_read(
+        runtime,
+        actor,
+        "recording",
+        recording_id,
+        "access record CSV",
+        now=now_for(request),
+        dedup=False,
+    )
     return _csv(runtime, where, f"recording-{recording_id}-access.csv")
 
 
 @router.get("/api/audit/users/{principal_id}", response_model=AuditPageOut)
 def user_audit(
     principal_id: ActorId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AUDIT_VIEW))],
     action: Text = None,
@@ -267,26 +280,38 @@ def user_audit(
     filters = _filters(action=action, outcome=outcome)
     with runtime.db.session(read_only=True) as session:
         page = views.actor_history(session, principal_id, filters, before=before, limit=limit)
-    _note_read(runtime, actor, "audit", f"actor:{principal_id}", "access history")
+    _note_read(
+        runtime, actor, "audit", f"actor:{principal_id}", "access history", now=now_for(request)
+    )
     return _page_out(page)
 
 
 @router.get("/api/audit/users/{principal_id}/csv", response_class=Response)
 def user_audit_csv(
     principal_id: ActorId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AUDIT_VIEW))],
     action: Text = None,
     outcome: Text = None,
 ) -> Response:
     where = views.actor_where(principal_id, _filters(action=action, outcome=outcome))
-    _note_read(runtime, actor, "audit", f"actor:{principal_id}", "history CSV", dedup=False)
+    _note_read(
+        runtime,
+        actor,
+        "audit",
+        f"actor:{principal_id}",
+        "history CSV",
+        now=now_for(request),
+        dedup=False,
+    )
     safe = "".join(c if c.isalnum() else "-" for c in principal_id)
     return _csv(runtime, where, f"{safe}-history.csv")
 
 
 @router.get("/api/audit/denied", response_model=AuditPageOut)
 def denied_audit(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AUDIT_VIEW))],
     who: Annotated[str | None, Query(alias="actor", max_length=100)] = None,
@@ -301,12 +326,13 @@ def denied_audit(
     filters = _filters(actor=who, action=action, object_type=object_type, since=since, until=until)
     with runtime.db.session(read_only=True) as session:
         page = views.denied(session, filters, before=before, limit=limit)
-    _note_read(runtime, actor, "audit", "denied", "refused attempts")
+    _note_read(runtime, actor, "audit", "denied", "refused attempts", now=now_for(request))
     return _page_out(page)
 
 
 @router.get("/api/audit/denied/csv", response_class=Response)
 def denied_audit_csv(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AUDIT_VIEW))],
     who: Annotated[str | None, Query(alias="actor", max_length=100)] = None,
@@ -316,12 +342,14 @@ def denied_audit_csv(
     until: datetime | None = None,
 ) -> Response:
     filters = _filters(actor=who, action=action, object_type=object_type, since=since, until=until)
-    _note_read(runtime, actor, "audit", "denied", "refused attempts CSV", dedup=False)
+    _note_read(
+        runtime, actor, "audit", "denied", "refused attempts CSV", now=now_for(request), dedup=False
+    )
     return _csv(runtime, views.denied_where(filters), "denied-attempts.csv")
 
 
-def _report(runtime: Runtime, actor: Principal, recording_id: int) -> Any:
-    _note_read(runtime, actor, "recording", recording_id, "custody report")
+def _report(runtime: Runtime, actor: Principal, recording_id: int, now: datetime) -> Any:
+    _note_read(runtime, actor, "recording", recording_id, "custody report", now=now)
     with runtime.db.session(read_only=True) as session:
         return custody_report(runtime, session, recording_id)
 
@@ -334,7 +362,9 @@ def custody_report_json(
 ) -> Response:
     """The chain-of-custody report of one recording, with each event's ledger proof
     (check it offline: each event's proof is a standard proof bundle)."""
-    document = CustodyReportOut.model_validate(_report(runtime, access.principal, recording_id))
+    document = CustodyReportOut.model_validate(
+        _report(runtime, access.principal, recording_id, access.now)
+    )
     return Response(
         document.model_dump_json(),
         media_type="application/json",
@@ -385,7 +415,7 @@ def audit_home(
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         recent = views.denied(session, limit=20)
-    _note_read(runtime, actor, "audit", "denied", "refused attempts")
+    _note_read(runtime, actor, "audit", "denied", "refused attempts", now=now_for(request))
     response = render(request, "audit.html", denied=recent.items)
     response.headers.update(NO_STORE)
     return response
@@ -426,7 +456,7 @@ def recording_audit_page(
         page = views.recording_access(
             session, recording_id, _filters(access_only=not all_events), before=before
         )
-    _note_read(runtime, actor, "recording", recording_id, "access record")
+    _note_read(runtime, actor, "recording", recording_id, "access record", now=now_for(request))
     suffix = "?all=true" if all_events else ""
     return _events_page(
         request,
@@ -449,7 +479,9 @@ def user_audit_page(
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         page = views.actor_history(session, principal_id, _filters(action=action), before=before)
-    _note_read(runtime, actor, "audit", f"actor:{principal_id}", "access history")
+    _note_read(
+        runtime, actor, "audit", f"actor:{principal_id}", "access history", now=now_for(request)
+    )
     csv_query = f"?{urlencode({'action': action})}" if action else ""
     return _events_page(
         request,
@@ -474,7 +506,7 @@ def denied_page(
     filters = _filters(actor=who, action=action, object_type=object_type)
     with runtime.db.session(read_only=True) as session:
         page = views.denied(session, filters, before=before)
-    _note_read(runtime, actor, "audit", "denied", "refused attempts")
+    _note_read(runtime, actor, "audit", "denied", "refused attempts", now=now_for(request))
     query = {"actor": who, "action": action, "object_type": object_type}
     kept = {k: v for k, v in query.items() if v}
     return _events_page(
@@ -498,13 +530,13 @@ def custody_report_page(
     runtime: RuntimeDep,
     access: Annotated[Access, Depends(recording_for(Permission.CUSTODY_VIEW))],
 ) -> HTMLResponse:
-    report = _report(runtime, access.principal, recording_id)
+    report = _report(runtime, access.principal, recording_id, access.now)
     response = render(
         request,
         "custody_report.html",
         report=report,
         printed_by=access.principal,
-        produced_at=utcnow(),
+        produced_at=access.now,
     )
     response.headers.update(NO_STORE)
     return response

@@ -11,6 +11,9 @@
 
 The reason for an access travels in a ``Sunlight-Reason`` header or a ``reason`` query or
 form parameter (``criminal-investigation: case 24-1``, or free text).
+
+Every decision is taken at the request's ``now`` (``deps.now_for``: the app's clock), which
+the loaders hand on in ``Access.now`` for the route's own lists and checks.
 """
 
 # No ``from __future__ import annotations``: the loaders' parameter annotations name the
@@ -18,6 +21,7 @@ form parameter (``criminal-investigation: case 24-1``, or free text).
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,7 +35,7 @@ from sunlight.evidence.custody import Action, Outcome, record
 from sunlight.runtime import Runtime
 from sunlight.validation import Id, SmallId
 from sunlight.web.deps import current_principal as current_principal
-from sunlight.web.deps import get_runtime
+from sunlight.web.deps import get_runtime, now_for
 from sunlight.web.deps import require as require
 
 REASON_HEADER = "Sunlight-Reason"
@@ -106,12 +110,14 @@ def reason_of(raw: str | None) -> Reason | None:
 
 @dataclass(frozen=True)
 class Access:
-    """What a resource loader hands the route: who, on what, why, and the deciding rule."""
+    """What a resource loader hands the route: who, on what, why, the deciding rule, and
+    the moment it was decided at (the request's ``now``)."""
 
     principal: Principal
     resource_id: int
     decision: Decision
     reason: Reason | None
+    now: datetime
 
     @property
     def actor(self) -> str:
@@ -170,13 +176,16 @@ def check(
     permission: Permission,
     resource_id: int,
     raw: str | None,
+    *,
+    now: datetime,
 ) -> Access:
-    """Decide ``permission`` on one resource: 404 out of scope, 403 (recorded) refused."""
+    """Decide ``permission`` on one resource at ``now``: 404 out of scope, 403 (recorded)
+    refused."""
     resource = INFO[permission].resource
     assert resource is not None, f"{permission} is not checked against a resource"
     reason = reason_of(raw)
     with runtime.db.session(read_only=True) as session:
-        decision = decide(session, principal, permission, resource_id, reason=reason)
+        decision = decide(session, principal, permission, resource_id, now=now, reason=reason)
     if not decision.in_scope:
         if decision.exists:
             # Someone reached for a real resource outside their scope (ID guessing, a stale
@@ -185,7 +194,7 @@ def check(
         raise NotFound(f"no {resource} {resource_id}")
     if not decision.allowed:
         raise deny(runtime, principal, resource, resource_id, decision, reason)
-    return Access(principal, resource_id, decision, reason)
+    return Access(principal, resource_id, decision, reason, now)
 
 
 def recording_for(permission: Permission) -> Callable[..., Access]:
@@ -195,11 +204,12 @@ def recording_for(permission: Permission) -> Callable[..., Access]:
 
     def dependency(
         recording_id: Id,
+        request: Request,
         runtime: Annotated[Runtime, Depends(get_runtime)],
         principal: Annotated[Principal, Depends(require(permission))],
         raw: Annotated[str | None, Depends(raw_reason)],
     ) -> Access:
-        return check(runtime, principal, permission, recording_id, raw)
+        return check(runtime, principal, permission, recording_id, raw, now=now_for(request))
 
     dependency.__name__ = f"recording_for_{permission.name.lower()}"
     dependency.permission = permission  # type: ignore[attr-defined]
@@ -213,20 +223,22 @@ def incident_for(permission: Permission) -> Callable[..., Access]:
 
     def dependency(
         incident_id: SmallId,
+        request: Request,
         runtime: Annotated[Runtime, Depends(get_runtime)],
         principal: Annotated[Principal, Depends(require(permission))],
         raw: Annotated[str | None, Depends(raw_reason)],
     ) -> Access:
-        return check(runtime, principal, permission, incident_id, raw)
+        return check(runtime, principal, permission, incident_id, raw, now=now_for(request))
 
     dependency.__name__ = f"incident_for_{permission.name.lower()}"
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
 
 
-def scope(principal: Principal, permission: Permission) -> ColumnElement[bool]:
-    """The SQL condition a list applies (before counting and paging) for ``permission``."""
-    return visible(principal, permission)
+def scope(principal: Principal, permission: Permission, *, now: datetime) -> ColumnElement[bool]:
+    """The SQL condition a list applies (before counting and paging) for ``permission``,
+    at ``now``."""
+    return visible(principal, permission, now=now)
 
 
 def decide_quietly(
@@ -235,6 +247,9 @@ def decide_quietly(
     permission: Permission,
     resource_id: int,
     raw: str | None,
+    *,
+    now: datetime,
 ) -> Decision:
-    """Decide without recording anything (for showing or hiding parts of a page)."""
-    return decide(session, principal, permission, resource_id, reason=reason_of(raw))
+    """Decide at ``now`` without recording anything (for showing or hiding parts of a
+    page)."""
+    return decide(session, principal, permission, resource_id, now=now, reason=reason_of(raw))

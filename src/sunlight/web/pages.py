@@ -27,7 +27,7 @@ from sunlight.retention.service import recording_status
 from sunlight.runtime import Runtime
 from sunlight.validation import Id
 from sunlight.web.access_log import log_read
-from sunlight.web.deps import RuntimeDep, current_principal
+from sunlight.web.deps import RuntimeDep, current_principal, now_for
 from sunlight.web.guard import Access, decide_quietly, public, recording_for, require
 from sunlight.web.language import render_localized
 
@@ -130,7 +130,8 @@ def recordings(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     error = None
-    scope = visible(actor, Permission.RECORDING_LIST)
+    now = now_for(request)
+    scope = visible(actor, Permission.RECORDING_LIST, now=now)
     with runtime.db.session(read_only=True) as session:
         officers = service.list_officers(session)
         devices = service.list_devices(session)
@@ -153,7 +154,9 @@ def recordings(
             r.id
             for r in result.items
             if r.poster_sha256
-            and decide_quietly(session, actor, Permission.RECORDING_STREAM, r.id, None).allowed
+            and decide_quietly(
+                session, actor, Permission.RECORDING_STREAM, r.id, None, now=now
+            ).allowed
         }
         query = {
             k: v
@@ -234,13 +237,20 @@ def redaction_lineage(session: Session, recording_id: int) -> dict[str, Any]:
 
 
 def footage_panel(
-    session: Session, actor: Principal, recording_id: int, raw_reason: str | None
+    session: Session,
+    actor: Principal,
+    recording_id: int,
+    raw_reason: str | None,
+    *,
+    now: datetime,
 ) -> dict[str, Any]:
-    """What the player area shows: the player (with the reason carried on every media
-    link), a form asking for a reason or purpose, or the refusal with its rule."""
-    stream = decide_quietly(session, actor, Permission.RECORDING_STREAM, recording_id, raw_reason)
+    """What the player area shows at ``now``: the player (with the reason carried on every
+    media link), a form asking for a reason or purpose, or the refusal with its rule."""
+    stream = decide_quietly(
+        session, actor, Permission.RECORDING_STREAM, recording_id, raw_reason, now=now
+    )
     download = decide_quietly(
-        session, actor, Permission.RECORDING_DOWNLOAD, recording_id, raw_reason
+        session, actor, Permission.RECORDING_DOWNLOAD, recording_id, raw_reason, now=now
     )
     ask = None
     if not stream.allowed and {"purpose", "reason"} & set(stream.obligations):
@@ -280,13 +290,19 @@ def recording(
         actor,
         Action.VIEW,
         recording_id,
+        now=access.now,
         reason=access.reason_text,
         details=access.log_details(),
     )
     with runtime.db.session(read_only=True) as session:
         rec = service.get_recording(session, recording_id)
         custody = decide_quietly(
-            session, actor, Permission.CUSTODY_VIEW, recording_id, access.reason_text
+            session,
+            actor,
+            Permission.CUSTODY_VIEW,
+            recording_id,
+            access.reason_text,
+            now=access.now,
         )
         events = events_for(session, "recording", recording_id) if custody.allowed else []
         leaves = leaves_for_events(session, [e.id for e in events])
@@ -294,7 +310,7 @@ def recording(
             request,
             "recording.html",
             rec=rec,
-            footage=footage_panel(session, actor, recording_id, access.reason_text),
+            footage=footage_panel(session, actor, recording_id, access.reason_text, now=access.now),
             events=events,
             leaves=leaves,
             retention=recording_status(session, recording_id),

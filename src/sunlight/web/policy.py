@@ -17,7 +17,7 @@ from sunlight.access.policy import AccessPolicy
 from sunlight.errors import InvalidInput
 from sunlight.validation import Id
 from sunlight.web import pages
-from sunlight.web.deps import RuntimeDep, require
+from sunlight.web.deps import RuntimeDep, now_for, require
 
 router = APIRouter()
 
@@ -143,6 +143,7 @@ def access_policy_file(
 
 @router.get("/api/access/explain", response_model=DecisionOut)
 def explain(
+    request: Request,
     runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(require(Permission.POLICY_VIEW))],
     permission: Permission,
@@ -160,6 +161,7 @@ def explain(
             principal,
             permission,
             resource_id if needs_resource else None,
+            now=now_for(request),
             reason=reason,
         )
     hidden = needs_resource and not decision.in_scope

@@ -6,6 +6,10 @@ a recording that does not exist; refused answers 403 and leaves a ``denied`` cus
 event. A link page needs no sign-in (``public()``): the link is the credential, and its
 visitor acts as ``share:ID`` for that one recording. An unknown, expired or
 revoked link answers 404 (an expired or revoked one also leaves a ``denied`` event).
+
+Whether a share has expired is judged on the app's clock (``deps.now_for``), in the
+access decision (the policy's ``shared_link`` and ``shared_with_agency`` conditions), in the
+lists and in each share's shown state alike.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from sunlight.access import Decision, Permission, Principal, decide, may_ever, v
 from sunlight.access import load_access_policy as _load_policy
 from sunlight.access.conditions import resource_table
 from sunlight.access.models import Agency, Share
-from sunlight.db.base import utcnow
 from sunlight.errors import Forbidden, NotFound
 from sunlight.evidence import service as evidence
 from sunlight.evidence import shares
@@ -31,7 +34,7 @@ from sunlight.evidence.media_types import video_type as guess_video_type
 from sunlight.runtime import Runtime
 from sunlight.validation import Id, SmallId
 from sunlight.web import deps, guard
-from sunlight.web.deps import RuntimeDep
+from sunlight.web.deps import RuntimeDep, now_for
 from sunlight.web.guard import Access, public, raw_reason, recording_for, require
 from sunlight.web.pages import render, templates
 from sunlight.web.ranges import object_response
@@ -48,12 +51,13 @@ LINK_PATH = r"[A-Za-z0-9_-]{20,100}"
 # -- checking a recording -----------------------------------------------------------------
 
 
-def _in_scope(runtime: Runtime, principal: Principal, recording_id: int) -> None:
+def _in_scope(runtime: Runtime, principal: Principal, recording_id: int, now: datetime) -> None:
     table = resource_table("recording")
     with runtime.db.session(read_only=True) as session:
         found = session.scalar(
             select(table.id_column).where(
-                table.id_column == recording_id, visible(principal, Permission.RECORDING_LIST)
+                table.id_column == recording_id,
+                visible(principal, Permission.RECORDING_LIST, now=now),
             )
         )
     if found is None:
@@ -101,7 +105,7 @@ class ShareOut(BaseModel):
     state: Literal["active", "expired", "revoked"]
 
     @classmethod
-    def of(cls, share: Share, now: datetime | None = None) -> ShareOut:
+    def of(cls, share: Share, now: datetime) -> ShareOut:
         return cls(
             id=share.id,
             recording_id=share.recording_id,
@@ -118,7 +122,7 @@ class ShareOut(BaseModel):
             expires_at=share.expires_at,
             revoked_at=share.revoked_at,
             revoked_by=share.revoked_by,
-            state=shares.state_of(share, now or utcnow()),
+            state=shares.state_of(share, now),
         )
 
 
@@ -134,7 +138,8 @@ class ShareList(BaseModel):
 
 def _created(request: Request, share: Share, raw: str | None) -> ShareCreated:
     url = str(request.url_for("share_link_page", link=raw)) if raw else None
-    return ShareCreated(**ShareOut.of(share).model_dump(), link_token=raw, link_url=url)
+    out = ShareOut.of(share, now_for(request))
+    return ShareCreated(**out.model_dump(), link_token=raw, link_url=url)
 
 
 def _create(
@@ -142,6 +147,7 @@ def _create(
     actor: Principal,
     recording_id: int,
     body: ShareIn,
+    now: datetime,
     parent_id: int | None = None,
 ) -> tuple[Share, str | None]:
     with runtime.db.session() as session:
@@ -158,6 +164,7 @@ def _create(
             reason=body.reason,
             actor=actor,
             parent_id=parent_id,
+            now=now,
         )
         session.expunge(share)
     return share, raw
@@ -176,26 +183,29 @@ def create_share(
 ) -> ShareCreated:
     """Share a recording with an agency and/or through a link. A link's token is shown
     once, in this answer."""
-    share, raw = _create(runtime, access.principal, recording_id, body)
+    share, raw = _create(runtime, access.principal, recording_id, body, access.now)
     return _created(request, share, raw)
 
 
 @router.get("/api/recordings/{recording_id}/shares", response_model=list[ShareOut])
 def recording_shares(
     recording_id: Id,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.SHARE_VIEW))],
 ) -> list[ShareOut]:
-    _in_scope(runtime, actor, recording_id)
+    now = now_for(request)
+    _in_scope(runtime, actor, recording_id, now)
     with runtime.db.session(read_only=True) as session:
         found = shares.shares_of_recording(
             session, recording_id, scope=shares.visible_shares(actor)
         )
-        return [ShareOut.of(s) for s in found]
+        return [ShareOut.of(s, now) for s in found]
 
 
 @router.get("/api/shares", response_model=ShareList)
 def list_shares(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.SHARE_VIEW))],
     recipient: Annotated[str | None, Query(max_length=200)] = None,
@@ -205,6 +215,7 @@ def list_shares(
     limit: Annotated[int, Query(ge=1, le=shares.MAX_LIST)] = 100,
 ) -> ShareList:
     """Shares by recipient (substring) and/or agency, newest first, a page at a time."""
+    now = now_for(request)
     with runtime.db.session(read_only=True) as session:
         found = shares.list_shares(
             session,
@@ -214,11 +225,12 @@ def list_shares(
             before_id=before,
             limit=limit + 1,
             scope=shares.visible_shares(actor),
+            now=now,
         )
         more = len(found) > limit
         found = found[:limit]
         return ShareList(
-            items=[ShareOut.of(s) for s in found],
+            items=[ShareOut.of(s, now) for s in found],
             next_before=found[-1].id if more and found else None,
         )
 
@@ -238,15 +250,17 @@ def _visible_share(runtime: Runtime, actor: Principal, share_id: int) -> Share:
 def revoke_share(
     share_id: SmallId,
     body: RevokeIn,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.SHARE_REVOKE))],
 ) -> list[ShareOut]:
     """Revoke a share and every share made from it; answers the shares revoked."""
+    now = now_for(request)
     share = _visible_share(runtime, actor, share_id)
-    _in_scope(runtime, actor, share.recording_id)
+    _in_scope(runtime, actor, share.recording_id, now)
     with runtime.db.session() as session:
-        revoked = shares.revoke_share(session, share_id, actor=actor, reason=body.reason)
-        return [ShareOut.of(s) for s in revoked]
+        revoked = shares.revoke_share(session, share_id, actor=actor, reason=body.reason, now=now)
+        return [ShareOut.of(s, now) for s in revoked]
 
 
 @router.post("/api/shares/{share_id}/reshare", response_model=ShareCreated, status_code=201)
@@ -259,9 +273,10 @@ def reshare(
     raw: Annotated[str | None, Depends(raw_reason)],
 ) -> ShareCreated:
     """Share on from a share that allows it: never for longer, never with more."""
+    now = now_for(request)
     parent = _visible_share(runtime, actor, share_id)
-    guard.check(runtime, actor, Permission.SHARE_CREATE, parent.recording_id, raw)
-    share, raw = _create(runtime, actor, parent.recording_id, body, parent_id=share_id)
+    guard.check(runtime, actor, Permission.SHARE_CREATE, parent.recording_id, raw, now=now)
+    share, raw = _create(runtime, actor, parent.recording_id, body, now, parent_id=share_id)
     return _created(request, share, raw)
 
 
@@ -272,6 +287,7 @@ def shares_panel(request: Request, recording_id: int) -> dict[str, Any]:
     """What the recording page's shares panel shows to the signed-in principal (a Jinja
     global, so the recording page needs nothing but the include)."""
     principal = deps.current_principal(request)
+    now = now_for(request)
 
     panel: dict[str, Any] = {
         "can_view": may_ever(principal, Permission.SHARE_VIEW),
@@ -283,13 +299,13 @@ def shares_panel(request: Request, recording_id: int) -> dict[str, Any]:
         "shares": [],
         "agencies": [],
         "policy": _load_policy().policy.shares,
-        "now": utcnow(),
+        "now": now,
     }
     runtime: Runtime = request.app.state.runtime
     with runtime.db.session(read_only=True) as session:
         if panel["can_view"]:
             panel["shares"] = [
-                ShareOut.of(s)
+                ShareOut.of(s, now)
                 for s in shares.shares_of_recording(
                     session, recording_id, scope=shares.visible_shares(principal)
                 )
@@ -333,7 +349,7 @@ def create_share_form(
         expires_days=expires_days,
         reason=reason,
     )
-    share, raw = _create(runtime, access.principal, recording_id, body)
+    share, raw = _create(runtime, access.principal, recording_id, body, access.now)
     created = _created(request, share, raw)
     response = render(request, "share_created.html", share=created, status_code=201)
     response.headers.update(NO_STORE)
@@ -344,6 +360,7 @@ def create_share_form(
 def revoke_share_form(
     recording_id: Id,
     share_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.SHARE_REVOKE))],
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
@@ -351,9 +368,10 @@ def revoke_share_form(
     share = _visible_share(runtime, actor, share_id)
     if share.recording_id != recording_id:
         raise NotFound(f"no share {share_id} of recording {recording_id}")
-    _in_scope(runtime, actor, recording_id)
+    now = now_for(request)
+    _in_scope(runtime, actor, recording_id, now)
     with runtime.db.session() as session:
-        shares.revoke_share(session, share_id, actor=actor, reason=reason)
+        shares.revoke_share(session, share_id, actor=actor, reason=reason, now=now)
     return RedirectResponse(f"/recordings/{recording_id}#shares", status_code=303)
 
 
@@ -366,13 +384,13 @@ def _visit(
     permission: Permission,
     use: shares.ShareUse,
     *,
+    now: datetime,
     dedup: bool,
     count: bool = True,
 ) -> tuple[Share, Principal]:
-    """Resolve a link and decide ``permission`` for its visitor; record the use (or the
-    refused attempt; a HEAD request, ``count=False``, is neither). Unknown, expired,
-    revoked or out of scope: NotFound."""
-    now = utcnow()
+    """Resolve a link and decide ``permission`` for its visitor at ``now``; record the use
+    (or the refused attempt; a HEAD request, ``count=False``, is neither). Unknown,
+    expired, revoked or out of scope: NotFound."""
     decision: Decision | None = None
     with runtime.db.session() as session:
         visit = shares.resolve_link(session, link, now=now)
@@ -388,6 +406,7 @@ def _visit(
                 shares.link_principal(share),
                 permission,
                 share.recording_id,
+                now=now,
                 reason=shares.share_reason(share),
             )
             rule = decision.rule
@@ -428,7 +447,8 @@ def share_link_page(
     link: LinkToken, request: Request, runtime: RuntimeDep, _: Annotated[None, Depends(public())]
 ) -> Response:
     """The recipient's page: the recording's facts and a player, no staff pages."""
-    share, _visitor = _visit(runtime, link, Permission.RECORDING_VIEW, "view", dedup=False)
+    now = now_for(request)
+    share, _visitor = _visit(runtime, link, Permission.RECORDING_VIEW, "view", now=now, dedup=False)
     with runtime.db.session(read_only=True) as session:
         rec = evidence.get_recording(session, share.recording_id)
         facts = {
@@ -444,7 +464,7 @@ def share_link_page(
             "deleted": rec.deleted_at is not None,
         }
     return _link_response(
-        render(request, "share_link.html", rec=facts, share=ShareOut.of(share), link=link)
+        render(request, "share_link.html", rec=facts, share=ShareOut.of(share, now), link=link)
     )
 
 
@@ -453,7 +473,13 @@ def _media(request: Request, runtime: Runtime, link: str, *, download: bool) -> 
     use: shares.ShareUse = "download" if download else "stream"
     # A player's Range requests for one viewing are one use; HEAD is not a use.
     share, _visitor = _visit(
-        runtime, link, permission, use, dedup=not download, count=request.method != "HEAD"
+        runtime,
+        link,
+        permission,
+        use,
+        now=now_for(request),
+        dedup=not download,
+        count=request.method != "HEAD",
     )
     with runtime.db.session(read_only=True) as session:
         rec = evidence.get_recording(session, share.recording_id)
