@@ -329,10 +329,12 @@ def load_demo(
     # A release case waiting for the Highway Patrol's decision (the statistics' "pending
     # with an outside agency").
     counts["pending_outside"] = ensure_demo_pending(runtime, today)
+    # demo_stats.py: a year of statistics up to the load day, what /public/stats shows; its
+    # records requests are the year's older ones, so they are filed before the recent ones:
+    # the public request log (filing order, newest first) then reads in date order
+    counts["stats"] = ensure_demo_stats(runtime, today)
     counts["requests"] = ensure_demo_requests(runtime, DEMO_DAY, folder, today=today)
     counts["witness"] = _ensure_witness(runtime)
-    # demo_stats.py: a year of statistics up to the load day, what /public/stats shows
-    counts["stats"] = ensure_demo_stats(runtime, today)
     counts["policy_proposals"] = ensure_demo_policies(runtime)
     return counts
 

@@ -377,8 +377,9 @@ def ensure_demo_requests(
     with runtime.db.session(read_only=True) as session:
         have = set(session.scalars(select(RecordsRequest.requester_email)))
     added = 0
-    links: list[str] = []
-    for demo in REQUESTS:
+    links: dict[str, str] = {}  # by requester; written in REQUESTS' order (the fulfilled first)
+    # oldest first: filed (and numbered) in the order they were received
+    for demo in sorted(REQUESTS, key=lambda d: -d.ago):
         if demo.email in have:
             continue
         received = today - timedelta(days=demo.ago)
@@ -395,7 +396,7 @@ def ensure_demo_requests(
                 now=received,
             )
             request_id, tracking = request.id, request.tracking_number
-        links.append(f"{tracking}  {demo.name}: /public/requests/track/{raw}")
+        links[demo.email] = f"{tracking}  {demo.name}: /public/requests/track/{raw}"
         incident_id = _incident_id(runtime, demo.incident) if demo.incident else None
         for step, (status, message, provision) in enumerate(demo.changes, start=1):
             now = _step_at(received, today, step, len(demo.changes))
@@ -443,7 +444,7 @@ def ensure_demo_requests(
                     for line in [
                         "# DEMO ONLY: the demo requesters' private tracking links "
                         "(a real requester's link is shown once and emailed).",
-                        *links,
+                        *(links[d.email] for d in REQUESTS if d.email in links),
                     ]
                 )
             )

@@ -187,9 +187,10 @@ def _year(runtime: Runtime, officers: list[tuple[int, str]], now: datetime) -> i
 
 def _requests(runtime: Runtime, now: datetime) -> None:
     """Sixteen requests over the year: most answered within days, some denied, a few
-    still open (and overdue)."""
-    for k in range(16):
-        received = (now - timedelta(days=20 * k + 12)).replace(hour=16, minute=0)
+    still open (and overdue). All are older than the demo requesters' (``demo_requests``:
+    at most 20 days old), and filed first, so filing order is date order."""
+    for k in reversed(range(16)):  # oldest first: filed in the order they were received
+        received = (now - timedelta(days=20 * k + 25)).replace(hour=16, minute=0)
         with runtime.db.session() as session:
             request, _ = requests.file_request(
                 session,

@@ -41,6 +41,10 @@ def test_the_demo_has_every_request_state_and_data_for_every_chart(
             if Status(request.status) in OPEN and request.requester_email in demo_emails:
                 state = clock_of(request, now=now).state
                 assert state != "overdue", (request.tracking_number, request.status)
+        # filed in the order they were received: the public request log (newest filed first)
+        # reads newest received first, and tracking numbers count up with the date
+        filed = sorted(found, key=lambda r: r.id)
+        assert [r.received_date for r in filed] == sorted(r.received_date for r in found)
     # The statistics demo is dated in the twelve months up to the day it is loaded: the
     # range /public/stats shows by default.
     figures = service.figures(runtime, Range.default(now), now)
