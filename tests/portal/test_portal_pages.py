@@ -172,6 +172,20 @@ def test_the_release_list_names_incident_types_in_the_readers_language(
     assert 'data-label="Tipo de incidente"' in spanish
 
 
+def test_the_last_day_there_is_filters_instead_of_failing(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """``to=9999-12-31`` is a date like any other: every release is on or before it (the
+    filter's "day after" was out of Python's range: 500 on the page, the JSON and open data)."""
+    done = decide(runtime, client, cad="KC26-007013", seal=False)
+    page = client.get("/public/releases?to=9999-12-31")
+    assert page.status_code == 200
+    assert f'href="/public/releases/{done.release_id}"' in page.text
+    listed = client.get("/api/public/releases?to=9999-12-31")
+    assert listed.status_code == 200 and [r["id"] for r in listed.json()] == [done.release_id]
+    assert client.get("/api/public/releases?from=9999-12-31").json() == []
+
+
 def test_request_log_page_names_no_requester(runtime: Runtime, client: TestClient) -> None:
     filed = client.post(
         "/api/public/requests",

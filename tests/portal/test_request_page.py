@@ -133,3 +133,30 @@ def test_unknown_and_malformed_tracking_numbers(client: TestClient) -> None:
     assert client.get("/api/public/requests/..%2Fetc").status_code in (404, 422)
     # the request form's address is not taken for a tracking number
     assert client.get("/public/requests/new").status_code == 200
+
+
+def test_a_verified_relationship_is_not_shown(runtime: Runtime, client: TestClient) -> None:
+    """A requester depicted in the footage (or their family, attorney or insurer) is "public"
+    in the log; the public page must not then say their relationship was verified, which only
+    ever happens for them (RSMo 610.100.3): next to the footage it points at a victim."""
+    request_id, _ = file(runtime, requester_type="relative")
+    with runtime.db.session() as session:
+        request = service.get(session, request_id)
+        number = request.tracking_number
+        service.verify(
+            session,
+            request,
+            actor="user:1",
+            document_type="driver-licence",
+            relation="relative",
+            depicted_person="Lee Whitfield",
+            notes=None,
+            now=MONDAY + timedelta(hours=1),
+        )
+    body = client.get(f"/api/public/requests/{number}").json()
+    assert body["requester_category"] == "public"
+    assert [s["kind"] for s in body["steps"]] == ["received"]
+    html = client.get(f"/public/requests/{number}").text
+    assert "relationship" not in html.lower() and "Lee Whitfield" not in html
+    es = client.get(f"/public/requests/{number}?lang=es").text
+    assert "verific" not in es.lower()

@@ -26,6 +26,7 @@ from sunlight.web.public_cache import PublicCache
 from tests.policies.test_policies import EFFECTIVE, retention_v3
 from tests.portal.support import decide
 from tests.portal.test_areas import CENTRAL, _release
+from tests.requests.support import file
 from tests.support.auth import make_session, sign_in, sign_out, use_session
 from tests.support.cli import run_python
 
@@ -230,3 +231,41 @@ def test_many_visitors_of_a_cold_page_make_it_once(runtime: Runtime) -> None:
     assert cache.stats.misses == 1
     assert cache.stats.hits == 11  # the others were served what the first one made
     assert cache.stats.waited >= 1  # at least one of them waited for it
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        # two Accept-Language headers: the app reads the first, the cache read the last
+        ([("accept-language", "es"), ("accept-language", "en")], [("accept-language", "en")]),
+        ([("accept-language", "en"), ("accept-language", "es")], [("accept-language", "es")]),
+    ],
+)
+def test_a_page_is_never_kept_under_another_language_than_it_is_in(
+    client: TestClient, first: list[tuple[str, str]], then: list[tuple[str, str]]
+) -> None:
+    """The cache keys a page by the reader's language, read exactly as the app reads it: one
+    visitor sending two headers could otherwise leave every other visitor the page in a
+    language they did not ask for."""
+    poisoned = client.get("/public", headers=first)
+    visitor = client.get("/public", headers=then)
+    assert visitor.headers["content-language"] == then[0][1]
+    assert poisoned.headers["content-language"] == first[0][1]
+
+
+def test_a_blank_lang_after_a_lang_is_read_as_the_app_reads_it(client: TestClient) -> None:
+    english = client.get("/public?lang=es&lang=", headers={"Accept-Language": "en"})
+    spanish = client.get("/public?lang=es&lang=", headers={"Accept-Language": "es"})
+    assert english.headers["content-language"] == "en"
+    assert spanish.headers["content-language"] == "es"
+
+
+def test_a_requester_s_own_json_is_never_kept(runtime: Runtime, client: TestClient) -> None:
+    """The private link's JSON (``/api/public/requests/track/TOKEN``: the requester's name,
+    email and messages) is as private as its page: never kept in the shared cache."""
+    _, raw = file(runtime, now=T)
+    cache = _cache(client)
+    for _ in range(2):
+        mine = client.get(f"/api/public/requests/track/{raw}")
+        assert mine.status_code == 200 and "Jordan Example" in mine.text
+    assert (cache.stats.hits, cache.stats.stored) == (0, 0)

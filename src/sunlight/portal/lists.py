@@ -45,7 +45,7 @@ class ReleaseFilter:
             where.append(Incident.type == self.incident_type)
         if self.date_from is not None:
             where.append(Incident.started_at >= _midnight(self.date_from))
-        if self.date_to is not None:
+        if self.date_to is not None and self.date_to < date.max:  # date.max: no bound
             where.append(Incident.started_at < _midnight(self.date_to + timedelta(days=1)))
         if self.area:
             where.append(areas.area() == self.area)

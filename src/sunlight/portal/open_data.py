@@ -122,12 +122,21 @@ def _value(value: object) -> Any:
     return value
 
 
+#: A text cell starting with one of these is a formula to a spreadsheet that opens the CSV
+#: (OWASP "CSV injection"): staff-typed text reaches the open data (an area, a funding
+#: source, a unit), so such a cell is written after a ``'``, which spreadsheets read as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> str:
-    """A cell as CSV has it: empty for none, true/false for booleans."""
+    """A cell as CSV has it: empty for none, true/false for booleans, text that a
+    spreadsheet would run as a formula after a ``'`` (numbers and dates as they are)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return str(_value(value))
 
 

@@ -31,11 +31,13 @@ STEP_TEXT: dict[str, str] = {
     "grounds-given": N_("Written grounds for the denial given"),
     "item-linked": N_("Footage identified"),
     "item-removed": N_("Footage set aside"),
-    "verified": N_("Requester's relationship verified"),
     "delivered": N_("Records provided to the requester"),
 }
-#: Timeline kinds the public page leaves out (mail, reminders, the requester's own steps).
-HIDDEN_KINDS = frozenset({"email", "reminder", "notice-acknowledged"})
+#: Timeline kinds the public page leaves out (mail, reminders, the requester's own steps),
+#: and the verification of a requester's relationship to a person in the footage: only a
+#: person depicted, or their guardian, relative, attorney or insurer is ever verified (RSMo
+#: 610.100.3), whom the log shows as "public" (``requests.common.PUBLIC_CATEGORIES``).
+HIDDEN_KINDS = frozenset({"email", "reminder", "notice-acknowledged", "verified"})
 #: A pause's public reason (the question asked of the requester is not published).
 CLARIFICATION = N_("waiting for the requester's clarification")
 

@@ -117,6 +117,12 @@ class Range:
             raise InvalidInput(
                 f"from: statistics start in {EARLIEST.year}", diagnostics={"field": "from"}
             )
+        if (last - default.end).days > MAX_RANGE_DAYS:
+            # nothing is counted that far ahead, and the range's end (the day after it) and
+            # months must stay within the calendar
+            raise InvalidInput(
+                "to: statistics end within ten years from today", diagnostics={"field": "to"}
+            )
         if (last - first).days > MAX_RANGE_DAYS:
             raise InvalidInput("the range is limited to ten years", diagnostics={"field": "to"})
         return cls(first, last)

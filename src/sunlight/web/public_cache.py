@@ -20,8 +20,8 @@ route runs, while all of these hold:
 
 Requests for the same missing entry wait for the one that makes it (a hundred clients on a
 cold page make it once). Excluded: the media bytes (Range requests), a requester's own
-tracking page and the request form, HEAD, and any request with a session cookie or an
-``Authorization`` header (staff see pages as themselves). The counts are on ``stats``.
+tracking page and its JSON, the request form, HEAD, and any request with a session cookie
+or an ``Authorization`` header (staff see pages as themselves). The counts are on ``stats``.
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from sqlalchemy import func, select
-from starlette.requests import cookie_parser
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sunlight.db.base import utcnow
@@ -46,12 +45,14 @@ from sunlight.db.engine import Database, write_generation
 from sunlight.evidence.models import CustodyEvent
 from sunlight.ledger.models import LedgerCheckpoint, LedgerCosignature
 from sunlight.portal import i18n
+from sunlight.web.language import language_of
 from sunlight.web.security import COOKIE, SECURE_COOKIE
 
 #: Paths whose GET answers may be kept (the public portal and its JSON) ...
 _CACHED = re.compile(r"^/(public|api/public)(/|$)")
-#: ... except these: media bytes (Range), a requester's own page, the request form.
-_NEVER = re.compile(r"/media$|^/public/requests/(track|new)(/|$)")
+#: ... except these: media bytes (Range), a requester's own page and its JSON (the private
+#: link's: their name, their words, the messages sent to them), the request form.
+_NEVER = re.compile(r"/media$|^(/api)?/public/requests/(track|new)(/|$)")
 #: The only cookie a kept answer may set (the reader's language: the same for every
 #: visitor who asks with the same ``?lang=``, which is part of the key).
 _LANGUAGE_COOKIE = i18n.COOKIE.encode() + b"="
@@ -194,29 +195,23 @@ class PublicCache:
         path: str = scope["path"]
         if not _CACHED.match(path) or _NEVER.search(path):
             return None
-        host = proto = cookie = accept_language = b""
+        host = proto = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 return None
-            if name == b"cookie":
-                cookie = cookie + b"; " + value if cookie else value
-            elif name == b"host":
-                host = value
-            elif name == b"x-forwarded-proto":
-                proto = value
-            elif name == b"accept-language":
-                accept_language = value
-        query: bytes = scope.get("query_string", b"")
-        language_cookie = None
-        if cookie:
-            if _SESSION_MENTION in cookie:
+            if name == b"cookie" and _SESSION_MENTION in value:
                 return None  # a visitor who may be signed in is never served nor kept
-            # the language cookie read exactly as the app reads it (``request.cookies``)
-            language_cookie = cookie_parser(cookie.decode("latin-1")).get(i18n.COOKIE)
-        asked = None
-        if b"lang=" in query:
-            asked = dict(parse_qsl(query.decode("latin-1"))).get("lang")
-        language = i18n.negotiate(asked, language_cookie, accept_language.decode("latin-1"))
+            # the first of each, as the app reads them (``Headers.get``)
+            if name == b"host" and host is None:
+                host = value
+            elif name == b"x-forwarded-proto" and proto is None:
+                proto = value
+        query: bytes = scope.get("query_string", b"")
+        # The reader's language exactly as the page reads it (``web.language``): the query's
+        # last ``lang`` (blank or percent-encoded too), every cookie header, the first
+        # ``Accept-Language``. Read any other way, one visitor's odd request (two
+        # ``Accept-Language`` headers) would keep a page under another language's key.
+        language = language_of(Request(scope))
         return (host, scope.get("scheme"), proto, path, query, language)
 
     async def _db_mark(self) -> Hashable:

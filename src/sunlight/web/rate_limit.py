@@ -1,5 +1,6 @@
 """The rate limit on public writes (the records-request intake, policy comments): per client
-address, in memory (one server process), two sliding windows:
+address (an IPv6 one by its /64 network), in memory (one server process), two sliding
+windows:
 
 - **writes**: at most ``limit`` kept writes in ``window_s`` seconds;
 - **attempts**: at most ``attempts`` tries in the same window (default three times
@@ -18,6 +19,7 @@ raising (a form re-shown with its error) calls :meth:`Slot.give_back`.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import threading
 import time
 from collections import deque
@@ -85,7 +87,9 @@ class RateLimit:
             window.writes.append(now)
             window.attempts.append(now)
             if len(self._seen) > MAX_KEYS:
-                self._seen = {k: v for k, v in self._seen.items() if v.attempts}
+                # keep the addresses with a try still in the window (the newest is last)
+                since = now - self.window_s
+                self._seen = {k: v for k, v in self._seen.items() if v.attempts[-1] > since}
         return Slot(self, key, now)
 
     def check(self, key: str) -> None:
@@ -115,8 +119,24 @@ def stored_nothing(error: BaseException) -> bool:
 _limiters_lock = threading.Lock()
 
 
+#: An IPv6 client is counted by its network: a home or a server is handed a whole /64.
+IPV6_PREFIX = 64
+
+
 def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address a client's tries are counted under: an IPv4 address (also one written
+    as IPv6, ``::ffff:a.b.c.d``) as it is, an IPv6 one by its /64 network (one client may
+    take any address in it), anything else (a test client's name) as it is."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
+    return str(address)
 
 
 def limited(state_name: str, rate: tuple[int, float]) -> Callable[[Request], Iterator[Slot]]:
