@@ -104,6 +104,8 @@ def test_a_released_copy_plays_with_range_and_shows_its_badge(
     page = client.get(f"/public/releases/{done.release_id}")
     assert page.status_code == 200, page.text
     _no_chrome(page.text)
+    # a title that says what the video is, for a reader with many tabs open (WCAG 2.4.2)
+    assert f"<title>Release {done.release_id}: Officer-involved shooting, 2026-" in page.text
     html = page.text
     assert f'src="/public/releases/{done.release_id}/media"' in html
     assert f"in the custody log at index {leaf.leaf_index}, ingested at" in html
