@@ -14,6 +14,7 @@ joins both (``portal.lists``)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from sqlalchemy import String, and_, case, exists, func, literal, null, or_, type_coerce
@@ -72,12 +73,28 @@ def _division() -> ColumnElement[bool]:
 
 def area(kinds: Sequence[str] | None = None) -> ColumnElement[str | None]:
     """The release's public area (a patrol division), or NULL when none is published."""
-    found = case((nonpublic(kinds), null()), (_division(), func.trim(Incident.unit)), else_=null())
-    return type_coerce(found, String)
+    return _area(_kinds(kinds))
 
 
 def area_note(kinds: Sequence[str] | None = None) -> ColumnElement[str | None]:
     """Why no area is published (a ``NOTE_TEXT`` key), or NULL when one is."""
+    return _area_note(_kinds(kinds))
+
+
+def _kinds(kinds: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(kinds) if kinds is not None else tuple(nonpublic_kinds())
+
+
+# Built once per set of kinds: an expression is immutable and may sit in any number of
+# statements, and building one took a large share of a list or release page's time.
+@functools.lru_cache(maxsize=16)
+def _area(kinds: tuple[str, ...]) -> ColumnElement[str | None]:
+    found = case((nonpublic(kinds), null()), (_division(), func.trim(Incident.unit)), else_=null())
+    return type_coerce(found, String)
+
+
+@functools.lru_cache(maxsize=16)
+def _area_note(kinds: tuple[str, ...]) -> ColumnElement[str | None]:
     found = case(
         (nonpublic(kinds), literal("nonpublic")),
         (_division(), null()),
