@@ -679,20 +679,32 @@ def _badge(
     )
 
 
+#: A public, published release with its case, incident and released copy, in one statement
+#: (inner joins: a release missing any of them is not shown).
+_PUBLISHED = (
+    select(Release, ReleaseCase, Incident, Recording)
+    .join(ReleaseCase, ReleaseCase.id == Release.case_id)
+    .join(Incident, Incident.id == ReleaseCase.incident_id)
+    .join(Recording, Recording.id == Release.derived_recording_id)
+    .where(
+        Release.id == bindparam("release_id"),
+        Release.public.is_(True),
+        Release.released_at.is_not(None),
+    )
+)
+
+
 def _read(
     runtime: Runtime, session: Session, release_id: int, *, now: datetime
 ) -> tuple[PublicRelease, Release]:
     # public and published with its released copy, else 404 (never a hint): the test of
     # ``lists.published_copy`` and ``proof.published``, read in this session
     policy = load_release_policy().policy
-    release = session.get(Release, release_id)
-    if release is None or not release.public or release.released_at is None:
+    found = session.execute(_PUBLISHED, {"release_id": release_id}).first()
+    if found is None:
         raise NotFound(f"no released copy {release_id}")
-    case = session.get(ReleaseCase, release.case_id)
-    incident = session.get(Incident, case.incident_id) if case is not None else None
-    recording = session.get(Recording, release.derived_recording_id)
-    if case is None or incident is None or recording is None:
-        raise NotFound(f"no released copy {release_id}")
+    release, case, incident, recording = found
+    assert release.released_at is not None  # (the statement's condition)
     authority = authority_of(incident, policy.rule_for(incident.type), policy).name
     area, area_note = _area(session, release, policy)
     requests = _requests(session, incident, release)
