@@ -161,13 +161,24 @@ def release_areas(session: Session) -> list[tuple[str, int]]:
 def releases(
     session: Session, filters: ReleaseFilter, *, offset: int, limit: int
 ) -> list[dict[str, Any]]:
-    """One page of published releases, newest release first."""
-    rows = session.execute(
-        _joined(*_release_columns())
+    """One page of published releases, newest release first. The page's ids are chosen
+    first and only their areas worked out: with the area in the paged query, the database
+    worked it out for every row it skipped (a deep page of 10,000 releases: 17 ms)."""
+    # unfiltered, the page is read from the releases' own index (the case and incident are
+    # foreign keys that every release has); a filter on the incident needs the join
+    narrowed = filters.incident_type or filters.date_from or filters.date_to or filters.area
+    page = (
+        (_joined(Release.id) if narrowed else select(Release.id))
         .where(*filters.where())
         .order_by(*_NEWEST_FIRST)
         .offset(max(0, offset))
         .limit(max(1, limit))
+        .subquery()
+    )
+    rows = session.execute(
+        _joined(*_release_columns())
+        .join(page, page.c.id == Release.id)
+        .order_by(*_NEWEST_FIRST)
     ).all()
     return [_release_row(r) for r in rows]
 
