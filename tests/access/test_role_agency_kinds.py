@@ -24,6 +24,7 @@ from sunlight.access.policy import PACKAGED, load_access_policy
 from sunlight.access.principal import Principal
 from sunlight.access.sessions import principal_for
 from sunlight.cli.main import cli
+from sunlight.db.base import utcnow
 from sunlight.errors import RoleNotAllowed
 from sunlight.evidence.models import CustodyEvent
 from sunlight.requests.reminders import custodian_addresses
@@ -268,7 +269,7 @@ def test_a_hand_edited_role_row_grants_nothing(runtime: Runtime) -> None:
     assert "records-custodian" in principal.roles
     for permission in (Permission.REQUEST_VIEW, Permission.AUDIT_VIEW, Permission.INCIDENT_IMPORT):
         assert not may_ever(principal, permission), permission
-    refused = decide(None, principal, Permission.AUDIT_VIEW)
+    refused = decide(None, principal, Permission.AUDIT_VIEW, now=utcnow())
     assert not refused.allowed
     assert refused.rule == ROLE_AGENCY_KIND
     assert "records-custodian" in refused.reason and "'investigator'" in refused.reason
@@ -276,11 +277,13 @@ def test_a_hand_edited_role_row_grants_nothing(runtime: Runtime) -> None:
     with runtime.db.session() as session:
         recording = data.add_recording(session, officer_id=None)
     with runtime.db.session(read_only=True) as session:
-        seen = decide(session, principal, Permission.RECORDING_STREAM, recording, reason="other: x")
+        seen = decide(
+            session, principal, Permission.RECORDING_STREAM, recording, now=utcnow(), reason="x"
+        )
     assert (seen.allowed, seen.rule, seen.in_scope) == (False, ROLE_AGENCY_KIND, False)
     # the role the agency may hold still works
     assert may_ever(principal, Permission.POLICY_VIEW)
-    assert decide(None, principal, Permission.POLICY_VIEW).allowed
+    assert decide(None, principal, Permission.POLICY_VIEW, now=utcnow()).allowed
     # and the department's reminders of requesters' clocks never go to the trooper
     with runtime.db.session(read_only=True) as session:
         assert custodian_addresses(session) == ["c@kcpd.example"]
@@ -316,7 +319,9 @@ def test_a_narrowed_policy_takes_the_role_away_and_the_tooling_lists_who_holds_i
     monkeypatch.setenv("SUNLIGHT_ACCESS_POLICY", str(narrowed))
     principal = session_principal(runtime, supervisor)
     assert not may_ever(principal, Permission.COMPLIANCE_REVIEW)
-    assert decide(None, principal, Permission.COMPLIANCE_REVIEW).rule == ROLE_AGENCY_KIND
+    assert (
+        decide(None, principal, Permission.COMPLIANCE_REVIEW, now=utcnow()).rule == ROLE_AGENCY_KIND
+    )
     with runtime.db.session(read_only=True) as session:
         listed = [(u.username, roles) for u, roles in users.misplaced_roles(session)]
     assert listed == [("tlind", ["supervisor"])]
