@@ -54,6 +54,12 @@ class Conflict(InvalidChange):
     """The change collides with what exists or a rule that protects it (HTTP 409)."""
 
 
+class RoleNotAllowed(InvalidChange):
+    """A role given to someone whose kind of agency may not hold it under the access policy
+    (a department role for an outside agency's user, or a move to such an agency); nothing
+    is changed (HTTP 422). ``diagnostics`` names the ``roles`` and the ``agency_kind``."""
+
+
 class Forbidden(SunlightError):
     """The caller may not do this, whatever the input (HTTP 403)."""
 

@@ -24,6 +24,7 @@ PAGES = ["/admin/users", "/admin/tokens"]
 FORMS = [
     ("/admin/users", {"username": "zz", "display_name": "Z", "agency_id": "1", "role": "officer"}),
     ("/admin/users/1/roles", {"role": "officer"}),
+    ("/admin/users/1/agency", {"agency_id": "1"}),
     ("/admin/users/1/disable", {}),
     ("/admin/users/1/enable", {}),
     ("/admin/users/1/unlock", {}),

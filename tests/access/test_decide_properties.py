@@ -4,7 +4,8 @@ Hypothesis generates small archives (recordings, officers and units, incidents w
 types, units, outside custody, involved officers and statements, links, complaints, flags,
 shares by agency and by link, expired and revoked), principals (any subset of the policy's
 roles, an agency, a unit, an officer, a token's permissions, a share link) and small access
-policies (rules drawn from the real permission and condition lists). A reference evaluator
+policies (rules drawn from the real permission and condition lists, and the kinds of agency
+each role may be held in). A reference evaluator
 written here in plain Python, from the policy's published semantics and not from
 ``decide``'s code, says what must be allowed; then:
 
@@ -12,7 +13,9 @@ written here in plain Python, from the policy's published semantics and not from
 - ``visible()`` selects exactly the resources single checks allow (lists == checks), and a
   decision's ``in_scope`` is the list permission's visibility;
 - nothing is allowed when no allow rule's condition holds (default deny), and a deny rule
-  whose condition holds always wins.
+  whose condition holds always wins;
+- a role the principal's kind of agency may not hold grants nothing (refused by
+  ``role-agency-kind`` where only it would have granted).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from sqlalchemy.orm import Session
 import sunlight.models  # noqa: F401  (registers the domains' conditions)
 from sunlight.access import conditions
 from sunlight.access.decide import decide, visible
-from sunlight.access.models import Agency
+from sunlight.access.models import AGENCY_KINDS, Agency
 from sunlight.access.permissions import INFO, Permission, ResourceType
 from sunlight.access.policy import AccessPolicy, load_access_policy
 from sunlight.access.principal import Principal
@@ -67,6 +70,13 @@ FIRST_AMENDMENT = {"first-amendment-assembly"}
 VULNERABLE_KINDS = {"vulnerable", "minor", "sex-crime-victim"}
 FLAG_KINDS = ("minor", "vulnerable", "sex-crime-victim", "missing-metadata")
 AGENCIES = ("KCPD", "MSHP", "JCPO", "OCC")
+#: the seeded agencies' kinds (migration 0011)
+AGENCY_KIND = {
+    "KCPD": "department",
+    "MSHP": "investigator",
+    "JCPO": "prosecutor",
+    "OCC": "oversight",
+}
 #: incident types whose release authority is the investigating agency (release policy)
 RELEASE_AGENCY_TYPES = frozenset(load_release_policy().policy.agency_types())
 REASONS = (
@@ -255,6 +265,11 @@ def policies(draw: st.DrawFn) -> AccessPolicy:
     }
     document = PACKAGED.model_dump(mode="json")
     document["rules"] = generated
+    for role in document["roles"].values():  # where each role may be held, drawn too
+        minimum = 1 if role["staff"] else 0
+        role["agency_kinds"] = draw(
+            st.lists(st.sampled_from(AGENCY_KINDS), min_size=minimum, max_size=3, unique=True)
+        )
     document["unused_permissions"] = sorted(str(p) for p in set(Permission) - granted)
     policy = AccessPolicy.model_validate(document)
     policy.check_conditions()
@@ -363,8 +378,16 @@ class Reference:
             return self.recording_condition(name, target)
         return self.incident_condition(name, self.world.incidents[target])
 
+    def held(self, policy: AccessPolicy) -> frozenset[str]:
+        """The roles that count: a role its agency's kind may not hold grants nothing (a
+        principal of no agency is not checked)."""
+        if self.who.agency is None:
+            return self.who.roles
+        kind = AGENCY_KIND[self.who.agency]
+        return frozenset(r for r in self.who.roles if kind in policy.roles[r].agency_kinds)
+
     def _rules(self, policy: AccessPolicy, permission: Permission) -> list[Any]:
-        roles = self.who.roles
+        roles = self.held(policy)
         return [
             r
             for r in policy.rules
@@ -401,6 +424,14 @@ class Reference:
                 return False, r.id
         grant = next((r for r in holding if r.effect == "allow"), None)
         if grant is None:
+            ignored = self.who.roles - self.held(policy)
+            if any(
+                r.effect == "allow"
+                and ignored & set(r.roles)
+                and any(permission in expand(p) for p in r.permissions)
+                for r in policy.rules
+            ):
+                return False, "role-agency-kind"
             return False, "default-deny"
         needs: dict[str, str] = dict.fromkeys(grant.needs, grant.id)
         for r in holding:

@@ -1,6 +1,7 @@
 """The published access policy file: the packaged one validates, and a copy that names an
-unknown permission, role or condition, repeats a rule id, leaves a permission granted by
-nothing, or is not YAML stops start-up (and ``sunlight serve``) with the reason."""
+unknown permission, role, condition or agency kind, leaves out where a role may be held,
+repeats a rule id, leaves a permission granted by nothing, or is not YAML stops start-up
+(and ``sunlight serve``) with the reason."""
 
 from __future__ import annotations
 
@@ -77,6 +78,22 @@ def _unknown_key(data: dict[str, Any]) -> None:
     _rule(data, "custodians-footage")["except_when"] = "never"
 
 
+def _unknown_agency_kind(data: dict[str, Any]) -> None:
+    data["roles"]["outside-investigator"]["agency_kinds"].append("sheriffs-office")
+
+
+def _role_without_agency_kinds(data: dict[str, Any]) -> None:
+    del data["roles"]["records-custodian"]["agency_kinds"]
+
+
+def _staff_role_held_nowhere(data: dict[str, Any]) -> None:
+    data["roles"]["prosecutor"]["agency_kinds"] = []
+
+
+def _agency_kind_twice(data: dict[str, Any]) -> None:
+    data["roles"]["officer"]["agency_kinds"] = ["department", "department"]
+
+
 BROKEN: list[tuple[str, Edit, str]] = [
     ("unknown permission", _unknown_permission, "unknown permission 'recording:teleport'"),
     ("unknown role", _unknown_role, "unknown role 'sheriff'"),
@@ -93,6 +110,10 @@ BROKEN: list[tuple[str, Edit, str]] = [
     ("unknown need", _unknown_need, "blessing"),
     ("default allow", _allow_by_default, "default"),
     ("unknown key", _unknown_key, "except_when"),
+    ("unknown agency kind", _unknown_agency_kind, "sheriffs-office"),
+    ("role without agency kinds", _role_without_agency_kinds, "records-custodian.agency_kinds"),
+    ("staff role held in no agency", _staff_role_held_nowhere, "name the agency kinds"),
+    ("agency kind listed twice", _agency_kind_twice, "an agency kind is listed twice"),
 ]
 
 

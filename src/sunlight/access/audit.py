@@ -25,6 +25,8 @@ class AuthAction(StrEnum):
 
     USER_CREATE = "user.create"
     USER_ROLES = "user.roles"
+    #: moved to another agency (and unit), with the roles held there
+    USER_AGENCY = "user.agency"
     USER_PASSWORD = "user.password"  # noqa: S105 - an action name
     USER_DISABLE = "user.disable"
     USER_ENABLE = "user.enable"

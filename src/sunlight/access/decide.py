@@ -6,6 +6,11 @@ in one query; so a list and a detail page cannot disagree. Both take ``now``, th
 the question is asked at (the caller's clock: the web app's ``app.state.clock``, a job's
 ``as_of``), which conditions about time (a share's expiry) compare with; neither reads the
 wall clock.
+
+Only the roles a principal may hold in its kind of agency count (the policy's
+``agency_kinds``): a role held anyway (a row edited in the table, a role the policy has
+narrowed since it was given) grants nothing, and a refusal it would otherwise have granted
+names the rule ``role-agency-kind``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from sunlight.access.principal import Principal
 
 DEFAULT_DENY = "default-deny"
 TOKEN_SCOPE = "token-scope"  # noqa: S105 - a rule id
+#: The refusal of a permission that only a role the principal may not hold in its kind of
+#: agency would grant (the role is ignored: it grants nothing).
+ROLE_AGENCY_KIND = "role-agency-kind"
 MAX_REASON = 500
 
 
@@ -90,12 +98,44 @@ def _policy() -> tuple[AccessPolicy, str]:
     return loaded.policy, loaded.sha256
 
 
+def held_roles(policy: AccessPolicy, principal: Principal) -> frozenset[str]:
+    """The principal's roles that count: those the policy lets its kind of agency hold."""
+    if principal.agency_kind is None:  # a link, a job or a token of no agency
+        return principal.roles
+    return frozenset(r for r in principal.roles if policy.role_allowed(r, principal.agency_kind))
+
+
 def _rules(policy: AccessPolicy, principal: Principal, permission: Permission) -> list[Rule]:
+    roles = held_roles(policy, principal)
     return [
         rule
         for rule in policy.rules
-        if permission in rule.expanded() and rule.applies_to_roles(principal.roles)
+        if permission in rule.expanded() and rule.applies_to_roles(roles)
     ]
+
+
+def ignored_role_refusal(
+    principal: Principal, permission: Permission, policy: AccessPolicy | None = None
+) -> str | None:
+    """Why ``permission`` is refused when only a role the principal may not hold in its
+    kind of agency would grant it (None when no such role would)."""
+    policy = policy or _policy()[0]
+    ignored = principal.roles - held_roles(policy, principal)
+    granting = sorted(
+        {
+            role
+            for rule in policy.rules
+            if rule.effect == "allow" and permission in rule.expanded()
+            for role in ignored & set(rule.roles)
+        }
+    )
+    if not granting:
+        return None
+    return (
+        f"role {', '.join(granting)} may not be held in an agency of kind "
+        f"{principal.agency_kind!r} under the access policy, so it grants nothing "
+        f"(an administrator must correct the account)"
+    )
 
 
 def _token_blocks(principal: Principal, permission: Permission) -> bool:
@@ -195,6 +235,9 @@ def decide(
             return decision(False, rule.id, rule.explanation, in_scope=in_scope)
     grant = next((r for r in rules if r.effect == "allow" and holds[r.id]), None)
     if grant is None:
+        ignored = ignored_role_refusal(principal, permission, policy)
+        if ignored is not None:
+            return decision(False, ROLE_AGENCY_KIND, ignored, in_scope=in_scope)
         return decision(False, DEFAULT_DENY, f"no rule grants {permission} here", in_scope=in_scope)
     needs: dict[str, Rule] = dict.fromkeys(grant.needs, grant)
     for rule in rules:

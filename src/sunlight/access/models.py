@@ -8,7 +8,7 @@ links and recovery codes as SHA-256 digests of high-entropy random values.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -24,8 +24,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sunlight.db.base import Base, BigId, UTCDateTime, utcnow
 
-#: What an agency is to the department; the policy file's conditions use it.
-AGENCY_KINDS = ("department", "investigator", "prosecutor", "oversight", "other")
+#: What an agency is to the department; the policy file's conditions read it, and each of its
+#: roles names the kinds of agency it may be held in (``agency_kinds``).
+AgencyKind = Literal["department", "investigator", "prosecutor", "oversight", "other"]
+AGENCY_KINDS: tuple[AgencyKind, ...] = get_args(AgencyKind)
 
 
 class Agency(Base):

@@ -5,6 +5,13 @@ validated at start-up against the permission enum, the role list and the registe
 conditions: an unknown permission, role or condition stops Sunlight from starting, and every
 permission must be granted by some rule or listed as deliberately unused. Default deny.
 
+Every role names the kinds of agency it may be held in (``agency_kinds``: the department's
+own roles only in the department, ``outside-investigator`` only in an investigating agency,
+...). Granting a role to someone of another kind of agency is refused
+(``sunlight.access.users``), and a principal holding one anyway (a row edited in the table, a
+policy narrowed since the grant) gets nothing from it when decisions are made
+(``sunlight.access.decide``).
+
 Rules have one of three effects, evaluated in this order:
 
 1. ``deny``: refuses outright when its condition holds (``unless_roles`` are exempt);
@@ -17,14 +24,16 @@ No rule matching is a denial by ``default-deny``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sunlight.access import conditions
+from sunlight.access.models import AgencyKind
 from sunlight.access.permissions import INFO, Permission, matching
 from sunlight.config import ConfigError
 from sunlight.policyfile import LoadedPolicyFile, load_policy_file, policy_path
@@ -46,8 +55,28 @@ class _Strict(BaseModel):
 class RoleDef(_Strict):
     label: str
     description: str
+    #: the kinds of agency (``sunlight.access.models.AGENCY_KINDS``) whose people, tokens or
+    #: jobs may hold this role. Required, so that a policy author decides it for every role;
+    #: empty only for a role no agency's member holds (``share-recipient``: a link's visitor)
+    agency_kinds: list[AgencyKind]
     #: a staff role: its users must use a second factor to sign in
     staff: bool = True
+
+    @field_validator("agency_kinds")
+    @classmethod
+    def _no_repeats(cls, kinds: list[AgencyKind]) -> list[AgencyKind]:
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("an agency kind is listed twice")
+        return kinds
+
+    @model_validator(mode="after")
+    def _staff_held_somewhere(self) -> RoleDef:
+        if self.staff and not self.agency_kinds:
+            raise ValueError(
+                "a staff role is held by people, who all belong to an agency: "
+                "name the agency kinds it may be held in"
+            )
+        return self
 
 
 class ReasonDef(_Strict):
@@ -149,6 +178,20 @@ class AccessPolicy(_Strict):
                         f"rule {rule.id}: condition {rule.condition!r} cannot be checked "
                         f"for {permission} (resource type {resource or 'none'})"
                     )
+
+    def role_allowed(self, role: str, agency_kind: str | None) -> bool:
+        """Whether ``role`` may be held in an agency of ``agency_kind``. A role the policy
+        does not define is allowed nowhere. ``None`` is a principal that belongs to no agency
+        (a share link, a job or a token not tied to one): only code gives those their roles,
+        never a table row, so nothing is checked; every person belongs to an agency."""
+        definition = self.roles.get(role)
+        if definition is None:
+            return False
+        return agency_kind is None or agency_kind in definition.agency_kinds
+
+    def roles_not_allowed(self, roles: Iterable[str], agency_kind: str | None) -> list[str]:
+        """The ``roles`` that may not be held in an agency of ``agency_kind``, sorted."""
+        return sorted({r for r in roles if not self.role_allowed(r, agency_kind)})
 
     def reason_def(self, reason_id: str) -> ReasonDef | None:
         return next((r for r in self.reasons if r.id == reason_id), None)

@@ -4,6 +4,8 @@ A token acts as its own principal (``token:ID``, role ``integration``) holding e
 permissions it was given, which must be ones an API token may hold (``INFO[p].token_ok``);
 by default it may only upload. The raw token is shown once; the table keeps its SHA-256.
 Tokens expire and can be revoked; creation and revocation are custody events on the token.
+A token tied to an agency must be of a kind that may hold the ``integration`` role under the
+access policy (the department's docks and feeds), as a person's agency must for their roles.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from sqlalchemy.orm import Session
 from sunlight.access.audit import Actor, AuthAction, actor_id, record
 from sunlight.access.models import Agency, ApiToken
 from sunlight.access.permissions import DEFAULT_TOKEN_PERMISSIONS, INFO, Permission
+from sunlight.access.policy import load_access_policy
 from sunlight.access.principal import Principal
 from sunlight.db.base import utcnow
-from sunlight.errors import InvalidInput, NotFound
+from sunlight.errors import InvalidInput, NotFound, RoleNotAllowed
 
 PREFIX = "sunlight_"  # recognisable to secret scanners
 MAX_DAYS = 730
 DEFAULT_DAYS = 365
 TOUCH_EVERY = timedelta(minutes=1)
+#: The role every token acts in.
+TOKEN_ROLE = "integration"  # noqa: S105 - a role name
 
 
 def digest(raw: str) -> str:
@@ -58,6 +63,24 @@ def _permissions(permissions: Iterable[str] | None) -> list[Permission]:
     return sorted(chosen)
 
 
+def _check_agency(agency: Agency) -> None:
+    policy = load_access_policy().policy
+    if not policy.role_allowed(TOKEN_ROLE, agency.kind):
+        kinds = (
+            ", ".join(policy.roles[TOKEN_ROLE].agency_kinds) if TOKEN_ROLE in policy.roles else ""
+        )
+        raise RoleNotAllowed(
+            f"an API token acts in the role {TOKEN_ROLE}, which {agency.short_name} (an agency "
+            f"of kind {agency.kind}) may not hold under the access policy; a token may act "
+            f"for an agency of kind: {kinds or 'none'}",
+            diagnostics={
+                "roles": [TOKEN_ROLE],
+                "agency": agency.short_name,
+                "agency_kind": agency.kind,
+            },
+        )
+
+
 def create_token(
     session: Session,
     *,
@@ -76,8 +99,11 @@ def create_token(
     chosen = _permissions(permissions)
     if expires_days is not None and not 1 <= expires_days <= MAX_DAYS:
         raise InvalidInput(f"a token expires after 1 to {MAX_DAYS} days")
-    if agency_id is not None and session.get(Agency, agency_id) is None:
-        raise InvalidInput(f"no agency {agency_id}")
+    if agency_id is not None:
+        agency = session.get(Agency, agency_id)
+        if agency is None:
+            raise InvalidInput(f"no agency {agency_id}")
+        _check_agency(agency)
     raw = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
@@ -151,7 +177,7 @@ def principal_for_token(session: Session, token: ApiToken) -> Principal:
         id=f"token:{token.id}",
         display_name=f"API token {token.name!r}",
         kind="token",
-        roles=frozenset({"integration"}),
+        roles=frozenset({TOKEN_ROLE}),
         agency_id=token.agency_id,
         agency_kind=agency.kind if agency is not None else None,
         token_id=token.id,

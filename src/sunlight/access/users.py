@@ -3,6 +3,11 @@ second factor, end sessions. Every change is a custody event on ``user:ID`` (CJI
 role changes record the access policy file's hash, so the record says under which published
 policy the roles were granted.
 
+A role is given only to someone whose kind of agency may hold it under the access policy
+(its roles' ``agency_kinds``): creating a user, changing roles and moving a user to another
+agency all refuse otherwise (``RoleNotAllowed``), changing nothing. ``misplaced_roles``
+lists the accounts that hold such a role anyway (a role the policy narrowed since).
+
 The CLI (``sunlight users ...``) and the admin pages are faces over these functions.
 """
 
@@ -13,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from sunlight.access.audit import Actor, AuthAction, actor_id, record
 from sunlight.access.models import (
@@ -28,7 +33,7 @@ from sunlight.access.models import (
 from sunlight.access.passwords import check_new_password, hash_password
 from sunlight.access.policy import AccessPolicy, load_access_policy
 from sunlight.db.base import utcnow
-from sunlight.errors import Conflict, InvalidInput, NotFound
+from sunlight.errors import Conflict, InvalidInput, NotFound, RoleNotAllowed
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -56,6 +61,34 @@ def check_roles(roles: Iterable[str], policy: AccessPolicy | None = None) -> lis
             f"{', '.join(allowed)}"
         )
     return wanted
+
+
+def roles_for_kind(agency_kind: str, policy: AccessPolicy | None = None) -> list[str]:
+    """The assignable roles that someone of an agency of ``agency_kind`` may hold."""
+    policy = policy or _policy()[0]
+    return [r for r in assignable_roles(policy) if policy.role_allowed(r, agency_kind)]
+
+
+def check_roles_for_agency(
+    roles: Iterable[str], agency: Agency, policy: AccessPolicy | None = None
+) -> None:
+    """Refuse (``RoleNotAllowed``) roles that ``agency``'s kind may not hold."""
+    policy = policy or _policy()[0]
+    refused = policy.roles_not_allowed(roles, agency.kind)
+    if not refused:
+        return
+    allowed = roles_for_kind(agency.kind, policy)
+    raise RoleNotAllowed(
+        f"{'role' if len(refused) == 1 else 'roles'} {', '.join(refused)} may not be held in "
+        f"{agency.short_name} (an agency of kind {agency.kind}) under the access policy; "
+        f"roles an agency of that kind may hold: {', '.join(allowed) or 'none'}",
+        diagnostics={
+            "roles": refused,
+            "agency": agency.short_name,
+            "agency_kind": agency.kind,
+            "allowed": allowed,
+        },
+    )
 
 
 def is_staff(user: User, policy: AccessPolicy | None = None) -> bool:
@@ -136,7 +169,8 @@ def create_user(
         raise InvalidInput("a display name is 1-200 characters")
     if find_user(session, username) is not None:
         raise Conflict(f"there is already a user {username!r}")
-    if session.get(Agency, agency_id) is None:
+    agency = session.get(Agency, agency_id)
+    if agency is None:
         raise InvalidInput(f"no agency {agency_id}")
     if officer_id is not None:
         found = session.execute(
@@ -145,6 +179,7 @@ def create_user(
         if found is None:
             raise InvalidInput(f"no officer {officer_id}")
     role_list = check_roles(roles, policy)
+    check_roles_for_agency(role_list, agency, policy)
     user = User(
         username=username,
         display_name=display_name,
@@ -194,13 +229,10 @@ def set_roles(
     now = now or utcnow()
     policy, sha = _policy()
     wanted = check_roles(roles, policy)
+    check_roles_for_agency(wanted, user.agency, policy)
     before = sorted(user.role_names)
     who = actor_id(actor)
-    keep = [r for r in user.roles if r.role in wanted]
-    removed = sorted(r.id for r in user.roles if r.role not in wanted)
-    added = [UserRole(role=r, granted_by=who, granted_at=now) for r in wanted if r not in before]
-    user.roles = keep + added
-    session.flush()
+    removed = _replace_roles(session, user, wanted, who=who, now=now)
     record(
         session,
         actor=who,
@@ -217,6 +249,104 @@ def set_roles(
         at=now,
     )
     return wanted
+
+
+def _replace_roles(
+    session: Session, user: User, wanted: list[str], *, who: str, now: datetime
+) -> list[int]:
+    """Give ``user`` exactly ``wanted`` (kept rows stay); returns the removed rows' ids."""
+    before = user.role_names
+    keep = [r for r in user.roles if r.role in wanted]
+    removed = sorted(r.id for r in user.roles if r.role not in wanted)
+    added = [UserRole(role=r, granted_by=who, granted_at=now) for r in wanted if r not in before]
+    user.roles = keep + added
+    session.flush()
+    return removed
+
+
+def move_user(
+    session: Session,
+    user: User,
+    agency: Agency,
+    *,
+    roles: Iterable[str] | None = None,
+    unit: str | None = None,
+    actor: Actor,
+    now: datetime | None = None,
+) -> None:
+    """Move ``user`` to ``agency`` (and ``unit`` there, or none). The roles they hold, or
+    ``roles`` given with the move (a custodian who joins the Highway Patrol as an outside
+    investigator), must be ones the new agency's kind may hold; otherwise nothing changes
+    (``RoleNotAllowed`` names them). One custody event, ``user.agency``, records the
+    agencies, units and roles before and after, with the access policy's hash."""
+    now = now or utcnow()
+    policy, sha = _policy()
+    unit = (unit or "").strip() or None
+    if unit is not None and len(unit) > 100:
+        raise InvalidInput("a unit's name is at most 100 characters")
+    before = sorted(user.role_names)
+    wanted = check_roles(roles, policy) if roles is not None else before
+    if not wanted:
+        raise InvalidInput("a user keeps at least one role; to stop someone, disable them")
+    if agency.id == user.agency_id and unit == user.unit and wanted == before:
+        raise InvalidInput(f"{user.username} is already in {agency.short_name}")
+    refused = policy.roles_not_allowed(wanted, agency.kind)
+    if refused and roles is None:
+        allowed = roles_for_kind(agency.kind, policy)
+        raise RoleNotAllowed(
+            f"{user.username} cannot move to {agency.short_name} (an agency of kind "
+            f"{agency.kind}) holding {', '.join(refused)}, which it may not hold under the "
+            f"access policy; give the roles they will hold there with the move (one of: "
+            f"{', '.join(allowed) or 'none'})",
+            diagnostics={
+                "roles": refused,
+                "agency": agency.short_name,
+                "agency_kind": agency.kind,
+                "allowed": allowed,
+            },
+        )
+    check_roles_for_agency(wanted, agency, policy)
+    who = actor_id(actor)
+    agency_before, unit_before = user.agency_id, user.unit
+    user.agency_id = agency.id
+    user.agency = agency
+    user.unit = unit
+    removed = _replace_roles(session, user, wanted, who=who, now=now)
+    record(
+        session,
+        actor=who,
+        action=AuthAction.USER_AGENCY,
+        object_id=user.id,
+        details={
+            "agency_before": agency_before,
+            "agency_id": agency.id,
+            "agency_kind": agency.kind,
+            "unit_before": unit_before,
+            "unit": unit,
+            "before": before,
+            "after": wanted,
+            "role_rows": {r.role: r.id for r in user.roles},
+            "removed_rows": removed,
+            "policy_version": policy.version,
+            "policy_sha256": sha,
+        },
+        at=now,
+    )
+
+
+def misplaced_roles(session: Session) -> list[tuple[User, list[str]]]:
+    """The accounts holding roles their agency's kind may not hold under the access policy
+    in force (a policy that narrowed a role since it was given, or a row edited in the
+    table), each with those roles. Such roles grant nothing (``sunlight.access.decide``);
+    an administrator removes them or moves the account."""
+    policy, _ = _policy()
+    found: list[tuple[User, list[str]]] = []
+    query = select(User).options(selectinload(User.roles), joinedload(User.agency))
+    for user in session.scalars(query.order_by(User.username)):
+        refused = policy.roles_not_allowed(user.role_names, user.agency.kind)
+        if refused:
+            found.append((user, refused))
+    return found
 
 
 def set_password(

@@ -81,6 +81,16 @@ def _roles(event: Event, state: State) -> None:
         _role_rows(event, state, event.object_key)
 
 
+@projects(AuthAction.USER_AGENCY)
+def _moved(event: Event, state: State) -> None:
+    user_id = event.object_key
+    if user_id is None or event.object_type != "user":
+        return
+    details = event.details
+    state.update(USERS, user_id, agency_id=details.get("agency_id"), unit=details.get("unit"))
+    _role_rows(event, state, user_id)
+
+
 @projects(AuthAction.USER_DISABLE)
 def _disabled(event: Event, state: State) -> None:
     if event.object_key is not None and event.object_type == "user":

@@ -176,8 +176,9 @@ def order(session: Session, order_id: int) -> tuple[CourtOrder, CourtPetition, R
 
 def _vouched_for(session: Session, recorder: str, principal: Principal) -> bool:
     """Whether ``recorder`` created ``principal``'s account or set its roles (custody events
-    ``user.create`` / ``user.roles``): such a "second person" may be the first one's second
-    account, so it does not count as independent."""
+    ``user.create`` / ``user.roles``, or ``user.agency``: a move gives the roles held in the
+    new agency): such a "second person" may be the first one's second account, so it does
+    not count as independent."""
     if principal.user_id is None:
         return False
     found = session.scalar(
@@ -186,7 +187,13 @@ def _vouched_for(session: Session, recorder: str, principal: Principal) -> bool:
                 CustodyEvent.actor == recorder,
                 CustodyEvent.object_type == "user",
                 CustodyEvent.object_id == str(principal.user_id),
-                CustodyEvent.action.in_([str(AuthAction.USER_CREATE), str(AuthAction.USER_ROLES)]),
+                CustodyEvent.action.in_(
+                    [
+                        str(AuthAction.USER_CREATE),
+                        str(AuthAction.USER_ROLES),
+                        str(AuthAction.USER_AGENCY),
+                    ]
+                ),
             )
         )
     )

@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from sunlight.access.models import User, UserRole
+from sunlight.access.models import Agency, User, UserRole
+from sunlight.access.policy import load_access_policy
 from sunlight.db.engine import Database
 from sunlight.notify.outbox import enqueue
 from sunlight.requests.calendar import Calendar, default_calendar
@@ -51,12 +52,19 @@ class ReminderReport:
 
 
 def custodian_addresses(session: Session) -> list[str]:
-    """Email addresses of the records custodians whose accounts are enabled."""
+    """Email addresses of the records custodians whose accounts are enabled, in an agency
+    whose kind may hold the role under the access policy (a custodian role given to an
+    outside agency's account, by a hand-edited row, is never sent requesters' clocks)."""
+    policy = load_access_policy().policy
+    role = policy.roles.get(REMINDED_ROLE)
+    kinds = list(role.agency_kinds) if role is not None else []
     rows = session.scalars(
         select(User.email)
         .join(UserRole, UserRole.user_id == User.id)
+        .join(Agency, Agency.id == User.agency_id)
         .where(
             UserRole.role == REMINDED_ROLE,
+            Agency.kind.in_(kinds),
             User.disabled_at.is_(None),
             User.email.is_not(None),
         )

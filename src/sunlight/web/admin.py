@@ -127,12 +127,16 @@ def user_page(
 ) -> HTMLResponse:
     with runtime.db.session(read_only=True) as session:
         user = _user(session, user_id)
+        policy = load_access_policy().policy
         return render(
             request,
             "admin_user.html",
             user=user,
             status=statuses(session, [user])[user.id],
             roles=_roles(),
+            held_in={name: ", ".join(policy.roles[name].agency_kinds) for name, _ in _roles()},
+            misplaced=policy.roles_not_allowed(user.role_names, user.agency.kind),
+            agencies=agency_service.list_agencies(session),
             is_self=actor.user_id == user.id,
         )
 
@@ -157,6 +161,27 @@ def roles_form(
         if actor.user_id == user.id and "administrator" not in wanted:
             raise Conflict("you cannot remove your own administrator role")
         user_service.set_roles(session, user, wanted, actor=actor)
+    return _back(user_id)
+
+
+@router.post("/admin/users/{user_id}/agency")
+def move_form(
+    user_id: SmallId,
+    runtime: RuntimeDep,
+    actor: Annotated[Principal, _USER_MANAGE],
+    agency_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+    role: Annotated[list[str] | None, Form()] = None,
+    unit: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Move the user to another agency, with the roles they hold there (none ticked: the
+    roles they hold now); refused, changing nothing, if that agency's kind may not hold one."""
+    wanted = sorted(set(role)) if role else None
+    with runtime.db.session() as session:
+        user = _user(session, user_id)
+        if actor.user_id == user.id:
+            raise Conflict("you cannot move your own account to another agency")
+        agency = agency_service.find_agency(session, agency_id)
+        user_service.move_user(session, user, agency, roles=wanted, unit=unit, actor=actor)
     return _back(user_id)
 
 

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, HTTPException, Request
 
 from sunlight.access import INFO, Permission, Principal, may_ever
+from sunlight.access.decide import ignored_role_refusal
 from sunlight.access.sessions import reauth_fresh
 from sunlight.db.base import utcnow
 from sunlight.runtime import Runtime
@@ -111,7 +112,10 @@ def require(permission: Permission) -> Callable[..., Principal]:
             refused(request, principal, permission, detail)
             raise AuthenticationRequired(detail, f"/sign-in?next={next_path(request)}")
         if not may_ever(principal, permission):
-            detail = f"requires permission {permission}"
+            # a role its agency may not hold grants nothing: the refusal (and its record) says so
+            detail = ignored_role_refusal(principal, permission) or (
+                f"requires permission {permission}"
+            )
             refused(request, principal, permission, detail)
             raise HTTPException(status_code=403, detail=detail)
         if INFO[permission].step_up and not reauth_fresh(principal, now_for(request)):

@@ -40,6 +40,8 @@ class RoleOut(BaseModel):
     label: str
     description: str
     staff: bool
+    #: the kinds of agency the role may be held in
+    agency_kinds: list[str]
 
 
 class ReasonOut(BaseModel):
@@ -89,7 +91,13 @@ def _describe(policy: AccessPolicy, sha256: str) -> AccessPolicyOut:
         sha256=sha256,
         default=policy.default,
         roles=[
-            RoleOut(id=name, label=r.label, description=r.description, staff=r.staff)
+            RoleOut(
+                id=name,
+                label=r.label,
+                description=r.description,
+                staff=r.staff,
+                agency_kinds=list(r.agency_kinds),
+            )
             for name, r in policy.roles.items()
         ],
         reasons=[ReasonOut(id=r.id, label=r.label, purpose=r.purpose) for r in policy.reasons],

@@ -1,4 +1,5 @@
-"""`sunlight users ...`: create accounts, change roles, disable, unlock, reset MFA, end sessions."""
+"""`sunlight users ...`: create accounts, change roles, move to another agency, disable, unlock,
+reset MFA, end sessions, and list the roles held where the access policy does not allow them."""
 
 from __future__ import annotations
 
@@ -223,6 +224,73 @@ def users_roles(
         emit_json(document)
     else:
         click.echo(f"{document['username']}: {', '.join(document['roles'])}")
+
+
+@users.command("move")
+@click.argument("username")
+@click.option("--agency", required=True, help="The agency to move to (short name).")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="The roles they hold there (repeat; default: the roles they hold now).",
+)
+@click.option("--unit", help="Their unit in the new agency (default: none).")
+@json_option
+def users_move(
+    username: str, agency: str, roles: tuple[str, ...], unit: str | None, as_json: bool
+) -> None:
+    """Move USERNAME to another agency. Refused, changing nothing, if they would hold a role
+    that agency's kind may not hold under the access policy: give the roles they hold there
+    with --role."""
+    from sunlight.access.agencies import find_agency
+    from sunlight.access.users import move_user
+
+    with unit_of_work() as (_runtime, session):
+        user = _find_user(session, username)
+        before = user.agency.short_name
+        found = find_agency(session, agency)
+        move_user(session, user, found, roles=list(roles) or None, unit=unit, actor=cli_actor())
+        document = {**user_document(session, user), "agency_before": before}
+    if as_json:
+        emit_json(document)
+    else:
+        click.echo(
+            f"{document['username']}: {before} -> {document['agency']}"
+            f" (roles: {', '.join(document['roles'])})"
+        )
+
+
+@users.command("check-roles")
+@json_option
+def users_check_roles(as_json: bool) -> None:
+    """List the accounts holding a role their agency's kind may not hold under the access
+    policy in force (it grants them nothing); exit status 1 if there are any."""
+    from sunlight.access.users import misplaced_roles
+
+    with reading() as session:
+        found: list[dict[str, Any]] = [
+            {
+                "id": user.id,
+                "username": user.username,
+                "agency": user.agency.short_name,
+                "agency_kind": user.agency.kind,
+                "roles": refused,
+            }
+            for user, refused in misplaced_roles(session)
+        ]
+    if as_json:
+        emit_json(found)
+    else:
+        for d in found:
+            click.echo(
+                f"{d['username']:<20} {d['agency']:<6} ({d['agency_kind']}) may not hold: "
+                f"{', '.join(d['roles'])}"
+            )
+        if not found:
+            click.echo("every role is held in an agency that may hold it")
+    if found:
+        sys.exit(1)
 
 
 def _user_action(
