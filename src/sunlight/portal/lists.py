@@ -176,9 +176,7 @@ def releases(
         .subquery()
     )
     rows = session.execute(
-        _joined(*_release_columns())
-        .join(page, page.c.id == Release.id)
-        .order_by(*_NEWEST_FIRST)
+        _joined(*_release_columns()).join(page, page.c.id == Release.id).order_by(*_NEWEST_FIRST)
     ).all()
     return [_release_row(r) for r in rows]
 
