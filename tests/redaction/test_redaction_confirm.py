@@ -192,8 +192,8 @@ def test_a_weak_track_is_covered_from_its_first_hit_to_its_last_only() -> None:
     tracker.update(16, [tentative(LARGE, 0.21)])
     tracker.update(24, [])
     (track, frames), *_ = drafted(tracker, 30)
-    assert track.weak(tracker.settings)
     assert frames[0][0] == 8 and frames[-1][0] == 16
+    assert track.weak(tracker.settings)
     assert all(covers(box_at(frames, f), LARGE) for f in range(8, 17))
 
 
