@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from sunlight.redaction.analyze import add_new, on_targets, tag
-from sunlight.redaction.track import Box, Track, Tracker, keyframes, overlaps, unconfirmed
+from sunlight.redaction.track import (
+    Box,
+    Track,
+    Tracker,
+    TrackerSettings,
+    box_at,
+    keyframes,
+    overlaps,
+    unconfirmed,
+)
 
 W, H = 1280, 720
 SMALL = (600.0, 300.0, 620.0, 322.0)  # a 20 px face
@@ -20,6 +29,16 @@ def tentative(box: Box, score: float = 0.25) -> list[float]:
 
 def direct(box: Box, score: float) -> list[float]:
     return [*box, score, 1.0]
+
+
+def covers(outer: Box | None, inner: Box) -> bool:
+    return (
+        outer is not None
+        and outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and outer[2] >= inner[2]
+        and outer[3] >= inner[3]
+    )
 
 
 def drafted(tracker: Tracker, last: int) -> list[tuple[Track, list[tuple[int, Box]]]]:
@@ -140,3 +159,72 @@ def test_a_low_bar_refind_keeps_only_the_face_looked_for() -> None:
     kept = on_targets(boxes, target)
     assert kept.shape == (1, 5) and kept[0, 0] == 102
     assert on_targets(boxes[1:], target).shape == (0, 5)
+
+
+# The look-back/look-ahead extension needs evidence of a face (TrackerSettings.extend_*).
+# 60 px of face-like texture (real faces this size score higher than it does).
+LARGE = (900.0, 500.0, 960.0, 560.0)
+
+
+def test_a_lone_weak_detection_is_redacted_on_its_own_frame_but_not_extended() -> None:
+    # Fails on the code before the extension needed evidence: the box was held from
+    # frame 1 (after the run on frame 0) to 15 (before the run on 16), fifteen frames of
+    # a box for one response just over the detector's bar.
+    tracker = Tracker()
+    tracker.update(0, [])
+    tracker.update(8, [direct(LARGE, 0.23)])
+    tracker.update(16, [])
+    tracks = drafted(tracker, 30)
+    assert unconfirmed(tracks) == []
+    frames = tracks[0][1]
+    assert [f for f, _box in frames] == [8]
+    assert covers(box_at(frames, 8), LARGE)
+    assert box_at(frames, 7) is None and box_at(frames, 9) is None
+
+
+def test_a_weak_track_is_covered_from_its_first_hit_to_its_last_only() -> None:
+    # Fails on the old code too (covered from frame 1 to 23). Every frame from the first
+    # hit to the last is still covered: a detected face is always redacted.
+    tracker = Tracker()
+    tracker.update(0, [])
+    tracker.update(8, [direct(LARGE, 0.22)])
+    tracker.update(11, [direct(LARGE, 0.24)], searched={1})
+    tracker.update(16, [tentative(LARGE, 0.21)])
+    tracker.update(24, [])
+    (track, frames), *_ = drafted(tracker, 30)
+    assert frames[0][0] == 8 and frames[-1][0] == 16
+    assert track.weak(tracker.settings)
+    assert all(covers(box_at(frames, f), LARGE) for f in range(8, 17))
+
+
+def test_a_small_weak_detection_keeps_the_extension() -> None:
+    # Small faces score low whatever they are, so a low score says nothing about them: a
+    # real 18 px face found once, weakly, after its track was lost, was left visible on
+    # the frames before that hit when small tracks lost the extension too.
+    tracker = Tracker()
+    tracker.update(0, [])
+    tracker.update(8, [direct(SMALL, 0.23)])
+    tracker.update(16, [])
+    (track, frames), *_ = drafted(tracker, 30)
+    assert not track.weak(tracker.settings)
+    assert frames[0][0] == 1 and frames[-1][0] == 15
+
+
+def test_one_sure_hit_or_repeated_weak_hits_keep_the_extension() -> None:
+    settings = TrackerSettings()
+    sure = Tracker(settings)
+    sure.update(0, [])
+    sure.update(8, [direct(LARGE, settings.extend_score)])
+    sure.update(16, [])
+    frames = drafted(sure, 30)[0][1]
+    assert frames[0][0] == 1 and frames[-1][0] == 15
+
+    again = Tracker(settings)
+    again.update(0, [])
+    hits = list(range(8, 8 + 2 * settings.extend_min_hits, 2))
+    for frame in hits:
+        again.update(frame, [direct(LARGE, 0.22)], searched=None if frame == 8 else {1})
+    again.update(24, [])
+    (track, frames), *_ = drafted(again, 30)
+    assert not track.weak(settings) and len(track.hits) == settings.extend_min_hits
+    assert frames[0][0] == 1 and frames[-1][0] == 23
