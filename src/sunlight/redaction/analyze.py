@@ -125,6 +125,8 @@ class _Job:
     # Whole-frame runs: tiles of ``image`` (x1, y1, x2, y2 in image px) for the
     # small-face pass.
     tiles: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # The first run after a cut (see Tracker.update).
+    cut: bool = False
 
 
 _END = _Job(-1, None, None, (1.0, 1.0))
@@ -517,7 +519,9 @@ def analyze(
             anchors = [0]  # whole-frame runs so far (the small pass takes every n-th)
             next_tile = [0]
 
-            def anchor(frame: av.VideoFrame, at: int, everywhere: bool = False) -> None:
+            def anchor(
+                frame: av.VideoFrame, at: int, everywhere: bool = False, cut: bool = False
+            ) -> None:
                 image = np.asarray(
                     frame.to_ndarray(format="rgb24", width=full[0], height=full[1]),
                     dtype=np.uint8,
@@ -531,7 +535,7 @@ def analyze(
                         chosen = [tiles[next_tile[0] % len(tiles)]]
                         next_tile[0] += 1
                 anchors[0] += 1
-                jobs.put(_Job(at, FrameRegions(frame), image, scale, chosen))
+                jobs.put(_Job(at, FrameRegions(frame), image, scale, chosen, cut))
 
             try:
                 for frame in container.decode(stream):
@@ -559,7 +563,7 @@ def analyze(
                         last_ref = small
                         # The first frame and the first after a cut: small faces are
                         # looked for on every tile, later in turn.
-                        anchor(frame, index, everywhere=index == 0 or scene_start)
+                        anchor(frame, index, everywhere=index == 0 or scene_start, cut=scene_start)
                         scene_start = False
                     elif (
                         motion >= schedule.motion_extreme
@@ -639,7 +643,7 @@ def analyze(
                         again = on_targets(again, group)
                     boxes = add_new(boxes, tag(again, False))
                     stats.regions += len(group)
-                tracker.update(job.index, boxes)
+                tracker.update(job.index, boxes, cut=job.cut)
                 stats.anchor_runs += 1
             else:
                 # Lost small faces are looked for at whole-frame runs only.
