@@ -17,6 +17,7 @@ from sunlight.redaction.track import (
     overlaps,
     unconfirmed,
 )
+from tests.redaction.support import covers
 
 W, H = 1280, 720
 SMALL = (600.0, 300.0, 620.0, 322.0)  # a 20 px face
@@ -29,16 +30,6 @@ def tentative(box: Box, score: float = 0.25) -> list[float]:
 
 def direct(box: Box, score: float) -> list[float]:
     return [*box, score, 1.0]
-
-
-def covers(outer: Box | None, inner: Box) -> bool:
-    return (
-        outer is not None
-        and outer[0] <= inner[0]
-        and outer[1] <= inner[1]
-        and outer[2] >= inner[2]
-        and outer[3] >= inner[3]
-    )
 
 
 def drafted(tracker: Tracker, last: int) -> list[tuple[Track, list[tuple[int, Box]]]]:

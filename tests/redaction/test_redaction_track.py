@@ -9,18 +9,9 @@ import pytest
 
 from sunlight.redaction.plan import Plan, PlanError, PlanTrack, Reason, load_plan, parse_plan
 from sunlight.redaction.track import Tracker, box_at, covered_by, drop_covered, keyframes
+from tests.redaction.support import covers
 
 FACE = (100.0, 100.0, 140.0, 150.0, 0.9)
-
-
-def covers(outer: tuple[float, ...] | None, inner: tuple[float, ...]) -> bool:
-    return (
-        outer is not None
-        and outer[0] <= inner[0]
-        and outer[1] <= inner[1]
-        and outer[2] >= inner[2]
-        and outer[3] >= inner[3]
-    )
 
 
 def test_tracking_fills_a_one_frame_detection_gap() -> None:

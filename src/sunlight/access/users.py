@@ -238,14 +238,7 @@ def set_roles(
         actor=who,
         action=AuthAction.USER_ROLES,
         object_id=user.id,
-        details={
-            "before": before,
-            "after": wanted,
-            "role_rows": {r.role: r.id for r in user.roles},
-            "removed_rows": removed,
-            "policy_version": policy.version,
-            "policy_sha256": sha,
-        },
+        details=_role_change(user, before, wanted, removed, policy, sha),
         at=now,
     )
     return wanted
@@ -262,6 +255,27 @@ def _replace_roles(
     user.roles = keep + added
     session.flush()
     return removed
+
+
+def _role_change(
+    user: User,
+    before: list[str],
+    wanted: list[str],
+    removed: list[int],
+    policy: AccessPolicy,
+    sha: str,
+) -> dict[str, object]:
+    """What a role change records (``user.roles``, ``user.agency``): the roles before and
+    after, the rows held and removed (the access-table replay rebuilds them from these) and
+    the access policy in force."""
+    return {
+        "before": before,
+        "after": wanted,
+        "role_rows": {r.role: r.id for r in user.roles},
+        "removed_rows": removed,
+        "policy_version": policy.version,
+        "policy_sha256": sha,
+    }
 
 
 def move_user(
@@ -323,12 +337,7 @@ def move_user(
             "agency_kind": agency.kind,
             "unit_before": unit_before,
             "unit": unit,
-            "before": before,
-            "after": wanted,
-            "role_rows": {r.role: r.id for r in user.roles},
-            "removed_rows": removed,
-            "policy_version": policy.version,
-            "policy_sha256": sha,
+            **_role_change(user, before, wanted, removed, policy, sha),
         },
         at=now,
     )
