@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from copy import copy
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -262,12 +262,12 @@ def retention_page(
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     as_of: str | None = None,
 ) -> HTMLResponse:
+    now = now_for(request)
     try:
-        day = parse_date(as_of, "as_of") if as_of else datetime.now(UTC).date()
+        day = parse_date(as_of, "as_of") if as_of else now.date()
     except InvalidInput as exc:
         raise HTTPException(422, "as_of must be YYYY-MM-DD") from exc
     loaded = load_policy()
-    now = now_for(request)
     report = _scoped(
         runtime, actor, service.run(runtime, as_of=day, dry_run=True, actor=actor.id), now
     )

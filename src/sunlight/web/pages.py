@@ -449,6 +449,7 @@ def create_device_form(
 @router.post("/devices/{device_id}/assign")
 def assign_device_form(
     device_id: int,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
     officer_id: Annotated[int, Form()],
@@ -458,7 +459,7 @@ def assign_device_form(
             session,
             device_id=device_id,
             officer_id=officer_id,
-            at=datetime.now(UTC),
+            at=now_for(request),
             actor=actor.id,
         )
     return RedirectResponse("/devices", status_code=303)
