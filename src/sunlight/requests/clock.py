@@ -241,7 +241,11 @@ def _count(
     counted: list[date] = []
     skipped: list[Skipped] = []
     day = start if n == 0 else start + timedelta(days=1)
-    end = due if due is not None else open_from - timedelta(days=1) if open_from else day
+    if due is not None:
+        end = due
+    else:  # only an open pause leaves no due date
+        assert open_from is not None
+        end = open_from - timedelta(days=1)
     while day <= end:
         why = calendar.why_not(day)
         if why is None:

@@ -423,17 +423,20 @@ def response_times(
     responded: dict[int, datetime] = {}
     released: dict[int, datetime] = {}
     in_range = select(RecordsRequest.id).where(*_received_in(rng))
-    for request_id, at, details in session.execute(
-        select(RequestEvent.request_id, RequestEvent.at, RequestEvent.details)
+    # only the status the event moved to is read (not the whole details), and only the
+    # events that are a response or a release
+    moved_to = RequestEvent.details["to"].as_string()
+    for request_id, at, target in session.execute(
+        select(RequestEvent.request_id, RequestEvent.at, moved_to)
         .where(
             RequestEvent.request_id.in_(in_range),
             RequestEvent.kind == "status",
             RequestEvent.at < now,
+            moved_to.in_(sorted(RESPONSES | RELEASES)),
         )
         .order_by(RequestEvent.id)
         .execution_options(yield_per=5000)
     ):
-        target = str((details or {}).get("to", ""))
         if target in RESPONSES:
             responded.setdefault(request_id, at)
         if target in RELEASES:
