@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -192,6 +193,9 @@ class Calendar:
                 raise ValueError(f"two closures on {closure.date}")
             holidays[closure.date] = closure
         self._holidays = holidays
+        #: the ordinals of the closures on weekdays, in order: business days are counted by
+        #: arithmetic over them (weekdays by formula, less the closures), never day by day
+        self._closed = sorted(d.toordinal() for d in holidays if d.weekday() not in WEEKEND)
 
     @classmethod
     def from_file(cls, loaded: LoadedHolidays) -> Calendar:
@@ -244,6 +248,54 @@ class Calendar:
     def is_business_day(self, d: date) -> bool:
         return self.why_not(d) is None
 
+    def first_uncovered(self, first: date, last: date) -> date | None:
+        """The first date of ``first``..``last`` (both inclusive) the file does not cover:
+        the date a day-by-day walk over them would be refused on; None when all are."""
+        if first > last:
+            return None
+        if not self.first <= first <= self.last:
+            return first
+        return self.last + timedelta(days=1) if last > self.last else None
+
+    def business_days_between(self, after: date, through: date) -> int:
+        """Business days after ``after`` up to and including ``through`` (the clock's
+        counting: the first day does not count); 0 when ``through`` is not after it.
+        `CalendarOutOfRange` when any of those days is outside the file."""
+        if through <= after:
+            return 0
+        outside = self.first_uncovered(after + timedelta(days=1), through)
+        if outside is not None:
+            self.covered(outside)
+        return self.business_ordinals(after.toordinal(), through.toordinal())
+
+    # Business-day arithmetic on date ordinals (``date.toordinal()``), for the clocks: it
+    # does not check the file's ``covers`` (callers check the days they stand for with
+    # `first_uncovered`). Ordinal 1 (0001-01-01) is a Monday.
+
+    def business_ordinals(self, after: int, through: int) -> int:
+        """Business days with an ordinal in ``after`` < o <= ``through``."""
+        if through <= after:
+            return 0
+        return self._business_upto(through) - self._business_upto(after)
+
+    def nth_business_ordinal(self, after: int, n: int) -> int:
+        """The ordinal of the ``n``-th (n >= 1) business day after ordinal ``after``."""
+        if n < 1:
+            raise ValueError(f"n must be at least 1, not {n}")
+        closed_before = bisect_right(self._closed, after)
+        wanted = _weekdays_upto(after) + n
+        found = _nth_weekday(wanted)
+        # The n-th weekday, pushed on by the closures between: the least fixed point of
+        # "the (n + closures in between)-th weekday" is the n-th business day.
+        while True:
+            later = _nth_weekday(wanted + bisect_right(self._closed, found) - closed_before)
+            if later == found:
+                return found
+            found = later
+
+    def _business_upto(self, o: int) -> int:
+        return _weekdays_upto(o) - bisect_right(self._closed, o)
+
     def next_business_day(self, d: date) -> date:
         """The first business day strictly after ``d``."""
         d += timedelta(days=1)
@@ -280,6 +332,16 @@ class Calendar:
         if not self.is_business_day(received):
             return self.next_business_day(received)
         return received
+
+
+def _weekdays_upto(o: int) -> int:
+    """Weekdays (Monday to Friday) with an ordinal in 1..``o``."""
+    return o // 7 * 5 + min(o % 7, 5)
+
+
+def _nth_weekday(m: int) -> int:
+    """The ordinal of the ``m``-th weekday from 0001-01-01 (m >= 1)."""
+    return (m - 1) // 5 * 7 + (m - 1) % 5 + 1
 
 
 #: Calendars built from a holidays file, by (path, SHA-256): building one walks every

@@ -167,41 +167,95 @@ def deadline(
     return _count(received, business_days, calendar, pauses, notes)
 
 
+def due_date(
+    received_at: datetime,
+    business_days: int = SUNSHINE_BUSINESS_DAYS,
+    *,
+    calendar: Calendar,
+    pauses: Sequence[Pause] = (),
+) -> date | None:
+    """`deadline`'s due date alone, without the day-by-day arithmetic (for counting many
+    requests): the same rule, and the same errors."""
+    received = calendar.received_date(received_at)
+    _check_days(business_days)
+    spans, open_from = _pause_spans(pauses, calendar)
+    return _due(received, business_days, calendar, spans, open_from)
+
+
 def add_business_days(start: date, n: int, *, calendar: Calendar) -> Deadline:
     """The ``n``-th business day after ``start`` (``start`` itself never counts; n = 0 is
     ``start`` if it is a business day, else the next one): for release and denial clocks."""
     return _count(start, n, calendar, (), [])
 
 
-def _count(
-    start: date, n: int, calendar: Calendar, pauses: Sequence[Pause], notes: list[str]
-) -> Deadline:
+def _check_days(n: int) -> None:
     if not 0 <= n <= MAX_BUSINESS_DAYS:
         raise InvalidInput(
             f"business days must be between 0 and {MAX_BUSINESS_DAYS}, not {n}",
             diagnostics={"business_days": n},
         )
-    stopped, open_from = _paused_days(pauses, calendar)
+
+
+#: A closed pause as the days it stops the clock on: (first, last) ordinals, both inclusive.
+_Span = tuple[int, int, Pause]
+
+
+def _due(
+    start: date, n: int, calendar: Calendar, spans: Sequence[_Span], open_from: date | None
+) -> date | None:
+    """The rule, by arithmetic: the ``n``-th day after ``start`` (n = 0: the first day from
+    ``start`` on) that is a business day and not in a closed pause; None when a pause still
+    open begins first. It is refused (`CalendarOutOfRange`) exactly when counting day by
+    day from ``start`` to that day (or to the open pause) would meet a date the holidays
+    file does not cover."""
+    first = start.toordinal() + (1 if n > 0 else 0)  # the day of receipt does not count
+    stop = open_from.toordinal() if open_from is not None else None
+    if stop is not None and first >= stop:
+        return None
+    position, wanted = first - 1, max(n, 1)
+    for span_first, span_last, _ in spans:  # in order of their first day
+        if span_last <= position:
+            continue
+        between = calendar.business_ordinals(position, span_first - 1)
+        if between >= wanted:
+            break
+        wanted -= between
+        position = max(position, span_last)
+    due = calendar.nth_business_ordinal(position, wanted)
+    stopped = stop is not None and due >= stop
+    last = stop - 1 if stop is not None and stopped else due
+    outside = calendar.first_uncovered(date.fromordinal(first), date.fromordinal(last))
+    if outside is not None:
+        calendar.covered(outside)
+    return None if stopped else date.fromordinal(due)
+
+
+def _count(
+    start: date, n: int, calendar: Calendar, pauses: Sequence[Pause], notes: list[str]
+) -> Deadline:
+    _check_days(n)
+    spans, open_from = _pause_spans(pauses, calendar)
+    due = _due(start, n, calendar, spans, open_from)
+    # The arithmetic shown: each day from the first counted up to the due date (or the
+    # open pause), counted or skipped with its reason.
     counted: list[date] = []
     skipped: list[Skipped] = []
-    due: date | None = None
     day = start if n == 0 else start + timedelta(days=1)
-    while True:
-        if open_from is not None and day >= open_from:
-            break
+    if due is not None:
+        end = due
+    else:  # only an open pause leaves no due date
+        assert open_from is not None
+        end = open_from - timedelta(days=1)
+    while day <= end:
         why = calendar.why_not(day)
-        if why is None and day in stopped:
-            why = f"paused: {stopped[day].reason}"
+        if why is None:
+            ordinal = day.toordinal()
+            pause = next((p for f, last, p in spans if f <= ordinal <= last), None)
+            why = f"paused: {pause.reason}" if pause is not None else None
         if why is not None:
             skipped.append(Skipped(day, why))
-        elif n == 0:
-            due = day
-            break
-        else:
+        elif n > 0:
             counted.append(day)
-            if len(counted) == n:
-                due = day
-                break
         day += timedelta(days=1)
     return Deadline(
         received=start,
@@ -215,12 +269,10 @@ def _count(
     )
 
 
-def _paused_days(
-    pauses: Sequence[Pause], calendar: Calendar
-) -> tuple[dict[date, Pause], date | None]:
-    """The dates closed pauses stop the clock on (first pause wins a date), and the first
-    date of the earliest open pause."""
-    stopped: dict[date, Pause] = {}
+def _pause_spans(pauses: Sequence[Pause], calendar: Calendar) -> tuple[list[_Span], date | None]:
+    """The days closed pauses stop the clock on, in order of their start (where two
+    overlap, the first has the day), and the first date of the earliest open pause."""
+    spans: list[_Span] = []
     open_from: date | None = None
     for pause in pauses:  # refuse naive times before sorting compares them
         calendar.local(pause.start)
@@ -238,9 +290,5 @@ def _paused_days(
                 f"a pause cannot end ({pause.end.isoformat()}) before it starts "
                 f"({pause.start.isoformat()})"
             )
-        last = calendar.local_date(pause.end)
-        day = first
-        while day <= last:
-            stopped.setdefault(day, pause)
-            day += timedelta(days=1)
-    return stopped, open_from
+        spans.append((first.toordinal(), calendar.local_date(pause.end).toordinal(), pause))
+    return spans, open_from

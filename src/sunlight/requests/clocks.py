@@ -4,6 +4,7 @@ denial; earliest due first."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -44,51 +45,115 @@ def pauses_of(request: RecordsRequest) -> list[clock.Pause]:
     return [clock.Pause(p.start, p.end, p.reason) for p in request.pauses]
 
 
-def clocks_of(
-    request: RecordsRequest, *, now: datetime, calendar: Calendar | None = None
-) -> list[RequestClock]:
-    """The request's running clocks, earliest due first: acting on the request (while
-    open and not delayed), the promised availability (while delayed), and written grounds
-    for a denial (once asked for, until given)."""
-    calendar = calendar or default_calendar()
-    today = calendar.received_date(now)
-    found: list[RequestClock] = []
-    status = Status(request.status)
-    if status in OPEN and status != Status.DELAYED:
-        pauses = [p for p in pauses_of(request) if p.end is None or p.end > request.clock_from]
-        deadline = clock.deadline(
-            request.clock_from, RESPONSE_DAYS, calendar=calendar, pauses=pauses
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a request's clocks read: from the request (`of`), or from plain rows when many
+    requests are counted (the statistics), so that both go through `running`."""
+
+    status: str
+    clock_from: datetime
+    available_at: datetime | None = None
+    grounds_requested_at: datetime | None = None
+    grounds_given_at: datetime | None = None
+    pauses: Sequence[clock.Pause] = ()
+
+    @classmethod
+    def of(cls, request: RecordsRequest) -> Facts:
+        return cls(
+            request.status,
+            request.clock_from,
+            request.available_at,
+            request.grounds_requested_at,
+            request.grounds_given_at,
+            pauses_of(request),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A clock the request has running: counted in business days from ``counted_from``
+    (with ``pauses``), or due on a fixed date (``fixed``: a delay's promised date)."""
+
+    kind: ClockKind
+    note: str
+    counted_from: datetime | None = None
+    business_days: int = 0
+    pauses: Sequence[clock.Pause] = ()
+    fixed: date | None = None
+
+
+def running(facts: Facts) -> list[Running]:
+    """The request's running clocks (the rules; `clocks_of` computes them, `overdue` only
+    their due dates): acting on the request (while open and not delayed), the promised
+    availability (while delayed), and written grounds for a denial (once asked for, until
+    given)."""
+    found: list[Running] = []
+    status = Status(facts.status)
+    if status in OPEN and status != Status.DELAYED:
+        pauses = [p for p in facts.pauses if p.end is None or p.end > facts.clock_from]
         note = "act on the request (fulfil, deny, or delay with explanation): RSMo 610.023.3"
         if status == Status.CLARIFICATION_REQUESTED:
             note = "paused: waiting for the requester's clarification"
-        found.append(RequestClock("response", deadline.due, deadline.status(today), deadline, note))
-    if status == Status.DELAYED and request.available_at is not None:
-        due = request.available_at.astimezone(KANSAS_CITY).date()
-        state = "overdue" if today > due else "due-today" if today == due else "on-time"
-        if state == "on-time" and (due - today).days <= 1:
-            state = "due-soon"
+        found.append(Running("response", note, facts.clock_from, RESPONSE_DAYS, pauses))
+    if status == Status.DELAYED and facts.available_at is not None:
         found.append(
-            RequestClock(
+            Running(
                 "delay",
-                due,
-                state,
-                None,
-                f"the record promised by {request.available_at.isoformat()} (RSMo 610.023.3)",
+                f"the record promised by {facts.available_at.isoformat()} (RSMo 610.023.3)",
+                fixed=facts.available_at.astimezone(KANSAS_CITY).date(),
             )
         )
-    if request.grounds_requested_at is not None and request.grounds_given_at is None:
-        deadline = clock.deadline(request.grounds_requested_at, GROUNDS_DAYS, calendar=calendar)
+    if facts.grounds_requested_at is not None and facts.grounds_given_at is None:
         found.append(
-            RequestClock(
+            Running(
                 "grounds",
-                deadline.due,
-                deadline.status(today),
-                deadline,
                 "written grounds for the denial, citing the provision: RSMo 610.023.3",
+                facts.grounds_requested_at,
+                GROUNDS_DAYS,
             )
         )
+    return found
+
+
+def clocks_of(
+    request: RecordsRequest | Facts, *, now: datetime, calendar: Calendar | None = None
+) -> list[RequestClock]:
+    """The request's running clocks (`running`), earliest due first."""
+    calendar = calendar or default_calendar()
+    today = calendar.received_date(now)
+    facts = request if isinstance(request, Facts) else Facts.of(request)
+    found: list[RequestClock] = []
+    for each in running(facts):
+        if each.counted_from is not None:
+            deadline = clock.deadline(
+                each.counted_from, each.business_days, calendar=calendar, pauses=each.pauses
+            )
+            found.append(
+                RequestClock(each.kind, deadline.due, deadline.status(today), deadline, each.note)
+            )
+        else:
+            due = each.fixed
+            assert due is not None
+            state = "overdue" if today > due else "due-today" if today == due else "on-time"
+            if state == "on-time" and (due - today).days <= 1:
+                state = "due-soon"
+            found.append(RequestClock(each.kind, due, state, None, each.note))
     return sorted(found, key=due_key)
+
+
+def overdue(facts: Facts, *, today: date, calendar: Calendar) -> bool:
+    """Whether any of the request's clocks is overdue on ``today`` (the calendar's
+    ``received_date(now)``): what `clocks_of` says (``state == "overdue"``), from the due
+    dates alone; it raises where `clocks_of` would (every clock is computed first)."""
+    dues = [
+        each.fixed
+        if each.counted_from is None
+        else clock.due_date(
+            each.counted_from, each.business_days, calendar=calendar, pauses=each.pauses
+        )
+        for each in running(facts)
+    ]
+    return any(due is not None and today > due for due in dues)
 
 
 def due_key(found: RequestClock) -> tuple[bool, date]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from sunlight.access.decide import Reason
@@ -33,9 +33,10 @@ from sunlight.release.models import ReleaseCase
 from sunlight.release.policy import load_release_policy
 from sunlight.release.queries import list_cases
 from sunlight.release.states import FINAL, WITHHELD
-from sunlight.requests.calendar import Calendar, default_calendar
-from sunlight.requests.clocks import clocks_of
-from sunlight.requests.models import RecordsRequest, RequestEvent
+from sunlight.requests.calendar import default_calendar
+from sunlight.requests.clock import Pause
+from sunlight.requests.clocks import Facts, overdue
+from sunlight.requests.models import RecordsRequest, RequestEvent, RequestPause
 from sunlight.requests.states import OPEN, Status
 from sunlight.stats.policy import StatsPolicy
 from sunlight.stats.suppress import Measure, RawRow, Table, apply
@@ -352,8 +353,9 @@ def _received_in(rng: Range) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
 
 
 def requests(session: Session, rng: Range, now: datetime, policy: StatsPolicy) -> list[RawRow]:
-    """Closed requests are counted by status in the database; only the open ones are read
-    (with their pauses) to tell from their clocks which are overdue."""
+    """Closed requests are counted by status in the database; of the open ones only what
+    their clocks read is (the pauses in one query), to tell which are overdue: what
+    `clocks_of` says of each, from its due dates alone (`sunlight.requests.clocks.overdue`)."""
     calendar = default_calendar()
     tally: Counter[str] = Counter()
     received = 0
@@ -366,15 +368,35 @@ def requests(session: Session, rng: Range, now: datetime, policy: StatsPolicy) -
         for label, statuses in OUTCOMES:
             if Status(status_text) in statuses:
                 tally[label] += int(count)
-    still_open = session.scalars(
-        select(RecordsRequest)
-        .options(selectinload(RecordsRequest.pauses))
-        .where(*_received_in(rng), RecordsRequest.status.in_([str(s) for s in OPEN]))
-        .order_by(RecordsRequest.id)
+    still_open = select(RecordsRequest.id).where(
+        *_received_in(rng), RecordsRequest.status.in_([str(s) for s in OPEN])
     )
-    for request in still_open:
+    pauses: defaultdict[int, list[Pause]] = defaultdict(list)
+    for request_id, start, end, reason in session.execute(
+        select(RequestPause.request_id, RequestPause.start, RequestPause.end, RequestPause.reason)
+        .where(RequestPause.request_id.in_(still_open.scalar_subquery()))
+        .order_by(RequestPause.id)
+    ):
+        pauses[request_id].append(Pause(start, end, reason))
+    try:
+        today: date | None = calendar.received_date(now)
+    except SunlightError:  # a date the holidays file does not cover: no clock runs
+        today = None
+    for request_id, status, clock_from, available_at, asked, given in session.execute(
+        select(
+            RecordsRequest.id,
+            RecordsRequest.status,
+            RecordsRequest.clock_from,
+            RecordsRequest.available_at,
+            RecordsRequest.grounds_requested_at,
+            RecordsRequest.grounds_given_at,
+        )
+        .where(*_received_in(rng), RecordsRequest.status.in_([str(s) for s in OPEN]))
+        .execution_options(yield_per=5000)
+    ):
+        facts = Facts(status, clock_from, available_at, asked, given, pauses.get(request_id, ()))
         try:
-            late = any(c.state == "overdue" for c in clocks_of(request, now=now, calendar=calendar))
+            late = today is not None and overdue(facts, today=today, calendar=calendar)
         except SunlightError:  # a date the holidays file does not cover
             late = False
         tally[OPEN_OVERDUE if late else OPEN_ON_TIME] += 1
@@ -382,17 +404,6 @@ def requests(session: Session, rng: Range, now: datetime, policy: StatsPolicy) -
     labels = [label for label, _ in OUTCOMES] + [OPEN_OVERDUE, OPEN_ON_TIME]
     rows += [RawRow((label,), {"requests": tally[label]}, group="outcome") for label in labels]
     return rows
-
-
-def business_days_between(calendar: Calendar, received: date, answered: date) -> int:
-    """Business days after ``received`` up to and including ``answered`` (the clock's
-    counting: the day of receipt does not count)."""
-    days = 0
-    day = received + timedelta(days=1)
-    while day <= answered:
-        days += calendar.is_business_day(day)
-        day += timedelta(days=1)
-    return days
 
 
 TO_RESPOND = N_("To respond (fulfil, deny, or delay with an explanation)")
@@ -412,17 +423,20 @@ def response_times(
     responded: dict[int, datetime] = {}
     released: dict[int, datetime] = {}
     in_range = select(RecordsRequest.id).where(*_received_in(rng))
-    for request_id, at, details in session.execute(
-        select(RequestEvent.request_id, RequestEvent.at, RequestEvent.details)
+    # only the status the event moved to is read (not the whole details), and only the
+    # events that are a response or a release
+    moved_to = RequestEvent.details["to"].as_string()
+    for request_id, at, target in session.execute(
+        select(RequestEvent.request_id, RequestEvent.at, moved_to)
         .where(
             RequestEvent.request_id.in_(in_range),
             RequestEvent.kind == "status",
             RequestEvent.at < now,
+            moved_to.in_(sorted(RESPONSES | RELEASES)),
         )
         .order_by(RequestEvent.id)
         .execution_options(yield_per=5000)
     ):
-        target = str((details or {}).get("to", ""))
         if target in RESPONSES:
             responded.setdefault(request_id, at)
         if target in RELEASES:
@@ -434,9 +448,7 @@ def response_times(
             at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
             try:
                 out.append(
-                    business_days_between(
-                        calendar, received_on[request_id], calendar.local_date(at)
-                    )
+                    calendar.business_days_between(received_on[request_id], calendar.local_date(at))
                 )
             except SunlightError:  # outside the holidays file: left out, not guessed
                 continue
