@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import anyio.to_thread
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sunlight.db.base import utcnow
 from sunlight.db.engine import Database, write_generation
+from sunlight.evidence.custody import PUBLIC_ACTIONS
 from sunlight.evidence.models import CustodyEvent
 from sunlight.ledger.models import LedgerCheckpoint, LedgerCosignature
 from sunlight.portal import i18n
@@ -69,11 +70,19 @@ DEFAULT_TTL = timedelta(seconds=5)
 DEFAULT_POLL_S = 1.0
 
 
-def change_mark(db: Database) -> tuple[int | None, ...]:
-    """The database's newest custody event, checkpoint and cosignature ids: one cheap
-    statement, read by the cache at most every ``poll_s``."""
+def change_mark(db: Database, seen: int | None = None) -> tuple[int | None, ...]:
+    """One cheap statement, read by the cache at most every ``poll_s``: the newest custody
+    event id, the newest one after ``seen`` of a kind the public can see
+    (``custody.PUBLIC_ACTIONS``), and the newest checkpoint and cosignature ids. Only the
+    events after ``seen`` (the newest id of the previous reading) are looked at, by the
+    primary key: a second's events, however many accesses and uploads came before."""
+    # the first reading looks at no kind: it takes the newest event of any (``_poll``)
+    after = CustodyEvent.id > seen if seen is not None else false()
     statement = select(
         select(func.max(CustodyEvent.id)).scalar_subquery(),
+        select(func.max(CustodyEvent.id))
+        .where(after, CustodyEvent.action.in_(sorted(PUBLIC_ACTIONS)))
+        .scalar_subquery(),
         select(func.max(LedgerCheckpoint.id)).scalar_subquery(),
         select(func.max(LedgerCosignature.id)).scalar_subquery(),
     )
@@ -103,6 +112,10 @@ class CacheStats:
 @dataclass
 class _Mark:
     value: Hashable = None
+    #: the newest custody event id read, and the newest public one's (the first reading
+    #: takes the newest of any kind: a mark is only compared, never looked up)
+    seen: int | None = None
+    public: int | None = None
     read_at: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -226,7 +239,14 @@ class PublicCache:
             if time.monotonic() - mark.read_at < self.poll_s:
                 return  # another request read it meanwhile
             started = time.monotonic()
-            mark.value = change_mark(self.db)
+            newest, public, checkpoint, cosignature = change_mark(self.db, mark.seen)
+            if mark.seen is None:
+                mark.public = newest
+            elif public is not None:
+                mark.public = public
+            if newest is not None or mark.seen is None:
+                mark.seen = newest or 0
+            mark.value = (mark.public, checkpoint, cosignature)
             mark.read_at = started
             self.stats.polls += 1
 
