@@ -6,17 +6,27 @@ the same language, so its bytes are kept the first time (status 200 only, no coo
 language one, at most ``MAX_ENTRY_BYTES``) and served again, before any other middleware or
 route runs, while all of these hold:
 
-- **no write has committed in this process** since it was made (``db.engine``
-  counts every committed transaction that wrote, on any database: a release published,
-  withdrawn or flagged nonpublic through the web, the CLI run in-process, or the worker is
-  seen by the very next request);
-- **the database's change mark is the same**: the newest custody event, checkpoint and
-  cosignature ids, read at most every ``poll_s`` seconds (default 1 s) by the first request
-  that finds the last reading older than that, which waits for it. A change made by another
-  process (a CLI command, a second server) is therefore served within ``poll_s``. Every
-  change of what the portal shows is a custody event, a checkpoint or a cosignature;
+- **no write that the public can see has committed in this process** since it was made
+  (``db.engine`` counts every committed transaction that wrote a table not in its
+  ``QUIET_TABLES`` or recorded a custody event of a public kind, on any database: a release
+  published, withdrawn or flagged nonpublic through the web, the CLI run in-process, or the
+  worker is seen by the very next request; an access, an upload or a sign-in is not counted);
+- **the database's change mark is the same**: the newest custody event *of a kind the
+  public can see* (``custody.PUBLIC_ACTIONS``, from the one table ``custody.PORTAL_EFFECT``),
+  the newest checkpoint and cosignature ids, read at most every ``poll_s`` seconds (default
+  1 s) by the first request that finds the last reading older than that, which waits for
+  it. Only the custody events since the previous reading are looked at (by primary key), so
+  a day of accesses costs nothing. A change made by another process (a CLI command, a
+  second server) is therefore served within ``poll_s``. Every change of what the portal
+  shows is a custody event of a public kind, a checkpoint or a cosignature;
 - **it is younger than** ``ttl`` (default 5 s) on the app's clock: pages that count days
-  from today, and anything the mark could miss, are made again at least that often.
+  from today, the statistics (which count accesses and uploads: their figures are counted
+  again every ``stats.service.TTL``, 60 s, so a statistics page is at most 5 s older than
+  its figures), and anything the mark could miss, are made again at least that often.
+
+A new checkpoint is a change (a release page names the checkpoint that holds its copy): the
+server signs one every ledger seal interval (10 s) while custody events arrive, so on a busy
+day that, not the day's writes, is what empties the cache between its TTLs.
 
 Requests for the same missing entry wait for the one that makes it (a hundred clients on a
 cold page make it once). Excluded: the media bytes (Range requests), a requester's own
