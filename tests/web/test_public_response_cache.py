@@ -37,6 +37,7 @@ from tests.portal.support import Released, decide
 from tests.portal.test_areas import CENTRAL, _release
 from tests.requests.support import file
 from tests.support.auth import make_session, sign_in, sign_out, use_session
+from tests.support.captions_data import approve_captions
 from tests.support.cli import run_python
 from tests.support.evidence_data import add_recording
 
@@ -373,6 +374,10 @@ def _request_event(runtime: Runtime, done: Released) -> None:
         )
 
 
+def _captions(runtime: Runtime, done: Released) -> None:
+    approve_captions(runtime, done.derived_id, "es")  # the released copy's Spanish captions
+
+
 def _checkpoint(runtime: Runtime, done: Released) -> None:
     _access(runtime)  # a new leaf to sign
     ledger.seal_and_checkpoint(runtime)
@@ -380,8 +385,8 @@ def _checkpoint(runtime: Runtime, done: Released) -> None:
 
 @pytest.mark.parametrize(
     "write",
-    [_flag, _publish, _request_event, _checkpoint],
-    ids=["nonpublic-flag", "publish", "request-timeline", "checkpoint"],
+    [_flag, _publish, _request_event, _captions, _checkpoint],
+    ids=["nonpublic-flag", "publish", "request-timeline", "captions", "checkpoint"],
 )
 def test_a_public_write_is_seen_by_both_rules(
     runtime: Runtime, client: TestClient, write: Callable[..., None]
