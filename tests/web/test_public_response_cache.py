@@ -7,28 +7,39 @@ requester's own page are never served someone else's answer."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from sunlight.access import audit as access_audit
+from sunlight.access import sessions
+from sunlight.access.audit import AuthAction
+from sunlight.access.models import AuthSession, User
 from sunlight.db.engine import write_generation
+from sunlight.evidence import custody
+from sunlight.evidence.service import flag_recording
+from sunlight.ledger import service as ledger
 from sunlight.policies import service as policy_service
 from sunlight.policies.registry import in_force
 from sunlight.release.models import Release
+from sunlight.requests import common as request_common
+from sunlight.requests.common import add_event
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from sunlight.web.public_cache import PublicCache
 from tests.policies.test_policies import EFFECTIVE, retention_v3
-from tests.portal.support import decide
+from tests.portal.support import Released, decide
 from tests.portal.test_areas import CENTRAL, _release
 from tests.requests.support import file
 from tests.support.auth import make_session, sign_in, sign_out, use_session
+from tests.support.captions_data import approve_captions
 from tests.support.cli import run_python
+from tests.support.evidence_data import add_recording
 
 T = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
@@ -269,3 +280,165 @@ def test_a_requester_s_own_json_is_never_kept(runtime: Runtime, client: TestClie
         mine = client.get(f"/api/public/requests/track/{raw}")
         assert mine.status_code == 200 and "Jordan Example" in mine.text
     assert (cache.stats.hits, cache.stats.stored) == (0, 0)
+
+
+# -- what a kept answer survives, and what it never does ------------------------------------
+# Each write is checked on both rules: this process's write generation (``db.engine``) and
+# the database's change mark (what another process's write moves), and on the page itself.
+
+
+def _mark(runtime: Runtime, cache: PublicCache) -> object:
+    """The change mark as the cache reads it next (the poll forced)."""
+    cache._mark.read_at = float("-inf")
+    cache._poll()
+    return cache._mark.value
+
+
+def _access(runtime: Runtime) -> None:
+    with runtime.db.session() as session:
+        custody.record(
+            session,
+            actor="user:1",
+            action=custody.Action.VIEW,
+            object_type="recording",
+            object_id=1,
+        )
+
+
+def _upload(runtime: Runtime) -> None:
+    add_recording(runtime, recorded_at=T - timedelta(hours=2))  # its bytes, row, ingest event
+
+
+def _sign_in(runtime: Runtime) -> None:
+    with runtime.db.session() as session:  # a new session of an account, as sessions.complete
+        user = session.scalars(select(User).order_by(User.id).limit(1)).one()
+        session.add(
+            AuthSession(
+                token_sha256=sessions.digest("another-raw-token"),
+                user_id=user.id,
+                csrf_token="csrf",
+                created_at=T,
+                last_seen_at=T,
+                mfa_at=T,
+                mfa_method="totp",
+                reauth_at=T,
+                pending={},
+            )
+        )
+        access_audit.record(
+            session, actor=f"user:{user.id}", action=AuthAction.SIGN_IN, object_id=user.id, at=T
+        )
+
+
+@pytest.mark.parametrize("write", [_access, _upload, _sign_in], ids=["access", "upload", "sign-in"])
+def test_a_kept_page_survives_a_write_the_public_cannot_see(
+    runtime: Runtime, client: TestClient, write: Callable[[Runtime], None]
+) -> None:
+    """The working day's writes (an access, a camera's upload, a sign-in) leave the kept
+    pages kept: neither rule moves. (Before the rules were narrowed, every one of them
+    emptied the cache.)"""
+    decide(runtime, client, cad="PCACHE-SURVIVE")
+    cache = _cache(client)
+    first = client.get("/public/releases")
+    generation, mark = write_generation(), _mark(runtime, cache)
+    write(runtime)
+    assert write_generation() == generation
+    assert _mark(runtime, cache) == mark
+    hits = cache.stats.hits
+    again = client.get("/public/releases")
+    assert cache.stats.hits == hits + 1
+    assert again.content == first.content
+
+
+def _flag(runtime: Runtime, done: Released) -> None:
+    with runtime.db.session() as session:
+        flag_recording(
+            session, done.original_id, kind="nonpublic-location", reason="a dwelling", actor="u"
+        )
+
+
+def _publish(runtime: Runtime, done: Released, client: TestClient) -> None:
+    decide(runtime, client, cad="PCACHE-PUBLISH-2", seal=False)
+
+
+def _request_event(runtime: Runtime, done: Released) -> None:
+    request_id, _ = file(runtime, now=T)
+    with runtime.db.session() as session:
+        add_event(
+            session,
+            request_common.get(session, request_id),
+            kind="note",
+            actor="user:1",
+            now=T,
+            public_text="We are searching for the footage.",
+        )
+
+
+def _captions(runtime: Runtime, done: Released) -> None:
+    approve_captions(runtime, done.derived_id, "es")  # the released copy's Spanish captions
+
+
+def _checkpoint(runtime: Runtime, done: Released) -> None:
+    _access(runtime)  # a new leaf to sign
+    ledger.seal_and_checkpoint(runtime)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [_flag, _publish, _request_event, _captions, _checkpoint],
+    ids=["nonpublic-flag", "publish", "request-timeline", "captions", "checkpoint"],
+)
+def test_a_public_write_is_seen_by_both_rules(
+    runtime: Runtime, client: TestClient, write: Callable[..., None]
+) -> None:
+    """A write the public can see moves this process's generation (the next request here)
+    and the database's mark (another process's next poll); the kept page is made again."""
+    done = decide(runtime, client, cad="PCACHE-PUBLIC")
+    cache = _cache(client)
+    link = f"/public/releases/{done.release_id}"
+    page = "/public/requests" if write is _request_event else "/public/releases"
+    client.get(page)
+    before = client.get(link)
+    generation, mark = write_generation(), _mark(runtime, cache)
+    misses = cache.stats.misses
+    if write is _publish:
+        write(runtime, done, client)
+    else:
+        write(runtime, done)
+    assert write_generation() != generation
+    assert _mark(runtime, cache) != mark
+    client.get(page)
+    detail = client.get(link)
+    assert cache.stats.misses == misses + 2
+    if write is _flag:  # the page itself changed (made again, not served)
+        assert detail.content != before.content
+
+
+def test_a_published_comment_is_seen_by_both_rules(runtime: Runtime, client: TestClient) -> None:
+    with runtime.db.session() as session:
+        policy_service.record_in_force(session, in_force(), actor="system:serve", now=T)
+    sign_in(client, runtime, roles=("records-custodian",), now=T)
+    proposed = client.post(
+        "/api/policies/retention/proposals",
+        json={"content": retention_v3(), "effective": EFFECTIVE, "summary": "Keep 1 year."},
+    )
+    assert proposed.status_code == 201, proposed.text
+    sign_out(client)
+    with runtime.db.session() as session:
+        version = policy_service.open_proposal(session, "retention")
+        assert version is not None
+        comment = policy_service.add_comment(
+            session, version, name="A. Neighbour", body="Keep it longer, please.", now=T
+        )
+        comment_id = comment.id
+    cache = _cache(client)
+    page = "/public/policies/retention"
+    assert "Keep it longer" not in client.get(page).text  # pending: not shown
+    generation, mark = write_generation(), _mark(runtime, cache)
+    with runtime.db.session() as session:
+        policy_service.moderate(
+            session, comment_id, status="approved", response=None, actor="user:1", now=T
+        )
+    assert write_generation() != generation
+    assert _mark(runtime, cache) != mark
+    assert "Keep it longer" in client.get(page).text

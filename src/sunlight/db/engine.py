@@ -17,6 +17,7 @@ The concurrency model (docs/developers.md, "Concurrency model") lives here, in o
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,13 +105,35 @@ def make_engine(url: str, *, busy_timeout_s: float | None = None, **kwargs: Any)
     return engine
 
 
-# -- committed writes, counted per process --------------------------------------------
+# -- committed writes that the public may see, counted per process ----------------------
 # Caches of what the public may see (``sunlight.web.public_cache``) keep a result only
-# while no write transaction has committed since it was computed in this process. A
-# statement counts as a write unless it starts with one of these words (the sessions' own
-# BEGIN / SET / PRAGMA statements and plain reads); anything else, a WITH included, counts.
+# while no write transaction that can change a public answer has committed since it was
+# computed in this process. A statement counts as a write unless it starts with one of
+# these words (the sessions' own BEGIN / SET / PRAGMA statements and plain reads); a write
+# counts for the public unless its table is one of ``QUIET_TABLES`` (anything else, a WITH
+# or a table this rule cannot name included, counts). A custody event (a quiet table) of a
+# kind the public can see is counted by the one door that writes them
+# (``sunlight.evidence.custody.record`` calls ``note_public_write``).
 _READ_WORDS = frozenset(
     {"SELECT", "SET", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SHOW", "EXPLAIN"}
+)
+#: Tables whose writes alone never change a public answer, and why (the writes the public
+#: cache must survive: an access, an upload, a sign-in). A table not named here counts.
+QUIET_TABLES: dict[str, str] = {
+    "custody_events": "counted by kind at the one door (custody.PORTAL_EFFECT), not by table",
+    "auth_sessions": "sign-in, sign-out and a session's last-seen time: no public page reads them",
+    "recordings": (
+        "an upload and the worker's work on it (probe, posters, proxy): a recording is public "
+        "only through a release; a change to a released one that the portal shows is a "
+        "custody event of a public kind (metadata.change, flag, retention.tombstone)"
+    ),
+    "outbox_messages": "mail queued, sent or given up on: never shown to the public",
+    "refusal_tallies": "refused accesses: the statistics count them within their own TTL",
+    "shares": "private share links and their use: never shown to the public",
+}
+_TARGET = re.compile(
+    r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+(?:"?\w+"?\.)?"?(\w+)"?',
+    re.IGNORECASE,
 )
 _WROTE = "sunlight_wrote"
 _commits = itertools.count(1)
@@ -121,7 +144,15 @@ def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> 
     if _WROTE not in conn.info:
         word = statement.lstrip()[:10].split(None, 1)
         if not word or word[0].upper() not in _READ_WORDS:
-            conn.info[_WROTE] = True
+            target = _TARGET.match(statement)
+            if target is None or target.group(1).lower() not in QUIET_TABLES:
+                conn.info[_WROTE] = True
+
+
+def note_public_write(session: Session) -> None:
+    """Count the caller's transaction, when it commits, as one that can change a public
+    answer (a custody event of a public kind: ``sunlight.evidence.custody``)."""
+    session.connection().info[_WROTE] = True
 
 
 def _count_commit(conn: Connection) -> None:
@@ -135,8 +166,9 @@ def _forget_write(conn: Connection) -> None:
 
 
 def write_generation() -> int:
-    """A number that changes whenever a transaction that wrote commits in this process
-    (on any database this process opened with ``make_engine``)."""
+    """A number that changes whenever a transaction that wrote something the public may see
+    (see ``QUIET_TABLES``) commits in this process (on any database this process opened
+    with ``make_engine``)."""
     return _write_generation
 
 

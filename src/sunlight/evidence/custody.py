@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sunlight.access import audit as access_audit
 from sunlight.access.audit import AuthAction
 from sunlight.db.base import utcnow
+from sunlight.db.engine import note_public_write
 from sunlight.evidence.models import CustodyEvent
 
 
@@ -103,6 +104,102 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+#: Whether a custody event of each kind can change what the public portal answers
+#: (``sunlight.web.public_cache`` keeps its answers across every other kind): ``PUBLIC``, or
+#: why not. Every action of both vocabularies is here (tests/evidence/test_portal_effect.py);
+#: a rare kind that is not plainly private is ``PUBLIC``: the cost is one page made again.
+PUBLIC = "public"
+PORTAL_EFFECT: dict[Action | AuthAction, str] = {
+    # evidence: an upload, its derivatives and every access are the day's bulk
+    Action.INGEST: "a new recording is public only through a release; the statistics count "
+    "uploads on their own TTL",
+    Action.INGEST_DUPLICATE: "nothing new stored",
+    Action.VIEW: "an access: the statistics count accesses on their own TTL",
+    Action.STREAM: "an access (as view)",
+    Action.DOWNLOAD: "an access (as view)",
+    Action.METADATA_CHANGE: PUBLIC,
+    Action.FLAG: PUBLIC,  # a nonpublic flag takes a release off the portal
+    Action.UNFLAG: PUBLIC,
+    Action.DERIVE: "the worker's posters, thumbnails and proxy of a recording; a released "
+    "copy is made by redaction.render and published by release.publish",
+    Action.INCIDENT_CREATE: "a new incident has no release yet",
+    Action.INCIDENT_CHANGE: PUBLIC,  # a released incident's type, area
+    Action.INCIDENT_LINK: PUBLIC,
+    Action.INCIDENT_UNLINK: PUBLIC,
+    Action.CUSTODY_TRANSFER: PUBLIC,
+    Action.INVESTIGATION_STATUS: PUBLIC,
+    Action.HOLD: "a legal hold is not shown to the public",
+    Action.HOLD_RELEASE: "as hold",
+    Action.RETENTION_SCHEDULED: "a deletion only scheduled changes nothing shown",
+    Action.RETENTION_UNDONE: "as retention.scheduled",
+    Action.RETENTION_CANCELLED: "as retention.scheduled",
+    Action.RETENTION_LOCK: "as retention.scheduled",
+    Action.TOMBSTONE: PUBLIC,  # a deleted recording's release page changes
+    Action.REVIEW: "a supervisor's compliance review; the public compliance report is "
+    "outside /public and the statistics count reviews on their own TTL",
+    Action.POLICY_ADOPT: PUBLIC,
+    Action.POLICY_VERSION: PUBLIC,
+    Action.POLICY_PROPOSE: PUBLIC,
+    Action.POLICY_COMMENT: PUBLIC,
+    Action.POLICY_MODERATE: PUBLIC,
+    Action.POLICY_DECIDE: PUBLIC,
+    Action.REDACTION_PLAN: "a plan is staff work until rendered",
+    Action.REDACT: PUBLIC,  # a released copy rendered again
+    Action.CAPTION_CREATE: PUBLIC,
+    Action.CAPTION_EDIT: PUBLIC,
+    Action.CAPTION_APPROVE: PUBLIC,
+    Action.ACCESS_DENIED: "a refusal: the statistics count refusals on their own TTL",
+    Action.INCIDENT_STATEMENT: PUBLIC,
+    Action.COMPLAINT_CREATE: "a complaint is not shown on the portal; the statistics count "
+    "complaints on their own TTL",
+    Action.SHARE_CREATE: "private share links are never shown to the public",
+    Action.SHARE_REVOKE: "as share.create",
+    Action.SHARE_USE: "an access through a share (as view)",
+    Action.AUDIT_VIEW: "staff reading the audit views",
+    Action.RELEASE_CASE: PUBLIC,
+    Action.RELEASE_CANDIDATE: PUBLIC,
+    Action.RELEASE_REVIEW: PUBLIC,
+    Action.RELEASE_EXTENSION: PUBLIC,
+    Action.RELEASE_DECISION: PUBLIC,
+    Action.RELEASE_PUBLISH: PUBLIC,
+    Action.RELEASE_EMBARGO_WARNING: PUBLIC,
+    Action.COURT_PETITION: PUBLIC,
+    Action.COURT_ORDER: PUBLIC,
+    Action.COURT_ORDER_CONFIRM: PUBLIC,
+    Action.WITNESS_ADD: PUBLIC,  # the log badge names the witnesses
+    Action.WITNESS_REMOVE: PUBLIC,
+    Action.REQUEST_EVENT: PUBLIC,  # a records request's timeline and status
+    Action.MAIL_SENT: "mail is never shown to the public",
+    Action.MAIL_FAILED: "as mail.sent",
+    Action.MAIL_RETRIED: "as mail.sent",
+    # sign-in and accounts: a release page names a reviewer's role and agency, never the person
+    AuthAction.USER_CREATE: "a new account has reviewed nothing yet",
+    AuthAction.USER_ROLES: PUBLIC,  # a reviewer's role is on the release page
+    AuthAction.USER_AGENCY: PUBLIC,  # and their agency
+    AuthAction.USER_PASSWORD: "credentials are never shown",
+    AuthAction.USER_DISABLE: "an account's state is never shown",
+    AuthAction.USER_ENABLE: "as user.disable",
+    AuthAction.USER_LOCK: "as user.disable",
+    AuthAction.USER_UNLOCK: "as user.disable",
+    AuthAction.SIGN_IN: "a sign-in is never shown",
+    AuthAction.SIGN_OUT: "as sign-in",
+    AuthAction.REAUTH: "as sign-in",
+    AuthAction.SESSIONS_END: "as sign-in",
+    AuthAction.MFA_ENROL: "credentials are never shown",
+    AuthAction.MFA_RESET: "as mfa.enrol",
+    AuthAction.RECOVERY_CODES: "as mfa.enrol",
+    AuthAction.TOKEN_CREATE: "API tokens are never shown",
+    AuthAction.TOKEN_REVOKE: "as token.create",
+    AuthAction.TOKEN_REFUSED: "as token.create",
+    AuthAction.AGENCY_CREATE: PUBLIC,  # agencies' public names
+    AuthAction.UNIT_CREATE: PUBLIC,
+}
+#: The kinds counted in the public cache's change mark (the values as stored).
+PUBLIC_ACTIONS: frozenset[str] = frozenset(
+    str(action) for action, effect in PORTAL_EFFECT.items() if effect == PUBLIC
+)
+
+
 MAX_REASON_CHARS = 2000
 
 
@@ -135,6 +232,8 @@ def record(
     )
     session.add(event)
     session.flush()
+    if PORTAL_EFFECT.get(action, PUBLIC) == PUBLIC:  # a kind not classified counts
+        note_public_write(session)
     return event
 
 

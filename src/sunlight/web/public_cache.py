@@ -6,17 +6,27 @@ the same language, so its bytes are kept the first time (status 200 only, no coo
 language one, at most ``MAX_ENTRY_BYTES``) and served again, before any other middleware or
 route runs, while all of these hold:
 
-- **no write has committed in this process** since it was made (``db.engine``
-  counts every committed transaction that wrote, on any database: a release published,
-  withdrawn or flagged nonpublic through the web, the CLI run in-process, or the worker is
-  seen by the very next request);
-- **the database's change mark is the same**: the newest custody event, checkpoint and
-  cosignature ids, read at most every ``poll_s`` seconds (default 1 s) by the first request
-  that finds the last reading older than that, which waits for it. A change made by another
-  process (a CLI command, a second server) is therefore served within ``poll_s``. Every
-  change of what the portal shows is a custody event, a checkpoint or a cosignature;
+- **no write that the public can see has committed in this process** since it was made
+  (``db.engine`` counts every committed transaction that wrote a table not in its
+  ``QUIET_TABLES`` or recorded a custody event of a public kind, on any database: a release
+  published, withdrawn or flagged nonpublic through the web, the CLI run in-process, or the
+  worker is seen by the very next request; an access, an upload or a sign-in is not counted);
+- **the database's change mark is the same**: the newest custody event *of a kind the
+  public can see* (``custody.PUBLIC_ACTIONS``, from the one table ``custody.PORTAL_EFFECT``),
+  the newest checkpoint and cosignature ids, read at most every ``poll_s`` seconds (default
+  1 s) by the first request that finds the last reading older than that, which waits for
+  it. Only the custody events since the previous reading are looked at (by primary key), so
+  a day of accesses costs nothing. A change made by another process (a CLI command, a
+  second server) is therefore served within ``poll_s``. Every change of what the portal
+  shows is a custody event of a public kind, a checkpoint or a cosignature;
 - **it is younger than** ``ttl`` (default 5 s) on the app's clock: pages that count days
-  from today, and anything the mark could miss, are made again at least that often.
+  from today, the statistics (which count accesses and uploads: their figures are counted
+  again every ``stats.service.TTL``, 60 s, so a statistics page is at most 5 s older than
+  its figures), and anything the mark could miss, are made again at least that often.
+
+A new checkpoint is a change (a release page names the checkpoint that holds its copy): the
+server signs one every ledger seal interval (10 s) while custody events arrive, so on a busy
+day that, not the day's writes, is what empties the cache between its TTLs.
 
 Requests for the same missing entry wait for the one that makes it (a hundred clients on a
 cold page make it once). Excluded: the media bytes (Range requests), a requester's own
@@ -36,12 +46,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import anyio.to_thread
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sunlight.db.base import utcnow
 from sunlight.db.engine import Database, write_generation
+from sunlight.evidence.custody import PUBLIC_ACTIONS
 from sunlight.evidence.models import CustodyEvent
 from sunlight.ledger.models import LedgerCheckpoint, LedgerCosignature
 from sunlight.portal import i18n
@@ -69,11 +80,19 @@ DEFAULT_TTL = timedelta(seconds=5)
 DEFAULT_POLL_S = 1.0
 
 
-def change_mark(db: Database) -> tuple[int | None, ...]:
-    """The database's newest custody event, checkpoint and cosignature ids: one cheap
-    statement, read by the cache at most every ``poll_s``."""
+def change_mark(db: Database, seen: int | None = None) -> tuple[int | None, ...]:
+    """One cheap statement, read by the cache at most every ``poll_s``: the newest custody
+    event id, the newest one after ``seen`` of a kind the public can see
+    (``custody.PUBLIC_ACTIONS``), and the newest checkpoint and cosignature ids. Only the
+    events after ``seen`` (the newest id of the previous reading) are looked at, by the
+    primary key: a second's events, however many accesses and uploads came before."""
+    # the first reading looks at no kind: it takes the newest event of any (``_poll``)
+    after = CustodyEvent.id > seen if seen is not None else false()
     statement = select(
         select(func.max(CustodyEvent.id)).scalar_subquery(),
+        select(func.max(CustodyEvent.id))
+        .where(after, CustodyEvent.action.in_(sorted(PUBLIC_ACTIONS)))
+        .scalar_subquery(),
         select(func.max(LedgerCheckpoint.id)).scalar_subquery(),
         select(func.max(LedgerCosignature.id)).scalar_subquery(),
     )
@@ -103,6 +122,10 @@ class CacheStats:
 @dataclass
 class _Mark:
     value: Hashable = None
+    #: the newest custody event id read, and the newest public one's (the first reading
+    #: takes the newest of any kind: a mark is only compared, never looked up)
+    seen: int | None = None
+    public: int | None = None
     read_at: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -226,7 +249,14 @@ class PublicCache:
             if time.monotonic() - mark.read_at < self.poll_s:
                 return  # another request read it meanwhile
             started = time.monotonic()
-            mark.value = change_mark(self.db)
+            newest, public, checkpoint, cosignature = change_mark(self.db, mark.seen)
+            if mark.seen is None:
+                mark.public = newest
+            elif public is not None:
+                mark.public = public
+            if newest is not None or mark.seen is None:
+                mark.seen = newest or 0
+            mark.value = (mark.public, checkpoint, cosignature)
             mark.read_at = started
             self.stats.polls += 1
 
