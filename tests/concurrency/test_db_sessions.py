@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 import sunlight.db.engine
@@ -119,6 +119,30 @@ def test_read_only_sessions_refuse_writes(runtime: Runtime) -> None:
         session.rollback()
     add_officer(runtime.db, "B-rw")  # the pooled connection is writable again
     assert officers(runtime.db) == 1
+
+
+def test_a_postgres_read_session_begins_read_only_in_one_round_trip(runtime: Runtime) -> None:
+    """PostgreSQL: a read session's transaction is ``BEGIN READ ONLY`` (the driver's flag),
+    not ``BEGIN`` and then a ``SET TRANSACTION READ ONLY`` statement; the one connection
+    of a one-connection pool is writable again in the next write session."""
+    if runtime.db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's read-only transactions")
+    one = Database(runtime.db.url, pool_size=1, max_overflow=0)
+    sent: list[str] = []
+    event.listen(one.engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    try:
+        with one.session(read_only=True) as session:
+            assert session.scalar(text("SHOW transaction_read_only")) == "on"
+            with pytest.raises(DBAPIError):
+                session.execute(insert(Officer).values(badge_number="B-ro", name="read only"))
+            session.rollback()
+        assert not [s for s in sent if "READ ONLY" in s.upper()]
+        add_officer(one, "B-rw")
+        with one.session() as session:
+            assert session.scalar(text("SHOW transaction_read_only")) == "off"
+        assert officers(one) == 1
+    finally:
+        one.dispose()
 
 
 def test_a_session_inside_a_write_session_reads_but_cannot_write(runtime: Runtime) -> None:

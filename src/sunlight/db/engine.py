@@ -208,7 +208,8 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def _postgres_begin(lock_timeout_ms: int, conn: Connection) -> None:
     if _read_only(conn):
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        if not conn.get_execution_options().get("postgresql_readonly", False):
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
         return
     # One writer at a time, like SQLite: READ COMMITTED statements after this lock see
     # every earlier writer's commit, so read-then-write is safe and writers never
@@ -243,8 +244,14 @@ class Database:
         self.busy_timeout_s = busy_timeout_s
         self.engine = make_engine(url, busy_timeout_s=busy_timeout_s, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
-        self._nested_engine = self.engine.execution_options(**{_READ_ONLY: True, _NESTED: True})
+        # On PostgreSQL a read session's transaction starts as ``BEGIN READ ONLY`` (the
+        # driver's read_only flag, reset when the connection goes back to the pool): one
+        # round trip instead of ``BEGIN`` and then ``SET TRANSACTION READ ONLY``.
+        read: dict[str, Any] = {_READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":
+            read["postgresql_readonly"] = True
+        self._read_engine = self.engine.execution_options(**read)
+        self._nested_engine = self.engine.execution_options(**read, **{_NESTED: True})
         # Threads that hold a write session on this database now. Keyed by the opening
         # thread's id (not a threading.local) so that a session closed from another
         # thread, e.g. by a generator resumed in a thread pool, still clears its mark.
