@@ -182,6 +182,53 @@ def due_date(
     return _due(received, business_days, calendar, spans, open_from)
 
 
+def due_status(
+    received_at: datetime,
+    business_days: int = SUNSHINE_BUSINESS_DAYS,
+    *,
+    calendar: Calendar,
+    today: date,
+    pauses: Sequence[Pause] = (),
+    soon: int = 1,
+) -> tuple[date | None, Status]:
+    """`deadline`'s due date and its ``status(today, soon=soon)``, without the day-by-day
+    arithmetic (for a list of many requests, such as the public log): the same rule, the
+    same answer, the same errors."""
+    received = calendar.received_date(received_at)
+    _check_days(business_days)
+    spans, open_from = _pause_spans(pauses, calendar)
+    due = _due(received, business_days, calendar, spans, open_from)
+    if due is None:
+        return None, "paused"
+    if today > due:
+        return due, "overdue"
+    if today == due:
+        return due, "due-today"
+    if business_days == 0:  # nothing is counted: `Deadline.days_left` is 0
+        return due, "due-today"
+    # the counted days still to come: business days after today (and after the day of
+    # receipt) up to the due date, less those inside a closed pause
+    after, through = max(today.toordinal(), received.toordinal()), due.toordinal()
+    left = calendar.business_ordinals(after, through)
+    for first, last in _merged(spans):
+        if last > after and first <= through:
+            left -= calendar.business_ordinals(max(after, first - 1), min(through, last))
+    if left <= soon:
+        return due, "due-soon"
+    return due, "on-time"
+
+
+def _merged(spans: Sequence[_Span]) -> list[tuple[int, int]]:
+    """The spans' days as disjoint (first, last) ordinal ranges, in order."""
+    merged: list[tuple[int, int]] = []
+    for first, last, _ in sorted(spans, key=lambda s: s[0]):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
 def add_business_days(start: date, n: int, *, calendar: Calendar) -> Deadline:
     """The ``n``-th business day after ``start`` (``start`` itself never counts; n = 0 is
     ``start`` if it is a business day, else the next one): for release and denial clocks."""

@@ -134,11 +134,17 @@ def clocks_of(
         else:
             due = each.fixed
             assert due is not None
-            state = "overdue" if today > due else "due-today" if today == due else "on-time"
-            if state == "on-time" and (due - today).days <= 1:
-                state = "due-soon"
-            found.append(RequestClock(each.kind, due, state, None, each.note))
+            found.append(RequestClock(each.kind, due, _fixed_state(due, today), None, each.note))
     return sorted(found, key=due_key)
+
+
+def _fixed_state(due: date, today: date) -> str:
+    """The state of a clock due on a fixed date (a delay's promised date)."""
+    if today > due:
+        return "overdue"
+    if today == due:
+        return "due-today"
+    return "due-soon" if (due - today).days <= 1 else "on-time"
 
 
 def overdue(facts: Facts, *, today: date, calendar: Calendar) -> bool:
@@ -173,3 +179,33 @@ def clock_of(
         request.clock_from, RESPONSE_DAYS, calendar=calendar, pauses=pauses_of(request)
     )
     return RequestClock("response", deadline.due, "closed", deadline, "the request is closed")
+
+
+def first_due(
+    facts: Facts, *, now: datetime, calendar: Calendar | None = None
+) -> tuple[date | None, str]:
+    """`clock_of`'s due date and state alone, without the day-by-day arithmetic (for the
+    public log and its download, which show only these): the same rules (`running`), the
+    same order (`due_key`), the same answer and errors."""
+    calendar = calendar or default_calendar()
+    today = calendar.received_date(now)
+    found: list[tuple[date | None, str]] = []
+    for each in running(facts):
+        if each.counted_from is not None:
+            found.append(
+                clock.due_status(
+                    each.counted_from,
+                    each.business_days,
+                    calendar=calendar,
+                    today=today,
+                    pauses=each.pauses,
+                )
+            )
+        else:
+            due = each.fixed
+            assert due is not None
+            found.append((due, _fixed_state(due, today)))
+    if found:
+        return min(found, key=lambda f: (f[0] is None, f[0] or date.max))
+    due = clock.due_date(facts.clock_from, RESPONSE_DAYS, calendar=calendar, pauses=facts.pauses)
+    return due, "closed"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from sunlight.errors import InvalidChange, InvalidInput, NotFound
 from sunlight.requests.calendar import Calendar, default_calendar
@@ -107,6 +107,21 @@ def queue(
     return sorted(rows, key=lambda row: (row[1].state == "closed", due_key(row[1]), row[0].id))
 
 
+#: What a line of the public log reads of a request (`views.log_entry`): only these are
+#: loaded, and reading any other column of a loaded request raises instead of querying.
+_LOG_COLUMNS = (
+    RecordsRequest.id,
+    RecordsRequest.tracking_number,
+    RecordsRequest.received_date,
+    RecordsRequest.requester_type,
+    RecordsRequest.status,
+    RecordsRequest.clock_from,
+    RecordsRequest.available_at,
+    RecordsRequest.grounds_requested_at,
+    RecordsRequest.grounds_given_at,
+)
+
+
 def public_log(
     session: Session, *, limit: int = 100, before_id: int | None = None
 ) -> list[RecordsRequest]:
@@ -120,6 +135,6 @@ def public_log(
             .order_by(RecordsRequest.id.desc())
             .limit(max(1, min(limit, MAX_LIST)))
             # the log's due dates read each request's pauses: one query for the page, not N
-            .options(selectinload(RecordsRequest.pauses))
+            .options(selectinload(RecordsRequest.pauses), load_only(*_LOG_COLUMNS, raiseload=True))
         )
     )

@@ -10,6 +10,7 @@ from typing import Any
 from sunlight.notify.masking import mask, mask_optional
 from sunlight.notify.models import OutboxMessage
 from sunlight.requests import notify, service
+from sunlight.requests.clocks import Facts, first_due
 from sunlight.requests.models import RecordsRequest, RequestDelivery, RequestEvent, RequestItem
 from sunlight.requests.schemas import (
     ClockOut,
@@ -164,7 +165,8 @@ def full_out(r: RecordsRequest, now: datetime, emails: list[OutboxMessage]) -> R
 
 def log_entry(r: RecordsRequest, now: datetime) -> PublicLogEntry:
     is_open = Status(r.status) in OPEN
-    found = service.clock_of(r, now=now) if is_open else None
+    # the due date and state alone (no day-by-day arithmetic): one line of a long list
+    found = first_due(Facts.of(r), now=now) if is_open else None
     return PublicLogEntry(
         tracking_number=r.tracking_number,
         received_date=r.received_date,
@@ -174,8 +176,8 @@ def log_entry(r: RecordsRequest, now: datetime) -> PublicLogEntry:
             else None
         ),
         status=r.status,
-        due=found.due if found is not None else None,
-        due_state=found.state if found is not None else None,
+        due=found[0] if found is not None else None,
+        due_state=found[1] if found is not None else None,
     )
 
 
