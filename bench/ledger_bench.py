@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, insert, text
 from sunlight.config import load_settings
 from sunlight.db.base import utcnow
 from sunlight.evidence.models import CustodyEvent
-from sunlight.ledger import service
+from sunlight.ledger import checkpoints, log_identity, sealing, stored_log
 from sunlight.ledger.audit import run_audit
 from sunlight.ledger.models import node_key
 from sunlight.ledger.tree import MemoryHashStore, MerkleTree, NodeId
@@ -99,12 +99,12 @@ def add_events(rt: Runtime, count: int, chunk: int = 20_000) -> None:
 
 def bench_appends(rt: Runtime, count: int) -> float:
     add_events(rt, count)
-    service.init_key(rt)  # key generation is not part of sealing
+    log_identity.init_key(rt)  # key generation is not part of sealing
     started = time.perf_counter()
-    size = service.seal_pending(rt)
+    size = sealing.seal_pending(rt)
     elapsed = time.perf_counter() - started
     assert size == count, (size, count)
-    service.issue_checkpoint(rt)
+    checkpoints.issue_checkpoint(rt)
     return count / elapsed
 
 
@@ -144,7 +144,7 @@ def bench_proofs(rt: Runtime, size: int, samples: int) -> tuple[float, float]:
     timings = []
     rng = random.Random(7)
     with rt.db.session() as session:
-        tree = service.tree_for(session)
+        tree = stored_log.tree_for(session)
         root = tree.root(size)
         for _ in range(samples):
             index = rng.randrange(size)
@@ -234,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         with sqlite_runtime(root) as rt:
             log(f"SQLite: {audit_n:,} events for the audit")
             add_events(rt, audit_n)
-            service.seal_pending(rt)
-            service.issue_checkpoint(rt)
+            sealing.seal_pending(rt)
+            checkpoints.issue_checkpoint(rt)
             log("SQLite: auditing")
             report = run_audit(rt, objects=False)
             assert report.ok and report.events_checked == audit_n, report.findings

@@ -383,7 +383,7 @@ def prepare(args: argparse.Namespace, home: Path) -> tuple[str, dict[str, str]]:
         [
             sys.executable,
             "-c",
-            "from sunlight.ledger.service import seal_and_checkpoint;"
+            "from sunlight.ledger.checkpoints import seal_and_checkpoint;"
             "from sunlight.runtime import start; seal_and_checkpoint(start())",
         ],
         env=env,

@@ -611,7 +611,7 @@ def _seal(env: dict[str, str]) -> float:
         [
             sys.executable,
             "-c",
-            "from sunlight.ledger.service import seal_and_checkpoint;"
+            "from sunlight.ledger.checkpoints import seal_and_checkpoint;"
             "from sunlight.runtime import start; seal_and_checkpoint(start())",
         ],
         env=env,

@@ -51,8 +51,7 @@ from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.evidence.models import Device, Officer, Recording
 from sunlight.incidents import service as incidents
 from sunlight.incidents.models import Incident
-from sunlight.ledger import service as ledger
-from sunlight.ledger import witness
+from sunlight.ledger import checkpoints, cosign, log_identity, witness, witness_trust
 from sunlight.ledger.config import read_secret
 from sunlight.ledger.verify import cosign_checkpoint, open_checkpoint
 from sunlight.media.synth import ContainerName, make_clip
@@ -470,14 +469,14 @@ def _ensure_witness(runtime: Runtime) -> int:
         vkey = witness.verifier_key(state)
     else:
         vkey = witness.init(state, DEMO_WITNESS_NAME)
-    ledger.add_witness(runtime, vkey, actor=DEMO_ACTOR)
-    checkpoint = ledger.seal_and_checkpoint(runtime)
-    ident = ledger.identity(runtime)
+    witness_trust.add_witness(runtime, vkey, actor=DEMO_ACTOR)
+    checkpoint = checkpoints.seal_and_checkpoint(runtime)
+    ident = log_identity.identity(runtime)
     keys = runtime.settings.home / "keys"
     keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     (keys / "log.vkey").write_text(ident.verifier_key + "\n", encoding="utf-8")
     opened, _ = open_checkpoint(checkpoint.note, ident.verifier_key, origin=ident.origin)
     text = opened.format_checkpoint()
     signer = read_secret(state / witness.KEY_FILE)
-    ledger.add_cosignature(runtime, text, cosign_checkpoint(text, signer, int(time.time())))
+    cosign.add_cosignature(runtime, text, cosign_checkpoint(text, signer, int(time.time())))
     return opened.size

@@ -24,7 +24,7 @@ from sunlight.audit.views import AuditRow
 from sunlight.db.base import utcnow
 from sunlight.evidence import shares
 from sunlight.evidence.custody import Action, Outcome, events_for, record
-from sunlight.ledger import service as ledger
+from sunlight.ledger import checkpoints, log_identity, witness_trust
 from sunlight.ledger import witness as w
 from sunlight.ledger.verify import VerificationError
 from sunlight.runtime import Runtime
@@ -333,9 +333,9 @@ def test_audit_pages(
 def _witnessed_log(runtime: Runtime, client: TestClient, tmp_path: Path) -> tuple[str, str]:
     state = tmp_path / "witness"
     witness_key = w.init(state, "news.example/witness")
-    ledger.add_witness(runtime, witness_key, actor="test")
-    ledger.seal_and_checkpoint(runtime)
-    log_key = ledger.identity(runtime).verifier_key
+    witness_trust.add_witness(runtime, witness_key, actor="test")
+    checkpoints.seal_and_checkpoint(runtime)
+    log_key = log_identity.identity(runtime).verifier_key
     w.run(state, LOG, log_key, http=client, submit=True)
     return log_key, witness_key
 

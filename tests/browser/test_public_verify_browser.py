@@ -24,8 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, Route, expect
 
-from sunlight.ledger import service as ledger
-from sunlight.ledger import witness
+from sunlight.ledger import checkpoints, cosign, log_identity, witness, witness_trust
 from sunlight.ledger.config import read_secret
 from sunlight.ledger.verify import cosign_checkpoint, generate_signer, open_checkpoint
 from sunlight.runtime import Runtime
@@ -42,13 +41,13 @@ STEPS = ["keys", "bundle", "signature", "witnesses", "inclusion", "media"]
 def _witness(runtime: Runtime, state: Path) -> str:
     """An outside witness that cosigns the log's latest checkpoint; its verifier key."""
     vkey = witness.init(state, WITNESS)
-    ledger.add_witness(runtime, vkey, actor="test")
-    checkpoint = ledger.seal_and_checkpoint(runtime)
-    ident = ledger.identity(runtime)
+    witness_trust.add_witness(runtime, vkey, actor="test")
+    checkpoint = checkpoints.seal_and_checkpoint(runtime)
+    ident = log_identity.identity(runtime)
     opened, _ = open_checkpoint(checkpoint.note, ident.verifier_key, origin=ident.origin)
     text = opened.format_checkpoint()
     signer = read_secret(state / witness.KEY_FILE)
-    ledger.add_cosignature(runtime, text, cosign_checkpoint(text, signer, int(time.time())))
+    cosign.add_cosignature(runtime, text, cosign_checkpoint(text, signer, int(time.time())))
     return vkey
 
 
@@ -107,7 +106,7 @@ def test_a_resident_verifies_a_release_and_sees_each_tampering_fail(
     with TestClient(create_app(rt, start_worker=False)) as staff:
         done = decide(rt, staff, cad="KC26-007300")
     witness_vkey = _witness(rt, tmp_path / "witness")
-    log_vkey = ledger.identity(rt).verifier_key
+    log_vkey = log_identity.identity(rt).verifier_key
     release_url = f"{live_url}/public/releases/{done.release_id}"
 
     # 1. The honest release: every step passes, with text (not colour alone).
@@ -147,7 +146,7 @@ def test_a_resident_verifies_a_release_and_sees_each_tampering_fail(
     )
 
     # 3. One byte of the log's signature changed on the way to the browser.
-    origin = ledger.identity(rt).origin
+    origin = log_identity.identity(rt).origin
     with _tampered(page, done.release_id, f"— {origin} "):
         states = _verify(page, release_url)
     assert states == {**dict.fromkeys(STEPS, "pass"), "signature": "fail"}
@@ -174,7 +173,7 @@ def test_a_resident_verifies_a_release_and_sees_each_tampering_fail(
     expect(page.locator('[data-step="keys"] .verify-detail')).to_contain_text(
         "Checking against the keys you pasted"
     )
-    _, stranger = generate_signer(ledger.identity(rt).origin)
+    _, stranger = generate_signer(log_identity.identity(rt).origin)
     states = _verify(page, release_url, keys=[stranger, witness_vkey])
     assert states == {**dict.fromkeys(STEPS, "pass"), "signature": "fail"}
     expect(page.locator('[data-step="signature"] .verify-detail')).to_contain_text(

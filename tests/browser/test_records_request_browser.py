@@ -14,7 +14,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from sunlight.evidence.models import Recording
 from sunlight.incidents import service as incidents
-from sunlight.ledger import service as ledger
+from sunlight.ledger import checkpoints, log_identity
 from sunlight.ledger.bundle import check_bundle
 from sunlight.release import service as release
 from sunlight.requests import service as requests
@@ -150,12 +150,12 @@ def test_public_request_answered_with_a_released_copy(
 
     # 10. Once the serve schedule has sealed the log, the public proof of the release is
     # served with no account, and it checks offline against the downloaded bytes.
-    ledger.seal_and_checkpoint(runtime)
+    checkpoints.seal_and_checkpoint(runtime)
     proof = page.request.get(f"{live_url}/api/public/releases/{copy.release_id}/proof")
     assert proof.status == 200, proof.text()
     checked = check_bundle(
         proof.json()["released"],
-        log_key=ledger.identity(runtime).verifier_key,
+        log_key=log_identity.identity(runtime).verifier_key,
         min_witnesses=0,
         file_sha256=hashlib.sha256(saved.read_bytes()).hexdigest(),
     )

@@ -31,7 +31,7 @@ from sunlight.evidence.custody import Action, events_for
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.evidence.models import Recording
 from sunlight.jobs.schedule import Periodic, Schedule
-from sunlight.ledger.service import seal_and_checkpoint
+from sunlight.ledger.checkpoints import seal_and_checkpoint
 from sunlight.media.synth import make_clip
 from sunlight.runtime import Runtime
 from sunlight.web.maintenance import server_schedule

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sunlight import errors
 from sunlight.evidence import service as evidence
 from sunlight.evidence.ingest import IngestError
-from sunlight.ledger import service as ledger
+from sunlight.ledger import errors as ledger_errors
 from sunlight.redaction import service as redaction
 from sunlight.redaction.plan import PlanError
 from sunlight.runtime import Runtime
@@ -25,8 +25,8 @@ from sunlight.web.app import create_app
         (evidence.ChangeRefused("held by an agency"), 409),
         (IngestError("bad sidecar"), 422),
         (ObjectNotFound("abc"), 404),
-        (ledger.NotFound("no leaf"), 404),
-        (ledger.Rejected("sizes"), 422),
+        (ledger_errors.NotFound("no leaf"), 404),
+        (ledger_errors.Rejected("sizes"), 422),
         (redaction.NotFound("no plan"), 404),
         (redaction.RedactionError("cannot"), 422),
         (PlanError("box"), 422),

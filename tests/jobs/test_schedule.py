@@ -41,7 +41,7 @@ def test_not_at_start_waits_one_interval() -> None:
 
 
 def test_server_schedule_seals_the_ledger(embedded_runtime: Runtime) -> None:
-    from sunlight.ledger import service as ledger
+    from sunlight.ledger import stored_log
 
     with embedded_runtime.db.session() as session:
         from sunlight.evidence.custody import Action, record
@@ -56,7 +56,7 @@ def test_server_schedule_seals_the_ledger(embedded_runtime: Runtime) -> None:
         size = 0
         while time.monotonic() < deadline and size < 1:
             with embedded_runtime.db.session() as session:
-                latest = ledger.latest_checkpoint(session)
+                latest = stored_log.latest_checkpoint(session)
                 size = latest.size if latest is not None else 0
             time.sleep(0.05)
     finally:

@@ -30,7 +30,7 @@ from sunlight.evidence import shares
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
 from sunlight.evidence.models import Recording
 from sunlight.incidents import service as incidents
-from sunlight.ledger import service as ledger
+from sunlight.ledger import checkpoints, witness_trust
 from sunlight.ledger.verify import generate_witness_signer
 from sunlight.media.synth import make_clip
 from sunlight.policies import service as policies
@@ -298,11 +298,11 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
     # Witnesses: one accepted and later removed, one accepted and kept.
     _, dropped = generate_witness_signer("old.example/witness")
     _, kept = generate_witness_signer("news.example/witness")
-    ledger.add_witness(runtime, dropped, actor=ACTOR, reason="Trial")
-    ledger.add_witness(runtime, kept, actor=ACTOR, reason="Agreement with the Star")
-    ledger.remove_witness(runtime, dropped, actor=ACTOR, reason="Trial over")
+    witness_trust.add_witness(runtime, dropped, actor=ACTOR, reason="Trial")
+    witness_trust.add_witness(runtime, kept, actor=ACTOR, reason="Agreement with the Star")
+    witness_trust.remove_witness(runtime, dropped, actor=ACTOR, reason="Trial over")
     _policies(runtime)
-    ledger.seal_and_checkpoint(runtime)
+    checkpoints.seal_and_checkpoint(runtime)
     # An unsealed tail, as `sunlight ingest` or a web request leaves before the sealer runs.
     with runtime.db.session() as s:
         evidence.flag_recording(s, rec["c4"], kind="review", reason="Unsealed tail", actor=ACTOR)

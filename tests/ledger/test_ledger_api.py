@@ -16,7 +16,7 @@ from tests.ledger.conftest import add_events
 from tests.support.auth import sign_in
 
 from sunlight.evidence.ingest import IngestMetadata, ingest_file
-from sunlight.ledger import service
+from sunlight.ledger import checkpoints, log_identity, sealing, witness_trust
 from sunlight.ledger import witness as w
 from sunlight.ledger.bundle import check_bundle
 from sunlight.ledger.verify import (
@@ -56,16 +56,16 @@ def witness_state(rt: Runtime, tmp_path: Path) -> Path:
     (leaf 0), so the tests' own events start at leaf 1."""
     state = tmp_path / "witness"
     vkey = w.init(state, "news.example/witness")
-    service.add_witness(rt, vkey, actor="test")
+    witness_trust.add_witness(rt, vkey, actor="test")
     return state
 
 
 def test_public_endpoints_serve_verifiable_proofs(rt: Runtime, client: TestClient) -> None:
     add_events(rt, 21)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     vkey = client.get("/log/key").text
     assert vkey.endswith("\n") and vkey.count("\n") == 1
-    assert vkey.strip() == service.identity(rt).verifier_key
+    assert vkey.strip() == log_identity.identity(rt).verifier_key
     response = client.get("/log/checkpoint")
     assert response.headers["content-type"].startswith("text/plain")
     assert "max-age" in response.headers["cache-control"]
@@ -86,7 +86,7 @@ def test_public_endpoints_serve_verifiable_proofs(rt: Runtime, client: TestClien
         assert by_hash["index"] == index and by_hash["proof"] == by_index["proof"]
 
     add_events(rt, 9, start_at=21)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     cp2, _ = open_checkpoint(client.get("/log/checkpoint").text, vkey.strip())
     doc = client.get("/log/proof/consistency", params={"from": 21, "to": 30})
     assert "immutable" in doc.headers["cache-control"]
@@ -115,8 +115,8 @@ def test_witness_cosigns_honest_growth_and_the_log_counts_it(
     rt: Runtime, client: TestClient, witness_state: Path
 ) -> None:
     add_events(rt, 5)
-    service.seal_and_checkpoint(rt)
-    vkey = service.identity(rt).verifier_key
+    checkpoints.seal_and_checkpoint(rt)
+    vkey = log_identity.identity(rt).verifier_key
     assert client.get("/log/checkpoint", params={"witnessed": "true"}).status_code == 404
     first = w.run(witness_state, LOG, vkey, http=client, submit=True)
     assert first.submitted and first.previous_size is None and first.size == 6
@@ -127,7 +127,7 @@ def test_witness_cosigns_honest_growth_and_the_log_counts_it(
     assert cp.size == 6 and len(sigs) == 2
 
     add_events(rt, 40, start_at=5)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     second = w.run(witness_state, LOG, vkey, http=client, submit=True)
     assert (second.previous_size, second.size) == (6, 46)
     again = w.run(witness_state, LOG, vkey, http=client, submit=True)  # same size: fine
@@ -141,7 +141,7 @@ def test_log_rejects_cosignatures_it_cannot_verify(
     rt: Runtime, client: TestClient, witness_state: Path, tmp_path: Path
 ) -> None:
     add_events(rt, 3)
-    row = service.seal_and_checkpoint(rt)
+    row = checkpoints.seal_and_checkpoint(rt)
     text = row.note[: row.note.index("\n\n") + 1]
     stranger = tmp_path / "stranger"
     w.init(stranger, "stranger.example/witness")
@@ -178,7 +178,7 @@ class Tampered:
 
 
 def _forged(rt: Runtime, size: int, root: bytes) -> str:
-    ident = service.identity(rt)
+    ident = log_identity.identity(rt)
     return sign_note(Checkpoint(ident.origin, size, root).format_checkpoint(), ident.signer_key)
 
 
@@ -195,10 +195,10 @@ def test_witness_refuses_a_rollback_and_keeps_evidence(
     rt: Runtime, client: TestClient, witness_state: Path
 ) -> None:
     add_events(rt, 4)
-    old = service.seal_and_checkpoint(rt)
+    old = checkpoints.seal_and_checkpoint(rt)
     add_events(rt, 4, start_at=4)
-    service.seal_and_checkpoint(rt)
-    vkey = service.identity(rt).verifier_key
+    checkpoints.seal_and_checkpoint(rt)
+    vkey = log_identity.identity(rt).verifier_key
     w.run(witness_state, LOG, vkey, http=client)
     with pytest.raises(w.ForkDetected, match="ROLLBACK"):
         w.run(witness_state, LOG, vkey, http=Tampered(client, old.note))
@@ -210,8 +210,8 @@ def test_witness_refuses_a_fork_of_the_same_size(
     rt: Runtime, client: TestClient, witness_state: Path
 ) -> None:
     add_events(rt, 6)
-    service.seal_and_checkpoint(rt)
-    vkey = service.identity(rt).verifier_key
+    checkpoints.seal_and_checkpoint(rt)
+    vkey = log_identity.identity(rt).verifier_key
     w.run(witness_state, LOG, vkey, http=client)
     forged = _forged(rt, 7, b"\x42" * 32)  # 6 events and the witness's acceptance
     with pytest.raises(w.ForkDetected, match="FORK"):
@@ -226,10 +226,10 @@ def test_witness_refuses_a_larger_tree_that_is_not_an_extension(
     rt: Runtime, client: TestClient, witness_state: Path
 ) -> None:
     add_events(rt, 6)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     add_events(rt, 5, start_at=6)
-    service.seal_pending(rt)  # the log holds 11 leaves; only size 6 is signed
-    vkey = service.identity(rt).verifier_key
+    sealing.seal_pending(rt)  # the log holds 11 leaves; only size 6 is signed
+    vkey = log_identity.identity(rt).verifier_key
     w.run(witness_state, LOG, vkey, http=client)
     forged = _forged(rt, 11, b"\x17" * 32)
     with pytest.raises(w.ForkDetected, match="not an extension"):
@@ -242,8 +242,8 @@ def test_witness_refuses_a_checkpoint_not_signed_by_the_log(
     rt: Runtime, client: TestClient, witness_state: Path
 ) -> None:
     add_events(rt, 2)
-    service.seal_and_checkpoint(rt)
-    vkey = service.identity(rt).verifier_key
+    checkpoints.seal_and_checkpoint(rt)
+    vkey = log_identity.identity(rt).verifier_key
     note = client.get("/log/checkpoint").text
     sig = note.rindex(" ") + 1
     payload = bytearray(base64.b64decode(note[sig:]))
@@ -273,8 +273,8 @@ def test_recording_proof_bundle_and_page(
     recording_id, path = _ingest(rt, tmp_path)
     sign_in(client, rt)
     assert client.get(f"/api/recordings/{recording_id}/proof").status_code == 404  # unsealed
-    service.seal_and_checkpoint(rt)
-    vkey = service.identity(rt).verifier_key
+    checkpoints.seal_and_checkpoint(rt)
+    vkey = log_identity.identity(rt).verifier_key
     w.run(witness_state, LOG, vkey, http=client, submit=True)
     response = client.get(f"/api/recordings/{recording_id}/proof")
     assert response.status_code == 200

@@ -16,7 +16,7 @@ from tests.ledger.conftest import add_events
 from tests.support.dba import dba
 
 from sunlight.evidence.models import CustodyEvent
-from sunlight.ledger import service
+from sunlight.ledger import checkpoints
 from sunlight.ledger.audit import RootAccumulator, run_audit
 from sunlight.ledger.verify import root_from_leaf_hashes
 from sunlight.runtime import Runtime
@@ -34,7 +34,7 @@ def drop_event_triggers(rt: Runtime) -> None:
 
 def sealed_log(rt: Runtime, count: int = 12) -> list[int]:
     ids = add_events(rt, count)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     report = run_audit(rt)
     assert report.ok, report.findings
     assert (report.log_size, report.events_checked, report.checkpoints_checked) == (count, count, 1)
@@ -155,7 +155,7 @@ def test_audit_detects_an_event_inserted_into_history(any_db_runtime: Runtime) -
             ),
             {"id": ids[-1] + 50, "src": ids[-1]},
         )
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     assert run_audit(rt).ok
     with rt.db.engine.begin() as conn:  # a forged, backdated event slipped into the gap
         when = conn.scalar(select(CustodyEvent.occurred_at).where(CustodyEvent.id == ids[0]))
@@ -172,7 +172,7 @@ def test_audit_detects_an_event_inserted_into_history(any_db_runtime: Runtime) -
             )
         )
     assert ("inserted", ids[-1] + 10) in kinds(rt)
-    service.seal_and_checkpoint(rt)  # even once sealed, it stays suspicious
+    checkpoints.seal_and_checkpoint(rt)  # even once sealed, it stays suspicious
     assert ("inserted", ids[-1] + 10) in kinds(rt)
 
 

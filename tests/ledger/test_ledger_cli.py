@@ -301,14 +301,14 @@ def test_audit_command_exit_codes(env: dict[str, str], rt: Runtime, clip: tuple[
 def test_witness_command_refuses_a_fork_loudly(
     env: dict[str, str], rt: Runtime, witnessed: tuple[str, str, Path]
 ) -> None:
-    from sunlight.ledger import service
+    from sunlight.ledger import log_identity
     from sunlight.ledger.verify import Checkpoint, sign_note
 
     url, log_key, state = witnessed
     saved = next((state / "logs").glob("*/checkpoint"))
     size = int(saved.read_text().splitlines()[1])
     # The witness once saw a checkpoint of this size with another root, signed by the log.
-    ident = service.identity(rt)
+    ident = log_identity.identity(rt)
     saved.write_text(
         sign_note(
             Checkpoint(ident.origin, size, b"\x99" * 32).format_checkpoint(), ident.signer_key
@@ -325,12 +325,12 @@ def test_witness_command_refuses_a_fork_loudly(
 def test_sealer_thread_seals_and_signs(rt: Runtime) -> None:
     from tests.ledger.conftest import add_events
 
-    from sunlight.ledger import service
+    from sunlight.ledger import checkpoints, stored_log
 
     add_events(rt, 3)
     from sunlight.jobs.schedule import Periodic
 
-    sealer = Periodic("ledger", 0.05, lambda: service.seal_and_checkpoint(rt))
+    sealer = Periodic("ledger", 0.05, lambda: checkpoints.seal_and_checkpoint(rt))
     sealer.start()
     try:
         import time
@@ -338,7 +338,7 @@ def test_sealer_thread_seals_and_signs(rt: Runtime) -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with rt.db.session() as session:
-                latest = service.latest_checkpoint(session)
+                latest = stored_log.latest_checkpoint(session)
             if latest is not None and latest.size == 3:
                 break
             time.sleep(0.05)

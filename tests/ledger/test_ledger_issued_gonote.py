@@ -11,7 +11,7 @@ from typing import Any
 from tests.ledger.conftest import add_events
 from tests.ledger.test_ledger_gonote import go_checker, run_go
 
-from sunlight.ledger import service
+from sunlight.ledger import checkpoints, cosign, log_identity, witness_trust
 from sunlight.ledger.verify import cosign_checkpoint, generate_witness_signer
 from sunlight.runtime import Runtime
 
@@ -25,18 +25,22 @@ def test_go_opens_a_checkpoint_issued_by_the_log(
 ) -> None:
     rt = embedded_runtime
     add_events(rt, 37)
-    row = service.seal_and_checkpoint(rt)
+    row = checkpoints.seal_and_checkpoint(rt)
     wskey, wvkey = generate_witness_signer("news.example/witness")
-    service.add_witness(rt, wvkey, actor="test")
+    witness_trust.add_witness(rt, wvkey, actor="test")
     text = row.note[: row.note.index("\n\n") + 1]
-    service.add_cosignature(rt, text, cosign_checkpoint(text, wskey, 1_700_000_000))
+    cosign.add_cosignature(rt, text, cosign_checkpoint(text, wskey, 1_700_000_000))
     with rt.db.session() as session:
-        note = service.note_with_cosignatures(rt, session, row).encode()
+        note = cosign.note_with_cosignatures(rt, session, row).encode()
     assert note.count("\u2014".encode()) == 2
 
-    vkey = service.identity(rt).verifier_key
+    vkey = log_identity.identity(rt).verifier_key
     log_signature = (
-        note.index(b"\n\n") + 2 + len("\u2014 ".encode()) + len(service.identity(rt).origin) + 10
+        note.index(b"\n\n")
+        + 2
+        + len("\u2014 ".encode())
+        + len(log_identity.identity(rt).origin)
+        + 10
     )
     positions = (0, 60, note.index(b"\n\n") - 3, log_signature)
     flipped = [note[:i] + bytes([note[i] ^ 0x01]) + note[i + 1 :] for i in positions]

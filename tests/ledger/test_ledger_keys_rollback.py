@@ -25,7 +25,18 @@ from tests.support.server import live_server
 
 from sunlight.cli.main import cli
 from sunlight.config import load_settings
-from sunlight.ledger import integrity, service
+from sunlight.ledger import (
+    checkpoints,
+    cosign,
+    errors,
+    integrity,
+    log_identity,
+    proofs,
+    restore,
+    sealing,
+    stored_log,
+    witness_trust,
+)
 from sunlight.ledger import state as log_state
 from sunlight.ledger import witness as w
 from sunlight.ledger.audit import run_audit
@@ -66,9 +77,9 @@ def test_rollback_with_triggers_dropped_is_refused_and_reported(
 ) -> None:
     rt = runtime
     add_events(rt, 45)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     ids = add_events(rt, 1, start_at=45)
-    assert service.seal_and_checkpoint(rt).size == 46
+    assert checkpoints.seal_and_checkpoint(rt).size == 46
     path = ledger_settings(rt.settings).state_file
     assert log_state.read_state(path) is not None
     assert log_state.read_state(path).checkpoint.size == 46  # type: ignore[union-attr]
@@ -85,10 +96,10 @@ def test_rollback_with_triggers_dropped_is_refused_and_reported(
     )
     # The database alone is consistent again: only the file beside the key knows better.
     with (
-        caplog.at_level(logging.ERROR, logger="sunlight.ledger.service"),
-        pytest.raises(service.SigningRefused, match="ROLLBACK"),
+        caplog.at_level(logging.ERROR, logger="sunlight.ledger"),
+        pytest.raises(errors.SigningRefused, match="ROLLBACK"),
     ):
-        service.issue_checkpoint(rt)
+        checkpoints.issue_checkpoint(rt)
     assert any("ROLLBACK" in r.getMessage() for r in caplog.records)  # the alarm
     found = run_audit(rt, objects=False).findings
     assert any(f.kind == "rollback" and "46" in f.detail for f in found), found
@@ -97,13 +108,13 @@ def test_rollback_with_triggers_dropped_is_refused_and_reported(
     # New events would fill position 45 again (a fork of what the log published): the
     # log refuses to seal them, and to sign anything smaller.
     add_events(rt, 3, start_at=100)
-    with pytest.raises(service.SigningRefused, match="refusing to seal"):
-        service.seal_pending(rt)
-    with pytest.raises(service.SigningRefused, match="refusing to s"):
-        service.seal_and_checkpoint(rt)
+    with pytest.raises(errors.SigningRefused, match="refusing to seal"):
+        sealing.seal_pending(rt)
+    with pytest.raises(errors.SigningRefused, match="refusing to s"):
+        checkpoints.seal_and_checkpoint(rt)
     with rt.db.session() as session:
-        latest = service.latest_checkpoint(session)
-        assert service.ledger_size(session) == 45
+        latest = stored_log.latest_checkpoint(session)
+        assert stored_log.ledger_size(session) == 45
     assert latest is not None and latest.size == 45
 
 
@@ -112,14 +123,14 @@ def test_serve_tick_logs_the_alarm_without_signing(
 ) -> None:
     rt = runtime
     add_events(rt, 5)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     drop_triggers(rt, "ledger_checkpoints")
     dba(rt, "DELETE FROM ledger_checkpoints")
-    with caplog.at_level(logging.ERROR, logger="sunlight.ledger.service"):
-        service.seal_tick(rt)  # does not raise: the serve loop keeps running
+    with caplog.at_level(logging.ERROR, logger="sunlight.ledger"):
+        checkpoints.seal_tick(rt)  # does not raise: the serve loop keeps running
     assert any("ROLLBACK" in r.getMessage() for r in caplog.records)
     with rt.db.session() as session:
-        assert service.latest_checkpoint(session) is None
+        assert stored_log.latest_checkpoint(session) is None
 
 
 # -- keys -------------------------------------------------------------------------------
@@ -129,66 +140,66 @@ def test_second_host_never_creates_a_key_for_an_existing_log(
     runtime: Runtime, host2: Runtime
 ) -> None:
     add_events(runtime, 4)
-    service.seal_and_checkpoint(runtime)
+    checkpoints.seal_and_checkpoint(runtime)
     key_file = ledger_settings(host2.settings).key_file
-    ident = service.identity(runtime)
+    ident = log_identity.identity(runtime)
 
     add_events(host2, 2, start_at=4)
-    with pytest.raises(service.KeyRefused) as refused:
-        service.seal_and_checkpoint(host2)
+    with pytest.raises(errors.KeyRefused) as refused:
+        checkpoints.seal_and_checkpoint(host2)
     message = str(refused.value)
     vkey_id = ident.verifier_key.split("+")[1]
     assert str(key_file) in message and vkey_id in message and "Install" in message
-    with pytest.raises(service.KeyRefused):
-        service.init_key(host2)
+    with pytest.raises(errors.KeyRefused):
+        log_identity.init_key(host2)
     assert not key_file.exists()
 
     # Installing the log's key file is not enough: the host must be shown the published
     # checkpoint before it signs (it cannot tell itself from a restored copy).
     key_file.parent.mkdir(parents=True)
     shutil.copy(ledger_settings(runtime.settings).key_file, key_file)
-    with pytest.raises(service.SigningRefused, match="restore-check"):
-        service.issue_checkpoint(host2)
+    with pytest.raises(errors.SigningRefused, match="restore-check"):
+        checkpoints.issue_checkpoint(host2)
     with runtime.db.session() as session:
-        published = service.latest_checkpoint(session)
+        published = stored_log.latest_checkpoint(session)
     assert published is not None
-    assert service.restore_check(host2, published.note).ok
-    assert service.seal_and_checkpoint(host2).size == 6
-    assert service.seal_and_checkpoint(runtime).size == 6  # the first host goes on too
+    assert restore.restore_check(host2, published.note).ok
+    assert checkpoints.seal_and_checkpoint(host2).size == 6
+    assert checkpoints.seal_and_checkpoint(runtime).size == 6  # the first host goes on too
     assert run_audit(runtime, objects=False).ok
 
 
 def test_a_different_key_file_is_refused(runtime: Runtime, host2: Runtime) -> None:
     add_events(runtime, 3)
-    service.seal_and_checkpoint(runtime)
+    checkpoints.seal_and_checkpoint(runtime)
     # host2 holds some other key (e.g. generated by an older version on first use).
     from sunlight.ledger.config import write_secret
     from sunlight.ledger.verify import generate_signer
 
-    other, other_vkey = generate_signer(service.identity(runtime).origin)
+    other, other_vkey = generate_signer(log_identity.identity(runtime).origin)
     key_file = ledger_settings(host2.settings).key_file
     write_secret(key_file, other + "\n")
-    with pytest.raises(service.KeyRefused, match=other_vkey.split("+")[1]):
-        service.issue_checkpoint(host2)
+    with pytest.raises(errors.KeyRefused, match=other_vkey.split("+")[1]):
+        checkpoints.issue_checkpoint(host2)
 
 
 def test_read_only_paths_create_no_key(runtime: Runtime, host2: Runtime) -> None:
     ids = add_events(runtime, 5)
-    service.seal_and_checkpoint(runtime)
+    checkpoints.seal_and_checkpoint(runtime)
     key_file = ledger_settings(host2.settings).key_file
 
     # The audit on a fresh host: one clear finding, not one false finding per checkpoint.
     report = run_audit(host2, objects=False)
     assert [f.kind for f in report.findings] == ["checkpoint"]
     assert "no log key" in report.findings[0].detail
-    with pytest.raises(service.NoLogKey):
-        service.identity(host2)
-    with host2.db.session() as session, pytest.raises(service.NoLogKey):
-        service.event_bundle(host2, session, ids[0])
+    with pytest.raises(errors.NoLogKey):
+        log_identity.identity(host2)
+    with host2.db.session() as session, pytest.raises(errors.NoLogKey):
+        proofs.event_bundle(host2, session, ids[0])
     assert not key_file.exists()
 
     # An audit-only host pins the public key instead: a full, clean audit, still no key.
-    vkey = service.identity(runtime).verifier_key
+    vkey = log_identity.identity(runtime).verifier_key
     audit_host = host2.settings.with_overrides(extra={"ledger": {"verifier_key": vkey}})
     checker = start(audit_host, migrate=False)
     try:
@@ -203,7 +214,7 @@ def test_read_only_paths_create_no_key(runtime: Runtime, host2: Runtime) -> None
 def test_cli_read_only_commands_create_no_key(tmp_path: Path, embedded_runtime: Runtime) -> None:
     rt = embedded_runtime
     add_events(rt, 3)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     home = tmp_path / "fresh"
     env = {
         "SUNLIGHT_HOME": str(home),
@@ -242,9 +253,9 @@ def test_init_key_on_an_empty_log(embedded_runtime: Runtime) -> None:
     rt = embedded_runtime
     key_file = ledger_settings(rt.settings).key_file
     assert not key_file.exists()
-    ident, created = service.init_key(rt)
+    ident, created = log_identity.init_key(rt)
     assert created and key_file.exists()
-    again, created = service.init_key(rt)
+    again, created = log_identity.init_key(rt)
     assert not created and again.verifier_key == ident.verifier_key
 
 
@@ -254,14 +265,14 @@ def test_init_key_on_an_empty_log(embedded_runtime: Runtime) -> None:
 def witnessed(rt: Runtime, state: Path) -> str:
     """A witness added and cosigning two checkpoints (stored as the API would)."""
     vkey = w.init(state, "news.example/witness")
-    service.add_witness(rt, vkey, actor="test")
+    witness_trust.add_witness(rt, vkey, actor="test")
     skey = (state / w.KEY_FILE).read_text().strip()
     for n in range(2):
         add_events(rt, 3, start_at=10 * n)
-        cp = service.seal_and_checkpoint(rt)
+        cp = checkpoints.seal_and_checkpoint(rt)
         text = cp.note[: cp.note.rfind("\n\n") + 1]
-        service.add_cosignature(rt, text, cosign_checkpoint(text, skey, 1000 + n))
-    service.issue_checkpoint(rt)  # folds the cosignatures into the checkpoint file
+        cosign.add_cosignature(rt, text, cosign_checkpoint(text, skey, 1000 + n))
+    checkpoints.issue_checkpoint(rt)  # folds the cosignatures into the checkpoint file
     assert run_audit(rt, objects=False).ok
     return skey
 
@@ -271,7 +282,7 @@ def test_changed_cosignature_is_found(runtime: Runtime, tmp_path: Path) -> None:
     skey = witnessed(rt, tmp_path / "witness")
     drop_triggers(rt, "ledger_cosignatures")
     with rt.db.session() as session:
-        first = service.latest_checkpoint(session)
+        first = stored_log.latest_checkpoint(session)
         assert first is not None
         text = first.note[: first.note.rfind("\n\n") + 1]
     # A valid cosignature, but over another time than the one received.
@@ -330,26 +341,26 @@ def test_restored_backup_refuses_to_sign_until_shown_the_published_checkpoint(
 ) -> None:
     live = embedded_runtime
     add_events(live, 10)
-    service.seal_and_checkpoint(live)
+    checkpoints.seal_and_checkpoint(live)
     early = backup(live, tmp_path / "backup-1")
     add_events(live, 5, start_at=10)  # the live log goes on after the backup
-    published = service.seal_and_checkpoint(live).note
+    published = checkpoints.seal_and_checkpoint(live).note
     assert published.splitlines()[1] == "15"
     (tmp_path / "latest.checkpoint").write_text(published)
 
     copy = restored(early, tmp_path / "restore-1")
     try:
         add_events(copy, 2, start_at=50)
-        with pytest.raises(service.SigningRefused, match="copy") as refused:
-            service.seal_and_checkpoint(copy)
+        with pytest.raises(errors.SigningRefused, match="copy") as refused:
+            checkpoints.seal_and_checkpoint(copy)
         assert "restore-check" in str(refused.value)
         # Shown the latest checkpoint, it still refuses: it lacks entries 10..14.
-        check = service.restore_check(copy, published)
+        check = restore.restore_check(copy, published)
         assert not check.ok and "lacks entries 10..14" in check.message
-        with pytest.raises(service.SigningRefused):
-            service.issue_checkpoint(copy)
+        with pytest.raises(errors.SigningRefused):
+            checkpoints.issue_checkpoint(copy)
         with copy.db.session() as session:
-            latest = service.latest_checkpoint(session)
+            latest = stored_log.latest_checkpoint(session)
         assert latest is not None and latest.size == 10  # nothing signed: no fork
     finally:
         copy.close()
@@ -358,19 +369,19 @@ def test_restored_backup_refuses_to_sign_until_shown_the_published_checkpoint(
     late = backup(live, tmp_path / "backup-2")
     copy = restored(late, tmp_path / "restore-2")
     try:
-        with pytest.raises(service.SigningRefused):
-            service.issue_checkpoint(copy)
+        with pytest.raises(errors.SigningRefused):
+            checkpoints.issue_checkpoint(copy)
         env = {"SUNLIGHT_HOME": str(tmp_path / "restore-2"), "SUNLIGHT_WORKER_MODE": "eager"}
         runner = CliRunner()
         latest_file = str(tmp_path / "latest.checkpoint")
         result = runner.invoke(cli, ["ledger", "restore-check", latest_file, "--drill"], env=env)
         assert result.exit_code == 0 and "drill" in result.output, result.output
-        with pytest.raises(service.SigningRefused):  # a drill changes nothing
-            service.issue_checkpoint(copy)
+        with pytest.raises(errors.SigningRefused):  # a drill changes nothing
+            checkpoints.issue_checkpoint(copy)
         result = runner.invoke(cli, ["ledger", "restore-check", latest_file], env=env)
         assert result.exit_code == 0 and "signing is allowed" in result.output, result.output
         add_events(copy, 2, start_at=60)
-        assert service.seal_and_checkpoint(copy).size == 17
+        assert checkpoints.seal_and_checkpoint(copy).size == 17
         assert run_audit(copy, objects=False).ok
     finally:
         copy.close()
@@ -379,7 +390,7 @@ def test_restored_backup_refuses_to_sign_until_shown_the_published_checkpoint(
 def test_drill_mode_never_signs(embedded_runtime: Runtime, tmp_path: Path) -> None:
     live = embedded_runtime
     add_events(live, 4)
-    service.seal_and_checkpoint(live)
+    checkpoints.seal_and_checkpoint(live)
     copy_home = tmp_path / "drill"
     backup(live, tmp_path / "b")
     shutil.copytree(tmp_path / "b", copy_home)
@@ -389,13 +400,13 @@ def test_drill_mode_never_signs(embedded_runtime: Runtime, tmp_path: Path) -> No
     drill = start(settings, migrate=False)
     try:
         add_events(drill, 3, start_at=4)
-        service.seal_tick(drill)  # seals quietly, signs nothing
+        checkpoints.seal_tick(drill)  # seals quietly, signs nothing
         with drill.db.session() as session:
-            assert service.ledger_size(session) == 7
-            latest = service.latest_checkpoint(session)
+            assert stored_log.ledger_size(session) == 7
+            latest = stored_log.latest_checkpoint(session)
         assert latest is not None and latest.size == 4
-        with pytest.raises(service.SigningRefused, match="drill"):
-            service.issue_checkpoint(drill)
+        with pytest.raises(errors.SigningRefused, match="drill"):
+            checkpoints.issue_checkpoint(drill)
         assert integrity.signing_state(drill) == "refused: drill mode (SUNLIGHT_LEDGER_DRILL)"
     finally:
         drill.close()
@@ -406,9 +417,9 @@ def test_checkpoint_file_is_durable_and_only_moves_forward(
 ) -> None:
     rt = embedded_runtime
     add_events(rt, 3)
-    first = service.seal_and_checkpoint(rt)
+    first = checkpoints.seal_and_checkpoint(rt)
     add_events(rt, 3, start_at=3)
-    second = service.seal_and_checkpoint(rt)
+    second = checkpoints.seal_and_checkpoint(rt)
     path = ledger_settings(rt.settings).state_file
     assert path.parent == ledger_settings(rt.settings).key_file.parent
     assert (path.stat().st_mode & 0o777) == 0o600
@@ -430,7 +441,7 @@ def test_log_key_endpoint_never_creates_nor_serves_a_wrong_key(
     from sunlight.web.app import create_app
 
     add_events(runtime, 3)
-    service.seal_and_checkpoint(runtime)
+    checkpoints.seal_and_checkpoint(runtime)
     key_file = ledger_settings(host2.settings).key_file
     with TestClient(create_app(host2, start_worker=False)) as client:
         response = client.get("/log/key")
@@ -438,14 +449,14 @@ def test_log_key_endpoint_never_creates_nor_serves_a_wrong_key(
         assert client.get("/log/checkpoint").status_code == 200
         assert client.get("/log").status_code == 200
         assert not key_file.exists()
-        other, _ = generate_signer(service.identity(runtime).origin)
+        other, _ = generate_signer(log_identity.identity(runtime).origin)
         write_secret(key_file, other + "\n")
         response = client.get("/log/key")
         assert response.status_code == 503 and "did not sign" in response.text
     with TestClient(create_app(runtime, start_worker=False)) as client:
         response = client.get("/log/key")
         assert response.status_code == 200
-        assert response.text.strip() == service.identity(runtime).verifier_key
+        assert response.text.strip() == log_identity.identity(runtime).verifier_key
 
 
 def test_restore_check_takes_only_this_logs_checkpoints(
@@ -455,12 +466,12 @@ def test_restore_check_takes_only_this_logs_checkpoints(
 
     rt = embedded_runtime
     add_events(rt, 4)
-    cp = service.seal_and_checkpoint(rt)
-    ident = service.identity(rt)
+    cp = checkpoints.seal_and_checkpoint(rt)
+    ident = log_identity.identity(rt)
     rogue, _ = generate_signer(ident.origin)
     forged = sign_note(Checkpoint(ident.origin, 99, b"\x01" * 32).format_checkpoint(), rogue)
-    with pytest.raises(service.Rejected, match="not a checkpoint signed by this log"):
-        service.restore_check(rt, forged)
+    with pytest.raises(errors.Rejected, match="not a checkpoint signed by this log"):
+        restore.restore_check(rt, forged)
     # As served by /log/checkpoint, with a witness's cosignature line appended: accepted,
     # and the file keeps only the log's own signature.
     state = tmp_path / "witness"
@@ -469,6 +480,6 @@ def test_restore_check_takes_only_this_logs_checkpoints(
     wskey = (state / w.KEY_FILE).read_text().strip()
     assert skey
     served = cp.note + cosign_checkpoint(text, wskey, 7)
-    assert service.restore_check(rt, served).ok
+    assert restore.restore_check(rt, served).ok
     saved = log_state.read_state(ledger_settings(rt.settings).state_file)
     assert saved is not None and saved.note == cp.note and not saved.is_copy

@@ -16,8 +16,9 @@ from sqlalchemy import select, text
 from tests.ledger.conftest import add_events
 
 from sunlight.evidence.models import CustodyEvent
-from sunlight.ledger import service
+from sunlight.ledger import checkpoints, log_identity, proofs, sealing, stored_log
 from sunlight.ledger.audit import run_audit
+from sunlight.ledger.errors import LedgerError
 from sunlight.ledger.models import LedgerCheckpoint, LedgerLeaf
 from sunlight.ledger.verify import (
     leaf_hash,
@@ -42,10 +43,10 @@ def event_ids(runtime: Runtime) -> list[int]:
 def test_sealing_is_gapless_ordered_and_idempotent(any_db_runtime: Runtime) -> None:
     rt = any_db_runtime
     add_events(rt, 25)
-    assert service.seal_pending(rt, batch_size=7) == 25
-    assert service.seal_pending(rt) == 25  # nothing new: nothing changes
+    assert sealing.seal_pending(rt, batch_size=7) == 25
+    assert sealing.seal_pending(rt) == 25  # nothing new: nothing changes
     add_events(rt, 5, start_at=25)
-    assert service.seal_pending(rt) == 30
+    assert sealing.seal_pending(rt) == 30
     sealed = leaves(rt)
     assert [x.leaf_index for x in sealed] == list(range(30))
     assert [x.event_id for x in sealed] == event_ids(rt)
@@ -53,13 +54,13 @@ def test_sealing_is_gapless_ordered_and_idempotent(any_db_runtime: Runtime) -> N
         assert leaf_hash(x.entry) == x.leaf_hash
         assert json.loads(x.entry)["event"] == x.event_id
     with rt.db.session() as session:
-        tree = service.tree_for(session)
+        tree = stored_log.tree_for(session)
         assert tree.root(30) == root_from_leaf_hashes([x.leaf_hash for x in sealed])
 
 
 def test_entries_keep_private_fields_out(embedded_runtime: Runtime) -> None:
     add_events(embedded_runtime, 4)
-    service.seal_pending(embedded_runtime)
+    sealing.seal_pending(embedded_runtime)
     for x in leaves(embedded_runtime):
         body = x.entry.decode()
         assert "user:" not in body and "clip-" not in body and "review" not in body
@@ -68,26 +69,26 @@ def test_entries_keep_private_fields_out(embedded_runtime: Runtime) -> None:
 
 def test_checkpoints_sign_verify_and_extend(any_db_runtime: Runtime) -> None:
     rt = any_db_runtime
-    ident, created = service.init_key(rt)
+    ident, created = log_identity.init_key(rt)
     assert created
     key_file = ident.settings.key_file
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     add_events(rt, 10)
-    first = service.seal_and_checkpoint(rt)
+    first = checkpoints.seal_and_checkpoint(rt)
     cp1, _ = open_checkpoint(first.note, ident.verifier_key, origin=ident.origin)
     assert cp1.size == 10
-    assert service.issue_checkpoint(rt).id == first.id  # same size: no new checkpoint
+    assert checkpoints.issue_checkpoint(rt).id == first.id  # same size: no new checkpoint
     add_events(rt, 13, start_at=10)
-    second = service.seal_and_checkpoint(rt)
+    second = checkpoints.seal_and_checkpoint(rt)
     cp2, _ = open_checkpoint(second.note, ident.verifier_key, origin=ident.origin)
     assert cp2.size == 23
     with rt.db.session() as session:
-        proof = service.consistency_proof(session, 10, 23)
+        proof = proofs.consistency_proof(session, 10, 23)
         verify_consistency(10, 23, proof, cp1.root_hash, cp2.root_hash)
         for index in (0, 9, 22):
             digest = leaves(rt)[index].leaf_hash
             verify_inclusion(
-                digest, index, 23, service.inclusion_proof(session, index, 23), cp2.root_hash
+                digest, index, 23, proofs.inclusion_proof(session, index, 23), cp2.root_hash
             )
 
 
@@ -96,7 +97,7 @@ def test_refuses_to_sign_a_tree_inconsistent_with_the_last_checkpoint(
 ) -> None:
     rt = embedded_runtime
     add_events(rt, 6)
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     # A forged leaf node (as a DBA with the triggers dropped could write): the stored hashes
     # no longer give the signed root, and the log refuses to sign anything more.
     with rt.db.engine.begin() as conn:
@@ -105,9 +106,9 @@ def test_refuses_to_sign_a_tree_inconsistent_with_the_last_checkpoint(
             "UPDATE ledger_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 0"
         )
     add_events(rt, 3, start_at=6)
-    service.seal_pending(rt)
-    with pytest.raises(service.LedgerError, match="refusing to sign"):
-        service.issue_checkpoint(rt)
+    sealing.seal_pending(rt)
+    with pytest.raises(LedgerError, match="refusing to sign"):
+        checkpoints.issue_checkpoint(rt)
     with rt.db.session() as session:
         assert (
             session.scalar(select(LedgerCheckpoint.size).order_by(LedgerCheckpoint.size.desc()))
@@ -118,7 +119,7 @@ def test_refuses_to_sign_a_tree_inconsistent_with_the_last_checkpoint(
 def test_late_committed_events_are_still_sealed(embedded_runtime: Runtime) -> None:
     rt = embedded_runtime
     ids = add_events(rt, 3)
-    service.seal_pending(rt)
+    sealing.seal_pending(rt)
     # An event id below the sealed frontier (a transaction that committed late).
     with rt.db.engine.begin() as conn:
         conn.execute(
@@ -130,7 +131,7 @@ def test_late_committed_events_are_still_sealed(embedded_runtime: Runtime) -> No
             {"id": ids[-1] + 100, "src": ids[0]},
         )
     add_events(rt, 1, start_at=3)
-    assert service.seal_pending(rt) == 5
+    assert sealing.seal_pending(rt) == 5
 
 
 def test_concurrent_sealing_threads_make_one_sequence(embedded_runtime: Runtime) -> None:
@@ -141,8 +142,8 @@ def test_concurrent_sealing_threads_make_one_sequence(embedded_runtime: Runtime)
     def sealer() -> None:
         try:
             for _ in range(5):
-                service.seal_pending(rt, batch_size=17)
-                service.issue_checkpoint(rt)
+                sealing.seal_pending(rt, batch_size=17)
+                checkpoints.issue_checkpoint(rt)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -158,7 +159,7 @@ def test_concurrent_sealing_threads_make_one_sequence(embedded_runtime: Runtime)
     for t in threads:
         t.join()
     assert not errors
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     sealed = leaves(rt)
     assert [x.leaf_index for x in sealed] == list(range(300))
     assert sorted(x.event_id for x in sealed) == event_ids(rt)
@@ -171,13 +172,13 @@ import sys, time
 from pathlib import Path
 from sunlight.config import load_settings
 from sunlight.runtime import start
-from sunlight.ledger import service
+from sunlight.ledger import checkpoints, sealing
 rt = start(load_settings(), migrate=False)
 flags = Path(sys.argv[1])
 (flags / f"ready-{sys.argv[2]}").touch()
 while not (flags / "stop").exists():
-    service.seal_pending(rt, batch_size=37)
-    service.issue_checkpoint(rt)
+    sealing.seal_pending(rt, batch_size=37)
+    checkpoints.issue_checkpoint(rt)
 rt.close()
 """
 
@@ -185,7 +186,7 @@ rt.close()
 def test_concurrent_sealing_processes_on_postgresql(pg_runtime: Runtime, tmp_path: Path) -> None:
     rt = pg_runtime
     add_events(rt, 500)
-    service.init_key(rt)  # create the key once; every process shares the key file
+    log_identity.init_key(rt)  # create the key once; every process shares the key file
     env = {
         **os.environ,
         "SUNLIGHT_HOME": str(rt.settings.home),
@@ -208,7 +209,7 @@ def test_concurrent_sealing_processes_on_postgresql(pg_runtime: Runtime, tmp_pat
     # before and after them).
     while time.monotonic() < deadline:
         with rt.db.session() as session:
-            if service.latest_checkpoint(session) is not None:
+            if stored_log.latest_checkpoint(session) is not None:
                 break
         time.sleep(0.05)
     for k in range(10):
@@ -218,7 +219,7 @@ def test_concurrent_sealing_processes_on_postgresql(pg_runtime: Runtime, tmp_pat
     for child in children:
         _, err = child.communicate(timeout=120)
         assert child.returncode == 0, err.decode()[-2000:]
-    service.seal_and_checkpoint(rt)
+    checkpoints.seal_and_checkpoint(rt)
     sealed = leaves(rt)
     assert [x.leaf_index for x in sealed] == list(range(700))
     assert sorted(x.event_id for x in sealed) == event_ids(rt)
@@ -232,14 +233,14 @@ def test_proofs_read_stored_nodes_in_one_query(any_db_runtime: Runtime) -> None:
 
     rt = any_db_runtime
     add_events(rt, 300)
-    service.seal_pending(rt, batch_size=64)
+    sealing.seal_pending(rt, batch_size=64)
     statements: list[str] = []
 
     def count(*args: object) -> None:
         statements.append(str(args[2]))
 
     with rt.db.session() as session:
-        tree = service.tree_for(session)
+        tree = stored_log.tree_for(session)
         session.execute(text("SELECT 1"))  # open the transaction first
         event.listen(rt.db.engine, "before_cursor_execute", count)
         try:
@@ -258,13 +259,13 @@ def test_database_proofs_equal_the_in_memory_reference(embedded_runtime: Runtime
     rt = embedded_runtime
     for n in (1, 2, 5, 1, 13, 18):  # sealed in uneven batches
         add_events(rt, n, start_at=len(leaves(rt)))
-        service.seal_pending(rt, batch_size=3)
+        sealing.seal_pending(rt, batch_size=3)
     hashes = [x.leaf_hash for x in leaves(rt)]
     memory = MemoryHashStore()
     reference = MerkleTree(memory)
     memory.put_nodes(reference.append(0, hashes))
     with rt.db.session() as session:
-        tree = service.tree_for(session)
+        tree = stored_log.tree_for(session)
         for size in range(1, len(hashes) + 1):
             assert tree.root(size) == reference.root(size) == root_from_leaf_hashes(hashes[:size])
             for index in range(size):

@@ -12,7 +12,7 @@ from sqlalchemy import delete, update
 from tests.ledger.conftest import add_events
 
 from sunlight.db.base import utcnow
-from sunlight.ledger import service
+from sunlight.ledger import checkpoints, cosign, stored_log, witness_trust
 from sunlight.ledger.models import LedgerCheckpoint, LedgerWitness
 from sunlight.ledger.public_view import VIEW_TTL, LogView, log_view
 from sunlight.ledger.verify import cosign_checkpoint, generate_witness_signer
@@ -23,16 +23,16 @@ NOW = utcnow()
 
 def _cosign(rt: Runtime, skey: str, note: str) -> None:
     body = note[: note.rfind("\n\n") + 1]
-    service.add_cosignature(rt, body, cosign_checkpoint(body, skey, int(time.time())))
+    cosign.add_cosignature(rt, body, cosign_checkpoint(body, skey, int(time.time())))
 
 
 def _witnessed_log(rt: Runtime) -> tuple[str, LedgerCheckpoint]:
     """A witness added, three events sealed, the checkpoint cosigned and shown witnessed:
     the witness's verifier key and the checkpoint."""
     skey, vkey = generate_witness_signer("news.example/witness")
-    service.add_witness(rt, vkey, actor="test")
+    witness_trust.add_witness(rt, vkey, actor="test")
     add_events(rt, 3)
-    cp = service.seal_and_checkpoint(rt)
+    cp = checkpoints.seal_and_checkpoint(rt)
     _cosign(rt, skey, cp.note)
     assert _shown(_view(rt), 0)[2] is True
     return vkey, cp
@@ -46,13 +46,13 @@ def _view(rt: Runtime, now: datetime = NOW) -> LogView:
 def _expected(rt: Runtime, leaf: int) -> tuple[int | None, tuple[str, ...], bool]:
     """What the release badge showed before the view: the services, asked per leaf."""
     with rt.db.session(read_only=True) as session:
-        cp = service.latest_witnessed(rt, session, min_size=leaf + 1)
+        cp = cosign.latest_witnessed(rt, session, min_size=leaf + 1)
         witnessed = cp is not None
         if cp is None:
-            cp = service.latest_checkpoint(session)
+            cp = stored_log.latest_checkpoint(session)
         if cp is None or cp.size <= leaf:
             return None, (), False
-        names = tuple(sorted({c.witness_name for c in service.witnessed_by(rt, session, cp)}))
+        names = tuple(sorted({c.witness_name for c in cosign.witnessed_by(rt, session, cp)}))
         return cp.size, names, witnessed
 
 
@@ -71,12 +71,12 @@ def test_the_view_answers_every_leaf_as_the_services_do(any_db_runtime: Runtime)
     rt = any_db_runtime
     assert _view(rt).latest is None and _view(rt).witnessed is None
     skey, vkey = generate_witness_signer("news.example/witness")
-    service.add_witness(rt, vkey, actor="test")
+    witness_trust.add_witness(rt, vkey, actor="test")
     add_events(rt, 4)
-    first = service.seal_and_checkpoint(rt)
+    first = checkpoints.seal_and_checkpoint(rt)
     _cosign(rt, skey, first.note)
     add_events(rt, 3, start_at=4)
-    second = service.seal_and_checkpoint(rt)  # signed, not cosigned
+    second = checkpoints.seal_and_checkpoint(rt)  # signed, not cosigned
     assert second.size > first.size
     _agrees(rt, second.size)
     view = _view(rt)
@@ -97,12 +97,12 @@ def test_a_witness_removed_or_deleted_stops_counting_on_the_next_page(
     rt = any_db_runtime
     vkey, cp = _witnessed_log(rt)
 
-    service.remove_witness(rt, vkey, actor="test", reason="the MOU ended")
+    witness_trust.remove_witness(rt, vkey, actor="test", reason="the MOU ended")
     assert _shown(_view(rt), 0) == (cp.size, (), False)
     _agrees(rt, cp.size)
 
     # accepted again, then the row deleted in the database behind Sunlight's back
-    service.add_witness(rt, vkey, actor="test")
+    witness_trust.add_witness(rt, vkey, actor="test")
     assert _shown(_view(rt), 0)[2] is True
     with rt.db.engine.begin() as conn:
         conn.execute(delete(LedgerWitness))

@@ -51,8 +51,7 @@ from sunlight.cli.main import cli
 from sunlight.db.base import Base
 from sunlight.evidence.models import CustodyEvent
 from sunlight.evidence.replay import Difference, TableCheck, registered_tables, replay
-from sunlight.ledger import audit
-from sunlight.ledger import service as ledger
+from sunlight.ledger import audit, restore, sealing
 from sunlight.ledger.audit import AuditReport, Finding, run_audit
 from sunlight.ledger.models import LedgerCheckpoint
 from sunlight.runtime import Runtime, start
@@ -154,7 +153,7 @@ def fresh(
             select(LedgerCheckpoint.note).order_by(LedgerCheckpoint.size.desc()).limit(1)
         ).first()
     if latest is not None:
-        ledger.restore_check(rt, latest)
+        restore.restore_check(rt, latest)
     # The DBA's first step against a domain table the database keeps append-only.
     drop_triggers(rt, DOMAIN_APPEND_ONLY)
     on = "" if rt.db.dialect == "sqlite" else " ON policy_versions"
@@ -589,7 +588,7 @@ def _backdated_appended(copy: Copy) -> None:
 @log_mutation("log:backdated-event-sealed", {"inserted"})
 def _backdated_sealed(copy: Copy) -> None:
     _backdated_appended.apply(copy)
-    ledger.seal_pending(copy.rt)
+    sealing.seal_pending(copy.rt)
 
 
 @log_mutation("log:event-rewritten-with-table", {"edited"})

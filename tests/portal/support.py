@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sunlight.ledger import service as ledger
+from sunlight.ledger import checkpoints
 from sunlight.runtime import Runtime
 from tests.release.support import make_inactive, scenario
 from tests.support.auth import sign_in, sign_in_outside, sign_out
@@ -47,5 +47,5 @@ def decide(
     assert decided.status_code == 200, decided.text
     sign_out(client)
     if seal:
-        ledger.seal_and_checkpoint(runtime)
+        checkpoints.seal_and_checkpoint(runtime)
     return Released(decided.json()["releases"][0]["id"], s.incident_id, s.derived_id, s.original_id)

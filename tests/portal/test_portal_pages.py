@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from sunlight.evidence.models import Recording
 from sunlight.ledger.models import LedgerLeaf
-from sunlight.ledger.service import ingest_event_id
+from sunlight.ledger.proofs import ingest_event_id
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.portal.support import decide

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from sunlight.evidence.models import Recording, RecordingFlag
 from sunlight.incidents import service as incidents
-from sunlight.ledger import service as ledger
+from sunlight.ledger import checkpoints, cosign, log_identity, proofs, stored_log, witness_trust
 from sunlight.ledger.verify import cosign_checkpoint, generate_witness_signer
 from sunlight.redaction import service as redaction
 from sunlight.redaction.models import RedactionJob
@@ -235,11 +235,11 @@ def _released(runtime: Runtime, *, cad: str = CAD, embargo: bool = True) -> Made
 
 def _witness(runtime: Runtime) -> None:
     """Seal, then a witness cosigns the checkpoint (quorum 0: counted all the same)."""
-    checkpoint = ledger.seal_and_checkpoint(runtime)
+    checkpoint = checkpoints.seal_and_checkpoint(runtime)
     wskey, wvkey = generate_witness_signer(WITNESS)
-    ledger.add_witness(runtime, wvkey, actor="test")
+    witness_trust.add_witness(runtime, wvkey, actor="test")
     text = checkpoint.note[: checkpoint.note.index("\n\n") + 1]
-    ledger.add_cosignature(runtime, text, cosign_checkpoint(text, wskey, 1_700_000_000))
+    cosign.add_cosignature(runtime, text, cosign_checkpoint(text, wskey, 1_700_000_000))
 
 
 def _secrets(runtime: Runtime, made: Made) -> list[str]:
@@ -263,13 +263,13 @@ def test_release_page_shows_exactly_the_known_facts(runtime: Runtime, client: Te
     made = _released(runtime)
     _witness(runtime)
     with runtime.db.session(read_only=True) as session:
-        index = ledger.leaves_for_events(
-            session, [ledger.ingest_event_id(session, made.derived_id)]
+        index = proofs.leaves_for_events(
+            session, [proofs.ingest_event_id(session, made.derived_id)]
         )
         (leaf,) = index.values()
-        size = ledger.latest_checkpoint(session)
+        size = stored_log.latest_checkpoint(session)
         assert size is not None
-    origin = ledger.identity(runtime).origin
+    origin = log_identity.identity(runtime).origin
 
     data = client.get(f"/api/public/releases/{made.release_id}")
     assert data.status_code == 200, data.text

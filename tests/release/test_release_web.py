@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sunlight.evidence.models import CustodyEvent, Recording
-from sunlight.ledger import service as ledger
+from sunlight.ledger import checkpoints, log_identity
 from sunlight.ledger.bundle import check_bundle
 from sunlight.ledger.verify import VerificationError
 from sunlight.release.models import ReleaseCandidate
@@ -125,8 +125,8 @@ def test_public_list_and_proof_verify_offline_without_private_fields(
 
     assert client.get(f"/api/public/releases/{release_id}/proof").status_code == 404  # unsealed
     assert client.get("/api/public/releases/999/proof").status_code == 404
-    ledger.seal_and_checkpoint(runtime)
-    log_key = ledger.identity(runtime).verifier_key
+    checkpoints.seal_and_checkpoint(runtime)
+    log_key = log_identity.identity(runtime).verifier_key
 
     listed = client.get("/api/public/releases")
     assert listed.status_code == 200

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from sunlight.evidence.models import CustodyEvent
 from sunlight.evidence.replay import Difference, replay
-from sunlight.ledger import service as ledger
+from sunlight.ledger import proofs, sealing
 from sunlight.requests import service
 from sunlight.requests.audited import COMMITMENT
 from sunlight.requests.models import RecordsRequest
@@ -45,14 +45,14 @@ def _filed(runtime: Runtime) -> int:
 
 def test_the_log_never_holds_the_identity(runtime: Runtime) -> None:
     request_id = _filed(runtime)
-    ledger.seal_pending(runtime)
+    sealing.seal_pending(runtime)
     with runtime.db.session(read_only=True) as session:
         events = session.scalars(
             select(CustodyEvent).where(
                 CustodyEvent.object_type == "request", CustodyEvent.object_id == str(request_id)
             )
         ).all()
-        leaves = ledger.leaves_for_events(session, [e.id for e in events])
+        leaves = proofs.leaves_for_events(session, [e.id for e in events])
         salt = session.scalar(
             select(RecordsRequest.requester_salt).where(RecordsRequest.id == request_id)
         )

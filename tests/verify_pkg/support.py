@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from sunlight.ledger import service as ledger
+from sunlight.ledger import checkpoints
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
 from tests.release.support import make_inactive, scenario
@@ -28,5 +28,5 @@ def released_copy(runtime: Runtime) -> tuple[int, int, int]:
             f"{base}/decision", json={"action": "release", "candidate_ids": [candidate["id"]]}
         ).json()
         sign_out(client)
-    ledger.seal_and_checkpoint(runtime)
+    checkpoints.seal_and_checkpoint(runtime)
     return case["releases"][0]["id"], s.derived_id, s.original_id

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sunlight.evidence.models import Recording
-from sunlight.ledger import service as ledger
+from sunlight.ledger import log_identity
 from sunlight.ledger.verify import VerificationError
 from sunlight.release.proof import proof
 from sunlight.runtime import Runtime
@@ -30,7 +30,7 @@ def released(runtime: Runtime) -> tuple[dict[str, Any], str, str, str]:
         assert derived is not None and original is not None
         shas = derived.sha256, original.sha256
     document = json.loads(json.dumps(proof(runtime, release_id), default=str))
-    return document, ledger.identity(runtime).verifier_key, *shas
+    return document, log_identity.identity(runtime).verifier_key, *shas
 
 
 def test_a_release_proof_verifies_and_names_the_file(

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from sunlight.access import Principal
 from sunlight.evidence.models import Recording
-from sunlight.ledger import service as ledger
+from sunlight.ledger import log_identity, witness_trust
 from sunlight.ledger.verify import generate_signer
 from sunlight.runtime import Runtime
 from sunlight.web.app import create_app
@@ -101,7 +101,7 @@ def test_the_installed_wheel_verifies_a_release_against_a_live_server(
     runtime: Runtime, verifier: Path, tmp_path: Path
 ) -> None:
     release_id, derived_id, original_id = released_copy(runtime)
-    log_key = ledger.identity(runtime).verifier_key
+    log_key = log_identity.identity(runtime).verifier_key
     key_file = tmp_path / "log.vkey"
     key_file.write_text(log_key + "\n", encoding="utf-8")
     video = _file(runtime, derived_id, tmp_path / "released.mp4")
@@ -115,7 +115,7 @@ def test_the_installed_wheel_verifies_a_release_against_a_live_server(
         )
         assert made.returncode == 0, made.stderr
         wkey = made.stdout.strip()
-        ledger.add_witness(runtime, wkey, actor=Principal.cli().id)
+        witness_trust.add_witness(runtime, wkey, actor=Principal.cli().id)
         cosigned = _run(
             verifier,
             "witness",

@@ -17,7 +17,7 @@ from sunlight.demo import (
     FACES_RECORDING_ID,
     load_demo,
 )
-from sunlight.ledger import service as ledger
+from sunlight.ledger import proofs
 from sunlight.ledger.bundle import check_bundle
 from sunlight.ledger.verify import VerificationError
 from sunlight.redaction import service as redaction
@@ -53,7 +53,7 @@ def test_demo_first_hour(runtime: Runtime, client: TestClient, tmp_path: Path) -
     log_key = (home / "keys" / "log.vkey").read_text(encoding="utf-8").strip()
     witness_key = (home / "demo" / "witness" / "witness.vkey").read_text(encoding="utf-8").strip()
     sha = hash_file(home / "demo" / "clips" / "BWC0417_traffic_stop.mp4")[0]
-    bundle = ledger.recording_bundle(runtime, 1)
+    bundle = proofs.recording_bundle(runtime, 1)
     assert bundle["witnessed"] is True
     report = check_bundle(
         bundle, log_key=log_key, witness_keys=[witness_key], min_witnesses=1, file_sha256=sha

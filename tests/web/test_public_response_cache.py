@@ -23,7 +23,7 @@ from sunlight.access.models import AuthSession, User
 from sunlight.db.engine import write_generation
 from sunlight.evidence import custody
 from sunlight.evidence.service import flag_recording
-from sunlight.ledger import service as ledger
+from sunlight.ledger import checkpoints
 from sunlight.policies import service as policy_service
 from sunlight.policies.registry import in_force
 from sunlight.release.models import Release
@@ -380,7 +380,7 @@ def _captions(runtime: Runtime, done: Released) -> None:
 
 def _checkpoint(runtime: Runtime, done: Released) -> None:
     _access(runtime)  # a new leaf to sign
-    ledger.seal_and_checkpoint(runtime)
+    checkpoints.seal_and_checkpoint(runtime)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sunlight.errors import NotFound
 from sunlight.evidence import service as evidence
 from sunlight.evidence.models import CustodyEvent
-from sunlight.ledger import service as ledger
+from sunlight.ledger import cosign, errors, log_identity, proofs, stored_log, witness_trust
 from sunlight.ledger.bundle import BUNDLE_FORMAT, BundleReport, check_bundle
 from sunlight.ledger.entry import EventFields, private_part
 from sunlight.ledger.models import LedgerCheckpoint
@@ -81,10 +81,10 @@ def _fields(event: CustodyEvent) -> EventFields:
 
 
 def _checkpoint(runtime: Runtime, session: Session) -> tuple[LedgerCheckpoint | None, bool]:
-    witnessed = ledger.latest_witnessed(runtime, session)
+    witnessed = cosign.latest_witnessed(runtime, session)
     if witnessed is not None:
         return witnessed, True
-    return ledger.latest_checkpoint(session), False
+    return stored_log.latest_checkpoint(session), False
 
 
 def custody_report(runtime: Runtime, session: Session, recording_id: int) -> dict[str, Any]:
@@ -100,20 +100,20 @@ def custody_report(runtime: Runtime, session: Session, recording_id: int) -> dic
             .order_by(CustodyEvent.id)
         )
     )
-    leaves = ledger.leaves_for_events(session, [e.id for e in events])
+    leaves = proofs.leaves_for_events(session, [e.id for e in events])
     checkpoint, witnessed = _checkpoint(runtime, session)
     log: dict[str, Any] | None = None
     try:
-        ident = ledger.identity(runtime)
+        ident = log_identity.identity(runtime)
         log = {
             "origin": ident.origin,
             "key": ident.verifier_key,
-            "witnesses": ledger.witness_keys(runtime, session),
+            "witnesses": witness_trust.witness_keys(runtime, session),
             "quorum": ident.settings.witness_quorum,
         }
-    except ledger.NoLogKey:
+    except errors.NoLogKey:
         checkpoint = None
-    tree = ledger.tree_for(session) if checkpoint is not None else None
+    tree = stored_log.tree_for(session) if checkpoint is not None else None
     rows = []
     for event in events:
         row: dict[str, Any] = {
@@ -154,11 +154,11 @@ def custody_report(runtime: Runtime, session: Session, recording_id: int) -> dic
                 "size": checkpoint.size,
                 "root": checkpoint.root.hex(),
                 "created_at": _when(checkpoint.created_at),
-                "note": ledger.note_with_cosignatures(runtime, session, checkpoint),
+                "note": cosign.note_with_cosignatures(runtime, session, checkpoint),
                 "witnessed": witnessed,
                 "cosigners": [
                     {"witness": c.witness_name, "key_id": c.key_id, "timestamp": c.timestamp}
-                    for c in ledger.witnessed_by(runtime, session, checkpoint)
+                    for c in cosign.witnessed_by(runtime, session, checkpoint)
                 ],
             }
             if checkpoint is not None and log is not None

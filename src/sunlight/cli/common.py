@@ -45,7 +45,7 @@ def seal_written_events() -> None:
     url = settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return  # nothing was ever written here
-    from sunlight.ledger.service import seal_pending  # the ledger only when it is needed
+    from sunlight.ledger.sealing import seal_pending  # the ledger only when it is needed
     from sunlight.runtime import start
 
     try:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from sunlight.access import Permission
 from sunlight.evidence.custody import Action
-from sunlight.ledger import service
+from sunlight.ledger import cosign, errors, log_identity, proofs, stored_log, witness_trust
 from sunlight.ledger.config import ledger_settings
 from sunlight.ledger.verify import VerificationError, open_checkpoint
 from sunlight.runtime import Runtime
@@ -54,7 +54,7 @@ def _json(document: Any, cache: str, status_code: int = 200) -> Response:
 
 def _latest_size(runtime: Runtime) -> int:
     with runtime.db.session() as session:
-        cp = service.latest_checkpoint(session)
+        cp = stored_log.latest_checkpoint(session)
     if cp is None:
         raise HTTPException(404, "the log has no signed checkpoint yet")
     return cp.size
@@ -74,13 +74,13 @@ def checkpoint(
 ) -> Response:
     with runtime.db.session(read_only=True) as session:
         cp = (
-            service.latest_witnessed(runtime, session)
+            cosign.latest_witnessed(runtime, session)
             if witnessed
-            else service.latest_checkpoint(session)
+            else stored_log.latest_checkpoint(session)
         )
         if cp is None:
             raise HTTPException(404, "no such checkpoint yet")
-        note = service.note_with_cosignatures(runtime, session, cp)
+        note = cosign.note_with_cosignatures(runtime, session, cp)
     return PlainTextResponse(note, headers={"Cache-Control": LATEST})
 
 
@@ -94,12 +94,12 @@ def key(runtime: RuntimeDep) -> Response:
     # Read-only: never creates a key (a host without one answers 404), and never serves a
     # key that did not sign the log's checkpoints (a replica holding another key: 503).
     try:
-        ident = service.identity(runtime)
-    except service.NoLogKey as exc:
+        ident = log_identity.identity(runtime)
+    except errors.NoLogKey as exc:
         raise HTTPException(404, str(exc)) from exc
     vkey = ident.verifier_key
     with runtime.db.session(read_only=True) as session:
-        latest = service.latest_checkpoint(session)
+        latest = stored_log.latest_checkpoint(session)
     if latest is not None:
         try:
             open_checkpoint(latest.note, vkey, origin=ident.origin)
@@ -107,7 +107,7 @@ def key(runtime: RuntimeDep) -> Response:
             raise HTTPException(
                 503,
                 f"this host's key {vkey} did not sign the log's checkpoints (signed by "
-                f"{service.describe_signer(latest.note)}): install the log's key file at "
+                f"{log_identity.describe_signer(latest.note)}): install the log's key file at "
                 f"{ident.settings.key_file}",
             ) from exc
     return PlainTextResponse(vkey + "\n", headers={"Cache-Control": STABLE})
@@ -120,7 +120,7 @@ def key(runtime: RuntimeDep) -> Response:
 )
 def witnesses(runtime: RuntimeDep) -> Response:
     with runtime.db.session(read_only=True) as session:
-        keys = service.witness_keys(runtime, session)
+        keys = witness_trust.witness_keys(runtime, session)
     quorum = ledger_settings(runtime.settings).witness_quorum
     return _json({"quorum": quorum, "witnesses": keys}, LATEST)
 
@@ -145,9 +145,9 @@ def inclusion(
     with runtime.db.session(read_only=True) as session:
         if index is None:
             assert leaf_hash is not None
-            index = service.leaf_index_of(session, bytes.fromhex(leaf_hash))
-        proof = service.inclusion_proof(session, index, tree_size)
-        digest = service.entries(session, index, index + 1)[0].leaf_hash.hex()
+            index = proofs.leaf_index_of(session, bytes.fromhex(leaf_hash))
+        proof = proofs.inclusion_proof(session, index, tree_size)
+        digest = proofs.entries(session, index, index + 1)[0].leaf_hash.hex()
     return _json(
         {"index": index, "size": tree_size, "leaf_hash": digest, "proof": [p.hex() for p in proof]},
         IMMUTABLE if size is not None else LATEST,
@@ -169,7 +169,7 @@ def consistency(
 ) -> Response:
     size2 = to_size if to_size is not None else _latest_size(runtime)
     with runtime.db.session(read_only=True) as session:
-        proof = service.consistency_proof(session, from_size, size2)
+        proof = proofs.consistency_proof(session, from_size, size2)
     return _json(
         {"from": from_size, "to": size2, "proof": [p.hex() for p in proof]},
         IMMUTABLE if to_size is not None else LATEST,
@@ -179,7 +179,7 @@ def consistency(
 @router.get(
     "/log/entries",
     dependencies=_PUBLIC,
-    summary=f"Entries by leaf index, [start, end), at most {service.MAX_ENTRIES}",
+    summary=f"Entries by leaf index, [start, end), at most {proofs.MAX_ENTRIES}",
 )
 def entries(
     runtime: RuntimeDep,
@@ -187,8 +187,8 @@ def entries(
     end: Annotated[int, Query(ge=1, le=MAX_ID)],
 ) -> Response:
     with runtime.db.session(read_only=True) as session:
-        leaves = service.entries(session, start, end)
-        full = len(leaves) == min(end - start, service.MAX_ENTRIES)
+        leaves = proofs.entries(session, start, end)
+        full = len(leaves) == min(end - start, proofs.MAX_ENTRIES)
     document = {
         "entries": [
             {"index": x.leaf_index, "leaf_hash": x.leaf_hash.hex(), "entry": x.entry.decode()}
@@ -207,7 +207,7 @@ def lookup(
     runtime: RuntimeDep, sha256: Annotated[str, Query(pattern="^[0-9a-f]{64}$")]
 ) -> Response:
     with runtime.db.session(read_only=True) as session:
-        leaves = service.leaves_for_sha256(session, sha256)
+        leaves = proofs.leaves_for_sha256(session, sha256)
         found = [
             {
                 "index": x.leaf_index,
@@ -227,8 +227,8 @@ def lookup(
 )
 def submit_cosignature(runtime: RuntimeDep, body: CosignatureIn) -> Response:
     try:
-        row = service.add_cosignature(runtime, body.checkpoint, body.cosignature)
-    except service.Rejected as exc:
+        row = cosign.add_cosignature(runtime, body.checkpoint, body.cosignature)
+    except errors.Rejected as exc:
         raise HTTPException(403, str(exc)) from exc
     return _json(
         {"witness": row.witness_name, "key_id": row.key_id, "timestamp": row.timestamp},
@@ -248,7 +248,7 @@ def recording_proof(
 ) -> Response:
     # The bundle discloses the salt and the private fields of the ingest event (who
     # ingested, the filename, officer and camera), so it is staff-only until release.
-    bundle = service.recording_bundle(runtime, recording_id)
+    bundle = proofs.recording_bundle(runtime, recording_id)
     # Reading the custody record is itself an access to record (CJIS AU-2).
     log_read(
         runtime,
@@ -273,16 +273,16 @@ def log_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     from sunlight.web.pages import render
 
     with runtime.db.session(read_only=True) as session:
-        cp = service.latest_checkpoint(session)
-        cosigs = service.witnessed_by(runtime, session, cp) if cp is not None else []
-        note = service.note_with_cosignatures(runtime, session, cp) if cp is not None else None
-        keys = service.witness_keys(runtime, session)
-        size = service.ledger_size(session)
+        cp = stored_log.latest_checkpoint(session)
+        cosigs = cosign.witnessed_by(runtime, session, cp) if cp is not None else []
+        note = cosign.note_with_cosignatures(runtime, session, cp) if cp is not None else None
+        keys = witness_trust.witness_keys(runtime, session)
+        size = stored_log.ledger_size(session)
     ls = ledger_settings(runtime.settings)
     try:
-        ident = service.identity(runtime)
+        ident = log_identity.identity(runtime)
         log_key, origin = ident.verifier_key, ident.origin
-    except service.NoLogKey:
+    except errors.NoLogKey:
         log_key, origin = "(no key yet: the log has not signed anything)", ls.origin
     return render(
         request,

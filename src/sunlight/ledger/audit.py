@@ -47,10 +47,11 @@ from sqlalchemy.orm import Session
 from sunlight.evidence.models import CustodyEvent, Recording
 from sunlight.evidence.orphans import find_orphans
 from sunlight.evidence.replay import Difference, replay
-from sunlight.ledger import integrity, service
+from sunlight.ledger import integrity, stored_log
 from sunlight.ledger.entry import EventFields, build_entry
+from sunlight.ledger.errors import LedgerError
+from sunlight.ledger.log_identity import identity
 from sunlight.ledger.models import LedgerCheckpoint, LedgerLeaf
-from sunlight.ledger.service import LedgerError, identity
 from sunlight.ledger.verify import (
     EMPTY_ROOT,
     VerificationError,
@@ -364,7 +365,7 @@ def _check_nodes(
         return
     rng = random.Random(len(sizes))
     sample = sorted({sizes[-1], *rng.sample(sizes, min(len(sizes), NODE_SAMPLES))})
-    tree = service.tree_for(session)
+    tree = stored_log.tree_for(session)
     latest = sizes[-1]
     try:
         for cp_size in sample:

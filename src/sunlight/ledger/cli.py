@@ -48,13 +48,13 @@ def ledger() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def seal(full: bool, as_json: bool) -> None:
     """Seal every pending custody event into the log and sign a checkpoint."""
-    from sunlight.ledger import service
+    from sunlight.ledger import checkpoints, errors, sealing
 
     runtime = _runtime()
     try:
-        size = service.seal_pending(runtime, full=full)
-        cp = service.issue_checkpoint(runtime)
-    except service.LedgerError as exc:
+        size = sealing.seal_pending(runtime, full=full)
+        cp = checkpoints.issue_checkpoint(runtime)
+    except errors.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         runtime.close()
@@ -67,12 +67,12 @@ def seal(full: bool, as_json: bool) -> None:
 @ledger.command("key")
 def key() -> None:
     """Print the log's verifier key (publish it). Never creates a key."""
-    from sunlight.ledger import service
+    from sunlight.ledger import errors, log_identity
 
     runtime = _runtime()
     try:
-        click.echo(service.identity(runtime).verifier_key)
-    except service.LedgerError as exc:
+        click.echo(log_identity.identity(runtime).verifier_key)
+    except errors.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         runtime.close()
@@ -83,12 +83,12 @@ def init_key() -> None:
     """Create the log key for an empty log (refused when the database already holds a log).
 
     Run it once, on one host; then install the same key file on every host that signs."""
-    from sunlight.ledger import service
+    from sunlight.ledger import errors, log_identity
 
     runtime = _runtime()
     try:
-        ident, created = service.init_key(runtime)
-    except service.LedgerError as exc:
+        ident, created = log_identity.init_key(runtime)
+    except errors.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         runtime.close()
@@ -104,7 +104,7 @@ def init_key() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status(as_json: bool) -> None:
     """Where the log stands: size, latest checkpoint, key, checkpoint file, signing."""
-    from sunlight.ledger import integrity, service
+    from sunlight.ledger import errors, integrity, log_identity, stored_log
     from sunlight.ledger import state as log_state
     from sunlight.ledger.config import ledger_settings
 
@@ -112,11 +112,11 @@ def status(as_json: bool) -> None:
     try:
         ls = ledger_settings(runtime.settings)
         with runtime.db.session() as session:
-            size = service.ledger_size(session)
-            latest = service.latest_checkpoint(session)
+            size = stored_log.ledger_size(session)
+            latest = stored_log.latest_checkpoint(session)
         try:
-            vkey: str | None = service.identity(runtime).verifier_key
-        except service.NoLogKey:
+            vkey: str | None = log_identity.identity(runtime).verifier_key
+        except errors.NoLogKey:
             vkey = None
         try:
             st = log_state.read_state(ls.state_file)
@@ -132,7 +132,7 @@ def status(as_json: bool) -> None:
     doc = {
         "leaves": size,
         "latest_checkpoint": latest.size if latest else None,
-        "signed_by": service.describe_signer(latest.note) if latest else None,
+        "signed_by": log_identity.describe_signer(latest.note) if latest else None,
         "key_file": str(ls.key_file),
         "log_key": vkey,
         "checkpoint_file": str(ls.state_file),
@@ -158,7 +158,7 @@ def restore_check(source: str, drill: bool) -> None:
     public log, or a witness's copy, logs/<origin>/checkpoint in its state folder), or
     the URL of the public log. Exits 1 (signing stays refused) if this copy lacks entries
     the log already published, or holds different ones."""
-    from sunlight.ledger import service
+    from sunlight.ledger import errors, restore
 
     if source.startswith(("http://", "https://")):
         url = (
@@ -177,8 +177,8 @@ def restore_check(source: str, drill: bool) -> None:
             raise click.ClickException(f"cannot read {source}: {exc}") from exc
     runtime = _runtime()
     try:
-        result = service.restore_check(runtime, note, drill=drill)
-    except service.LedgerError as exc:
+        result = restore.restore_check(runtime, note, drill=drill)
+    except errors.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         runtime.close()
@@ -193,12 +193,12 @@ def restore_check(source: str, drill: bool) -> None:
 def add_witness(vkey: str, reason: str | None) -> None:
     """Accept cosignatures from the witness with verifier key VKEY (a custody event)."""
     from sunlight.access.principal import Principal
-    from sunlight.ledger import service
+    from sunlight.ledger import errors, witness_trust
 
     runtime = _runtime()
     try:
-        row = service.add_witness(runtime, vkey, actor=Principal.cli().id, reason=reason)
-    except service.LedgerError as exc:
+        row = witness_trust.add_witness(runtime, vkey, actor=Principal.cli().id, reason=reason)
+    except errors.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         runtime.close()
@@ -211,12 +211,12 @@ def add_witness(vkey: str, reason: str | None) -> None:
 def remove_witness(vkey: str, reason: str) -> None:
     """Stop counting the cosignatures of the witness with verifier key VKEY."""
     from sunlight.access.principal import Principal
-    from sunlight.ledger import service
+    from sunlight.ledger import errors, witness_trust
 
     runtime = _runtime()
     try:
-        row = service.remove_witness(runtime, vkey, actor=Principal.cli().id, reason=reason)
-    except service.LedgerError as exc:
+        row = witness_trust.remove_witness(runtime, vkey, actor=Principal.cli().id, reason=reason)
+    except errors.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         runtime.close()
@@ -226,13 +226,13 @@ def remove_witness(vkey: str, reason: str) -> None:
 @ledger.command("witnesses")
 def list_witnesses() -> None:
     """List the witness keys this log counts, and warn of stored ones it does not trust."""
-    from sunlight.ledger import service
+    from sunlight.ledger import witness_trust
 
     runtime = _runtime()
     try:
         with runtime.db.session(read_only=True) as session:
-            keys = service.witness_keys(runtime, session)
-            _, unbacked = service.stored_witnesses(session)
+            keys = witness_trust.witness_keys(runtime, session)
+            _, unbacked = witness_trust.stored_witnesses(session)
     finally:
         runtime.close()
     for vkey in keys:
@@ -253,17 +253,17 @@ def list_witnesses() -> None:
 @click.argument("recording_id", type=click.IntRange(1, MAX_ID))
 def export_proof(recording_id: int) -> None:
     """Print the proof bundle of a recording's ingest (JSON; check with verify --bundle)."""
-    from sunlight.ledger import service
+    from sunlight.ledger import checkpoints, errors, proofs, sealing
 
     runtime = _runtime()
     try:
-        service.seal_pending(runtime)
+        sealing.seal_pending(runtime)
         try:
-            service.issue_checkpoint(runtime, create_key=False)
-        except (service.SigningRefused, service.KeyRefused, service.NoLogKey) as exc:
+            checkpoints.issue_checkpoint(runtime, create_key=False)
+        except (errors.SigningRefused, errors.KeyRefused, errors.NoLogKey) as exc:
             click.echo(f"warning: not signing a new checkpoint: {exc}", err=True)
-        bundle = service.recording_bundle(runtime, recording_id)
-    except service.LedgerError as exc:
+        bundle = proofs.recording_bundle(runtime, recording_id)
+    except errors.LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         runtime.close()
@@ -274,14 +274,14 @@ def export_proof(recording_id: int) -> None:
 
 
 def _verify_local(sha: str, min_witnesses: int | None) -> tuple[BundleReport, dict[str, Any]]:
-    from sunlight.ledger import service
+    from sunlight.ledger import errors, log_identity, proofs, stored_log
 
     runtime = _runtime()
     try:
         with runtime.db.session() as session:
             leaves = [
                 leaf
-                for leaf in service.leaves_for_sha256(session, sha)
+                for leaf in proofs.leaves_for_sha256(session, sha)
                 if json.loads(leaf.entry).get("action") == "ingest"
             ]
             if not leaves:
@@ -298,8 +298,8 @@ def _verify_local(sha: str, min_witnesses: int | None) -> tuple[BundleReport, di
                 raise VerificationError(
                     "this file is unknown to the log (no sealed ingest entry names its SHA-256)"
                 )
-            bundle = service.event_bundle(runtime, session, leaves[0].event_id)
-            ident = service.identity(runtime)
+            bundle = proofs.event_bundle(runtime, session, leaves[0].event_id)
+            ident = log_identity.identity(runtime)
             report = check_bundle(
                 bundle,
                 log_key=ident.verifier_key,
@@ -309,14 +309,14 @@ def _verify_local(sha: str, min_witnesses: int | None) -> tuple[BundleReport, di
                 else min_witnesses,
                 file_sha256=sha,
             )
-            latest = service.latest_checkpoint(session)
+            latest = stored_log.latest_checkpoint(session)
             assert latest is not None
             latest_cp, _ = open_checkpoint(latest.note, ident.verifier_key, origin=ident.origin)
             if latest_cp.size > report.tree_size:
-                proof = service.consistency_proof(session, report.tree_size, latest_cp.size)
+                proof = proofs.consistency_proof(session, report.tree_size, latest_cp.size)
                 _consistent(report, latest_cp.size, proof, latest_cp.root_hash, bundle)
         return report, {"latest_size": latest_cp.size}
-    except service.LedgerError as exc:
+    except errors.LedgerError as exc:
         raise VerificationError(str(exc)) from exc
     finally:
         runtime.close()

@@ -133,7 +133,7 @@ def ledger_settings(settings: Settings) -> LedgerSettings:
 def read_log_key(ls: LedgerSettings) -> str | None:
     """The log's signer key from ``key_file``, or None when this host has none.
 
-    Never creates a key (see :func:`sunlight.ledger.service.init_key`)."""
+    Never creates a key (see :func:`sunlight.ledger.log_identity.init_key`)."""
     if not ls.key_file.exists():
         return None
     return read_secret(ls.key_file)

@@ -17,17 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight.ledger import state as log_state
+from sunlight.ledger.checkpoints import checked_state
+from sunlight.ledger.errors import LedgerError, NoLogKey
+from sunlight.ledger.log_identity import LogIdentity, identity
 from sunlight.ledger.models import LedgerCheckpoint, LedgerCosignature
-from sunlight.ledger.service import (
-    LedgerError,
-    LogIdentity,
-    NoLogKey,
-    checked_state,
-    identity,
-    ledger_size,
-    tree_for,
-    witness_keys,
-)
+from sunlight.ledger.stored_log import ledger_size, tree_for
 from sunlight.ledger.verify import (
     EMPTY_ROOT,
     NoteVerifier,
@@ -36,6 +30,7 @@ from sunlight.ledger.verify import (
     parse_verifier_key,
     verify_cosignature,
 )
+from sunlight.ledger.witness_trust import witness_keys
 from sunlight.runtime import Runtime
 
 #: (kind, detail) of one finding; ``sunlight audit`` turns these into its own findings.

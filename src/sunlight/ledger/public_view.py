@@ -14,10 +14,10 @@ A checkpoint signed, a cosignature stored, a witness added or removed (each a cu
 event, an acceptance counting once it is sealed) or a witness row deleted changes it, so
 the next page is answered from the new log. What it cannot see (a witness row edited in
 place in the database, behind Sunlight's back) is seen within ``VIEW_TTL``; such a row is
-never trusted anyway (:func:`sunlight.ledger.service.stored_witnesses`).
+never trusted anyway (:func:`sunlight.ledger.witness_trust.stored_witnesses`).
 
-The answers are the same as :func:`~sunlight.ledger.service.latest_witnessed` with
-``min_size=leaf + 1`` and :func:`~sunlight.ledger.service.witnessed_by` would give for each
+The answers are the same as :func:`~sunlight.ledger.cosign.latest_witnessed` with
+``min_size=leaf + 1`` and :func:`~sunlight.ledger.cosign.witnessed_by` would give for each
 leaf (``tests/ledger/test_public_view.py`` checks it against them).
 """
 
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from sunlight.db.cache import cache_on
 from sunlight.evidence.models import CustodyEvent
-from sunlight.ledger import service as ledger
+from sunlight.ledger import cosign, errors, log_identity, stored_log
 from sunlight.ledger.config import ledger_settings
 from sunlight.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerLeaf, LedgerWitness
 from sunlight.runtime import Runtime
@@ -89,18 +89,18 @@ def _checkpoint_view(
 ) -> CheckpointView | None:
     if checkpoint is None:
         return None
-    names = sorted({c.witness_name for c in ledger.witnessed_by(runtime, session, checkpoint)})
+    names = sorted({c.witness_name for c in cosign.witnessed_by(runtime, session, checkpoint)})
     return CheckpointView(checkpoint.size, tuple(names))
 
 
 def _compute(runtime: Runtime, session: Session) -> LogView:
     try:
-        origin: str | None = ledger.identity(runtime).origin
-    except ledger.NoLogKey:
+        origin: str | None = log_identity.identity(runtime).origin
+    except errors.NoLogKey:
         origin = None
     quorum = ledger_settings(runtime.settings).witness_quorum
-    latest = ledger.latest_checkpoint(session)
-    witnessed = ledger.latest_witnessed(runtime, session)
+    latest = stored_log.latest_checkpoint(session)
+    witnessed = cosign.latest_witnessed(runtime, session)
     latest_view = _checkpoint_view(runtime, session, latest)
     if witnessed is not None and latest is not None and witnessed.id == latest.id:
         witnessed_view = latest_view

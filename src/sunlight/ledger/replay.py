@@ -1,8 +1,8 @@
 """What the custody events say ``ledger_witnesses`` holds: each witness the log counts
 (its name, verifier key and who accepted it), added by a ``witness.add`` event and gone
 after a ``witness.remove``. A row no event backs (a witness key inserted in the database to
-forge cosignatures) is a finding; the service never trusts such a row either
-(:func:`sunlight.ledger.service.stored_witnesses`). Registered with the replay when
+forge cosignatures) is a finding; the ledger never trusts such a row either
+(:func:`sunlight.ledger.witness_trust.stored_witnesses`). Registered with the replay when
 imported."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ where a database edit cannot reach it.
 
 The log never signs a checkpoint smaller than, or inconsistent with, the one in this file;
 when the database is behind it (rolled back, edited, restored from an older backup) the
-log refuses to sign (see :func:`sunlight.ledger.service.issue_checkpoint`). The file also
+log refuses to sign (see :func:`sunlight.ledger.checkpoints.issue_checkpoint`). The file also
 carries a running digest of every witness cosignature stored so far, so that ``sunlight
 audit`` notices a deleted or changed cosignature row.
 

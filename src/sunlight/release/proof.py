@@ -1,7 +1,7 @@
 """The public proof of a release: ledger proofs of the released copy's ingest and of its
 original's ingest, with public fields only.
 
-Built with the ledger's own machinery (``ledger.service.event_bundle``) and checked with
+Built with the ledger's own machinery (``ledger.proofs.event_bundle``) and checked with
 its offline checker (``sunlight.ledger.bundle.check_bundle``). The staff bundle carries a
 ``disclosure`` (the event's salt and private fields: who ingested, filenames, officer and
 camera); the public one leaves it out. The entry itself holds only public fields (event,
@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from sunlight.errors import NotFound
 from sunlight.incidents.models import Incident
-from sunlight.ledger.service import event_bundle, ingest_event_id
+from sunlight.ledger.proofs import event_bundle, ingest_event_id
 from sunlight.release.models import Release, ReleaseCase
 from sunlight.runtime import Runtime
 

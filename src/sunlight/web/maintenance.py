@@ -163,8 +163,8 @@ def reconcile_all(
 
 
 def server_schedule(runtime: Runtime, *, retention: bool = True) -> Schedule:
+    from sunlight.ledger.checkpoints import seal_tick
     from sunlight.ledger.config import ledger_settings
-    from sunlight.ledger.service import seal_tick
     from sunlight.release import service as release_service
     from sunlight.requests import reminders as request_reminders
     from sunlight.retention import service as retention_service

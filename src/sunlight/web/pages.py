@@ -20,7 +20,7 @@ from sunlight.access.policy import load_access_policy
 from sunlight.evidence import service
 from sunlight.evidence.custody import Action, events_for
 from sunlight.evidence.models import Recording
-from sunlight.ledger.service import leaves_for_events
+from sunlight.ledger.proofs import leaves_for_events
 from sunlight.portal import i18n, labels
 from sunlight.redaction.models import RedactionJob
 from sunlight.retention.service import recording_status
