@@ -18,6 +18,8 @@ from sunlight.runtime import Runtime
 from tests.support.evidence_data import add_officer, add_recording
 
 MONTH = service.Month(2026, 5)
+#: When the supervisor reviews the drawn sample: early the next month.
+REVIEWED_AT = datetime(2026, 6, 3, 9, 0, tzinfo=UTC)
 
 
 def _at(day: int, hour: int) -> datetime:
@@ -135,9 +137,16 @@ def test_review_queue_draws_a_random_sample_per_unit(
         assert len(drawn) + len(again) == 4  # the month's recordings, each drawn once
         item = drawn[0]
         with pytest.raises(evidence.InvalidChange, match="describe"):
-            service.complete_review(session, item.id, outcome="issue-found", notes="", actor="s")
+            service.complete_review(
+                session, item.id, outcome="issue-found", notes="", actor="s", now=REVIEWED_AT
+            )
         service.complete_review(
-            session, item.id, outcome="issue-found", notes="camera muted early", actor="t:sgt"
+            session,
+            item.id,
+            outcome="issue-found",
+            notes="camera muted early",
+            actor="t:sgt",
+            now=REVIEWED_AT,
         )
         event = events_for(session, "recording", item.recording_id)[-1]
         assert (event.action, event.details["outcome"]) == ("review", "issue-found")

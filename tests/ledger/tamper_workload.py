@@ -124,7 +124,7 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
         )
         evidence.flag_recording(s, rec["c2"], kind="review", reason="Audio gap", actor=ACTOR)
         flag = evidence.flag_recording(s, rec["c3"], kind="review", reason="Check", actor=ACTOR)
-        evidence.clear_flag(s, rec["c3"], flag.id, actor=ACTOR, reason="Checked")
+        evidence.clear_flag(s, rec["c3"], flag.id, actor=ACTOR, reason="Checked", now=utcnow())
         county = incidents.create_agency(
             s, name="County Prosecutor", short_name="CP", actor=ACTOR
         ).id
@@ -167,7 +167,7 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
         retention.place_hold(s, reason="Subpoena 12", actor=ACTOR, recording_id=rec["c2"])
         retention.place_hold(s, reason="Complaint 7", actor=ACTOR, incident_id=i1)
         hold = retention.place_hold(s, reason="Short hold", actor=ACTOR, recording_id=rec["c6"])
-        retention.release_hold(s, hold.id, actor=ACTOR, reason="Resolved")
+        retention.release_hold(s, hold.id, actor=ACTOR, reason="Resolved", now=utcnow())
         incidents.set_investigation_status(
             s, i1, status="inactive", reason="not-pursued", actor=ACTOR, today=today
         )
@@ -185,7 +185,9 @@ def build(runtime: Runtime, folder: Path, *, today: date) -> Built:
     retention.run(runtime, as_of=today, actor=ACTOR)
     with runtime.db.session() as s:
         pending = {d.recording_id: d.id for d in retention.list_deletions(s, "pending")}
-        retention.undo_deletion(s, pending[rec["c6"]], actor=ACTOR, reason="Needed for a case")
+        retention.undo_deletion(
+            s, pending[rec["c6"]], actor=ACTOR, reason="Needed for a case", now=utcnow()
+        )
     retention.run(runtime, as_of=today + timedelta(days=31), actor=ACTOR)
 
     # Redaction: two plan versions of c5, the second rendered into a redacted copy.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sunlight.compliance import service as compliance
@@ -14,6 +14,8 @@ from tests.retention.support import DAY_180, RECORDED, claiming_incident
 from tests.support.evidence_data import add_officer, add_recording
 
 ONE_BATCH = 10_000
+#: When the clerk undoes a deletion: ten days into its grace period.
+UNDONE_AT = datetime.combine(DAY_180 + timedelta(days=10), time(12), tzinfo=UTC)
 
 
 def _archive(runtime: Runtime) -> list[int]:
@@ -65,7 +67,7 @@ def test_batches_of_three_give_the_same_run_as_one_batch(runtime: Runtime) -> No
     assert _outcome(first) == _outcome(predicted)
     with runtime.db.session() as session:  # one undone: blocked on the next runs
         undone = next(d for d in service.list_deletions(session) if d.recording_id == recs[0])
-        service.undo_deletion(session, undone.id, actor="t:clerk", reason="IA case")
+        service.undo_deletion(session, undone.id, actor="t:clerk", reason="IA case", now=UNDONE_AT)
 
     grace_end = DAY_180 + timedelta(days=30)
     for day in (grace_end - timedelta(days=1), grace_end):

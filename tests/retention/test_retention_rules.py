@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,17 +112,22 @@ def test_deletion_in_grace_can_be_undone(runtime: Runtime) -> None:
     rec = add_recording(runtime, recorded_at=RECORDED)
     report = _run(runtime, DAY_180)
     deletion_id = report.to_schedule[0]["recording_id"]
+    undone_at = datetime.combine(DAY_180 + timedelta(days=10), time(12), tzinfo=UTC)  # in grace
     with runtime.db.session() as session:
         deletion = service.list_deletions(session)[0]
         assert deletion.recording_id == deletion_id == rec
         with pytest.raises(evidence.InvalidChange, match="reason"):
-            service.undo_deletion(session, deletion.id, actor="t:clerk", reason=" ")
-        service.undo_deletion(session, deletion.id, actor="t:clerk", reason="needed for IA case")
+            service.undo_deletion(session, deletion.id, actor="t:clerk", reason=" ", now=undone_at)
+        service.undo_deletion(
+            session, deletion.id, actor="t:clerk", reason="needed for IA case", now=undone_at
+        )
     with runtime.db.session() as session:
         assert service.list_deletions(session, "undone")[0].closed_by == "t:clerk"
         assert [e.action for e in events_for(session, "recording", rec)][-1] == "retention.undone"
         with pytest.raises(evidence.InvalidChange, match="only a pending"):
-            service.undo_deletion(session, deletion.id, actor="t:clerk", reason="again")
+            service.undo_deletion(
+                session, deletion.id, actor="t:clerk", reason="again", now=undone_at
+            )
     after = _run(runtime, DAY_180 + timedelta(days=31))
     assert after.to_delete == [] and after.to_schedule == []
     assert after.blocked[0]["blocked_by"] == "deletion undone recently"
@@ -150,7 +155,8 @@ def test_hold_blocks_deletion_even_during_grace(runtime: Runtime) -> None:
     for rec in (held, in_grace):
         assert runtime.store.exists(_sha(runtime, rec))
     with runtime.db.session() as session:
-        service.release_hold(session, hold_id, actor="t", reason="case dismissed")
+        released_at = datetime.combine(DAY_180 + timedelta(days=30), time(12), tzinfo=UTC)
+        service.release_hold(session, hold_id, actor="t", reason="case dismissed", now=released_at)
         assert [e.action for e in events_for(session, "recording", held)][-1] == "hold.release"
     released = _run(runtime, DAY_180 + timedelta(days=31))
     assert [i["recording_id"] for i in released.to_schedule] == [held]

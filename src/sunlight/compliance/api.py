@@ -27,9 +27,14 @@ router = APIRouter(tags=["compliance"])
 ImportKind = Literal["cad", "use-of-force"]
 
 
-def _month(value: str | None) -> service.Month:
+def _month(value: str | None, now: datetime) -> service.Month:
+    """The month asked for, or the one before ``now`` (the app's clock)."""
     if not value:
-        return service.Month.previous()
+        return service.Month.previous(now)
+    return _parse_month(value)
+
+
+def _parse_month(value: str) -> service.Month:
     month = service.Month.parse(value)
     check_date(date(month.year, month.month, 1), "month")
     return month
@@ -41,7 +46,7 @@ class DrawIn(BaseModel):
     @field_validator("month")
     @classmethod
     def _known_month(cls, value: str) -> str:
-        _month(value)
+        _parse_month(value)
         return value
 
     per_unit: int | None = Field(default=None, ge=1, le=100)
@@ -87,12 +92,13 @@ def _item(item: ReviewItem) -> dict[str, Any]:
 
 @router.get("/api/compliance/report", summary="Compliance report for a month (staff)")
 def api_report(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_VIEW))],
     month: str | None = None,
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
-        return service.report(session, _month(month))
+        return service.report(session, _month(month, now_for(request)))
 
 
 @router.get(
@@ -100,12 +106,14 @@ def api_report(
     summary="Aggregate compliance figures for a month: no names, publishable",
 )
 def api_public(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_PUBLIC))],
     month: str | None = None,
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
-        document: dict[str, Any] = service.report(session, _month(month))["public"]
+        month_of = _month(month, now_for(request))
+        document: dict[str, Any] = service.report(session, month_of)["public"]
         return document
 
 
@@ -118,7 +126,7 @@ def api_queue(
     open_only: bool = False,
 ) -> list[dict[str, Any]]:
     with runtime.db.session(read_only=True) as session:
-        which = _month(month) if month else None
+        which = _parse_month(month) if month else None
         return [
             _item(i)
             for i in service.review_queue(
@@ -135,7 +143,7 @@ def api_draw(
 ) -> list[dict[str, Any]]:
     with runtime.db.session() as session:
         drawn = service.draw_review_sample(
-            session, _month(body.month), actor=actor.id, per_unit=body.per_unit
+            session, _parse_month(body.month), actor=actor.id, per_unit=body.per_unit
         )
         return [_item(i) for i in drawn]
 
@@ -151,7 +159,12 @@ def api_review(
     _review_in_scope(runtime, actor, item_id, now_for(request))
     with runtime.db.session() as session:
         item = service.complete_review(
-            session, item_id, outcome=body.outcome, notes=body.notes, actor=actor.id
+            session,
+            item_id,
+            outcome=body.outcome,
+            notes=body.notes,
+            actor=actor.id,
+            now=now_for(request),
         )
         return _item(item)
 
@@ -188,11 +201,12 @@ class DeviceDockIn(BaseModel):
 
 @router.get("/api/fleet", summary="Camera fleet: status, funding, dock, holder, last upload")
 def api_fleet(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.DEVICE_VIEW))],
 ) -> dict[str, Any]:
     with runtime.db.session(read_only=True) as session:
-        return fleet.fleet(session)
+        return fleet.fleet(session, now_for(request))
 
 
 @router.get("/api/docks", summary="Docking stations")
@@ -238,11 +252,18 @@ def api_device_status(
 def api_device_dock(
     device_id: SmallId,
     body: DeviceDockIn,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        link = fleet.assign_dock(session, device_id=device_id, dock_id=body.dock_id, actor=actor.id)
+        link = fleet.assign_dock(
+            session,
+            device_id=device_id,
+            dock_id=body.dock_id,
+            actor=actor.id,
+            now=now_for(request),
+        )
         return {"device_id": device_id, "dock": link.dock.name}
 
 
@@ -278,7 +299,7 @@ def compliance_page(
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_VIEW))],
     month: str | None = None,
 ) -> HTMLResponse:
-    return _page(request, runtime, actor, _month(month))
+    return _page(request, runtime, actor, _month(month, now_for(request)))
 
 
 @router.post("/compliance/import", response_class=HTMLResponse, include_in_schema=False)
@@ -295,7 +316,7 @@ async def import_form(
         request,
         runtime,
         actor,
-        service.Month.previous(),
+        service.Month.previous(now_for(request)),
         status_code=200 if result.imported else 422,
         result=result,
         filename=file.filename,
@@ -304,11 +325,12 @@ async def import_form(
 
 @router.post("/compliance/review/draw", include_in_schema=False)
 def draw_form(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.COMPLIANCE_REVIEW))],
     month: Annotated[str, Form()],
 ) -> Response:
-    which = _month(month)
+    which = _month(month, now_for(request))
     with runtime.db.session() as session:
         service.draw_review_sample(session, which, actor=actor.id)
     return RedirectResponse(f"/compliance?month={which}#review", status_code=303)
@@ -326,7 +348,7 @@ def review_form(
     _review_in_scope(runtime, actor, item_id, now_for(request))
     with runtime.db.session() as session:
         item = service.complete_review(
-            session, item_id, outcome=outcome, notes=notes, actor=actor.id
+            session, item_id, outcome=outcome, notes=notes, actor=actor.id, now=now_for(request)
         )
         month = item.month
     return RedirectResponse(f"/compliance?month={month}#review", status_code=303)
@@ -342,7 +364,7 @@ def fleet_page(
         return render(
             request,
             "fleet.html",
-            fleet=fleet.fleet(session),
+            fleet=fleet.fleet(session, now_for(request)),
             docks=fleet.list_docks(session),
             statuses=evidence.DEVICE_STATUSES,
         )
@@ -377,10 +399,13 @@ def device_status_form(
 @router.post("/fleet/{device_id}/dock", include_in_schema=False)
 def device_dock_form(
     device_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.DEVICE_MANAGE))],
     dock_id: Annotated[SmallId, Form()],
 ) -> Response:
     with runtime.db.session() as session:
-        fleet.assign_dock(session, device_id=device_id, dock_id=dock_id, actor=actor.id)
+        fleet.assign_dock(
+            session, device_id=device_id, dock_id=dock_id, actor=actor.id, now=now_for(request)
+        )
     return RedirectResponse("/fleet", status_code=303)

@@ -48,7 +48,9 @@ def create_dock(
     return dock
 
 
-def assign_dock(session: Session, *, device_id: int, dock_id: int, actor: str) -> DeviceDock:
+def assign_dock(
+    session: Session, *, device_id: int, dock_id: int, actor: str, now: datetime
+) -> DeviceDock:
     device = session.get(Device, device_id)
     dock = session.get(Dock, dock_id)
     if device is None or dock is None:
@@ -56,13 +58,13 @@ def assign_dock(session: Session, *, device_id: int, dock_id: int, actor: str) -
     current = session.get(DeviceDock, device_id)
     before = current.dock.name if current else None
     if current is None:
-        current = DeviceDock(device_id=device_id, dock_id=dock_id)
+        current = DeviceDock(device_id=device_id, dock_id=dock_id, since=now)
         session.add(current)
     elif current.dock_id == dock_id:
         return current
     else:
         current.dock_id = dock_id
-        current.since = datetime.now(UTC)
+        current.since = now
     session.flush()
     record(
         session,

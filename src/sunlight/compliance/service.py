@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from sunlight.compliance.models import ReviewItem
 from sunlight.compliance.policy import CompliancePolicy, load_policy
-from sunlight.db.base import UTCDateTime, utcnow
+from sunlight.db.base import UTCDateTime
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.models import Device, Officer, Recording
 from sunlight.evidence.service import InvalidChange, NotFound
@@ -412,7 +412,7 @@ def review_queue(
 
 
 def complete_review(
-    session: Session, item_id: int, *, outcome: str, notes: str, actor: str
+    session: Session, item_id: int, *, outcome: str, notes: str, actor: str, now: datetime
 ) -> ReviewItem:
     if outcome not in REVIEW_OUTCOMES:
         raise InvalidChange(f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}")
@@ -423,7 +423,7 @@ def complete_review(
         raise NotFound(f"no review item {item_id}")
     if item.reviewed_at is not None:
         raise InvalidChange(f"review item {item_id} was already reviewed")
-    item.reviewed_at = utcnow()
+    item.reviewed_at = now
     item.reviewed_by = actor
     item.outcome = outcome
     item.notes = notes.strip() or None

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sunlight import errors
-from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.guards import Operation, refusal
 from sunlight.evidence.models import Device, DeviceAssignment, Officer, Recording, RecordingFlag
@@ -220,7 +219,7 @@ def flag_recording(
 
 
 def clear_flag(
-    session: Session, recording_id: int, flag_id: int, *, actor: str, reason: str
+    session: Session, recording_id: int, flag_id: int, *, actor: str, reason: str, now: datetime
 ) -> RecordingFlag:
     if not reason or not reason.strip():
         raise InvalidChange("clearing a flag needs a reason")
@@ -230,7 +229,7 @@ def clear_flag(
     if flag.cleared_at is not None:
         raise InvalidChange("flag already cleared")
     check_change(session, recording_id, Operation.FLAG)
-    flag.cleared_at = utcnow()
+    flag.cleared_at = now
     flag.cleared_by = actor
     record(
         session,

@@ -250,7 +250,12 @@ def api_assign(
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         service.assign_to_agency(
-            session, incident_id, agency_id=body.agency_id, actor=access.actor, reason=body.reason
+            session,
+            incident_id,
+            agency_id=body.agency_id,
+            actor=access.actor,
+            reason=body.reason,
+            at=access.now,
         )
     return _detail(runtime, incident_id, access.principal, access.now)
 
@@ -265,7 +270,9 @@ def api_return(
     access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_ASSIGN))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        service.return_custody(session, incident_id, actor=access.actor, reason=body.reason)
+        service.return_custody(
+            session, incident_id, actor=access.actor, reason=body.reason, at=access.now
+        )
     return _detail(runtime, incident_id, access.principal, access.now)
 
 
@@ -285,6 +292,7 @@ def api_status(
             on=body.on,
             note=body.note,
             actor=access.actor,
+            today=access.now.date(),
         )
     return _detail(runtime, incident_id, access.principal, access.now)
 
@@ -325,12 +333,17 @@ def api_agencies(
 @router.post("/api/agencies", status_code=201, summary="Add an investigating agency")
 def api_add_agency(
     body: AgencyIn,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AGENCY_MANAGE))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         agency = service.create_agency(
-            session, name=body.name, short_name=body.short_name, actor=actor.id
+            session,
+            name=body.name,
+            short_name=body.short_name,
+            actor=actor.id,
+            now=now_for(request),
         )
         return {"id": agency.id, "name": agency.name, "short_name": agency.short_name}
 
@@ -481,7 +494,12 @@ def assign_form(
 ) -> Response:
     with runtime.db.session() as session:
         service.assign_to_agency(
-            session, incident_id, agency_id=agency_id, actor=access.actor, reason=reason
+            session,
+            incident_id,
+            agency_id=agency_id,
+            actor=access.actor,
+            reason=reason,
+            at=access.now,
         )
     return _back(incident_id, "#custody")
 
@@ -494,7 +512,9 @@ def return_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        service.return_custody(session, incident_id, actor=access.actor, reason=reason)
+        service.return_custody(
+            session, incident_id, actor=access.actor, reason=reason, at=access.now
+        )
     return _back(incident_id, "#custody")
 
 
@@ -521,6 +541,7 @@ def status_form(
             on=day,
             note=note or None,
             actor=access.actor,
+            today=access.now.date(),
         )
     return _back(incident_id, "#investigation")
 

@@ -101,6 +101,7 @@ def api_statement(
             incident_id,
             officer_id,
             actor=access.actor,
+            at=access.now,
             note=body.note if body else None,
         )
         return _statement(involved)
@@ -114,5 +115,7 @@ def statement_form(
     access: Annotated[Access, Depends(incident_for(Permission.INCIDENT_STATEMENT))],
 ) -> Response:
     with runtime.db.session() as session:
-        complaints.record_statement(session, incident_id, officer_id, actor=access.actor)
+        complaints.record_statement(
+            session, incident_id, officer_id, actor=access.actor, at=access.now
+        )
     return RedirectResponse(f"/incidents/{incident_id}#officers", status_code=303)

@@ -116,5 +116,6 @@ def deliver_copy(
                     "basis": body.basis,
                     **refused.diagnostics,
                 },
+                at=now,
             )
         raise

@@ -135,8 +135,9 @@ def api_report(
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_VIEW))],
     as_of: Day | None = None,
 ) -> dict[str, Any]:
-    report = service.run(runtime, as_of=as_of, dry_run=True, actor=actor.id)
-    return _scoped(runtime, actor, report, now_for(request)).to_dict()
+    now = now_for(request)
+    report = service.run(runtime, as_of=as_of or now.date(), dry_run=True, actor=actor.id)
+    return _scoped(runtime, actor, report, now).to_dict()
 
 
 @router.post("/api/retention/run", summary="Run the schedule (dry run unless dry_run=false)")
@@ -151,8 +152,11 @@ def api_run(
         raise InvalidInput(
             "as_of is for dry runs only: a real retention run always uses the present time"
         )
-    report = service.run(runtime, as_of=body.as_of, dry_run=body.dry_run, actor=actor.id)
-    return _scoped(runtime, actor, report, now_for(request)).to_dict()
+    now = now_for(request)  # the app's present: a real run's day, a dry run's default
+    report = service.run(
+        runtime, as_of=body.as_of or now.date(), dry_run=body.dry_run, actor=actor.id
+    )
+    return _scoped(runtime, actor, report, now).to_dict()
 
 
 @router.get("/api/recordings/{recording_id}/retention", summary="Which rule keeps a recording")
@@ -214,11 +218,16 @@ def api_place_hold(
 def api_release_hold(
     hold_id: SmallId,
     body: ReasonIn,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_HOLD))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
-        return _hold(service.release_hold(session, hold_id, actor=actor.id, reason=body.reason))
+        return _hold(
+            service.release_hold(
+                session, hold_id, actor=actor.id, reason=body.reason, now=now_for(request)
+            )
+        )
 
 
 @router.get("/api/retention/deletions", summary="Scheduled deletions (default: pending)")
@@ -243,12 +252,15 @@ def api_deletions(
 def api_undo(
     deletion_id: SmallId,
     body: ReasonIn,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_UNDO))],
 ) -> dict[str, Any]:
     with runtime.db.session() as session:
         return _deletion(
-            service.undo_deletion(session, deletion_id, actor=actor.id, reason=body.reason)
+            service.undo_deletion(
+                session, deletion_id, actor=actor.id, reason=body.reason, now=now_for(request)
+            )
         )
 
 
@@ -324,32 +336,37 @@ def hold_form(
 @router.post("/retention/holds/{hold_id}/release", include_in_schema=False)
 def release_form(
     hold_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_HOLD))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        service.release_hold(session, hold_id, actor=actor.id, reason=reason)
+        service.release_hold(session, hold_id, actor=actor.id, reason=reason, now=now_for(request))
     return _back("#holds")
 
 
 @router.post("/retention/deletions/{deletion_id}/undo", include_in_schema=False)
 def undo_form(
     deletion_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_UNDO))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        service.undo_deletion(session, deletion_id, actor=actor.id, reason=reason)
+        service.undo_deletion(
+            session, deletion_id, actor=actor.id, reason=reason, now=now_for(request)
+        )
     return _back("#pending")
 
 
 @router.post("/retention/run", include_in_schema=False)
 def run_form(
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.RETENTION_RUN))],
 ) -> Response:
-    """Run today's schedule now (what the daily job does)."""
-    service.run(runtime, dry_run=False, actor=actor.id)
+    """Run today's schedule now (what the daily job does), on the app's clock."""
+    service.run(runtime, as_of=now_for(request).date(), dry_run=False, actor=actor.id)
     return _back("#pending")

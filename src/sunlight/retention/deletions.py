@@ -44,7 +44,7 @@ def list_deletions(
 
 
 def undo_deletion(
-    session: Session, deletion_id: int, *, actor: str, reason: str
+    session: Session, deletion_id: int, *, actor: str, reason: str, now: datetime
 ) -> RetentionDeletion:
     """Stop a scheduled deletion during its grace period.
 
@@ -60,7 +60,7 @@ def undo_deletion(
         raise InvalidChange(
             f"deletion {deletion_id} is {deletion.status}; only a pending deletion can be undone"
         )
-    close(session, deletion, "undone", actor, reason.strip(), Action.RETENTION_UNDONE)
+    close(session, deletion, "undone", actor, reason.strip(), Action.RETENTION_UNDONE, now=now)
     return deletion
 
 
@@ -72,9 +72,11 @@ def close(
     reason: str,
     action: Action,
     details: dict[str, Any] | None = None,
+    *,
+    now: datetime,
 ) -> None:
     deletion.status = status
-    deletion.closed_at = utcnow()
+    deletion.closed_at = now
     deletion.closed_by = actor
     deletion.close_reason = reason
     session.flush()

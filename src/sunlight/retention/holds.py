@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from sunlight.db.base import utcnow
 from sunlight.evidence.custody import Action, record
 from sunlight.evidence.models import Recording
 from sunlight.evidence.service import InvalidChange, NotFound
@@ -69,7 +69,9 @@ def place_hold(
     return hold
 
 
-def release_hold(session: Session, hold_id: int, *, actor: str, reason: str) -> LegalHold:
+def release_hold(
+    session: Session, hold_id: int, *, actor: str, reason: str, now: datetime
+) -> LegalHold:
     if not reason or not reason.strip():
         raise InvalidChange("releasing a legal hold needs a reason")
     hold = session.get(LegalHold, hold_id)
@@ -77,7 +79,7 @@ def release_hold(session: Session, hold_id: int, *, actor: str, reason: str) -> 
         raise NotFound(f"no legal hold {hold_id}")
     if hold.released_at is not None:
         raise InvalidChange(f"legal hold {hold_id} was already released")
-    hold.released_at = utcnow()
+    hold.released_at = now
     hold.released_by = actor
     hold.release_reason = reason.strip()
     session.flush()

@@ -112,7 +112,15 @@ def _settle(
             )
             out.cancelled.append({**entry, "reason": why})
             if not dry_run:
-                close(session, deletion, "cancelled", actor, why, Action.RETENTION_CANCELLED)
+                close(
+                    session,
+                    deletion,
+                    "cancelled",
+                    actor,
+                    why,
+                    Action.RETENTION_CANCELLED,
+                    now=datetime.now(UTC),
+                )
             continue
         out.to_delete.append({**entry, "why": decision.why})
         if not dry_run:

@@ -60,7 +60,7 @@ def _users_page(
         "admin_users.html",
         status_code=status_code,
         users=people,
-        status=statuses(session, people),
+        status=statuses(session, people, now=now_for(request)),
         agencies=agency_service.list_agencies(session),
         units=agency_service.list_units(session),
         roles=_roles(),
@@ -109,6 +109,7 @@ def create_user_form(
                 unit=unit.strip() or None,
                 email=email.strip() or None,
                 actor=actor,
+                now=now_for(request),
             )
             created = {"id": user.id, "username": user.username, "password": password}
     except (InvalidInput, NotFound) as exc:
@@ -132,7 +133,7 @@ def user_page(
             request,
             "admin_user.html",
             user=user,
-            status=statuses(session, [user])[user.id],
+            status=statuses(session, [user], now=now_for(request))[user.id],
             roles=_roles(),
             held_in={name: ", ".join(policy.roles[name].agency_kinds) for name, _ in _roles()},
             misplaced=policy.roles_not_allowed(user.role_names, user.agency.kind),
@@ -148,6 +149,7 @@ def _back(user_id: int) -> RedirectResponse:
 @router.post("/admin/users/{user_id}/roles")
 def roles_form(
     user_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     role: Annotated[list[str] | None, Form()] = None,
@@ -160,13 +162,14 @@ def roles_form(
         user = _user(session, user_id)
         if actor.user_id == user.id and "administrator" not in wanted:
             raise Conflict("you cannot remove your own administrator role")
-        user_service.set_roles(session, user, wanted, actor=actor)
+        user_service.set_roles(session, user, wanted, actor=actor, now=now_for(request))
     return _back(user_id)
 
 
 @router.post("/admin/users/{user_id}/agency")
 def move_form(
     user_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     agency_id: Annotated[int, Form(ge=1, le=MAX_ID)],
@@ -181,13 +184,16 @@ def move_form(
         if actor.user_id == user.id:
             raise Conflict("you cannot move your own account to another agency")
         agency = agency_service.find_agency(session, agency_id)
-        user_service.move_user(session, user, agency, roles=wanted, unit=unit, actor=actor)
+        user_service.move_user(
+            session, user, agency, roles=wanted, unit=unit, actor=actor, now=now_for(request)
+        )
     return _back(user_id)
 
 
 @router.post("/admin/users/{user_id}/disable")
 def disable_form(
     user_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -196,38 +202,55 @@ def disable_form(
         user = _user(session, user_id)
         if actor.user_id == user.id:
             raise Conflict("you cannot disable your own account")
-        user_service.disable_user(session, user, actor=actor, reason=reason.strip() or None)
+        user_service.disable_user(
+            session, user, actor=actor, reason=reason.strip() or None, now=now_for(request)
+        )
     return _back(user_id)
 
 
 @router.post("/admin/users/{user_id}/enable")
 def enable_form(
-    user_id: int, runtime: RuntimeDep, actor: Annotated[Principal, _USER_MANAGE]
+    user_id: int,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Principal, _USER_MANAGE],
 ) -> Response:
     with runtime.db.session() as session:
-        user_service.enable_user(session, _user(session, user_id), actor=actor)
+        user_service.enable_user(
+            session, _user(session, user_id), actor=actor, now=now_for(request)
+        )
     return _back(user_id)
 
 
 @router.post("/admin/users/{user_id}/unlock")
 def unlock_form(
-    user_id: int, runtime: RuntimeDep, actor: Annotated[Principal, _USER_MANAGE]
+    user_id: int,
+    request: Request,
+    runtime: RuntimeDep,
+    actor: Annotated[Principal, _USER_MANAGE],
 ) -> Response:
     with runtime.db.session() as session:
-        user_service.unlock_user(session, _user(session, user_id), actor=actor)
+        user_service.unlock_user(
+            session, _user(session, user_id), actor=actor, now=now_for(request)
+        )
     return _back(user_id)
 
 
 @router.post("/admin/users/{user_id}/reset-mfa")
 def reset_mfa_form(
     user_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     with runtime.db.session() as session:
         user_service.reset_mfa(
-            session, _user(session, user_id), actor=actor, reason=reason.strip() or None
+            session,
+            _user(session, user_id),
+            actor=actor,
+            reason=reason.strip() or None,
+            now=now_for(request),
         )
     return _back(user_id)
 
@@ -235,6 +258,7 @@ def reset_mfa_form(
 @router.post("/admin/users/{user_id}/end-sessions")
 def end_sessions_form(
     user_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, _USER_MANAGE],
     reason: Annotated[str, Form(max_length=2000)] = "",
@@ -246,6 +270,7 @@ def end_sessions_form(
             actor=actor,
             reason=reason.strip() or "ended by an administrator",
             keep_session_id=actor.session_id,
+            now=now_for(request),
         )
     return _back(user_id)
 
@@ -289,7 +314,12 @@ def create_agency_form(
     try:
         with runtime.db.session() as session:
             agency_service.create_agency(
-                session, name=name, short_name=short_name, kind=kind, actor=actor.id
+                session,
+                name=name,
+                short_name=short_name,
+                kind=kind,
+                actor=actor.id,
+                now=now_for(request),
             )
     except InvalidInput as exc:
         with runtime.db.session(read_only=True) as session:
@@ -300,13 +330,14 @@ def create_agency_form(
 @router.post("/admin/agencies/{agency_id}/units")
 def add_unit_form(
     agency_id: SmallId,
+    request: Request,
     runtime: RuntimeDep,
     actor: Annotated[Principal, Depends(require(Permission.AGENCY_MANAGE))],
     name: Annotated[str, Form(max_length=100)],
 ) -> Response:
     with runtime.db.session() as session:
         agency = agency_service.find_agency(session, agency_id)
-        agency_service.add_unit(session, agency, name, actor=actor.id)
+        agency_service.add_unit(session, agency, name, actor=actor.id, now=now_for(request))
     return RedirectResponse(f"/admin/agencies#agency-{agency_id}", status_code=303)
 
 

@@ -251,7 +251,12 @@ def clear_flag(
 ) -> FlagOut:
     with runtime.db.session() as session:
         flag = service.clear_flag(
-            session, recording_id, flag_id, actor=access.actor, reason=body.reason
+            session,
+            recording_id,
+            flag_id,
+            actor=access.actor,
+            reason=body.reason,
+            now=access.now,
         )
         return FlagOut.of(flag)
 

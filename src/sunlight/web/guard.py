@@ -142,8 +142,11 @@ def deny(
     resource_id: int,
     decision: Decision,
     reason: Reason | None,
+    *,
+    now: datetime,
 ) -> Forbidden:
-    """Record a refusal on the resource (its own committed transaction) and return the 403."""
+    """Record a refusal on the resource (its own committed transaction, stamped ``now``:
+    the request's clock) and return the 403."""
     with runtime.db.session() as session:
         record(
             session,
@@ -158,6 +161,7 @@ def deny(
                 "explanation": decision.reason,
                 "obligations": list(decision.obligations),
             },
+            at=now,
         )
     return Forbidden(
         f"{decision.reason} (rule: {decision.rule})",
@@ -190,10 +194,10 @@ def check(
         if decision.exists:
             # Someone reached for a real resource outside their scope (ID guessing, a stale
             # link): recorded like any refusal, answered exactly like a missing id.
-            deny(runtime, principal, resource, resource_id, decision, reason)
+            deny(runtime, principal, resource, resource_id, decision, reason, now=now)
         raise NotFound(f"no {resource} {resource_id}")
     if not decision.allowed:
-        raise deny(runtime, principal, resource, resource_id, decision, reason)
+        raise deny(runtime, principal, resource, resource_id, decision, reason, now=now)
     return Access(principal, resource_id, decision, reason, now)
 
 

@@ -342,7 +342,9 @@ def clear_flag_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     with runtime.db.session() as session:
-        service.clear_flag(session, recording_id, flag_id, actor=access.actor, reason=reason)
+        service.clear_flag(
+            session, recording_id, flag_id, actor=access.actor, reason=reason, now=access.now
+        )
     return RedirectResponse(f"/recordings/{recording_id}#flags", status_code=303)
 
 
