@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from sqlalchemy import create_engine, insert, text
 
 from sunlight.config import load_settings
 from sunlight.db.base import utcnow
-from sunlight.evidence.models import CustodyEvent
+from sunlight.evidence.ingest import ingest_details
+from sunlight.evidence.models import CustodyEvent, Recording
 from sunlight.ledger import checkpoints, log_identity, sealing, stored_log
 from sunlight.ledger.audit import run_audit
 from sunlight.ledger.models import node_key
@@ -36,6 +38,8 @@ from sunlight.runtime import Runtime, start
 
 ONE_MILLION = 1_000_000
 PROOF_LEAVES = 2**20  # 1,048,576
+#: A view, stream or download event's details (``Access.log_details`` in the web layer).
+ACCESS_DETAILS = {"rule": "officers-own-recordings", "policy_version": "2026-12-04.1"}
 
 
 def _settings(home: Path, database_url: str | None = None) -> Any:
@@ -74,27 +78,79 @@ def postgres_runtime(root: Path, admin_url: str) -> Iterator[Runtime]:
 
 
 def add_events(rt: Runtime, count: int, chunk: int = 20_000) -> None:
-    """Bulk-insert realistic custody events (not timed: the custody core writes these)."""
+    """Bulk-insert custody events as the custody core writes them (not timed).
+
+    Every fourth event ingests a new recording: its ``recordings`` row goes in beside it,
+    in the same transaction, and its details are the real ingest event's
+    (:func:`sunlight.evidence.ingest.ingest_details`), since the audit replays ingests into
+    the recordings table. The others view, stream or download a recording already ingested.
+    """
     now = utcnow()
     done = 0
     while done < count:
         n = min(chunk, count - done)
-        rows = [
-            {
+        recordings: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for i in range(done, done + n):
+            event: dict[str, Any] = {
                 "occurred_at": now,
                 "actor": f"user:{i % 900}",
-                "action": ("view", "stream", "download", "ingest")[i % 4],
                 "object_type": "recording",
-                "object_id": str(i % 50_000),
                 "outcome": "success",
-                "reason": f"case review {i}" if i % 5 == 0 else None,
-                "details": {"sha256": f"{i:064x}", "filename": f"PAN-{i:08d}.mp4", "size": i},
             }
-            for i in range(done, done + n)
-        ]
+            if i % 4 == 0:
+                rid = i // 4 + 1
+                row = _recording_row(rid, now)
+                recordings.append(row)
+                details = ingest_details(Recording(**row), row["ingest_source"])
+                event.update(action="ingest", object_id=str(rid), reason=None, details=details)
+            else:
+                target = 1 + (i * 7919) % (i // 4 + 1)  # one ingested at or before event i
+                action = ("view", "stream", "download")[i % 4 - 1]
+                details = dict(ACCESS_DETAILS)  # the deciding rule, as web routes log it
+                if action == "stream":
+                    details["copy"] = "proxy"
+                event.update(
+                    action=action,
+                    object_id=str(target),
+                    reason=f"case review {i}" if i % 5 == 0 else None,
+                    details=details,
+                )
+            events.append(event)
         with rt.db.session() as session:
-            session.execute(insert(CustodyEvent), rows)
+            if recordings:
+                session.execute(insert(Recording), recordings)
+            session.execute(insert(CustodyEvent), events)
         done += n
+
+
+def _recording_row(rid: int, now: datetime) -> dict[str, Any]:
+    """A ``recordings`` row as ingest stores a playable file whose derivatives are pending."""
+    return {
+        "id": rid,
+        "sha256": f"{rid:064x}",
+        "size_bytes": 1_048_576 * (1 + rid % 900),
+        "original_filename": f"PAN-{rid:08d}.mp4",
+        "title": None,
+        "notes": None,
+        "officer_id": None,
+        "device_id": None,
+        "recorded_at": None,
+        "recorded_at_source": None,
+        "ingested_at": now,
+        "ingest_source": "cli",
+        "playable": True,
+        "browser_playable": True,
+        "container": "mp4",
+        "video_codec": "h264",
+        "audio_codec": "aac",
+        "duration_s": 60.0 * (1 + rid % 30),
+        "width": 1920,
+        "height": 1080,
+        "fps": 30.0,
+        "media_info": {},
+        "derivatives_status": "pending",
+    }
 
 
 def bench_appends(rt: Runtime, count: int) -> float:

@@ -307,6 +307,26 @@ def _new_recording(
     return recording
 
 
+def ingest_details(recording: Recording, source: str) -> dict[str, Any]:
+    """The details of a recording's ``ingest`` custody event: the facts the audit replays
+    the ``recordings`` row from (see :mod:`sunlight.evidence.projections`)."""
+    return {
+        "sha256": recording.sha256,
+        "size": recording.size_bytes,
+        "filename": recording.original_filename,
+        "source": source,
+        "officer": recording.officer.badge_number if recording.officer else None,
+        "device": recording.device.serial if recording.device else None,
+        "recorded_at": recording.recorded_at.isoformat() if recording.recorded_at else None,
+        # Exact facts the audit replays the recordings table from (see evidence/replay.py).
+        "officer_id": recording.officer_id,
+        "device_id": recording.device_id,
+        "recorded_at_source": recording.recorded_at_source,
+        "title": recording.title,
+        "notes": recording.notes,
+    }
+
+
 def _record_ingest(
     session: Session, recording: Recording, info: MediaInfo, *, actor: str, source: str
 ) -> None:
@@ -316,21 +336,7 @@ def _record_ingest(
         action=Action.INGEST,
         object_type="recording",
         object_id=recording.id,
-        details={
-            "sha256": recording.sha256,
-            "size": recording.size_bytes,
-            "filename": recording.original_filename,
-            "source": source,
-            "officer": recording.officer.badge_number if recording.officer else None,
-            "device": recording.device.serial if recording.device else None,
-            "recorded_at": recording.recorded_at.isoformat() if recording.recorded_at else None,
-            # Exact facts the audit replays the recordings table from (see evidence/replay.py).
-            "officer_id": recording.officer_id,
-            "device_id": recording.device_id,
-            "recorded_at_source": recording.recorded_at_source,
-            "title": recording.title,
-            "notes": recording.notes,
-        },
+        details=ingest_details(recording, source),
     )
     if not info.playable:
         reason = f"unplayable: {info.unplayable_reason}"
