@@ -9,7 +9,10 @@ third are open), then gives the requests what the records-request figures read a
 portal bench leaves out: each request's status timeline (received, then its answer a few
 days later), clock pauses (an open one on each request waiting for a clarification, a
 closed one on every seventh open request), delays with a promised date, and asked-for
-written grounds. ``--keep`` reuses the database when it is filled to size, and leaves it.
+written grounds; and officers on the incidents (the camera-activation figure's pairs):
+200 officers in 12 units and 3 one-officer units, one to three on each incident, each
+with a recording of their own during two thirds of the pairs (a quarter of those linked
+to the incident), and the portal bench's originals assigned to officers. ``--keep`` reuses the database when it is filled to size, and leaves it.
 
 Then it computes each figure of ``sunlight.stats.figures.SPECS`` ``--repeat`` times, for
 the default range (the last 12 months) and a two-year range, each in a fresh session, and
@@ -120,6 +123,42 @@ def add_timelines(database_url: str, requests: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+def add_crews(database_url: str) -> None:
+    """Officers, crews and their footage (once: skipped when there are officers)."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        got = conn.execute("SELECT count(*) FROM officers").fetchone()
+        if got is not None and got[0] > 0:
+            return
+        for sql in (
+            "INSERT INTO officers (id, badge_number, name, unit, active, created_at) "
+            "SELECT g, 'B' || g, 'Officer ' || g, CASE WHEN g <= 3 THEN 'Solo ' || g "
+            "WHEN g % 17 = 0 THEN NULL ELSE 'Unit ' || (g % 12) END, true, now() "
+            "FROM generate_series(1, 200) g",
+            "INSERT INTO incident_officers (incident_id, officer_id) "
+            "SELECT i.id, 1 + (i.id * 7 + k * 53) % 200 FROM incidents i, "
+            "generate_series(0, 2) k WHERE k <= i.id % 3",
+            "UPDATE recordings SET officer_id = 1 + id % 200, duration_s = 600 "
+            "WHERE original_filename LIKE 'BWC-%'",
+            "INSERT INTO recordings (id, sha256, size_bytes, original_filename, officer_id, "
+            "recorded_at, ingested_at, ingest_source, playable, browser_playable, media_info, "
+            "derivatives_status, duration_s) "
+            "SELECT 1000000 + io.id, md5('crew' || io.id) || md5('crew-' || io.id), 1, "
+            "'crew-' || io.id || '.mp4', io.officer_id, i.started_at + interval '5 minutes', "
+            "i.started_at + interval '2 hours', 'cli', true, true, '{}', 'none', 900 "
+            "FROM incident_officers io JOIN incidents i ON i.id = io.incident_id "
+            "WHERE io.id % 3 <> 0",
+            "INSERT INTO incident_recordings (incident_id, recording_id, how, linked_by, "
+            "linked_at) SELECT io.incident_id, 1000000 + io.id, 'suggested', 'system:bench', "
+            "now() FROM incident_officers io WHERE io.id % 3 <> 0 AND io.id % 4 = 0",
+        ):
+            conn.execute(sql)
+        conn.commit()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--releases", type=int, default=10_000)
@@ -134,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     home.mkdir(exist_ok=True)
     database_url, env = portal_bench.prepare(args, home)
     add_timelines(database_url, args.requests)
+    add_crews(database_url)
     os.environ.update(env)
 
     from sunlight.runtime import start

@@ -16,8 +16,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from sunlight.compliance.models import ReviewItem
 from sunlight.compliance.policy import CompliancePolicy, load_policy
@@ -333,6 +345,95 @@ def report(
         "totals": totals,
         "public": publishable(str(month), totals, per_unit, policy),
     }
+
+
+def _epoch_us(column: Any, dialect: str) -> ColumnElement[int]:
+    """A UTC time column as whole microseconds since 1970, exactly (integers, never a
+    floating day count): PostgreSQL's epoch is an exact numeric; SQLite holds naive UTC
+    text ``YYYY-MM-DD HH:MM:SS.ffffff`` (``UTCDateTime``), read as whole seconds (the
+    text before the fraction, which SQLite itself would round to milliseconds) plus the
+    six digits of the fraction."""
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
+    seconds = cast(func.strftime("%s", func.substr(column, 1, 19)), BigInteger)
+    return seconds * 1_000_000 + cast(func.substr(column, 21, 6), BigInteger)
+
+
+def _ends_by(
+    began_us: ColumnElement[int], duration: Any, at_us: ColumnElement[int], dialect: str
+) -> ColumnElement[bool]:
+    """``began + timedelta(seconds=duration or 0) >= at`` (microseconds since 1970)
+    exactly as Python adds: the whole seconds exactly, and the fraction times a million
+    as a double, rounded to the nearest microsecond with ties to even. With ``need`` the
+    microseconds the fraction must make up (an integer), round(f) >= need exactly when
+    f > need - 1/2, or f is need - 1/2 and ``need`` is even."""
+    seconds = func.coalesce(duration, cast(0.0, Float))
+    # toward zero, as Python's modf: SQLite's CAST truncates, PostgreSQL's rounds
+    whole = cast(func.trunc(seconds) if dialect == "postgresql" else seconds, BigInteger)
+    fraction = (seconds - whole) * cast(1_000_000.0, Float)
+    need = at_us - began_us - whole * 1_000_000
+    half = need - cast(0.5, Float)
+    return or_(fraction > half, and_(fraction == half, need % 2 == 0))
+
+
+def expected_footage_by_officer(
+    session: Session, month: Month, policy: CompliancePolicy | None = None
+) -> list[tuple[int, str | None, int, int]]:
+    """The month's ``by_officer`` footage counts of :func:`report`, counted in the
+    database: (officer id, the officer's unit, officer-incidents where footage was
+    expected, of which without footage), for officers with any expected.
+
+    An officer on an incident of a type where footage is expected has footage when a
+    recording of theirs is linked to the incident, or one of their recordings made (its
+    recorded time) within the incident's month, a day of slack either side, overlaps the
+    incident widened by ``SUGGESTION_SLACK``, compared in whole microseconds as
+    :func:`report` compares Python datetimes."""
+    policy = policy or load_policy()
+    dialect = session.get_bind().dialect.name
+    slack_us = SUGGESTION_SLACK // timedelta(microseconds=1)
+    filmed = aliased(Recording)
+    footage = aliased(Recording)
+    linked = (
+        exists()
+        .where(
+            IncidentRecording.incident_id == Incident.id,
+            filmed.id == IncidentRecording.recording_id,
+            filmed.officer_id == IncidentOfficer.officer_id,
+        )
+        .correlate(Incident, IncidentOfficer)
+    )
+    began = _epoch_us(footage.recorded_at, dialect)
+    overlapping = (
+        exists()
+        .where(
+            footage.officer_id == IncidentOfficer.officer_id,
+            footage.recorded_at.is_not(None),
+            footage.recorded_at >= month.start - timedelta(days=1),
+            footage.recorded_at < month.end + timedelta(days=1),
+            began <= _epoch_us(Incident.ended_at, dialect) + slack_us,
+            _ends_by(
+                began,
+                footage.duration_s,
+                _epoch_us(Incident.started_at, dialect) - slack_us,
+                dialect,
+            ),
+        )
+        .correlate(Incident, IncidentOfficer)
+    )
+    missing = case((or_(linked, overlapping), 0), else_=1)
+    rows = session.execute(
+        select(IncidentOfficer.officer_id, Officer.unit, func.count(), func.sum(missing))
+        .join(Incident, Incident.id == IncidentOfficer.incident_id)
+        .join(Officer, Officer.id == IncidentOfficer.officer_id)
+        .where(
+            Incident.started_at >= month.start,
+            Incident.started_at < month.end,
+            Incident.type.in_(sorted(policy.footage_expected_types)),
+        )
+        .group_by(IncidentOfficer.officer_id, Officer.unit)
+        .order_by(IncidentOfficer.officer_id)
+    ).all()
+    return [(int(o), unit, int(n), int(lacking)) for o, unit, n, lacking in rows]
 
 
 def publishable(

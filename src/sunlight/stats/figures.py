@@ -272,15 +272,14 @@ def activation(session: Session, rng: Range, now: datetime, policy: StatsPolicy)
     missing: Counter[int] = Counter()
     unit_of: dict[int, str] = {}
     for month in rng.months():
-        report = compliance.report(session, month, rules)
-        for row in report["by_officer"]:
-            if not row["expected_footage"]:
-                continue
-            officer = int(row["officer_id"])
-            expected[officer] += int(row["expected_footage"])
-            missing[officer] += int(row["missing_footage"])
-            unit = row["unit"]
-            unit_of[officer] = NO_UNIT if unit == compliance.UNASSIGNED else str(unit)
+        # the report's by_officer counts, counted in the database (not the whole report)
+        for officer, unit, n, lacking in compliance.expected_footage_by_officer(
+            session, month, rules
+        ):
+            expected[officer] += n
+            missing[officer] += lacking
+            unit = unit or compliance.UNASSIGNED
+            unit_of[officer] = NO_UNIT if unit == compliance.UNASSIGNED else unit
 
     def values(officers: Iterable[int]) -> dict[str, float | int | None]:
         chosen = list(officers)
