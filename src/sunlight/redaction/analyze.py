@@ -97,6 +97,21 @@ class Schedule:
     small_track_threshold: float = 0.2
     small_track_confirmed_threshold: float = 0.1
     small_track_zoom: float = 4.0
+    # A scene's start (the first frame, the first after a cut) is where its small faces
+    # are found: no track follows them yet, and the rotating tiles come back to each part
+    # of the frame only every small_every * small_grid**2 whole-frame runs (about 10 s).
+    # The first ``small_scene_runs`` whole-frame runs of a scene search every tile, and
+    # their candidates are confirmed enlarged up to ``small_scene_zoom`` in a region of
+    # ``small_scene_context`` face sizes (None: roi_context). The defaults keep the
+    # earlier schedule (one run, 3x). With 3 runs and 4x / 2.5 (as a followed small face
+    # is looked for again) the bench's 15 s clip lost its 29 flashing frames of a 20 px
+    # face (f32 inference: it scored 0.03 in its tile and 0.12 in the 3x region on the
+    # cut's frame and was found only 50 frames later; 16 frames on, 4x found it at 0.39),
+    # but false positives rose where texture scores like a small face (5 s clip, f32:
+    # 0.020 -> 0.100 per frame; see docs/redaction.md), so it is not on by default.
+    small_scene_runs: int = 1
+    small_scene_zoom: float = 3.0
+    small_scene_context: float | None = None
 
 
 @dataclass
@@ -127,6 +142,8 @@ class _Job:
     tiles: list[tuple[int, int, int, int]] = field(default_factory=list)
     # The first run after a cut (see Tracker.update).
     cut: bool = False
+    # One of a scene's first whole-frame runs (see Schedule.small_scene_runs).
+    scene: bool = False
 
 
 _END = _Job(-1, None, None, (1.0, 1.0))
@@ -310,6 +327,9 @@ def _confirm(
     regions: FrameRegions,
     candidates: npt.NDArray[np.float32],
     schedule: Schedule,
+    *,
+    zoom: float = 3.0,
+    context: float | None = None,
 ) -> npt.NDArray[np.float32]:
     """Weak candidates looked at again in enlarged regions: what the detector finds there
     at verify_threshold or more. Anything it finds in the region is kept, not only the
@@ -319,7 +339,7 @@ def _confirm(
     with onnxruntime.)"""
     threshold = float(getattr(detector, "threshold", 0.2))
     targets = [(0, (float(b[0]), float(b[1]), float(b[2]), float(b[3]))) for b in candidates]
-    confirmed = _detect_regions(detector, regions, targets, schedule)
+    confirmed = _detect_regions(detector, regions, targets, schedule, zoom=zoom, context=context)
     if not len(confirmed):
         return confirmed
     bar = max(threshold, schedule.verify_threshold)
@@ -427,9 +447,12 @@ def _detect_small(
     regions: FrameRegions,
     schedule: Schedule,
     scale: tuple[float, float],
+    *,
+    scene: bool = False,
 ) -> npt.NDArray[np.float32]:
     """The small-face pass over ``tiles`` of the whole-frame image; boxes in
-    full-resolution frame pixels, each confirmed in an enlarged region."""
+    full-resolution frame pixels, each confirmed in an enlarged region (more enlarged at
+    a scene's start: see Schedule.small_scene_runs)."""
     import cv2
 
     threshold = float(getattr(detector, "threshold", 0.2))
@@ -462,7 +485,18 @@ def _detect_small(
     maybe = found[found[:, 4] < threshold][: schedule.small_max_candidates]
     if not len(maybe):
         return sure
-    return add_new(sure, tag(_confirm(detector, regions, maybe, schedule), False))
+    if scene:
+        again = _confirm(
+            detector,
+            regions,
+            maybe,
+            schedule,
+            zoom=schedule.small_scene_zoom,
+            context=schedule.small_scene_context,
+        )
+    else:
+        again = _confirm(detector, regions, maybe, schedule)
+    return add_new(sure, tag(again, False))
 
 
 def analyze(
@@ -514,6 +548,7 @@ def analyze(
             index = -1
             prev: tuple[av.VideoFrame, npt.NDArray[np.float32], bool] | None = None
             scene_start = False
+            scene_runs = [0]  # a scene's first whole-frame runs left to search all tiles
 
             tiles = small_face_tiles(full[0], full[1], schedule.small_grid)
             anchors = [0]  # whole-frame runs so far (the small pass takes every n-th)
@@ -535,7 +570,7 @@ def analyze(
                         chosen = [tiles[next_tile[0] % len(tiles)]]
                         next_tile[0] += 1
                 anchors[0] += 1
-                jobs.put(_Job(at, FrameRegions(frame), image, scale, chosen, cut))
+                jobs.put(_Job(at, FrameRegions(frame), image, scale, chosen, cut, everywhere))
 
             try:
                 for frame in container.decode(stream):
@@ -561,9 +596,13 @@ def analyze(
                     if since_anchor >= schedule.anchor_interval:
                         since_anchor = since_run = 0
                         last_ref = small
-                        # The first frame and the first after a cut: small faces are
-                        # looked for on every tile, later in turn.
-                        anchor(frame, index, everywhere=index == 0 or scene_start, cut=scene_start)
+                        # A scene's first whole-frame runs (from the first frame, from
+                        # the first after a cut): small faces are looked for on every
+                        # tile, later in turn.
+                        if index == 0 or scene_start:
+                            scene_runs[0] = schedule.small_scene_runs
+                        anchor(frame, index, everywhere=scene_runs[0] > 0, cut=scene_start)
+                        scene_runs[0] -= 1
                         scene_start = False
                     elif (
                         motion >= schedule.motion_extreme
@@ -600,7 +639,13 @@ def analyze(
                 if job.tiles:
                     t1 = time.perf_counter()
                     small = _detect_small(
-                        detector, job.image, job.tiles, job.regions, schedule, job.scale
+                        detector,
+                        job.image,
+                        job.tiles,
+                        job.regions,
+                        schedule,
+                        job.scale,
+                        scene=job.scene,
                     )
                     before = len(boxes)
                     boxes = add_new(boxes, small)
