@@ -208,8 +208,7 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def _postgres_begin(lock_timeout_ms: int, conn: Connection) -> None:
     if _read_only(conn):
-        if not conn.get_execution_options().get("postgresql_readonly", False):
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        # the driver began it as BEGIN READ ONLY (``postgresql_readonly`` on the read engines)
         return
     # One writer at a time, like SQLite: READ COMMITTED statements after this lock see
     # every earlier writer's commit, so read-then-write is safe and writers never

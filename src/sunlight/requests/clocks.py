@@ -164,7 +164,11 @@ def overdue(facts: Facts, *, today: date, calendar: Calendar) -> bool:
 
 def due_key(found: RequestClock) -> tuple[bool, date]:
     """Earliest due first; a paused clock (no due date) after every running one."""
-    return (found.due is None, found.due or date.max)
+    return _due_order(found.due)
+
+
+def _due_order(due: date | None) -> tuple[bool, date]:
+    return (due is None, due or date.max)
 
 
 def clock_of(
@@ -206,6 +210,6 @@ def first_due(
             assert due is not None
             found.append((due, _fixed_state(due, today)))
     if found:
-        return min(found, key=lambda f: (f[0] is None, f[0] or date.max))
+        return min(found, key=lambda f: _due_order(f[0]))  # `due_key`'s order
     due = clock.due_date(facts.clock_from, RESPONSE_DAYS, calendar=calendar, pauses=facts.pauses)
     return due, "closed"
